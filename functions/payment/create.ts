@@ -1,0 +1,8 @@
+import { createLogger } from '../../lib/shared/logger.js';
+import { httpHandler } from '../../lib/shared/middleware/http-handler.js';
+import { notImplemented } from '../../lib/shared/not-implemented.js';
+
+const logger = createLogger('payment');
+
+/** POST /payments: charge at most once, then deliver the outbox events. */
+export const handler = httpHandler({ logger, body: true }, notImplemented);

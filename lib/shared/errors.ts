@@ -1,0 +1,126 @@
+/** One field-level problem reported in an error's `details`. */
+export interface ErrorDetail {
+  field?: string;
+  issue: string;
+  [key: string]: unknown;
+}
+
+/** Options shared by every application error. */
+export interface AppErrorOptions {
+  details?: ErrorDetail[];
+  cause?: unknown;
+  /** Headers to add to the HTTP response (e.g. Retry-After). */
+  headers?: Record<string, string>;
+  /** Whether the message is safe to show a client. Defaults to true for 4xx. */
+  expose?: boolean;
+}
+
+/**
+ * Base class of every error this system raises on purpose. It knows its HTTP
+ * status and a stable machine-readable code; `cause` keeps the original error.
+ */
+export class AppError extends Error {
+  readonly status: number;
+  readonly code: string;
+  readonly details: ErrorDetail[];
+  readonly headers: Record<string, string>;
+  readonly expose: boolean;
+
+  constructor(status: number, code: string, message: string, options: AppErrorOptions = {}) {
+    super(message, { cause: options.cause });
+    this.name = new.target.name;
+    this.status = status;
+    this.code = code;
+    this.details = options.details ?? [];
+    this.headers = options.headers ?? {};
+    this.expose = options.expose ?? status < 500;
+  }
+}
+
+/** Type guard that survives two copies of this module in one bundle. */
+export function isAppError(error: unknown): error is AppError {
+  return (
+    error instanceof AppError ||
+    (error instanceof Error &&
+      typeof (error as Partial<AppError>).status === 'number' &&
+      typeof (error as Partial<AppError>).code === 'string')
+  );
+}
+
+/** 400: the input is malformed; `details` names each bad field. */
+export class ValidationError extends AppError {
+  constructor(message: string, details: ErrorDetail[] = [], options: AppErrorOptions = {}) {
+    super(400, 'VALIDATION_FAILED', message, { ...options, details });
+  }
+}
+
+/** 400 with a specific code, for malformed requests that are not field errors. */
+export class BadRequestError extends AppError {
+  constructor(code: string, message: string, options: AppErrorOptions = {}) {
+    super(400, code, message, options);
+  }
+}
+
+/** 401: no or invalid credentials. */
+export class UnauthorizedError extends AppError {
+  constructor(
+    message = 'Authentication required',
+    code = 'UNAUTHORIZED',
+    options: AppErrorOptions = {},
+  ) {
+    super(401, code, message, options);
+  }
+}
+
+/** 403: authenticated, but not allowed to do this. */
+export class ForbiddenError extends AppError {
+  constructor(message = 'Not allowed', code = 'FORBIDDEN', options: AppErrorOptions = {}) {
+    super(403, code, message, options);
+  }
+}
+
+/** 404: the thing does not exist. */
+export class NotFoundError extends AppError {
+  constructor(message: string, code = 'NOT_FOUND', options: AppErrorOptions = {}) {
+    super(404, code, message, options);
+  }
+}
+
+/** 409: the request conflicts with the current state. */
+export class ConflictError extends AppError {
+  constructor(code: string, message: string, options: AppErrorOptions = {}) {
+    super(409, code, message, options);
+  }
+}
+
+/** 413: the body is larger than this endpoint accepts. */
+export class PayloadTooLargeError extends AppError {
+  constructor(limitBytes: number) {
+    super(413, 'PAYLOAD_TOO_LARGE', `The request body exceeds ${limitBytes} bytes`);
+  }
+}
+
+/** 415: the body is not JSON. */
+export class UnsupportedMediaTypeError extends AppError {
+  constructor(received: string | undefined) {
+    super(
+      415,
+      'UNSUPPORTED_MEDIA_TYPE',
+      `Content-Type must be application/json${received ? `, got ${received}` : ''}`,
+    );
+  }
+}
+
+/** 422: well-formed, but cannot be processed (e.g. idempotency key reused with another payload). */
+export class UnprocessableError extends AppError {
+  constructor(code: string, message: string, options: AppErrorOptions = {}) {
+    super(422, code, message, options);
+  }
+}
+
+/** 503: a dependency is unavailable; the client may retry later. */
+export class ServiceUnavailableError extends AppError {
+  constructor(code: string, message: string, options: AppErrorOptions = {}) {
+    super(503, code, message, { expose: true, ...options });
+  }
+}

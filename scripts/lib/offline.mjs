@@ -1,0 +1,96 @@
+// @ts-check
+/** serverless-offline as a child process: all three services on one HTTP API. */
+import { createWriteStream } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { spawnTied, stopChild, waitUntil } from './process.mjs';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+const slsBin = path.join(root, 'node_modules', 'serverless', 'bin', 'serverless.js');
+
+/**
+ * Starts `sls offline start` and resolves once its HTTP port answers.
+ * @param {{
+ *   stage: string,
+ *   httpPort: number,
+ *   lambdaPort: number,
+ *   dynamoEndpoint: string,
+ *   env?: NodeJS.ProcessEnv,
+ *   logFile?: string,
+ *   echo?: boolean,
+ *   timeoutMs?: number,
+ * }} options
+ */
+export async function startOffline(options) {
+  const baseUrl = `http://127.0.0.1:${options.httpPort}`;
+  const env = {
+    ...process.env,
+    ...options.env,
+    HTTP_PORT: String(options.httpPort),
+    LAMBDA_PORT: String(options.lambdaPort),
+    SERVICE_BASE_URL: baseUrl,
+    DYNAMODB_ENDPOINT: options.dynamoEndpoint,
+    SLS_TELEMETRY_DISABLED: '1',
+    AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+    AWS_ACCESS_KEY_ID: process.env.AWS_ACCESS_KEY_ID ?? 'local',
+    AWS_SECRET_ACCESS_KEY: process.env.AWS_SECRET_ACCESS_KEY ?? 'local',
+    AWS_REGION: process.env.AWS_REGION ?? 'eu-west-1',
+  };
+  const child = spawnTied(
+    process.execPath,
+    [
+      slsBin,
+      'offline',
+      'start',
+      '--stage',
+      options.stage,
+      '--httpPort',
+      String(options.httpPort),
+      '--lambdaPort',
+      String(options.lambdaPort),
+    ],
+    { cwd: root, env },
+  );
+  const log = options.logFile ? createWriteStream(options.logFile, { flags: 'a' }) : undefined;
+  let tail = '';
+  /** @param {Buffer} chunk */
+  const onData = (chunk) => {
+    const text = chunk.toString();
+    tail = (tail + text).slice(-4000);
+    log?.write(text);
+    if (options.echo) process.stdout.write(text);
+  };
+  child.stdout?.on('data', onData);
+  child.stderr?.on('data', onData);
+  try {
+    await waitUntil(
+      async () => {
+        const response = await fetch(`${baseUrl}/__ready`, { signal: AbortSignal.timeout(1000) });
+        await response.body?.cancel();
+        return true;
+      },
+      {
+        timeoutMs: options.timeoutMs ?? 60_000,
+        intervalMs: 200,
+        what: 'serverless-offline',
+        abortIf: () =>
+          child.exitCode !== null ? `exited with ${child.exitCode}:\n${tail}` : undefined,
+      },
+    );
+  } catch (error) {
+    await stopChild(child);
+    log?.end();
+    throw error;
+  }
+  return {
+    baseUrl,
+    lambdaUrl: `http://127.0.0.1:${options.lambdaPort}`,
+    pid: child.pid,
+    child,
+    output: () => tail,
+    stop: async () => {
+      await stopChild(child);
+      log?.end();
+    },
+  };
+}

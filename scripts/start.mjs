@@ -1,0 +1,88 @@
+#!/usr/bin/env node
+// @ts-check
+/**
+ * `npm start`: the whole system on this machine. DynamoDB Local (fetched on
+ * first use) or DYNAMODB_ENDPOINT, every table of serverless.yml, the three
+ * services under serverless-offline, and the outbox relay on a timer through
+ * the Lambda invoke API. Ctrl-C stops everything it started.
+ *
+ * Environment: HTTP_PORT (3000), LAMBDA_PORT (3002), STAGE (local),
+ * DYNAMODB_ENDPOINT (unset: start DynamoDB Local), DYNAMODB_PORT (free port),
+ * RELAY_INTERVAL_MS (10000; 0 disables), LOG_FILE (.logs/local.log).
+ */
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { assertPortFree } from './lib/process.mjs';
+import { startStack } from './lib/stack.mjs';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const httpPort = Number(process.env.HTTP_PORT ?? 3000);
+const lambdaPort = Number(process.env.LAMBDA_PORT ?? 3002);
+const stage = process.env.STAGE ?? 'local';
+const relayIntervalMs = Number(process.env.RELAY_INTERVAL_MS ?? 10_000);
+const logFile = process.env.LOG_FILE ?? path.join(root, '.logs', 'local.log');
+
+async function main() {
+  const started = Date.now();
+  await assertPortFree(httpPort, 'HTTP API');
+  await assertPortFree(lambdaPort, 'Lambda invoke API');
+  mkdirSync(path.dirname(logFile), { recursive: true });
+  console.log(`Starting the ${stage} stack...`);
+  const stack = await startStack({
+    stage,
+    httpPort,
+    lambdaPort,
+    endpoint: process.env.DYNAMODB_ENDPOINT || undefined,
+    dynamoPort: process.env.DYNAMODB_PORT ? Number(process.env.DYNAMODB_PORT) : undefined,
+    logFile,
+    echo: true,
+  });
+
+  let relayTimer;
+  if (relayIntervalMs > 0) {
+    const relayUrl = `${stack.offline.lambdaUrl}/2015-03-31/functions/lambda-payments-${stage}-paymentRelay/invocations`;
+    relayTimer = setInterval(() => {
+      fetch(relayUrl, { method: 'POST', body: '{}', signal: AbortSignal.timeout(relayIntervalMs) })
+        .then((r) => r.body?.cancel())
+        .catch((error) => console.error(`relay invocation failed: ${error.message}`));
+    }, relayIntervalMs);
+  }
+
+  const base = stack.offline.baseUrl;
+  console.log(`
+Ready in ${((Date.now() - started) / 1000).toFixed(1)} s.
+  HTTP API           ${base}
+    order            POST ${base}/orders   GET ${base}/orders/{orderId}[/history]
+    payment          POST ${base}/payments GET ${base}/payments/{transactionId}
+    notification     GET  ${base}/notifications?userId=...
+  Lambda invoke API  ${stack.offline.lambdaUrl}
+  DynamoDB           ${stack.db.endpoint}${stack.db.pid ? ` (DynamoDB Local, pid ${stack.db.pid}, in memory)` : ''}
+  Outbox relay       ${relayIntervalMs > 0 ? `every ${relayIntervalMs / 1000} s` : 'off'}
+  Logs               ${path.relative(process.cwd(), logFile)}
+Press Ctrl-C to stop.
+`);
+
+  let stopping = false;
+  const shutdown = async (/** @type {string} */ signal) => {
+    if (stopping) return;
+    stopping = true;
+    clearInterval(relayTimer);
+    console.log(`\n${signal}: stopping serverless-offline and DynamoDB Local...`);
+    await stack.stop();
+    console.log('Stopped.');
+    process.exit(0);
+  };
+  process.on('SIGINT', () => void shutdown('SIGINT'));
+  process.on('SIGTERM', () => void shutdown('SIGTERM'));
+  stack.offline.child.once('exit', (code) => {
+    if (stopping) return;
+    console.error(`serverless-offline exited (${code}); stopping.`);
+    void stack.db.stop().then(() => process.exit(1));
+  });
+}
+
+main().catch((error) => {
+  console.error(`\nnpm start failed: ${error instanceof Error ? error.message : error}`);
+  process.exit(1);
+});

@@ -1,0 +1,44 @@
+import { defineConfig } from 'vitest/config';
+
+const quiet = {
+  AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+  POWERTOOLS_LOG_LEVEL: 'SILENT',
+  AWS_REGION: 'eu-west-1',
+};
+
+export default defineConfig({
+  test: {
+    maxWorkers: 2,
+    testTimeout: 30_000,
+    hookTimeout: 120_000,
+    projects: [
+      {
+        test: {
+          name: 'unit',
+          include: ['test/unit/**/*.test.ts'],
+          env: quiet,
+        },
+      },
+      {
+        test: {
+          name: 'integration',
+          include: ['test/integration/**/*.test.ts'],
+          globalSetup: ['test/support/global-database.ts'],
+          setupFiles: ['test/support/function-env.ts'],
+          env: quiet,
+          testTimeout: 60_000,
+        },
+      },
+      {
+        test: {
+          name: 'e2e',
+          include: ['test/e2e/**/*.test.ts'],
+          globalSetup: ['test/support/global-stack.ts'],
+          setupFiles: ['test/support/function-env.ts'],
+          env: quiet,
+          testTimeout: 120_000,
+        },
+      },
+    ],
+  },
+});
