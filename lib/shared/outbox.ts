@@ -1,0 +1,56 @@
+import type { ServiceName } from './logger.js';
+
+/** The kinds of downstream effect a payment emits. */
+export type OutboxEventType = 'order.status' | 'notification.send';
+
+/** Where an outbox event is in its life. */
+export type OutboxStatus = 'PENDING' | 'DELIVERED' | 'DEAD';
+
+/**
+ * One downstream effect of a payment, written in the same transaction as the
+ * payment's final status and delivered at least once (consumers dedupe on eventId).
+ */
+export interface OutboxEvent {
+  eventId: string;
+  transactionId: string;
+  type: OutboxEventType;
+  /** The service that consumes it. */
+  target: ServiceName;
+  /** The body the consumer receives (it includes eventId). */
+  payload: Record<string, unknown>;
+  /** The correlation id of the request that created it; every delivery carries it. */
+  correlationId: string;
+  status: OutboxStatus;
+  attempts: number;
+  /** ISO time before which no relay should try it again. */
+  nextAttemptAt: string;
+  createdAt: string;
+  deliveredAt?: string;
+  lastError?: string;
+  /** ISO time until which one relay holds it (a lease, so two relays rarely work on one event). */
+  leaseUntil?: string;
+}
+
+/** Persistence of outbox events, as the fast path and the relay need it. */
+export interface OutboxStore {
+  /** Pending events whose nextAttemptAt has passed, oldest first. */
+  listDue(now: Date, limit: number): Promise<OutboxEvent[]>;
+  /** Takes a lease on a pending event; false when another relay holds it or it is no longer pending. */
+  claim(event: OutboxEvent, leaseUntil: Date, now: Date): Promise<boolean>;
+  markDelivered(event: OutboxEvent, at: Date): Promise<void>;
+  /** Counts a failed attempt, releases the lease and schedules the next one. */
+  markFailed(event: OutboxEvent, failure: { error: string; nextAttemptAt: Date }): Promise<void>;
+  /** Parks the event as DEAD: no more automatic attempts until re-driven. */
+  markDead(event: OutboxEvent, error: string): Promise<void>;
+  /** Puts DEAD events of a payment (or one event) back to PENDING with attempts reset. */
+  redrive(transactionId: string, eventId?: string): Promise<OutboxEvent[]>;
+}
+
+/** What one delivery attempt came to. */
+export type DeliveryOutcome =
+  | { outcome: 'delivered'; status: number }
+  | { outcome: 'retry'; error: string; retryAfterMs?: number }
+  | { outcome: 'dead'; error: string };
+
+/** Delivers one event to its consumer (one call through the internal client). */
+export type EventDeliverer = (event: OutboxEvent) => Promise<DeliveryOutcome>;
