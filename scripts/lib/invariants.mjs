@@ -1,0 +1,200 @@
+// @ts-check
+/**
+ * The promises of the system, checked against what the tables hold after a
+ * run (never against what the responses claimed):
+ *
+ * 1. one charge per transactionId, and no charge for anything else;
+ * 2. every payment reached a final status (SUCCEEDED or FAILED);
+ * 3. a succeeded payment's order is PAID, a failed one's is PAYMENT_FAILED;
+ * 4. exactly one notification was SENT per payment (repeats are SKIPPED);
+ * 5. every outbox event was delivered: none left PENDING or parked DEAD;
+ * 6. every order's audit trail is complete: contiguous sequence numbers, its
+ *    creation, and exactly one applied change to the status it now has.
+ *
+ * `checkInvariants` is pure (a snapshot in, counts and violations out) so it
+ * is unit-tested on hand-made snapshots; `normalizeTables` maps the raw items
+ * of each service's tables to that snapshot.
+ */
+
+/**
+ * @typedef {{ transactionId: string, orderId: string, userId: string }} ExpectedPayment
+ * @typedef {{ transactionId: string }} Charge
+ * @typedef {{ transactionId: string, orderId?: string, userId?: string, status: string }} Payment
+ * @typedef {{ transactionId: string, eventId: string, type: string, status: string, attempts?: number }} OutboxEvent
+ * @typedef {{ orderId: string, status: string, version?: number }} Order
+ * @typedef {{ orderId: string, seq: number, operation?: string, outcome?: string, newStatus?: string }} AuditEntry
+ * @typedef {{ userId: string, status: string, message?: string, eventId?: string }} Notification
+ * @typedef {{
+ *   charges: Charge[], payments: Payment[], events: OutboxEvent[],
+ *   orders: Order[], audit: AuditEntry[], notifications: Notification[],
+ * }} Snapshot
+ * @typedef {{ invariant: string, id: string, detail: string }} Violation
+ */
+
+/** The final payment statuses and the order status each must lead to. */
+export const ORDER_STATUS_FOR = /** @type {Record<string, string>} */ ({
+  SUCCEEDED: 'PAID',
+  FAILED: 'PAYMENT_FAILED',
+});
+
+/**
+ * @template T
+ * @param {T[]} items
+ * @param {(item: T) => string} key
+ * @returns {Map<string, T[]>}
+ */
+function groupBy(items, key) {
+  /** @type {Map<string, T[]>} */
+  const groups = new Map();
+  for (const item of items) {
+    const k = key(item);
+    const list = groups.get(k);
+    if (list) list.push(item);
+    else groups.set(k, [item]);
+  }
+  return groups;
+}
+
+/**
+ * Checks every invariant for the payments a run expected.
+ * @param {Snapshot} snapshot the rows of this run only
+ * @param {ExpectedPayment[]} expected one entry per unique transactionId sent
+ */
+export function checkInvariants(snapshot, expected) {
+  /** @type {Violation[]} */
+  const violations = [];
+  const fail = (
+    /** @type {string} */ invariant,
+    /** @type {string} */ id,
+    /** @type {string} */ detail,
+  ) => violations.push({ invariant, id, detail });
+
+  const expectedIds = new Set(expected.map((e) => e.transactionId));
+  const charges = groupBy(snapshot.charges, (c) => c.transactionId);
+  const payments = groupBy(snapshot.payments, (p) => p.transactionId);
+  const events = groupBy(snapshot.events, (e) => e.transactionId);
+  const orders = new Map(snapshot.orders.map((o) => [o.orderId, o]));
+  const audit = groupBy(snapshot.audit, (a) => a.orderId);
+  const sentByUser = groupBy(
+    snapshot.notifications.filter((n) => n.status === 'SENT'),
+    (n) => n.userId,
+  );
+
+  // 1. one charge per transactionId, none for anything else
+  for (const [id, list] of charges) {
+    if (!expectedIds.has(id)) fail('one charge per transaction', id, 'charged but never requested');
+    else if (list.length > 1)
+      fail('one charge per transaction', id, `charged ${list.length} times`);
+  }
+  let succeeded = 0;
+  let failed = 0;
+  for (const want of expected) {
+    const id = want.transactionId;
+    if (!charges.has(id)) fail('one charge per transaction', id, 'no charge recorded');
+
+    // 2. a final status
+    const payment = payments.get(id)?.[0];
+    const finalOrder = payment ? ORDER_STATUS_FOR[payment.status] : undefined;
+    if (!payment) {
+      fail('payment final', id, 'no payment recorded');
+    } else if (!finalOrder) {
+      fail('payment final', id, `payment left ${payment.status}`);
+    } else if (payment.status === 'SUCCEEDED') succeeded++;
+    else failed++;
+
+    // 3. the order follows the payment
+    const order = orders.get(want.orderId);
+    if (!order) fail('order follows payment', want.orderId, 'order not found');
+    else if (finalOrder && order.status !== finalOrder) {
+      fail(
+        'order follows payment',
+        want.orderId,
+        `payment ${payment?.status} but order ${order.status} (${id})`,
+      );
+    }
+
+    // 4. exactly one notification sent for this payment
+    const mine = (sentByUser.get(want.userId) ?? []).filter(
+      (n) =>
+        (events.get(id) ?? []).some((e) => e.eventId === n.eventId) ||
+        (n.message ?? '').includes(id),
+    );
+    if (mine.length !== 1)
+      fail('one notification per payment', id, `${mine.length} notifications sent`);
+
+    // 5. every event delivered, one of each kind
+    const own = events.get(id) ?? [];
+    for (const type of ['order.status', 'notification.send']) {
+      const ofType = own.filter((e) => e.type === type);
+      if (payment && finalOrder && ofType.length !== 1) {
+        fail('events delivered', id, `${ofType.length} ${type} events (want 1)`);
+      }
+    }
+    for (const event of own) {
+      if (event.status !== 'DELIVERED') {
+        fail(
+          'events delivered',
+          id,
+          `${event.type} ${event.eventId} left ${event.status} after ${event.attempts ?? '?'} attempts`,
+        );
+      }
+    }
+
+    // 6. the audit trail is complete
+    const trail = [...(audit.get(want.orderId) ?? [])].sort((a, b) => a.seq - b.seq);
+    if (trail.length === 0) {
+      fail('audit trail complete', want.orderId, 'no audit entries');
+    } else {
+      const first = trail[0]?.seq ?? 0;
+      const gap = trail.findIndex((a, i) => a.seq !== first + i);
+      if (gap !== -1)
+        fail('audit trail complete', want.orderId, `sequence gap before seq ${trail[gap]?.seq}`);
+      if (!trail.some((a) => /create/i.test(a.operation ?? ''))) {
+        fail('audit trail complete', want.orderId, 'no creation entry');
+      }
+      if (finalOrder) {
+        const applied = trail.filter((a) => a.outcome === 'applied' && a.newStatus === finalOrder);
+        if (applied.length !== 1) {
+          fail(
+            'audit trail complete',
+            want.orderId,
+            `${applied.length} applied changes to ${finalOrder}`,
+          );
+        }
+      }
+    }
+  }
+
+  const statusCount = (/** @type {OutboxEvent[]} */ list, /** @type {string} */ s) =>
+    list.filter((e) => e.status === s).length;
+  const counts = {
+    transactions: expected.length,
+    charges: snapshot.charges.length,
+    succeeded,
+    failed,
+    ordersPaid: snapshot.orders.filter((o) => o.status === 'PAID').length,
+    ordersPaymentFailed: snapshot.orders.filter((o) => o.status === 'PAYMENT_FAILED').length,
+    notificationsSent: snapshot.notifications.filter((n) => n.status === 'SENT').length,
+    notificationsSkipped: snapshot.notifications.filter((n) => n.status === 'SKIPPED').length,
+    eventsDelivered: statusCount(snapshot.events, 'DELIVERED'),
+    eventsPending: statusCount(snapshot.events, 'PENDING'),
+    eventsDead: statusCount(snapshot.events, 'DEAD'),
+    auditEntries: snapshot.audit.length,
+  };
+  return { counts, violations };
+}
+
+/**
+ * Summarises violations per invariant, with up to `examples` examples each.
+ * @param {Violation[]} violations
+ * @param {number} [examples]
+ */
+export function describeViolations(violations, examples = 5) {
+  const lines = [];
+  for (const [invariant, list] of groupBy(violations, (v) => v.invariant)) {
+    lines.push(`  ${invariant}: ${list.length} violation(s)`);
+    for (const v of list.slice(0, examples)) lines.push(`    - ${v.id}: ${v.detail}`);
+    if (list.length > examples) lines.push(`    ... and ${list.length - examples} more`);
+  }
+  return lines.join('\n');
+}

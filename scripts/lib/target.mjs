@@ -1,0 +1,138 @@
+// @ts-check
+/**
+ * The stack the demo, bench and chaos scripts run against: the one named by
+ * BASE_URL (with LAMBDA_URL, DYNAMODB_ENDPOINT, STAGE and LOG_FILE describing
+ * the rest of it), or a fresh one of their own on free ports that is stopped
+ * when they finish, fail or are interrupted, so nothing is left behind.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { freePort } from './process.mjs';
+import { functionEnvironment, startStack } from './stack.mjs';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+
+/**
+ * @typedef {{
+ *   baseUrl: string,
+ *   lambdaUrl: string | undefined,
+ *   stage: string,
+ *   dynamoEndpoint: string | undefined,
+ *   env: Record<string, string>,
+ *   logFile: string | undefined,
+ *   own: boolean,
+ *   stop: () => Promise<void>,
+ * }} Target
+ */
+
+/** @type {Set<() => Promise<void>>} */
+const cleanups = new Set();
+let signalsHooked = false;
+
+/** Ctrl-C or SIGTERM: stop what we started, then exit 130/143. */
+function hookSignals() {
+  if (signalsHooked) return;
+  signalsHooked = true;
+  for (const [signal, code] of /** @type {const} */ ([
+    ['SIGINT', 130],
+    ['SIGTERM', 143],
+  ])) {
+    process.on(signal, () => {
+      process.stderr.write(`\n${signal}: stopping the local stack...\n`);
+      Promise.allSettled([...cleanups].map((stop) => stop())).finally(() => process.exit(code));
+    });
+  }
+}
+
+/**
+ * Registers `stop` to run on Ctrl-C/SIGTERM until it is called once.
+ * @param {() => Promise<void>} stop
+ */
+export function stopOnSignal(stop) {
+  hookSignals();
+  let done = false;
+  const once = async () => {
+    if (done) return;
+    done = true;
+    cleanups.delete(once);
+    await stop();
+  };
+  cleanups.add(once);
+  return once;
+}
+
+/**
+ * Connects to BASE_URL's stack or starts a private one.
+ * @param {{
+ *   env?: NodeJS.ProcessEnv,
+ *   stage?: string,
+ *   say?: (line: string) => void,
+ *   startOptions?: Record<string, unknown>,
+ *   dynamoEndpoint?: string,
+ * }} [options]
+ * @returns {Promise<Target>}
+ */
+export async function connectOrStart(options = {}) {
+  const env = options.env ?? process.env;
+  const say = options.say ?? ((line) => process.stderr.write(`${line}\n`));
+  if (env.BASE_URL) {
+    const stage = env.STAGE || 'local';
+    const dynamoEndpoint = env.DYNAMODB_ENDPOINT || undefined;
+    const fnEnv = await functionEnvironment(stage, dynamoEndpoint ?? '');
+    const local = /^https?:\/\/(127\.0\.0\.1|localhost)(:|\/|$)/.test(env.BASE_URL);
+    const lambdaUrl = env.LAMBDA_URL || (local ? 'http://127.0.0.1:3002' : undefined);
+    const logFile = env.LOG_FILE || (local ? path.join(root, '.logs', 'local.log') : undefined);
+    say(`Using the stack at ${env.BASE_URL} (stage ${stage}).`);
+    return {
+      baseUrl: env.BASE_URL.replace(/\/$/, ''),
+      lambdaUrl,
+      stage,
+      dynamoEndpoint,
+      env: fnEnv,
+      logFile,
+      own: false,
+      stop: async () => undefined,
+    };
+  }
+  const stage = options.stage ?? 'test';
+  const logDir = mkdtempSync(path.join(tmpdir(), 'lambda-payments-run-'));
+  const logFile = path.join(logDir, 'offline.log');
+  say(`Starting a private ${stage} stack (DynamoDB Local + serverless-offline on free ports)...`);
+  const started = Date.now();
+  const httpPort = await freePort();
+  const lambdaPort = await freePort();
+  // Until startStack resolves, a Ctrl-C is handled by the children dying with us (pdeathsig).
+  const stack = await startStack({
+    stage,
+    httpPort,
+    lambdaPort,
+    endpoint: options.dynamoEndpoint ?? (env.DYNAMODB_ENDPOINT || undefined),
+    logFile,
+    ...options.startOptions,
+  });
+  const stop = stopOnSignal(async () => {
+    await stack.stop();
+    rmSync(logDir, { recursive: true, force: true });
+  });
+  try {
+    const fnEnv = await functionEnvironment(stage, stack.db.endpoint);
+    say(
+      `Stack ready in ${((Date.now() - started) / 1000).toFixed(1)} s at ${stack.offline.baseUrl}.`,
+    );
+    return {
+      baseUrl: stack.offline.baseUrl,
+      lambdaUrl: stack.offline.lambdaUrl,
+      stage,
+      dynamoEndpoint: stack.db.endpoint,
+      env: fnEnv,
+      logFile,
+      own: true,
+      stop,
+    };
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+}

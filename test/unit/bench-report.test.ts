@@ -1,0 +1,72 @@
+import { describe, expect, it } from 'vitest';
+// @ts-expect-error plain ESM script without types
+import { meetsTarget, percentile, ratio, table, verdict } from '../../scripts/lib/report.mjs';
+
+describe('Function: percentile', () => {
+  const hundred = Array.from({ length: 100 }, (_, i) => 100 - i); // 100..1, unsorted on purpose
+
+  it('takes the nearest rank, never an interpolated value', () => {
+    expect(percentile(hundred, 50)).toBe(50);
+    expect(percentile(hundred, 99)).toBe(99);
+    expect(percentile(hundred, 100)).toBe(100);
+    expect(percentile([10, 20, 30], 50)).toBe(20);
+    expect(percentile([10, 20], 50)).toBe(10);
+  });
+
+  it('gives the smallest sample at p0 and the only sample of one', () => {
+    expect(percentile(hundred, 0)).toBe(1);
+    expect(percentile([7], 99)).toBe(7);
+  });
+
+  it('is NaN without samples and refuses a p outside 0..100', () => {
+    expect(percentile([], 50)).toBeNaN();
+    expect(() => percentile([1], 101)).toThrow(RangeError);
+  });
+
+  it('does not reorder the caller array', () => {
+    const values = [3, 1, 2];
+    percentile(values, 50);
+    expect(values).toEqual([3, 1, 2]);
+  });
+});
+
+describe('Function: ratio and meetsTarget', () => {
+  it('divides, and is NaN when the reference is zero or missing', () => {
+    expect(ratio(450, 900)).toBe(0.5);
+    expect(ratio(1, 0)).toBeNaN();
+    expect(ratio(undefined, 3)).toBeNaN();
+  });
+
+  it('checks at-least and at-most targets, and never passes an unknown value', () => {
+    expect(meetsTarget(0.5, { atLeast: 0.5 })).toBe(true);
+    expect(meetsTarget(0.49, { atLeast: 0.5 })).toBe(false);
+    expect(meetsTarget(7, { atMost: 7 })).toBe(true);
+    expect(meetsTarget(8, { atMost: 7 })).toBe(false);
+    expect(meetsTarget(Number.NaN, { atMost: 7 })).toBe(false);
+  });
+
+  it('says ok, MISSED or n/a with the target', () => {
+    const show = (n: number) => String(n);
+    expect(verdict(6, { atMost: 7 }, show)).toBe('ok (target ≤ 7)');
+    expect(verdict(0.3, { atLeast: 0.5 }, show)).toBe('MISSED (target ≥ 0.5)');
+    expect(verdict(Number.NaN, { atLeast: 0.5 }, show)).toBe('n/a (target ≥ 0.5)');
+  });
+});
+
+describe('Function: table', () => {
+  it('aligns columns, right-aligning numbers', () => {
+    const text = table(
+      ['what', 'req/s'],
+      [
+        ['payment flow', '412'],
+        ['ceiling', '1,203'],
+      ],
+    );
+    expect(text.split('\n')).toEqual([
+      'what          req/s',
+      '------------  -----',
+      'payment flow    412',
+      'ceiling       1,203',
+    ]);
+  });
+});

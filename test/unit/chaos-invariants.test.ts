@@ -1,0 +1,163 @@
+import { describe, expect, it } from 'vitest';
+// @ts-expect-error plain ESM script without types
+import { checkInvariants, describeViolations } from '../../scripts/lib/invariants.mjs';
+
+type Snapshot = {
+  charges: { transactionId: string }[];
+  payments: { transactionId: string; status: string }[];
+  events: { transactionId: string; eventId: string; type: string; status: string }[];
+  orders: { orderId: string; status: string }[];
+  audit: {
+    orderId: string;
+    seq: number;
+    operation?: string;
+    outcome?: string;
+    newStatus?: string;
+  }[];
+  notifications: { userId: string; status: string; message?: string; eventId?: string }[];
+};
+
+/** A run where every promise held: t1 succeeded, t2 was declined. */
+function healthy(): Snapshot {
+  return {
+    charges: [{ transactionId: 't1' }, { transactionId: 't2' }],
+    payments: [
+      { transactionId: 't1', status: 'SUCCEEDED' },
+      { transactionId: 't2', status: 'FAILED' },
+    ],
+    events: [
+      { transactionId: 't1', eventId: 'e1o', type: 'order.status', status: 'DELIVERED' },
+      { transactionId: 't1', eventId: 'e1n', type: 'notification.send', status: 'DELIVERED' },
+      { transactionId: 't2', eventId: 'e2o', type: 'order.status', status: 'DELIVERED' },
+      { transactionId: 't2', eventId: 'e2n', type: 'notification.send', status: 'DELIVERED' },
+    ],
+    orders: [
+      { orderId: 'o1', status: 'PAID' },
+      { orderId: 'o2', status: 'PAYMENT_FAILED' },
+    ],
+    audit: [
+      { orderId: 'o1', seq: 1, operation: 'create', outcome: 'applied', newStatus: 'PENDING' },
+      { orderId: 'o1', seq: 2, operation: 'status', outcome: 'applied', newStatus: 'PAID' },
+      { orderId: 'o1', seq: 3, operation: 'status', outcome: 'unchanged', newStatus: 'PAID' },
+      { orderId: 'o2', seq: 1, operation: 'create', outcome: 'applied', newStatus: 'PENDING' },
+      {
+        orderId: 'o2',
+        seq: 2,
+        operation: 'status',
+        outcome: 'applied',
+        newStatus: 'PAYMENT_FAILED',
+      },
+    ],
+    notifications: [
+      { userId: 'u1', status: 'SENT', message: 'Payment t1 succeeded', eventId: 'e1n' },
+      { userId: 'u1', status: 'SKIPPED', message: 'Payment t1 succeeded', eventId: 'e1n' },
+      { userId: 'u1', status: 'SENT', message: 'Payment t2 failed', eventId: 'e2n' },
+    ],
+  };
+}
+
+const expected = [
+  { transactionId: 't1', orderId: 'o1', userId: 'u1' },
+  { transactionId: 't2', orderId: 'o2', userId: 'u1' },
+];
+
+const invariantsBroken = (snapshot: Snapshot) =>
+  checkInvariants(snapshot, expected).violations.map((v: { invariant: string }) => v.invariant);
+
+describe('Function: checkInvariants', () => {
+  it('finds nothing wrong when every promise held, and counts what it saw', () => {
+    const { counts, violations } = checkInvariants(healthy(), expected);
+    expect(violations).toEqual([]);
+    expect(counts).toMatchObject({
+      transactions: 2,
+      charges: 2,
+      succeeded: 1,
+      failed: 1,
+      ordersPaid: 1,
+      ordersPaymentFailed: 1,
+      notificationsSent: 2,
+      notificationsSkipped: 1,
+      eventsDelivered: 4,
+      eventsPending: 0,
+      eventsDead: 0,
+      auditEntries: 5,
+    });
+  });
+
+  it('reports a transaction charged twice, one never charged and a charge nobody asked for', () => {
+    const snapshot = healthy();
+    snapshot.charges = [{ transactionId: 't1' }, { transactionId: 't1' }, { transactionId: 'tx' }];
+    const { violations } = checkInvariants(snapshot, expected);
+    expect(describeViolations(violations)).toMatch(/t1: charged 2 times/);
+    expect(describeViolations(violations)).toMatch(/t2: no charge recorded/);
+    expect(describeViolations(violations)).toMatch(/tx: charged but never requested/);
+  });
+
+  it('reports a payment left unfinished', () => {
+    const snapshot = healthy();
+    snapshot.payments[0]!.status = 'PENDING';
+    expect(invariantsBroken(snapshot)).toContain('payment final');
+  });
+
+  it('reports an order that does not follow its payment', () => {
+    const snapshot = healthy();
+    snapshot.orders[0]!.status = 'PENDING';
+    expect(invariantsBroken(snapshot)).toContain('order follows payment');
+  });
+
+  it('reports a notification sent twice or never', () => {
+    const twice = healthy();
+    twice.notifications[1]!.status = 'SENT';
+    expect(invariantsBroken(twice)).toEqual(['one notification per payment']);
+    const never = healthy();
+    never.notifications = never.notifications.filter((n) => n.eventId !== 'e2n');
+    expect(invariantsBroken(never)).toEqual(['one notification per payment']);
+  });
+
+  it('reports an event left pending or dead, and a missing event', () => {
+    const pending = healthy();
+    pending.events[0]!.status = 'PENDING';
+    pending.events[3]!.status = 'DEAD';
+    expect(checkInvariants(pending, expected).violations).toHaveLength(2);
+    const missing = healthy();
+    missing.events.pop();
+    expect(describeViolations(checkInvariants(missing, expected).violations)).toMatch(
+      /0 notification.send events/,
+    );
+  });
+
+  it('reports an audit trail with a gap, without its creation, or with the change applied twice', () => {
+    const gap = healthy();
+    gap.audit = gap.audit.filter((a) => !(a.orderId === 'o1' && a.seq === 2));
+    expect(describeViolations(checkInvariants(gap, expected).violations)).toMatch(
+      /o1: sequence gap before seq 3/,
+    );
+    const noCreate = healthy();
+    noCreate.audit = noCreate.audit.filter((a) => !(a.orderId === 'o2' && a.seq === 1));
+    expect(describeViolations(checkInvariants(noCreate, expected).violations)).toMatch(
+      /o2: no creation entry/,
+    );
+    const twice = healthy();
+    twice.audit[2]!.outcome = 'applied';
+    expect(describeViolations(checkInvariants(twice, expected).violations)).toMatch(
+      /o1: 2 applied changes to PAID/,
+    );
+  });
+});
+
+describe('Function: describeViolations', () => {
+  it('groups by invariant and shows a bounded number of examples', () => {
+    const violations = Array.from({ length: 7 }, (_, i) => ({
+      invariant: 'events delivered',
+      id: `t${i}`,
+      detail: 'left PENDING',
+    }));
+    const text = describeViolations(violations, 2);
+    expect(text.split('\n')).toEqual([
+      '  events delivered: 7 violation(s)',
+      '    - t0: left PENDING',
+      '    - t1: left PENDING',
+      '    ... and 5 more',
+    ]);
+  });
+});
