@@ -19,7 +19,8 @@ const slsBin = path.join(root, 'node_modules', 'serverless', 'bin', 'serverless.
  *   logFile?: string,
  *   echo?: boolean,
  *   timeoutMs?: number,
- * }} options
+ *   config?: string,
+ * }} options `config`: another service file than serverless.yml (e.g. the bench's)
  */
 export async function startOffline(options) {
   const baseUrl = `http://127.0.0.1:${options.httpPort}`;
@@ -48,6 +49,7 @@ export async function startOffline(options) {
       String(options.httpPort),
       '--lambdaPort',
       String(options.lambdaPort),
+      ...(options.config ? ['--config', options.config] : []),
     ],
     { cwd: root, env },
   );

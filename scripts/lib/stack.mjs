@@ -45,7 +45,8 @@ export async function functionEnvironment(stage, endpoint) {
 /**
  * Starts the database and serverless-offline.
  * @param {{ stage: string, httpPort: number, lambdaPort: number, endpoint?: string,
- *           dynamoPort?: number, env?: NodeJS.ProcessEnv, logFile?: string, echo?: boolean }} options
+ *           dynamoPort?: number, env?: NodeJS.ProcessEnv, logFile?: string, echo?: boolean,
+ *           config?: string }} options
  */
 export async function startStack(options) {
   const db = await startDatabase({
@@ -62,6 +63,7 @@ export async function startStack(options) {
       env: options.env,
       logFile: options.logFile,
       echo: options.echo,
+      config: options.config,
     });
     return {
       db,

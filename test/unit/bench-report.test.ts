@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
 // @ts-expect-error plain ESM script without types
+import { mapLimit } from '../../scripts/lib/pool.mjs';
+// @ts-expect-error plain ESM script without types
 import { meetsTarget, percentile, ratio, table, verdict } from '../../scripts/lib/report.mjs';
 
 describe('Function: percentile', () => {
@@ -68,5 +70,21 @@ describe('Function: table', () => {
       'payment flow    412',
       'ceiling       1,203',
     ]);
+  });
+});
+
+describe('Function: mapLimit', () => {
+  it('never runs more than the limit at once and keeps the order of results', async () => {
+    let running = 0;
+    let peak = 0;
+    const results = await mapLimit([5, 1, 4, 2, 3], 2, async (n: number) => {
+      running++;
+      peak = Math.max(peak, running);
+      await new Promise((resolve) => setTimeout(resolve, n));
+      running--;
+      return n * 10;
+    });
+    expect(results).toEqual([50, 10, 40, 20, 30]);
+    expect(peak).toBe(2);
   });
 });

@@ -1,0 +1,140 @@
+// @ts-check
+/**
+ * Each function's bundle, built with esbuild exactly as serverless.yml's
+ * `custom.esbuild` builds it for deployment, and its import+init time in a
+ * fresh Node process, next to a baseline bundle that only builds a DynamoDB
+ * document client and a Powertools Logger (functions/bench/baseline.ts).
+ */
+import { execFile } from 'node:child_process';
+import { mkdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { gzipSync } from 'node:zlib';
+import { build } from 'esbuild';
+import { percentile } from './report.mjs';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+const run = promisify(execFile);
+
+/** The name the baseline bundle is reported under. */
+export const BASELINE = 'baseline (DynamoDB doc client + Logger)';
+const BASELINE_ENTRY = 'functions/bench/baseline.ts';
+
+/** custom.esbuild keys that are serverless-esbuild's own, not esbuild options. */
+const PLUGIN_ONLY = new Set([
+  'outputFileExtension',
+  'exclude',
+  'packager',
+  'packagerOptions',
+  'concurrency',
+  'zipConcurrency',
+  'installExtraArgs',
+  'watch',
+  'keepOutputDirectory',
+  'nativeZip',
+  'skipBuild',
+  'skipRebuild',
+  'skipBuildExcludeFns',
+  'stripEntryResolveExtensions',
+  'disposeContext',
+  'outputWorkFolder',
+  'outputBuildFolder',
+  'plugins',
+  'config',
+]);
+
+/**
+ * esbuild options equivalent to serverless-esbuild's for `custom`: its own
+ * keys dropped, `exclude` turned into `external` (as the plugin does).
+ * @param {Record<string, any>} custom serverless.yml's custom.esbuild, resolved
+ * @returns {import('esbuild').BuildOptions}
+ */
+export function esbuildOptions(custom) {
+  /** @type {Record<string, any>} */
+  const options = {};
+  for (const [key, value] of Object.entries(custom ?? {})) {
+    if (!PLUGIN_ONLY.has(key)) options[key] = value;
+  }
+  const exclude = Array.isArray(custom?.exclude) ? custom.exclude.filter((e) => e !== '*') : [];
+  options.external = [...new Set([...(options.external ?? []), ...exclude])];
+  options.bundle ??= true;
+  options.platform ??= 'node';
+  return options;
+}
+
+/**
+ * The handler file of a serverless.yml `handler` (e.g. functions/order/create.handler).
+ * @param {string} handler
+ */
+export function handlerEntry(handler) {
+  const file = handler.slice(0, handler.lastIndexOf('.'));
+  return `${file}.ts`;
+}
+
+/**
+ * Builds every function of `config` plus the baseline into `outDir`.
+ * @param {Record<string, any>} config the resolved serverless config
+ * @param {string} outDir
+ * @returns {Promise<{ name: string, file: string, bytes: number, gzipBytes: number }[]>}
+ */
+export async function buildBundles(config, outDir) {
+  rmSync(outDir, { recursive: true, force: true });
+  mkdirSync(outDir, { recursive: true });
+  const options = esbuildOptions(config.custom?.esbuild ?? {});
+  const entries = [
+    ...Object.entries(config.functions ?? {})
+      .filter(([name]) => !name.startsWith('bench'))
+      .map(([name, fn]) => ({ name, entry: handlerEntry(fn.handler) })),
+    { name: BASELINE, entry: BASELINE_ENTRY },
+  ];
+  const bundles = [];
+  for (const { name, entry } of entries) {
+    const file = path.join(outDir, `${name.replace(/\W+/g, '-')}.mjs`);
+    await build({
+      ...options,
+      entryPoints: [path.join(root, entry)],
+      outfile: file,
+      logLevel: 'error',
+    });
+    bundles.push({
+      name,
+      file,
+      bytes: statSync(file).size,
+      gzipBytes: gzipSync(readFileSync(file)).length,
+    });
+  }
+  return bundles;
+}
+
+/**
+ * Median import+init time of each bundle over `rounds` fresh Node processes,
+ * interleaved so that machine noise spreads over every bundle alike.
+ * @param {{ name: string, file: string }[]} bundles
+ * @param {{ rounds: number, env: NodeJS.ProcessEnv }} options
+ * @returns {Promise<Map<string, { ms: number, error?: string }>>}
+ */
+export async function measureInit(bundles, options) {
+  const script = path.join(root, 'scripts', 'lib', 'measure-init.mjs');
+  /** @type {Map<string, number[]>} */
+  const samples = new Map();
+  /** @type {Map<string, string>} */
+  const errors = new Map();
+  for (let round = 0; round < options.rounds; round++) {
+    for (const bundle of bundles) {
+      const { stdout } = await run(process.execPath, [script, bundle.file], {
+        cwd: path.dirname(bundle.file),
+        env: options.env,
+      });
+      const result = JSON.parse(stdout.trim().split('\n').pop() ?? '{}');
+      if (result.ok) samples.set(bundle.name, [...(samples.get(bundle.name) ?? []), result.ms]);
+      else errors.set(bundle.name, result.error ?? 'failed');
+    }
+  }
+  return new Map(
+    bundles.map((b) => {
+      const ms = percentile(samples.get(b.name) ?? [], 50);
+      return [b.name, Number.isFinite(ms) ? { ms } : { ms, error: errors.get(b.name) }];
+    }),
+  );
+}

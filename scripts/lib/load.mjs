@@ -1,0 +1,63 @@
+// @ts-check
+/**
+ * Load through autocannon: a fixed number of connections, each request's body
+ * made fresh (a payment needs its own transactionId), every response's
+ * latency recorded so percentiles come from exact samples.
+ */
+import autocannon from 'autocannon';
+import { percentile } from './report.mjs';
+
+/**
+ * @typedef {{
+ *   requests: number, ok: number, seconds: number, rps: number,
+ *   p50: number, p99: number, statuses: Record<string, number>, errors: number,
+ * }} LoadResult
+ */
+
+/**
+ * Runs one load phase. Throughput counts 2xx answers only: a fast error is not work done.
+ * @param {{
+ *   url: string, method?: 'GET' | 'POST' | 'PUT', connections: number,
+ *   durationSeconds?: number, amount?: number,
+ *   body?: () => unknown, headers?: Record<string, string>,
+ * }} options
+ * @returns {Promise<LoadResult>}
+ */
+export async function runLoad(options) {
+  /** @type {number[]} */
+  const latencies = [];
+  /** @type {Record<string, number>} */
+  const statuses = {};
+  const makeBody = options.body;
+  const instance = autocannon({
+    url: options.url,
+    method: options.method ?? 'POST',
+    connections: options.connections,
+    ...(options.amount ? { amount: options.amount } : { duration: options.durationSeconds ?? 10 }),
+    timeout: 30,
+    headers: { 'content-type': 'application/json', ...options.headers },
+    requests: [
+      {
+        setupRequest: (/** @type {any} */ request) =>
+          makeBody ? { ...request, body: JSON.stringify(makeBody()) } : request,
+      },
+    ],
+  });
+  instance.on('response', (_client, statusCode, _bytes, responseTime) => {
+    statuses[statusCode] = (statuses[statusCode] ?? 0) + 1;
+    if (statusCode >= 200 && statusCode < 300) latencies.push(responseTime);
+  });
+  const result = await instance;
+  const requests = Object.values(statuses).reduce((a, b) => a + b, 0);
+  const seconds = result.duration;
+  return {
+    requests,
+    ok: latencies.length,
+    seconds,
+    rps: seconds > 0 ? latencies.length / seconds : Number.NaN,
+    p50: percentile(latencies, 50),
+    p99: percentile(latencies, 99),
+    statuses,
+    errors: result.errors,
+  };
+}
