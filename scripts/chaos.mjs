@@ -1,0 +1,160 @@
+#!/usr/bin/env node
+// @ts-check
+/**
+ * `npm run chaos [-- --n 10000]`: N payment requests over many transactionIds,
+ * with duplicates in flight, injected downstream faults (5xx, network errors,
+ * delays past the timeout) and crashes after charging; then the outbox relay
+ * drains and every promise is checked against the tables:
+ * charges = unique transactionIds, every succeeded payment's order PAID and
+ * every declined one's PAYMENT_FAILED, exactly one notification per payment,
+ * no event left pending or dead, every audit trail complete.
+ * Prints the counts; exits 1 on any violation (2 on a bad command line).
+ *
+ * Against BASE_URL's stack (with LAMBDA_URL, DYNAMODB_ENDPOINT, STAGE), or a
+ * private one it starts and stops.
+ */
+import { runChaos } from './lib/chaos-run.mjs';
+import { helpText, parseOptions, UsageError } from './lib/cli.mjs';
+import { describeViolations } from './lib/invariants.mjs';
+import { num, table } from './lib/report.mjs';
+import { connectOrStart } from './lib/target.mjs';
+
+const spec = /** @type {const} */ ({
+  n: {
+    type: 'integer',
+    default: 2000,
+    env: 'CHAOS_N',
+    min: 1,
+    max: 10_000,
+    describe: 'payment requests to send',
+  },
+  concurrency: {
+    type: 'integer',
+    default: 16,
+    env: 'CHAOS_CONCURRENCY',
+    min: 1,
+    max: 200,
+    describe: 'transactionIds in flight at once',
+  },
+  dupRate: {
+    type: 'number',
+    default: 0.3,
+    env: 'CHAOS_DUP_RATE',
+    min: 0,
+    max: 1,
+    describe: 'share of transactionIds sent 2-4 times at once',
+  },
+  faultRate: {
+    type: 'number',
+    default: 0.3,
+    env: 'CHAOS_FAULT_RATE',
+    min: 0,
+    max: 1,
+    describe: 'share of requests with an injected fault',
+  },
+  declineRate: {
+    type: 'number',
+    default: 0.2,
+    env: 'CHAOS_DECLINE_RATE',
+    min: 0,
+    max: 1,
+    describe: 'share of payments with an amount the gateway declines',
+  },
+  seed: {
+    type: 'integer',
+    default: Math.floor(Math.random() * 1e9),
+    env: 'CHAOS_SEED',
+    min: 0,
+    describe: 'seed of the workload (printed, to replay a run)',
+  },
+  drainSeconds: {
+    type: 'integer',
+    default: 300,
+    env: 'CHAOS_DRAIN_SECONDS',
+    min: 1,
+    max: 3600,
+    describe: 'how long the relay may take to deliver what is pending',
+  },
+});
+
+const usage = 'usage: npm run chaos [-- options]';
+const say = (/** @type {string} */ line = '') => process.stdout.write(`${line}\n`);
+
+async function main() {
+  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+  const options = parseOptions(spec, process.argv.slice(2));
+  if (options.help) {
+    say(helpText(usage, spec));
+    return 0;
+  }
+  const target = await connectOrStart({ stage: 'test', say });
+  try {
+    const result = await runChaos({
+      ...options,
+      baseUrl: target.baseUrl,
+      lambdaUrl: target.lambdaUrl,
+      stage: target.stage,
+      dynamoEndpoint: target.dynamoEndpoint,
+      env: target.env,
+      log: say,
+    });
+    const c = result.counts;
+    const line = (/** @type {Record<string, number>} */ m) =>
+      Object.entries(m)
+        .sort()
+        .map(([k, v]) => `${k}×${v}`)
+        .join(' ');
+    say(`\n## Chaos run ${result.prefix} (seed ${options.seed})\n`);
+    say(
+      table(
+        ['what', 'count'],
+        [
+          ['payment requests sent (first attempts)', num(result.requests)],
+          ['client retries (after 409/5xx)', num(result.retries)],
+          ['unique transactionIds', num(c.transactions)],
+          ['answers replayed (Idempotent-Replayed)', num(result.replays)],
+          ['charges in the charges table', num(c.charges)],
+          ['payments SUCCEEDED / FAILED', `${num(c.succeeded)} / ${num(c.failed)}`],
+          ['orders PAID / PAYMENT_FAILED', `${num(c.ordersPaid)} / ${num(c.ordersPaymentFailed)}`],
+          [
+            'notifications SENT / SKIPPED',
+            `${num(c.notificationsSent)} / ${num(c.notificationsSkipped)}`,
+          ],
+          [
+            'outbox events DELIVERED / PENDING / DEAD',
+            `${num(c.eventsDelivered)} / ${num(c.eventsPending)} / ${num(c.eventsDead)}`,
+          ],
+          ['order audit entries', num(c.auditEntries)],
+          ['relay invocations to drain', num(result.drain.invocations)],
+        ],
+      ),
+    );
+    say(`\nFirst answers: ${line(result.firstStatuses)}`);
+    say(`Final answers: ${line(result.finalStatuses)}`);
+    say(`Faults injected: ${line(result.faultsSent) || 'none'}`);
+    say(`Requests took ${result.requestSeconds.toFixed(1)} s.`);
+    if (result.violations.length > 0) {
+      say(
+        `\nBROKEN PROMISES (${result.violations.length}):\n${describeViolations(result.violations)}`,
+      );
+      return 1;
+    }
+    say(
+      '\nEvery invariant held: one charge per transactionId, orders follow payments, one notification each, nothing pending or dead, audit trails complete.',
+    );
+    return 0;
+  } finally {
+    await target.stop();
+  }
+}
+
+main()
+  .then((code) => process.exit(code))
+  .catch((error) => {
+    if (error instanceof UsageError) {
+      console.error(`${error.message}\n\n${helpText(usage, spec)}`);
+      process.exit(2);
+    }
+    console.error(`\nnpm run chaos failed: ${error instanceof Error ? error.stack : error}`);
+    process.exit(1);
+  });

@@ -1,0 +1,312 @@
+// @ts-check
+/**
+ * The chaos run behind `npm run chaos` and test/e2e/chaos-small.test.ts:
+ * many payments over many transactionIds, with duplicates in flight at the
+ * same moment, injected downstream faults (5xx, network errors, delays past
+ * the timeout) and crashes after charging; clients that retry the way a real
+ * client does (after a 409 or a 5xx, honouring Retry-After); then the outbox
+ * relay is run until nothing is pending, and the promises are checked against
+ * the tables (scripts/lib/invariants.mjs).
+ */
+import { randomBytes } from 'node:crypto';
+import { QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { createApi, invokeRelay } from './api.mjs';
+import { checkInvariants } from './invariants.mjs';
+import { mapLimit } from './pool.mjs';
+import { documentClient, normalizeTables, scanTables } from './snapshot.mjs';
+
+/**
+ * The faults a request may carry (x-fault-inject grammar of lib/shared/fault-injection.ts),
+ * with their relative weights. The delay is past the 3 s downstream timeout.
+ */
+export const FAULT_MIX = /** @type {const} */ ([
+  ['order=status:503', 3],
+  ['notification=status:503', 2],
+  ['order=status:503,notification=status:502', 1],
+  ['order=network', 1],
+  ['notification=delay:5000', 1],
+  ['payment=crash-after-charge', 3],
+]);
+
+/**
+ * A small, seedable PRNG (mulberry32), so a failing run can be replayed with its seed.
+ * @param {number} seed
+ * @returns {() => number} uniform in [0, 1)
+ */
+export function seededRandom(seed) {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/**
+ * @typedef {{
+ *   transactionId: string, orderId: string, userId: string, amount: number,
+ *   declined: boolean, copies: string[],
+ * }} PlannedPayment one transactionId, sent `copies.length` times at once; each copy's fault ('' = none)
+ */
+
+/**
+ * Plans `n` requests: unique transactionIds, a share sent 2–4 times at once,
+ * a share of requests with a fault, a share of amounts the gateway simulator declines.
+ * @param {{
+ *   n: number, prefix: string, random: () => number, dupRate: number,
+ *   faultRate: number, declineRate: number, usersPerPayment?: number,
+ *   declinedAmount: number, approvedAmount: number,
+ * }} options
+ * @returns {PlannedPayment[]}
+ */
+export function planWorkload(options) {
+  const { n, prefix, random } = options;
+  const totalWeight = FAULT_MIX.reduce((sum, [, w]) => sum + w, 0);
+  const pickFault = () => {
+    if (random() >= options.faultRate) return '';
+    let roll = random() * totalWeight;
+    for (const [fault, weight] of FAULT_MIX) {
+      roll -= weight;
+      if (roll < 0) return fault;
+    }
+    return FAULT_MIX[0][0];
+  };
+  /** @type {PlannedPayment[]} */
+  const plan = [];
+  let sent = 0;
+  const users = Math.max(1, Math.round(n / (options.usersPerPayment ?? 4)));
+  for (let i = 0; sent < n; i++) {
+    const wanted = random() < options.dupRate ? 2 + Math.floor(random() * 3) : 1;
+    const count = Math.min(wanted, n - sent);
+    sent += count;
+    const declined = random() < options.declineRate;
+    plan.push({
+      transactionId: `${prefix}-t-${i}`,
+      orderId: `${prefix}-o-${i}`,
+      userId: `${prefix}-u-${i % users}`,
+      amount: declined ? options.declinedAmount : options.approvedAmount,
+      declined,
+      copies: Array.from({ length: count }, pickFault),
+    });
+  }
+  return plan;
+}
+
+const sleep = (/** @type {number} */ ms) => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * One client sending one payment until it gets a final answer: after a 409
+ * (the same payment is in flight), a 5xx or a network failure it waits
+ * (Retry-After, else capped exponential backoff with jitter) and sends the
+ * same body again, without the injected fault: the fault happened once.
+ * @param {ReturnType<typeof createApi>} call
+ * @param {Record<string, unknown>} body
+ * @param {string} fault
+ * @param {{ maxAttempts: number, random: () => number }} options
+ */
+export async function payUntilFinal(call, body, fault, options) {
+  /** @type {number[]} */
+  const statuses = [];
+  let headers = fault ? { 'x-fault-inject': fault } : undefined;
+  for (let attempt = 1; attempt <= options.maxAttempts; attempt++) {
+    const answer = await call('POST', '/payments', { body, headers });
+    statuses.push(answer.status);
+    const retryable = answer.status === 409 || answer.status === 0 || answer.status >= 500;
+    if (!retryable || attempt === options.maxAttempts) return { answer, statuses };
+    headers = undefined;
+    const retryAfterMs = Number(answer.headers.get('retry-after')) * 1000;
+    const backoff = Math.min(2000, 100 * 2 ** attempt) * (0.5 + options.random() / 2);
+    await sleep(retryAfterMs > 0 ? Math.min(retryAfterMs, 3000) : backoff);
+  }
+  throw new Error('unreachable');
+}
+
+/**
+ * The outbox events of this run still pending, from the `outbox-due` index.
+ * @param {import('@aws-sdk/lib-dynamodb').DynamoDBDocumentClient} doc
+ * @param {string} table
+ * @param {string} prefix
+ */
+export async function pendingEvents(doc, table, prefix) {
+  let count = 0;
+  /** @type {Record<string, any> | undefined} */
+  let start;
+  do {
+    const page = await doc.send(
+      new QueryCommand({
+        TableName: table,
+        IndexName: 'outbox-due',
+        KeyConditionExpression: 'outboxStatus = :pending',
+        ExpressionAttributeValues: { ':pending': 'PENDING' },
+        ExclusiveStartKey: start,
+      }),
+    );
+    count += (page.Items ?? []).filter(
+      (e) => typeof e.transactionId === 'string' && e.transactionId.startsWith(prefix),
+    ).length;
+    start = page.LastEvaluatedKey;
+  } while (start);
+  return count;
+}
+
+/**
+ * Runs the relay until no event of this run is pending or `timeoutMs` passes.
+ * Without a Lambda invoke URL (a deployed stack) it waits for the scheduled relay.
+ * @param {{ lambdaUrl?: string, stage: string, doc: any, table: string, prefix: string,
+ *           timeoutMs: number, log: (line: string) => void }} options
+ */
+export async function drainRelay(options) {
+  const deadline = Date.now() + options.timeoutMs;
+  let invocations = 0;
+  let pending = await pendingEvents(options.doc, options.table, options.prefix);
+  options.log(`  ${pending} events pending after the requests`);
+  while (pending > 0 && Date.now() < deadline) {
+    if (options.lambdaUrl) {
+      const report = await invokeRelay(options.lambdaUrl, options.stage).catch((error) => ({
+        error: String(error),
+      }));
+      invocations++;
+      options.log(`  relay run ${invocations}: ${JSON.stringify(report).slice(0, 160)}`);
+    }
+    // Events the relay retried are due again after their backoff: look again shortly.
+    await sleep(options.lambdaUrl ? 500 : 5000);
+    pending = await pendingEvents(options.doc, options.table, options.prefix);
+  }
+  return { pending, invocations };
+}
+
+/**
+ * The whole run. Everything it writes carries a fresh prefix, so it shares
+ * tables with other runs and tests without reading their rows.
+ * @param {{
+ *   baseUrl: string, lambdaUrl?: string, stage: string, dynamoEndpoint?: string,
+ *   env: Record<string, string>, n: number, concurrency: number, dupRate: number,
+ *   faultRate: number, declineRate: number, seed: number, drainSeconds: number,
+ *   declinedAmount?: number, approvedAmount?: number,
+ *   log?: (line: string) => void,
+ * }} options
+ */
+export async function runChaos(options) {
+  const log = options.log ?? (() => undefined);
+  const random = seededRandom(options.seed);
+  const prefix = `chaos-${Date.now().toString(36)}${randomBytes(3).toString('hex')}`;
+  const plan = planWorkload({
+    n: options.n,
+    prefix,
+    random,
+    dupRate: options.dupRate,
+    faultRate: options.faultRate,
+    declineRate: options.declineRate,
+    declinedAmount: options.declinedAmount ?? 20.51,
+    approvedAmount: options.approvedAmount ?? 20.25,
+  });
+  const call = createApi(options.baseUrl, { timeoutMs: 60_000 });
+  const started = Date.now();
+
+  log(
+    `Run ${prefix}: ${options.n} requests over ${plan.length} transactionIds (seed ${options.seed}).`,
+  );
+  log(`Creating ${plan.length} orders...`);
+  await mapLimit(plan, options.concurrency, async (p) => {
+    const answer = await call('POST', '/orders', {
+      body: { orderId: p.orderId, userId: p.userId, amount: p.amount, currency: 'USD' },
+    });
+    if (answer.status !== 201 && answer.status !== 200) {
+      throw new Error(
+        `POST /orders ${p.orderId} answered ${answer.status}: ${answer.text.slice(0, 200)}`,
+      );
+    }
+  });
+
+  log('Sending payments (duplicates in flight, faults injected, clients retrying)...');
+  /** @type {Record<string, number>} */
+  const firstStatuses = {};
+  /** @type {Record<string, number>} */
+  const finalStatuses = {};
+  /** @type {import('./invariants.mjs').Violation[]} */
+  const answerViolations = [];
+  let replays = 0;
+  let retries = 0;
+  let done = 0;
+  const faultsSent = /** @type {Record<string, number>} */ ({});
+  await mapLimit(plan, options.concurrency, async (p) => {
+    const body = {
+      transactionId: p.transactionId,
+      orderId: p.orderId,
+      userId: p.userId,
+      amount: p.amount,
+      currency: 'USD',
+    };
+    const results = await Promise.all(
+      p.copies.map((fault) => {
+        if (fault) faultsSent[fault] = (faultsSent[fault] ?? 0) + 1;
+        return payUntilFinal(call, body, fault, { maxAttempts: 12, random });
+      }),
+    );
+    const outcomes = new Set();
+    for (const { answer, statuses } of results) {
+      const first = String(statuses[0]);
+      firstStatuses[first] = (firstStatuses[first] ?? 0) + 1;
+      finalStatuses[answer.status] = (finalStatuses[answer.status] ?? 0) + 1;
+      retries += statuses.length - 1;
+      if (answer.headers.get('idempotent-replayed') === 'true') replays++;
+      if (answer.status !== 201 && answer.status !== 200) {
+        answerViolations.push({
+          invariant: 'every client gets a final answer',
+          id: p.transactionId,
+          detail: `statuses ${statuses.join(',')}: ${answer.text.slice(0, 160)}`,
+        });
+      } else {
+        outcomes.add(answer.body?.status ?? answer.body?.payment?.status);
+      }
+    }
+    if (outcomes.size > 1) {
+      answerViolations.push({
+        invariant: 'replays agree with the first answer',
+        id: p.transactionId,
+        detail: `answers disagree: ${[...outcomes].join(' vs ')}`,
+      });
+    }
+    done++;
+    if (done % 500 === 0) log(`  ${done}/${plan.length} transactionIds answered`);
+  });
+  const requestSeconds = (Date.now() - started) / 1000;
+
+  log('Draining the outbox relay...');
+  const doc = documentClient(options.dynamoEndpoint);
+  const paymentsTable = options.env.PAYMENTS_TABLE;
+  if (!paymentsTable) throw new Error('PAYMENTS_TABLE is not in the functions environment');
+  const drain = await drainRelay({
+    lambdaUrl: options.lambdaUrl,
+    stage: options.stage,
+    doc,
+    table: paymentsTable,
+    prefix,
+    timeoutMs: options.drainSeconds * 1000,
+    log,
+  });
+
+  log('Checking the invariants against the tables...');
+  const snapshot = normalizeTables(await scanTables(doc, options.env), prefix);
+  const { counts, violations } = checkInvariants(
+    snapshot,
+    plan.map(({ transactionId, orderId, userId }) => ({ transactionId, orderId, userId })),
+  );
+  doc.destroy();
+  return {
+    prefix,
+    plan,
+    requests: options.n,
+    requestSeconds,
+    firstStatuses,
+    finalStatuses,
+    faultsSent,
+    replays,
+    retries,
+    drain,
+    counts,
+    violations: [...answerViolations, ...violations],
+  };
+}

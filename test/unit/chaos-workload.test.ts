@@ -1,0 +1,106 @@
+import { describe, expect, it } from 'vitest';
+// @ts-expect-error plain ESM script without types
+import * as chaos from '../../scripts/lib/chaos-run.mjs';
+
+const { FAULT_MIX, payUntilFinal, planWorkload, seededRandom } = chaos;
+
+const plan = (overrides: Record<string, unknown> = {}) =>
+  planWorkload({
+    n: 2000,
+    prefix: 'run1',
+    random: seededRandom(42),
+    dupRate: 0.3,
+    faultRate: 0.3,
+    declineRate: 0.2,
+    declinedAmount: 20.51,
+    approvedAmount: 20.25,
+    ...overrides,
+  });
+
+type Planned = {
+  transactionId: string;
+  userId: string;
+  declined: boolean;
+  amount: number;
+  copies: string[];
+};
+
+describe('Function: planWorkload', () => {
+  it('plans exactly n requests over unique transactionIds, some sent 2 to 4 times at once', () => {
+    const payments: Planned[] = plan();
+    expect(payments.reduce((sum, p) => sum + p.copies.length, 0)).toBe(2000);
+    expect(new Set(payments.map((p) => p.transactionId)).size).toBe(payments.length);
+    const duplicated = payments.filter((p) => p.copies.length > 1);
+    expect(duplicated.length / payments.length).toBeGreaterThan(0.2);
+    expect(Math.max(...payments.map((p) => p.copies.length))).toBeLessThanOrEqual(4);
+  });
+
+  it('injects faults from the mix at about the asked rate, and declines about the asked share', () => {
+    const payments: Planned[] = plan();
+    const copies = payments.flatMap((p) => p.copies);
+    const faulted = copies.filter((f) => f !== '');
+    expect(faulted.length / copies.length).toBeGreaterThan(0.25);
+    expect(faulted.length / copies.length).toBeLessThan(0.35);
+    const known = new Set(FAULT_MIX.map(([fault]: [string]) => fault));
+    expect(faulted.every((f) => known.has(f))).toBe(true);
+    const declined = payments.filter((p) => p.declined);
+    expect(declined.length / payments.length).toBeGreaterThan(0.15);
+    expect(declined.every((p) => p.amount === 20.51)).toBe(true);
+  });
+
+  it('is the same plan for the same seed, and ids all carry the run prefix', () => {
+    expect(plan()).toEqual(plan());
+    expect(plan({ random: seededRandom(7) })).not.toEqual(plan());
+    const payments: Planned[] = plan({ n: 10 });
+    expect(
+      payments.every((p) => p.transactionId.startsWith('run1-') && p.userId.startsWith('run1-')),
+    ).toBe(true);
+  });
+
+  it('sends everything clean when the rates are zero', () => {
+    const payments: Planned[] = plan({ dupRate: 0, faultRate: 0, declineRate: 0, n: 50 });
+    expect(payments).toHaveLength(50);
+    expect(payments.every((p) => p.copies.length === 1 && p.copies[0] === '' && !p.declined)).toBe(
+      true,
+    );
+  });
+});
+
+describe('Function: payUntilFinal', () => {
+  const answer = (status: number, headers: Record<string, string> = {}) => ({
+    status,
+    headers: new Headers(headers),
+    body: { status: 'SUCCEEDED' },
+    text: '',
+  });
+
+  it('retries after a crash and a 409 without the fault, until a final answer', async () => {
+    const sent: (Record<string, string> | undefined)[] = [];
+    const script = [answer(500), answer(409, { 'retry-after': '0' }), answer(201)];
+    const call = async (_m: string, _p: string, request: { headers?: Record<string, string> }) => {
+      sent.push(request.headers);
+      return script.shift()!;
+    };
+    const result = await payUntilFinal(call, { transactionId: 't' }, 'payment=crash-after-charge', {
+      maxAttempts: 5,
+      random: () => 0,
+    });
+    expect(result.statuses).toEqual([500, 409, 201]);
+    expect(sent).toEqual([
+      { 'x-fault-inject': 'payment=crash-after-charge' },
+      undefined,
+      undefined,
+    ]);
+  });
+
+  it('does not retry a 4xx other than 409, and stops after maxAttempts', async () => {
+    const call422 = async () => answer(422);
+    expect(
+      (await payUntilFinal(call422, {}, '', { maxAttempts: 5, random: () => 0 })).statuses,
+    ).toEqual([422]);
+    const call503 = async () => answer(503, { 'retry-after': '0' });
+    expect(
+      (await payUntilFinal(call503, {}, '', { maxAttempts: 3, random: () => 0 })).statuses,
+    ).toEqual([503, 503, 503]);
+  });
+});
