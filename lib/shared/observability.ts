@@ -1,7 +1,7 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import { Tracer } from '@aws-lambda-powertools/tracer';
-import { createLogger, type ServiceName } from './logger.js';
+import { type BusinessIds, createLogger, type ServiceName } from './logger.js';
 
 /** The metric names this system emits (CloudWatch EMF, namespace POWERTOOLS_METRICS_NAMESPACE). */
 export const METRIC = {
@@ -27,6 +27,11 @@ export interface Observability {
   metrics: Metrics;
   /** Adds `value` to a count metric, flushed at the end of the invocation. */
   count(name: MetricName, value?: number): void;
+  /**
+   * Puts business ids on every later log line of this invocation and on the
+   * X-Ray trace as searchable annotations.
+   */
+  tag(ids: BusinessIds): void;
 }
 
 /** Creates the logger, tracer and metrics for `service`. */
@@ -39,5 +44,12 @@ export function createObservability(service: ServiceName): Observability {
     tracer,
     metrics,
     count: (name, value = 1) => metrics.addMetric(name, MetricUnit.Count, value),
+    tag: (ids) => {
+      const defined = Object.fromEntries(Object.entries(ids).filter(([, v]) => v !== undefined));
+      logger.appendKeys(defined);
+      if (tracer.isTracingEnabled()) {
+        for (const [key, value] of Object.entries(defined)) tracer.putAnnotation(key, String(value));
+      }
+    },
   };
 }
