@@ -60,6 +60,14 @@ const spec = /** @type {const} */ ({
     max: 1,
     describe: 'share of payments with an amount the gateway declines',
   },
+  callbackRate: {
+    type: 'number',
+    default: 0.2,
+    env: 'CHAOS_CALLBACK_RATE',
+    min: 0,
+    max: 1,
+    describe: 'share of payments whose gateway callback arrives 1-3 times, racing the request',
+  },
   seed: {
     type: 'integer',
     default: Math.floor(Math.random() * 1e9),
@@ -132,6 +140,9 @@ async function main() {
     say(`\nFirst answers: ${line(result.firstStatuses)}`);
     say(`Final answers: ${line(result.finalStatuses)}`);
     say(`Faults injected: ${line(result.faultsSent) || 'none'}`);
+    say(
+      `Gateway callbacks: ${line(result.callbackStatuses) || 'none'} (${result.callbacksThatChanged} changed something)`,
+    );
     say(`Requests took ${result.requestSeconds.toFixed(1)} s.`);
     if (result.violations.length > 0) {
       say(

@@ -10,7 +10,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { QueryCommand } from '@aws-sdk/lib-dynamodb';
-import { createApi, invokeRelay } from './api.mjs';
+import { createApi, gatewaySignature, invokeRelay } from './api.mjs';
 import { checkInvariants } from './invariants.mjs';
 import { mapLimit } from './pool.mjs';
 import { documentClient, normalizeTables, scanTables } from './snapshot.mjs';
@@ -26,6 +26,7 @@ export const FAULT_MIX = /** @type {const} */ ([
   ['order=network', 1],
   ['notification=delay:5000', 1],
   ['payment=crash-after-charge', 3],
+  ['gateway=timeout', 1],
 ]);
 
 /**
@@ -47,8 +48,9 @@ export function seededRandom(seed) {
 /**
  * @typedef {{
  *   transactionId: string, orderId: string, userId: string, amount: number,
- *   declined: boolean, copies: string[],
- * }} PlannedPayment one transactionId, sent `copies.length` times at once; each copy's fault ('' = none)
+ *   declined: boolean, copies: string[], callbacks: number,
+ * }} PlannedPayment one transactionId, sent `copies.length` times at once (each copy's fault, '' = none),
+ *   while the gateway sends its signed callback `callbacks` times
  */
 
 /**
@@ -56,7 +58,7 @@ export function seededRandom(seed) {
  * a share of requests with a fault, a share of amounts the gateway simulator declines.
  * @param {{
  *   n: number, prefix: string, random: () => number, dupRate: number,
- *   faultRate: number, declineRate: number, usersPerPayment?: number,
+ *   faultRate: number, declineRate: number, callbackRate?: number, usersPerPayment?: number,
  *   declinedAmount: number, approvedAmount: number,
  * }} options
  * @returns {PlannedPayment[]}
@@ -89,6 +91,7 @@ export function planWorkload(options) {
       amount: declined ? options.declinedAmount : options.approvedAmount,
       declined,
       copies: Array.from({ length: count }, pickFault),
+      callbacks: random() < (options.callbackRate ?? 0) ? 1 + Math.floor(random() * 3) : 0,
     });
   }
   return plan;
@@ -121,6 +124,40 @@ export async function payUntilFinal(call, body, fault, options) {
     await sleep(retryAfterMs > 0 ? Math.min(retryAfterMs, 3000) : backoff);
   }
   throw new Error('unreachable');
+}
+
+/**
+ * The gateway's signed callback for a planned payment, sent like a gateway
+ * does: again after a failure (a 404 while our charge is not written yet, a 5xx).
+ * @param {ReturnType<typeof createApi>} call
+ * @param {PlannedPayment} p
+ * @param {{ secret: string, random: () => number, maxAttempts?: number }} options
+ */
+export async function sendCallback(call, p, options) {
+  const rawBody = JSON.stringify({
+    transactionId: p.transactionId,
+    status: p.declined ? 'failed' : 'succeeded',
+    gatewayReference: `sim_${p.transactionId}`,
+    ...(p.declined ? { failureReason: 'insufficient_funds' } : {}),
+  });
+  /** @type {number[]} */
+  const statuses = [];
+  const maxAttempts = options.maxAttempts ?? 10;
+  for (let attempt = 1; attempt <= maxAttempts; attempt++) {
+    await sleep(options.random() * 300);
+    const answer = await call('POST', '/payments/callback', {
+      rawBody,
+      headers: {
+        'content-type': 'application/json',
+        'x-gateway-signature': gatewaySignature(rawBody, options.secret),
+      },
+    });
+    statuses.push(answer.status);
+    const tryAgain =
+      answer.status === 0 || answer.status === 404 || answer.status === 409 || answer.status >= 500;
+    if (!tryAgain) return { answer, statuses };
+  }
+  return { answer: undefined, statuses };
 }
 
 /**
@@ -183,8 +220,8 @@ export async function drainRelay(options) {
  * @param {{
  *   baseUrl: string, lambdaUrl?: string, stage: string, dynamoEndpoint?: string,
  *   env: Record<string, string>, n: number, concurrency: number, dupRate: number,
- *   faultRate: number, declineRate: number, seed: number, drainSeconds: number,
- *   declinedAmount?: number, approvedAmount?: number,
+ *   faultRate: number, declineRate: number, callbackRate?: number, seed: number,
+ *   drainSeconds: number, declinedAmount?: number, approvedAmount?: number,
  *   log?: (line: string) => void,
  * }} options
  */
@@ -199,6 +236,7 @@ export async function runChaos(options) {
     dupRate: options.dupRate,
     faultRate: options.faultRate,
     declineRate: options.declineRate,
+    callbackRate: options.callbackRate ?? 0,
     declinedAmount: options.declinedAmount ?? 20.51,
     approvedAmount: options.approvedAmount ?? 20.25,
   });
@@ -227,6 +265,10 @@ export async function runChaos(options) {
   const finalStatuses = {};
   /** @type {import('./invariants.mjs').Violation[]} */
   const answerViolations = [];
+  /** @type {Record<string, number>} */
+  const callbackStatuses = {};
+  let callbacksThatChanged = 0;
+  const secret = options.env.GATEWAY_WEBHOOK_SECRET || 'local-dev-webhook-secret';
   let replays = 0;
   let retries = 0;
   let done = 0;
@@ -239,12 +281,27 @@ export async function runChaos(options) {
       amount: p.amount,
       currency: 'USD',
     };
+    const gateway = Promise.all(
+      Array.from({ length: p.callbacks }, () => sendCallback(call, p, { secret, random })),
+    );
     const results = await Promise.all(
       p.copies.map((fault) => {
         if (fault) faultsSent[fault] = (faultsSent[fault] ?? 0) + 1;
         return payUntilFinal(call, body, fault, { maxAttempts: 12, random });
       }),
     );
+    for (const { answer, statuses } of await gateway) {
+      const key = String(answer?.status ?? statuses.at(-1));
+      callbackStatuses[key] = (callbackStatuses[key] ?? 0) + 1;
+      if (answer?.body?.changed) callbacksThatChanged++;
+      if (answer?.status !== 200) {
+        answerViolations.push({
+          invariant: 'every genuine callback is accepted',
+          id: p.transactionId,
+          detail: `callback statuses ${statuses.join(',')}`,
+        });
+      }
+    }
     const outcomes = new Set();
     for (const { answer, statuses } of results) {
       const first = String(statuses[0]);
@@ -303,6 +360,8 @@ export async function runChaos(options) {
     firstStatuses,
     finalStatuses,
     faultsSent,
+    callbackStatuses,
+    callbacksThatChanged,
     replays,
     retries,
     drain,

@@ -274,22 +274,37 @@ export async function downstreamFailure(ctx) {
 }
 
 /**
- * 6. The gateway's callback, repeated: confirmed once.
+ * 6. The gateway charged but its answer was lost; its callback, repeated,
+ *    completes the payment once.
  * @param {DemoContext} ctx
- * @param {{ ids: Ids, paid: ApiAnswer }} first
  */
-export async function callbacks(ctx, first) {
+export async function callbacks(ctx) {
   const { call, narrator: n } = ctx;
-  const tx = first.ids.transactionId;
+  const ids = ctx.ids('callback');
+  const tx = ids.transactionId;
   n.chapter(
-    'The gateway calls back, again and again',
-    'A real gateway repeats its signed confirmation; we also forge one.',
+    'The gateway loses its answer, then calls back again and again',
+    'The gateway charges but its answer never arrives (x-fault-inject: gateway=timeout); its signed callback does, five times at once.',
   );
-  const payment = paymentOf(first.paid.body);
+  await call('POST', '/orders', { body: orderBody(ctx, ids) });
+  const lost = await call('POST', '/payments', {
+    body: paymentBody(ctx, ids),
+    headers: { 'x-fault-inject': 'gateway=timeout' },
+  });
+  n.exchange(`POST /payments ${tx} with gateway=timeout`, lost, lost.body?.error?.code ?? '');
+  n.check(
+    'the client is told to retry (a 5xx with Retry-After), not that it failed',
+    lost.status >= 500 && lost.headers.get('retry-after') !== null,
+    `${lost.status}`,
+  );
+  const pending = await call('GET', `/payments/${tx}`);
+  n.say(
+    `GET /payments/${tx}: ${paymentOf(pending.body)?.status}, charge ${pending.body?.charge?.state}`,
+  );
   const rawBody = JSON.stringify({
     transactionId: tx,
     status: 'succeeded',
-    gatewayReference: payment?.gatewayReference ?? payment?.charge?.gatewayReference ?? `gw-${tx}`,
+    gatewayReference: `sim_${tx}`,
   });
   const send = (/** @type {string} */ signature) =>
     call('POST', '/payments/callback', {
@@ -301,16 +316,18 @@ export async function callbacks(ctx, first) {
   );
   n.say(`→ 5 × POST /payments/callback for ${tx}, correctly signed, at once`);
   n.say(
-    `← ${answers.map((a) => `${a.status}${a.body?.changed === false ? ' unchanged' : ''}`).join(', ')}`,
+    `← ${answers.map((a) => `${a.status} ${a.body?.changed ? 'changed' : 'unchanged'}`).join(', ')}`,
   );
   n.check(
     'every genuine callback is accepted',
-    answers.every((a) => a.status === 200 || a.status === 201),
+    answers.every((a) => a.status === 200),
     answers.map((a) => a.status).join(','),
   );
+  const changed = answers.filter((a) => a.body?.changed === true);
   n.check(
-    'none changed the already confirmed payment',
-    answers.every((a) => a.body?.changed !== true),
+    'exactly one callback completed the payment; the others changed nothing',
+    changed.length === 1,
+    `${changed.length} changed something`,
   );
   const forged = await send(`t=${Math.floor(Date.now() / 1000)},v1=${'0'.repeat(64)}`);
   n.exchange(
@@ -319,9 +336,26 @@ export async function callbacks(ctx, first) {
     forged.body?.error?.code ?? '',
   );
   n.check('a forged callback is refused with 401', forged.status === 401, `${forged.status}`);
+  const retried = await call('POST', '/payments', { body: paymentBody(ctx, ids) });
+  n.exchange(
+    `POST /payments ${tx} (the client's retry)`,
+    retried,
+    `payment ${paymentOf(retried.body)?.status}`,
+  );
+  n.check(
+    "the client's retry gets the completed payment",
+    retried.status === 201 && paymentOf(retried.body)?.status === 'SUCCEEDED',
+    `${retried.status}`,
+  );
+  const order = await call('GET', `/orders/${ids.orderId}`);
+  n.check(
+    'the order is PAID',
+    orderOf(order.body)?.status === 'PAID',
+    `${orderOf(order.body)?.status}`,
+  );
   const charges = await ctx.chargesFor(tx);
-  n.check('still exactly one charge', charges === 1, `${charges}`);
-  const list = await call('GET', `/notifications?userId=${encodeURIComponent(first.ids.userId)}`);
+  n.check('exactly one charge', charges === 1, `${charges}`);
+  const list = await call('GET', `/notifications?userId=${encodeURIComponent(ids.userId)}`);
   const items = list.body?.items ?? [];
   const sent = items.filter((/** @type {any} */ i) => i.status === 'SENT');
   n.check(
@@ -362,6 +396,6 @@ export async function runDemo(ctx) {
   await mismatch(ctx, first);
   await burst(ctx);
   await downstreamFailure(ctx);
-  await callbacks(ctx, first);
+  await callbacks(ctx);
   await trace(ctx, first);
 }
