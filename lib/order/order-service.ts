@@ -136,7 +136,8 @@ export async function createOrder(
     const repeat: AuditEntry = {
       orderId: input.orderId,
       seq: existing.auditSeq + 1,
-      at,
+      // Taken after the read, so audit times never run backwards against seq.
+      at: now().toISOString(),
       operation: 'create',
       outcome: diffs.length > 0 ? 'rejected' : 'unchanged',
       ...context,
