@@ -5,14 +5,14 @@ import { json } from '../../lib/shared/http.js';
 import { logAction } from '../../lib/shared/logger.js';
 import { httpHandler } from '../../lib/shared/middleware/http-handler.js';
 import { parseInput } from '../../lib/shared/validation.js';
-import { callerOf, logger, orderDeps } from './dependencies.js';
+import { callerOf, depsFor, logger } from './dependencies.js';
 
 /** POST /orders: create an order in PENDING (idempotent on orderId). */
-export const handler = httpHandler({ logger, body: true }, async (event) => {
+export const handler = httpHandler({ logger, body: true }, async (event, context) => {
   const input = parseInput(createOrderSchema, event.jsonBody);
   const { orderId, userId, amountMinor, currency } = input;
   const result = await createOrder(
-    orderDeps,
+    depsFor(context),
     { orderId, userId, amountMinor, currency },
     { correlationId: event.correlationId, caller: callerOf(event, 'client') },
   );

@@ -35,6 +35,11 @@ export const orderDeps: OrderServiceDeps = {
   onWrite: (orderId) => orderCache.invalidate(orderId),
 };
 
+/** The use cases' collaborators for one request: no retry starts within 1 s of the Lambda timeout. */
+export function depsFor(context: { getRemainingTimeInMillis(): number }): OrderServiceDeps {
+  return { ...orderDeps, deadline: Date.now() + context.getRemainingTimeInMillis() - 1000 };
+}
+
 /** The verified caller of an internal route, or who called a public one. */
 export function callerOf(event: { caller?: { caller: string } }, fallback: string): string {
   return event.caller?.caller ?? fallback;

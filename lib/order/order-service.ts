@@ -19,6 +19,8 @@ export interface OrderServiceDeps {
   sleep?: (ms: number) => Promise<void>;
   /** Attempts of one read-decide-write before giving up with a 503. */
   maxAttempts?: number;
+  /** Epoch ms after which no new attempt starts (the function's own deadline). */
+  deadline?: number;
   /** Called after every committed write of an order (e.g. to invalidate a cache). */
   onWrite?: (orderId: string) => void;
 }
@@ -66,6 +68,7 @@ function settings(deps: OrderServiceDeps) {
     retry: {
       maxAttempts: deps.maxAttempts ?? DEFAULT_ATTEMPTS,
       sleep: deps.sleep ?? realSleep,
+      deadline: deps.deadline,
       onExhausted: () =>
         new ServiceUnavailableError('ORDER_CONTENDED', 'The order is busy; retry shortly', {
           headers: { 'Retry-After': '1' },

@@ -6,7 +6,11 @@ export interface RetryOnConflictOptions {
   maxAttempts: number;
   sleep: (ms: number) => Promise<void>;
   random?: () => number;
-  /** Thrown when every attempt met a conflict. */
+  /** Epoch ms after which no new attempt starts (e.g. the Lambda's own deadline). */
+  deadline?: number;
+  /** Clock in epoch ms, for the deadline. */
+  now?: () => number;
+  /** Thrown when every attempt met a conflict, or the deadline came first. */
   onExhausted: () => Error;
 }
 
@@ -20,12 +24,15 @@ export async function retryOnConflict<T>(
   options: RetryOnConflictOptions,
 ): Promise<T> {
   const random = options.random ?? Math.random;
+  const now = options.now ?? Date.now;
   for (let n = 1; n <= options.maxAttempts; n++) {
     const result = await attempt(n);
     if (result !== CONFLICT) return result;
-    if (n < options.maxAttempts) {
-      await options.sleep(Math.floor(random() * Math.min(250, 10 * 2 ** Math.min(n, 5))));
-    }
+    if (n === options.maxAttempts) break;
+    const delay = Math.floor(random() * Math.min(250, 10 * 2 ** Math.min(n, 5)));
+    // Give up while there is still time to answer, rather than be killed mid-way.
+    if (options.deadline !== undefined && now() + delay >= options.deadline) break;
+    await options.sleep(delay);
   }
   throw options.onExhausted();
 }

@@ -5,6 +5,7 @@ import type {
   OrderRepository,
 } from '../../lib/order/order-repository.js';
 import { createOrder, getOrderHistory, updateOrderStatus } from '../../lib/order/order-service.js';
+import { CONFLICT, retryOnConflict } from '../../lib/order/retry.js';
 import type { AuditEntry, EventMarker, Order } from '../../lib/order/types.js';
 import { isAppError } from '../../lib/shared/errors.js';
 
@@ -269,5 +270,32 @@ describe('Function: getOrderHistory', () => {
     const { repository } = setup();
     const error = await rejection(getOrderHistory(repository, 'nope'));
     expect(error.status).toBe(404);
+  });
+});
+
+describe('Function: retryOnConflict', () => {
+  it('stops retrying before the deadline instead of running past it', async () => {
+    let attempts = 0;
+    let clock = 0;
+    const error = await retryOnConflict(
+      async () => {
+        attempts++;
+        clock += 400;
+        return CONFLICT;
+      },
+      {
+        maxAttempts: 50,
+        sleep: async (ms) => {
+          clock += ms;
+        },
+        random: () => 0.5,
+        now: () => clock,
+        deadline: 1000,
+        onExhausted: () => new Error('busy'),
+      },
+    ).catch((e: Error) => e);
+    expect((error as Error).message).toBe('busy');
+    expect(attempts).toBe(3);
+    expect(clock).toBeLessThan(1300);
   });
 });
