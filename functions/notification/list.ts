@@ -1,6 +1,7 @@
 import { listNotifications } from '../../lib/notification/notification-service.js';
 import { listNotificationsSchema, toNotificationView } from '../../lib/notification/schemas.js';
 import { json } from '../../lib/shared/http.js';
+import { logAction } from '../../lib/shared/logger.js';
 import { httpHandler } from '../../lib/shared/middleware/http-handler.js';
 import { parseInput } from '../../lib/shared/validation.js';
 import { logger, repository } from './dependencies.js';
@@ -12,6 +13,12 @@ export const handler = httpHandler({ logger }, async (event) => {
     userId: query.userId,
     limit: query.limit ?? 20,
     cursor: query.cursor,
+  });
+  logAction(logger, {
+    action: 'notification.list',
+    outcome: 'success',
+    userId: query.userId,
+    items: page.items.length,
   });
   return json(200, {
     userId: query.userId,
