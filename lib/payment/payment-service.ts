@@ -134,7 +134,7 @@ export class PaymentService {
     if (record) {
       return {
         ...paymentView(record.payment, record.events),
-        charge: charge ? chargeView(charge) : undefined,
+        ...(charge ? { charge: chargeView(charge) } : {}),
       };
     }
     if (charge) return { ...processingView(charge), charge: chargeView(charge) };
