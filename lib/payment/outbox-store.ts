@@ -38,6 +38,8 @@ export class DynamoOutboxStore implements OutboxStore {
   constructor(
     private readonly doc: DynamoDBDocumentClient,
     private readonly tableName: string,
+    /** When a re-driven event becomes due again. */
+    private readonly clock: () => Date = () => new Date(),
   ) {}
 
   async listDue(now: Date, limit: number): Promise<OutboxEvent[]> {
@@ -129,7 +131,7 @@ export class DynamoOutboxStore implements OutboxStore {
     const events = eventId
       ? (await this.listForPayment(transactionId)).filter((e) => e.eventId === eventId)
       : await this.listForPayment(transactionId);
-    const now = new Date().toISOString();
+    const now = this.clock().toISOString();
     const redriven: OutboxEvent[] = [];
     for (const event of events.filter((e) => e.status === 'DEAD')) {
       const moved = await this.conditionalUpdate(event, {
