@@ -1,7 +1,7 @@
 import { composePaymentService, paymentInternalClient } from '../../lib/payment/compose.js';
 import { SimulatedGateway } from '../../lib/payment/gateway.js';
 import { createCallbackRoute } from '../../lib/payment/routes.js';
-import { envInt, requireEnv } from '../../lib/shared/config.js';
+import { envInt, isTestStage, requireEnv } from '../../lib/shared/config.js';
 import { dynamoFromEnv } from '../../lib/shared/dynamo.js';
 import { createLogger } from '../../lib/shared/logger.js';
 import { httpHandler } from '../../lib/shared/middleware/http-handler.js';
@@ -23,7 +23,7 @@ export const handler = httpHandler(
     service,
     secret: requireEnv('GATEWAY_WEBHOOK_SECRET'),
     toleranceSeconds: envInt('GATEWAY_SIGNATURE_TOLERANCE_SECONDS', 300),
-    faultsEnabled: process.env.FAULT_INJECTION === 'true',
+    faultsEnabled: process.env.FAULT_INJECTION === 'true' && isTestStage(process.env.STAGE),
     internalClient: paymentInternalClient({
       serviceBaseUrl: requireEnv('SERVICE_BASE_URL'),
       timeoutMs: envInt('DOWNSTREAM_TIMEOUT_MS', 3000),

@@ -3,7 +3,7 @@ import { composePaymentService, paymentInternalClient } from '../../lib/payment/
 import { SimulatedGateway } from '../../lib/payment/gateway.js';
 import { idempotentPay } from '../../lib/payment/idempotency.js';
 import { createPayRoute } from '../../lib/payment/routes.js';
-import { envInt, requireEnv } from '../../lib/shared/config.js';
+import { envInt, isTestStage, requireEnv } from '../../lib/shared/config.js';
 import { dynamoFromEnv } from '../../lib/shared/dynamo.js';
 import { createLogger } from '../../lib/shared/logger.js';
 import { httpHandler } from '../../lib/shared/middleware/http-handler.js';
@@ -31,7 +31,7 @@ export const handler = httpHandler(
   createPayRoute({
     logger,
     pay,
-    faultsEnabled: process.env.FAULT_INJECTION === 'true',
+    faultsEnabled: process.env.FAULT_INJECTION === 'true' && isTestStage(process.env.STAGE),
     internalClient: paymentInternalClient({
       serviceBaseUrl: requireEnv('SERVICE_BASE_URL'),
       timeoutMs: envInt('DOWNSTREAM_TIMEOUT_MS', 3000),

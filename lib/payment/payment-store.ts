@@ -56,9 +56,8 @@ export class DynamoPaymentStore implements PaymentStore {
       return { payment, events, changed: true };
     } catch (error) {
       if (!isTransactionCanceled(error)) throw error;
-      const reasons = (error as { CancellationReasons?: { Code?: string }[] }).CancellationReasons;
-      // A conflict with a concurrent transaction (not a failed condition) is worth surfacing as an error.
-      if (!reasons?.some((r) => r.Code === 'ConditionalCheckFailed')) throw error;
+      // Failed condition (already final) or a conflict with a concurrent finalizer: either way,
+      // if the payment is stored now, someone else wrote it and its events; otherwise surface it.
       const stored = await this.get(payment.transactionId);
       if (!stored) throw error;
       return { ...stored, changed: false };
