@@ -1,8 +1,32 @@
+import { composePaymentService, paymentInternalClient } from '../../lib/payment/compose.js';
+import { SimulatedGateway } from '../../lib/payment/gateway.js';
+import { createCallbackRoute } from '../../lib/payment/routes.js';
+import { envInt, isTestStage, requireEnv } from '../../lib/shared/config.js';
+import { dynamoFromEnv } from '../../lib/shared/dynamo.js';
 import { createLogger } from '../../lib/shared/logger.js';
 import { httpHandler } from '../../lib/shared/middleware/http-handler.js';
-import { notImplemented } from '../../lib/shared/not-implemented.js';
 
 const logger = createLogger('payment');
+const { service } = composePaymentService({
+  doc: dynamoFromEnv().doc,
+  paymentsTable: requireEnv('PAYMENTS_TABLE'),
+  chargesTable: requireEnv('CHARGES_TABLE'),
+  gateway: new SimulatedGateway(),
+  logger,
+});
 
 /** POST /payments/callback: the gateway's signed confirmation, processed at most once. */
-export const handler = httpHandler({ logger, body: true }, notImplemented);
+export const handler = httpHandler(
+  { logger, body: true },
+  createCallbackRoute({
+    logger,
+    service,
+    secret: requireEnv('GATEWAY_WEBHOOK_SECRET'),
+    toleranceSeconds: envInt('GATEWAY_SIGNATURE_TOLERANCE_SECONDS', 300),
+    faultsEnabled: process.env.FAULT_INJECTION === 'true' && isTestStage(process.env.STAGE),
+    internalClient: paymentInternalClient({
+      serviceBaseUrl: requireEnv('SERVICE_BASE_URL'),
+      timeoutMs: envInt('DOWNSTREAM_TIMEOUT_MS', 3000),
+    }),
+  }),
+);
