@@ -3,6 +3,7 @@ import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy from '@middy/core';
 import type { APIGatewayProxyResultV2 } from 'aws-lambda';
 import { correlation } from './correlation.js';
+import { deadline } from './deadline.js';
 import { errorHandler } from './error-handler.js';
 import { type JsonBodyOptions, jsonBody } from './json-body.js';
 import type { HttpEvent, HttpRoute } from './types.js';
@@ -16,15 +17,17 @@ export interface HttpHandlerOptions {
 
 /**
  * Wraps a route with the house middleware: Lambda context and a fresh set of
- * keys on the logger, the correlation id, JSON body parsing and hardening, and
- * error mapping. A route only parses its input, calls a use case and maps the
+ * keys on the logger, the correlation id, error mapping, refusal of work whose
+ * caller's deadline (`x-request-deadline`) has passed, and JSON body parsing and
+ * hardening. A route only parses its input, calls a use case and maps the
  * result.
  */
 export function httpHandler(options: HttpHandlerOptions, route: HttpRoute) {
   const handler = middy<HttpEvent, APIGatewayProxyResultV2>()
     .use(injectLambdaContext(options.logger, { resetKeys: true }))
     .use(correlation(options.logger))
-    .use(errorHandler(options.logger));
+    .use(errorHandler(options.logger))
+    .use(deadline());
   if (options.body) handler.use(jsonBody(options.body === true ? {} : options.body));
   return handler.handler(route);
 }
