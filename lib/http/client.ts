@@ -188,7 +188,7 @@ export function createInternalClient(options: InternalClientOptions): InternalCl
     logAction(logger, {
       action: 'http.breaker',
       outcome: transition.state === 'open' ? 'failed' : 'success',
-      service: transition.service,
+      downstream: transition.service,
       breakerState: transition.state,
     });
     hooks.onBreakerStateChange?.(transition);
@@ -278,13 +278,13 @@ export function createInternalClient(options: InternalClientOptions): InternalCl
       logAction(logger, {
         action: 'http.attempt',
         outcome: error ? 'retrying' : 'success',
-        service,
+        downstream: service,
         attempt,
         status: seenStatus,
         code: error?.code,
         durationMs,
         breakerState: breakers.state(service),
-        correlationId: request.correlationId,
+        correlation_id: request.correlationId,
         idempotencyKey: request.idempotencyKey,
         ...(error ? { error } : {}),
       });
@@ -303,13 +303,13 @@ export function createInternalClient(options: InternalClientOptions): InternalCl
         logAction(logger, {
           action: 'http.call',
           outcome: 'failed',
-          service,
+          downstream: service,
           attempts,
           code: error.code,
           status: error.status,
           durationMs: Date.now() - started,
           breakerState: breakers.state(service),
-          correlationId: request.correlationId,
+          correlation_id: request.correlationId,
           idempotencyKey: request.idempotencyKey,
           error,
         });
@@ -376,10 +376,10 @@ export function createInternalClient(options: InternalClientOptions): InternalCl
         logAction(logger, {
           action: 'http.retry',
           outcome: 'retrying',
-          service,
+          downstream: service,
           attempt: attempt + 1,
           delayMs: delay,
-          correlationId: request.correlationId,
+          correlation_id: request.correlationId,
           idempotencyKey: request.idempotencyKey,
         });
       });
@@ -398,11 +398,11 @@ export function createInternalClient(options: InternalClientOptions): InternalCl
         logAction(logger, {
           action: 'http.call',
           outcome: 'success',
-          service,
+          downstream: service,
           status,
           attempts,
           durationMs: Date.now() - started,
-          correlationId: request.correlationId,
+          correlation_id: request.correlationId,
           idempotencyKey: request.idempotencyKey,
         });
         return { status, body, attempts };

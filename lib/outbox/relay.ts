@@ -139,7 +139,7 @@ export class OutboxRelay {
     const ids = {
       eventId: event.eventId,
       transactionId: event.transactionId,
-      correlationId: event.correlationId,
+      correlation_id: event.correlationId,
       target: event.target,
       eventType: event.type,
       attempt,
