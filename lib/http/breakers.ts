@@ -46,6 +46,7 @@ const countsAsFailure = handleWhen((error) => isDownstreamError(error) && error.
  */
 export class BreakerRegistry {
   private readonly breakers = new Map<ServiceName, CircuitBreakerPolicy>();
+  private readonly openedAt = new Map<ServiceName, { at: number; cooldownMs: number }>();
   private readonly listeners = new Set<(transition: BreakerTransition) => void>();
 
   /** The breaker of `service`, created with `options` on first use. */
@@ -57,6 +58,9 @@ export class BreakerRegistry {
         breaker: new ConsecutiveBreaker(options.threshold),
       });
       breaker.onStateChange((state) => {
+        if (state === CircuitState.Open) {
+          this.openedAt.set(service, { at: Date.now(), cooldownMs: options.cooldownMs });
+        }
         for (const listener of this.listeners) listener({ service, state: STATE_NAMES[state] });
       });
       this.breakers.set(service, breaker);
@@ -68,6 +72,16 @@ export class BreakerRegistry {
   state(service: ServiceName): BreakerState {
     const breaker = this.breakers.get(service);
     return breaker ? STATE_NAMES[breaker.state] : 'closed';
+  }
+
+  /**
+   * How long until an open breaker of `service` lets a probe through, in ms
+   * (0 when it is not open): what a caller should wait before trying again.
+   */
+  retryAfterMs(service: ServiceName, now: number = Date.now()): number {
+    const opened = this.openedAt.get(service);
+    if (!opened || this.breakers.get(service)?.state !== CircuitState.Open) return 0;
+    return Math.max(0, opened.at + opened.cooldownMs - now);
   }
 
   /** Calls `listener` on every state change of any breaker; returns the unsubscribe function. */

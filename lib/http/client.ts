@@ -169,7 +169,8 @@ function parseBody(text: string): unknown {
  * idempotency key are retried on transient failures (network, timeout, 429,
  * 502, 503, 504, a Lambda timeout) with capped exponential backoff and full
  * jitter, within an attempt count and a time budget, honouring `Retry-After`.
- * A breaker per downstream fails fast while the downstream is down.
+ * A breaker per downstream fails fast while the downstream is down (with
+ * `retryAfterMs` set to the rest of its cooldown, so the outbox waits for it).
  *
  * Results: 2xx and non-transient 4xx are returned (the caller decides: e.g. a
  * 409 stale transition is final); every other outcome throws a
@@ -413,6 +414,8 @@ export function createInternalClient(options: InternalClientOptions): InternalCl
             new DownstreamError(service, `${service} circuit breaker is open: failing fast`, {
               transient: true,
               code: 'BREAKER_OPEN',
+              // Tells the outbox when the breaker will let a probe through.
+              retryAfterMs: breakers.retryAfterMs(service),
               cause: error,
             }),
             attempts,

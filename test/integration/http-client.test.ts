@@ -270,6 +270,8 @@ describe('Function: createInternalClient', () => {
 
       const fastFailure = await failure(instance.send(request()));
       expect(fastFailure).toMatchObject({ transient: true, code: 'BREAKER_OPEN' });
+      expect(fastFailure.retryAfterMs).toBeGreaterThan(9000);
+      expect(fastFailure.retryAfterMs).toBeLessThanOrEqual(10_000);
       expect(downstream.received).toHaveLength(3);
       // Another downstream keeps its own, closed breaker.
       expect(await failure(instance.send(request({ service: 'notification' })))).toMatchObject({
