@@ -35,8 +35,12 @@ const STATE_NAMES: Record<CircuitState, BreakerState> = {
 /**
  * Only transient failures (network, timeout, 5xx, 429, a Lambda timeout) say
  * the downstream is unhealthy; a 4xx is an answer, and never reaches here.
+ * An injected fault belongs to one request: letting it open the breaker that
+ * every request of the container shares would fail unrelated requests.
  */
-const countsAsFailure = handleWhen((error) => isDownstreamError(error) && error.transient);
+const countsAsFailure = handleWhen(
+  (error) => isDownstreamError(error) && error.transient && !error.injected,
+);
 
 /**
  * One circuit breaker per downstream service. The state lives in this object,

@@ -208,6 +208,8 @@ export function createInternalClient(options: InternalClientOptions): InternalCl
     const started = Date.now();
     const attemptDeadline = Math.min(started + policy.timeoutMs, end);
     const fault = clientFaultFor(request.faults, service, attempt);
+    // A failure while a fault applies is the fault's doing: it must not open the shared breaker.
+    const injected = fault === undefined ? undefined : true;
     let status: number;
     let body: unknown;
     let retryAfter: string | null = null;
@@ -238,7 +240,7 @@ export function createInternalClient(options: InternalClientOptions): InternalCl
           timedOut
             ? `${service} did not answer within ${Date.now() - started} ms`
             : `${service} unreachable: ${(error as Error).message}`,
-          { transient: true, code, cause: error },
+          { transient: true, code, cause: error, injected },
         ),
       );
     }
@@ -249,6 +251,7 @@ export function createInternalClient(options: InternalClientOptions): InternalCl
           transient: true,
           status,
           code: 'LAMBDA_TIMEOUT',
+          injected,
         }),
       );
     }
@@ -259,6 +262,7 @@ export function createInternalClient(options: InternalClientOptions): InternalCl
           status,
           code: `HTTP_${status}`,
           retryAfterMs: parseRetryAfter(retryAfter, Date.now()),
+          injected,
         }),
       );
     }
@@ -283,6 +287,7 @@ export function createInternalClient(options: InternalClientOptions): InternalCl
         attempt,
         status: seenStatus,
         code: error?.code,
+        injected: error?.injected,
         durationMs,
         breakerState: breakers.state(service),
         correlation_id: request.correlationId,
@@ -320,6 +325,7 @@ export function createInternalClient(options: InternalClientOptions): InternalCl
           code: error.code,
           retryAfterMs: error.retryAfterMs,
           attempts,
+          injected: error.injected,
           cause: error.cause ?? error,
         });
       };

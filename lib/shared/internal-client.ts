@@ -44,6 +44,8 @@ export class DownstreamError extends Error {
   readonly retryAfterMs?: number;
   /** Attempts made before giving up. */
   readonly attempts?: number;
+  /** The failure was injected (x-fault-inject), not the downstream's doing. */
+  readonly injected?: boolean;
 
   constructor(
     service: ServiceName,
@@ -55,6 +57,7 @@ export class DownstreamError extends Error {
       code?: string;
       retryAfterMs?: number;
       attempts?: number;
+      injected?: boolean;
     },
   ) {
     super(message, { cause: options.cause });
@@ -65,6 +68,7 @@ export class DownstreamError extends Error {
     this.code = options.code;
     this.retryAfterMs = options.retryAfterMs;
     this.attempts = options.attempts;
+    this.injected = options.injected;
   }
 }
 

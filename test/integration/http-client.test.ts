@@ -351,6 +351,23 @@ describe('Function: createInternalClient', () => {
       expect(downstream.received).toHaveLength(0);
     });
 
+    it('does not let injected failures open the breaker that every request shares', async () => {
+      downstream.answer(status(200));
+      const { instance, breakers } = client({
+        maxAttempts: 1,
+        breaker: { threshold: 2, cooldownMs: 10_000 },
+      });
+      const faults = parseFaults({ 'x-fault-inject': 'order=status:503' }, true);
+      for (let i = 0; i < 3; i += 1) {
+        expect(await failure(instance.send(request({ faults })))).toMatchObject({
+          status: 503,
+          injected: true,
+        });
+      }
+      expect(breakers.state('order')).toBe('closed');
+      expect(await instance.send(request())).toMatchObject({ status: 200 });
+    });
+
     it('leaves other downstreams alone', async () => {
       downstream.answer(status(200));
       const faults = parseFaults({ 'x-fault-inject': 'notification=status:503' }, true);
