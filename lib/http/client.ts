@@ -308,7 +308,8 @@ export function createInternalClient(options: InternalClientOptions): InternalCl
         hooks.onGiveUp?.({ service, attempts, code: error.code });
         logAction(logger, {
           action: 'http.call',
-          outcome: 'failed',
+          // Failing fast is the breaker working as meant: a warning, not one error per call.
+          outcome: error.code === 'BREAKER_OPEN' ? 'rejected' : 'failed',
           downstream: service,
           attempts,
           code: error.code,
@@ -326,7 +327,7 @@ export function createInternalClient(options: InternalClientOptions): InternalCl
           retryAfterMs: error.retryAfterMs,
           attempts,
           injected: error.injected,
-          cause: error.cause ?? error,
+          cause: error,
         });
       };
       if (end - started < MIN_ATTEMPT_MS) {
