@@ -43,7 +43,7 @@ export interface OutboxRelayOptions {
   leaseMs?: number;
   /** Events read per run. */
   batchSize?: number;
-  /** Stop claiming when less than this is left of the run's time, in ms. */
+  /** Stop claiming when less than this is left of the run's time, in ms: more than one delivery can take. */
   reserveMs?: number;
   /** Source of jitter; injectable for tests. */
   random?: () => number;
@@ -85,7 +85,7 @@ export class OutboxRelay {
     this.backoff = options.backoff ?? { baseMs: 1000, capMs: 5 * 60_000 };
     this.leaseMs = options.leaseMs ?? 30_000;
     this.batchSize = options.batchSize ?? 25;
-    this.reserveMs = options.reserveMs ?? 5000;
+    this.reserveMs = options.reserveMs ?? 10_000;
     this.random = options.random ?? Math.random;
     this.hooks = options.hooks ?? {};
   }
