@@ -3,10 +3,11 @@ import { SimulatedGateway } from '../../lib/payment/gateway.js';
 import { createCallbackRoute } from '../../lib/payment/routes.js';
 import { envInt, isTestStage, requireEnv } from '../../lib/shared/config.js';
 import { dynamoFromEnv } from '../../lib/shared/dynamo.js';
-import { createLogger } from '../../lib/shared/logger.js';
 import { httpHandler } from '../../lib/shared/middleware/http-handler.js';
+import { createObservability } from '../../lib/shared/observability.js';
 
-const logger = createLogger('payment');
+const observability = createObservability('payment');
+const { logger } = observability;
 const { service } = composePaymentService({
   doc: dynamoFromEnv().doc,
   paymentsTable: requireEnv('PAYMENTS_TABLE'),
@@ -17,7 +18,7 @@ const { service } = composePaymentService({
 
 /** POST /payments/callback: the gateway's signed confirmation, processed at most once. */
 export const handler = httpHandler(
-  { logger, body: true },
+  { observability, body: true },
   createCallbackRoute({
     logger,
     service,
@@ -27,6 +28,8 @@ export const handler = httpHandler(
     internalClient: paymentInternalClient({
       serviceBaseUrl: requireEnv('SERVICE_BASE_URL'),
       timeoutMs: envInt('DOWNSTREAM_TIMEOUT_MS', 3000),
+      logger,
+      metrics: observability.metrics,
     }),
   }),
 );

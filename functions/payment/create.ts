@@ -5,10 +5,11 @@ import { idempotentPay } from '../../lib/payment/idempotency.js';
 import { createPayRoute } from '../../lib/payment/routes.js';
 import { envInt, isTestStage, requireEnv } from '../../lib/shared/config.js';
 import { dynamoFromEnv } from '../../lib/shared/dynamo.js';
-import { createLogger } from '../../lib/shared/logger.js';
 import { httpHandler } from '../../lib/shared/middleware/http-handler.js';
+import { createObservability } from '../../lib/shared/observability.js';
 
-const logger = createLogger('payment');
+const observability = createObservability('payment');
+const { logger } = observability;
 const { client, doc } = dynamoFromEnv();
 const { service } = composePaymentService({
   doc,
@@ -27,7 +28,7 @@ const pay = idempotentPay((request, ctx) => service.pay(request, ctx), {
 
 /** POST /payments: charge at most once, then deliver the outbox events. */
 export const handler = httpHandler(
-  { logger, body: true },
+  { observability, body: true },
   createPayRoute({
     logger,
     pay,
@@ -35,6 +36,8 @@ export const handler = httpHandler(
     internalClient: paymentInternalClient({
       serviceBaseUrl: requireEnv('SERVICE_BASE_URL'),
       timeoutMs: envInt('DOWNSTREAM_TIMEOUT_MS', 3000),
+      logger,
+      metrics: observability.metrics,
     }),
   }),
 );

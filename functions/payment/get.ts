@@ -3,10 +3,11 @@ import { SimulatedGateway } from '../../lib/payment/gateway.js';
 import { createGetRoute } from '../../lib/payment/routes.js';
 import { requireEnv } from '../../lib/shared/config.js';
 import { dynamoFromEnv } from '../../lib/shared/dynamo.js';
-import { createLogger } from '../../lib/shared/logger.js';
 import { httpHandler } from '../../lib/shared/middleware/http-handler.js';
+import { createObservability } from '../../lib/shared/observability.js';
 
-const logger = createLogger('payment');
+const observability = createObservability('payment');
+const { logger } = observability;
 const { service } = composePaymentService({
   doc: dynamoFromEnv().doc,
   paymentsTable: requireEnv('PAYMENTS_TABLE'),
@@ -17,4 +18,4 @@ const { service } = composePaymentService({
 });
 
 /** GET /payments/{transactionId}: the payment, its charge and its outbox events. */
-export const handler = httpHandler({ logger }, createGetRoute({ service }));
+export const handler = httpHandler({ observability }, createGetRoute({ service }));

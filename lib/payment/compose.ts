@@ -1,6 +1,8 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
+import type { Metrics } from '@aws-lambda-powertools/metrics';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { createInternalClient } from '../http/client.js';
+import { clientMetricsHooks } from '../http/metrics.js';
 import type { InternalClient, TokenProvider } from '../shared/internal-client.js';
 import { DynamoChargeStore } from './charge-store.js';
 import type { PaymentGateway } from './gateway.js';
@@ -43,8 +45,12 @@ const unverifiedTokenProvider: TokenProvider = async () => 'unverified';
 export function paymentInternalClient(options: {
   serviceBaseUrl: string;
   timeoutMs: number;
+  logger?: Logger;
+  metrics?: Pick<Metrics, 'singleMetric'>;
 }): InternalClient {
   return createInternalClient({
+    logger: options.logger,
+    hooks: options.metrics ? clientMetricsHooks(options.metrics) : undefined,
     baseUrls: {
       order: options.serviceBaseUrl,
       notification: options.serviceBaseUrl,

@@ -1,9 +1,11 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
 import { headerValue } from '../shared/correlation.js';
+import { isAppError } from '../shared/errors.js';
 import { parseFaults } from '../shared/fault-injection.js';
 import { json } from '../shared/http.js';
 import type { InternalClient } from '../shared/internal-client.js';
 import type { HttpRoute } from '../shared/middleware/types.js';
+import { METRIC, type MetricName } from '../shared/observability.js';
 import { parseInput } from '../shared/validation.js';
 import { createEventDeliverer } from './deliverer.js';
 import type { IdempotentPay } from './idempotency.js';
@@ -17,6 +19,8 @@ export interface PaymentRouteDeps {
   internalClient: InternalClient;
   /** True only in the local and test stages. */
   faultsEnabled: boolean;
+  /** Counts a business metric (EMF); optional so tests need not care. */
+  count?: (name: MetricName) => void;
 }
 
 /** Margin kept for the outbox writes after the last downstream call. */
@@ -37,11 +41,21 @@ export function createPayRoute(deps: PaymentRouteDeps & { pay: IdempotentPay }):
       faults,
       deadline: () => Date.now() + context.getRemainingTimeInMillis() - DEADLINE_MARGIN_MS,
     });
-    const result = await deps.pay(request, {
-      correlationId: event.correlationId,
-      faults,
-      deliverer,
-    });
+    let result: Awaited<ReturnType<IdempotentPay>>;
+    try {
+      result = await deps.pay(request, { correlationId: event.correlationId, faults, deliverer });
+    } catch (error) {
+      if (isAppError(error) && error.code.startsWith('IDEMPOTENCY_')) {
+        deps.count?.(METRIC.idempotencyConflicts);
+      }
+      throw error;
+    }
+    if (result.replayed) deps.count?.(METRIC.paymentReplays);
+    else {
+      deps.count?.(METRIC.paymentsCreated);
+      if ((result.body as { status?: string }).status === 'FAILED')
+        deps.count?.(METRIC.chargesDeclined);
+    }
     return json(
       result.statusCode,
       result.body,
