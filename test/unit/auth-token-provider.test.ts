@@ -1,4 +1,11 @@
-import { decodeJwt, decodeProtectedHeader, exportJWK, generateKeyPair, jwtVerify } from 'jose';
+import {
+  type CryptoKey,
+  decodeJwt,
+  decodeProtectedHeader,
+  exportJWK,
+  generateKeyPair,
+  jwtVerify,
+} from 'jose';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { SigningKey } from '../../lib/auth/keys.js';
 import { createTokenProvider } from '../../lib/auth/token-provider.js';
