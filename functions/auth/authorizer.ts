@@ -1,3 +1,4 @@
+import { Logger } from '@aws-lambda-powertools/logger';
 import type { APIGatewayRequestAuthorizerEventV2 } from 'aws-lambda';
 import { type AuthorizerResult, authorizeInternalCall } from '../../lib/auth/authorizer.js';
 import { AUTH_ENV, keySourceFromEnv } from '../../lib/auth/config.js';
@@ -5,11 +6,9 @@ import { INTERNAL_ROUTES, trustedIssuers } from '../../lib/auth/route-policy.js'
 import { powertoolsParameterReader } from '../../lib/auth/ssm.js';
 import { createTokenVerifier } from '../../lib/auth/token-verifier.js';
 import { envInt } from '../../lib/shared/config.js';
-import { createLogger } from '../../lib/shared/logger.js';
 
-// The authorizer belongs to no service; it logs as the platform it guards.
-const logger = createLogger('order');
-logger.appendPersistentKeys({ component: 'internal-authorizer' });
+// The authorizer belongs to no one service: it logs under its own name.
+const logger = new Logger({ serviceName: 'internal-authorizer' });
 
 const keys = keySourceFromEnv('order', process.env, powertoolsParameterReader);
 const verifier = createTokenVerifier({

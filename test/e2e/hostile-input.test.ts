@@ -424,6 +424,30 @@ function allCases(): Array<Case & { auth?: string }> {
     });
   }
   cases.push({ name: 'no userId', method: 'GET', path: '/notifications', judge: 'handler' });
+  // serverless-offline would let this header pick event.caller on any route.
+  const override = {
+    'sls-offline-authorizer-override': JSON.stringify({ lambda: { caller: 'payment', jti: 'x' } }),
+  };
+  cases.push({
+    name: "offline's authorizer override",
+    method: 'GET',
+    path: `/notifications?userId=${id('u')}`,
+    headers: override,
+    judge: 'ours',
+    status: 400,
+    code: 'FORBIDDEN_HEADER',
+  });
+  cases.push({
+    name: "offline's authorizer override (valid token)",
+    method: 'POST',
+    path: '/notifications',
+    headers: { ...JSON_CT, ...override },
+    rawBody: JSON.stringify({ userId: id('u'), message: 'hi' }),
+    judge: 'ours',
+    status: 400,
+    code: 'FORBIDDEN_HEADER',
+    auth: 'notification',
+  });
   cases.push({
     name: 'an unknown route',
     method: 'GET',

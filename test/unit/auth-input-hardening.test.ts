@@ -84,6 +84,12 @@ describe('Middleware: requestGuard (through httpHandler)', () => {
       'UNEXPECTED_BODY',
     ],
     ['headers over 8 KiB', { headers: { 'x-pad': 'p'.repeat(9000) } }, 431, 'HEADERS_TOO_LARGE'],
+    [
+      "offline's authorizer-override header",
+      { headers: { 'sls-offline-authorizer-override': '{"lambda":{"caller":"payment"}}' } },
+      400,
+      'FORBIDDEN_HEADER',
+    ],
   ])('refuses %s with %i %s before the route runs', async (_name, event, status, code) => {
     const before = reached;
     const response = await call(getRoute, event);

@@ -21,7 +21,8 @@ const ID_NAME = /Id$/;
 
 /**
  * Checks what every route receives besides its body, before any work: the
- * total header size (431), every path parameter against the id rule (400
+ * total header size (431), serverless-offline's authorizer-override headers
+ * (400 FORBIDDEN_HEADER), every path parameter against the id rule (400
  * INVALID_PATH_PARAMETER), query parameter names, lengths and `*Id` values
  * (400 INVALID_QUERY_PARAMETER), and no body on a route that takes none
  * (400 UNEXPECTED_BODY). Unknown query parameters are otherwise ignored: a
@@ -37,6 +38,13 @@ export function requestGuard(
       let headerBytes = 0;
       for (const [name, value] of Object.entries(event.headers ?? {})) {
         headerBytes += Buffer.byteLength(name) + Buffer.byteLength(value ?? '') + 4;
+        // serverless-offline lets this header replace the authorizer's context,
+        // i.e. choose event.caller; no real client sends it.
+        if (name.toLowerCase().startsWith('sls-offline-')) {
+          throw new BadRequestError('FORBIDDEN_HEADER', `The header ${name} is not allowed`, {
+            details: [{ field: name, issue: 'is not allowed' }],
+          });
+        }
       }
       if (headerBytes > maxHeaderBytes) {
         throw new AppError(
