@@ -1,3 +1,4 @@
+import { serviceTokenProvider } from '../../lib/auth/service-tokens.js';
 import { composePaymentService, paymentInternalClient } from '../../lib/payment/compose.js';
 import { SimulatedGateway } from '../../lib/payment/gateway.js';
 import { createCallbackRoute } from '../../lib/payment/routes.js';
@@ -30,6 +31,7 @@ export const handler = httpHandler(
       timeoutMs: envInt('DOWNSTREAM_TIMEOUT_MS', 3000),
       logger,
       metrics: observability.metrics,
+      tokenProvider: serviceTokenProvider('payment'),
     }),
   }),
 );

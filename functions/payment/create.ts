@@ -1,4 +1,5 @@
 import { DynamoDBPersistenceLayer } from '@aws-lambda-powertools/idempotency/dynamodb';
+import { serviceTokenProvider } from '../../lib/auth/service-tokens.js';
 import { composePaymentService, paymentInternalClient } from '../../lib/payment/compose.js';
 import { SimulatedGateway } from '../../lib/payment/gateway.js';
 import { idempotentPay } from '../../lib/payment/idempotency.js';
@@ -38,6 +39,7 @@ export const handler = httpHandler(
       timeoutMs: envInt('DOWNSTREAM_TIMEOUT_MS', 3000),
       logger,
       metrics: observability.metrics,
+      tokenProvider: serviceTokenProvider('payment'),
     }),
   }),
 );

@@ -1,3 +1,4 @@
+import { serviceTokenProvider } from '../../lib/auth/service-tokens.js';
 import { outboxMetricsHooks } from '../../lib/outbox/metrics.js';
 import { OutboxRelay } from '../../lib/outbox/relay.js';
 import { relayHandler } from '../../lib/outbox/relay-handler.js';
@@ -16,6 +17,7 @@ const client = paymentInternalClient({
   timeoutMs: envInt('DOWNSTREAM_TIMEOUT_MS', 3000),
   logger,
   metrics,
+  tokenProvider: serviceTokenProvider('payment'),
 });
 const relay = new OutboxRelay({
   store: outbox,

@@ -38,15 +38,14 @@ export function composePaymentService(wiring: PaymentWiring): {
   return { service, outbox, charges };
 }
 
-// replaced by service JWTs: the internal routes accept any bearer token until the auth branch lands.
-const unverifiedTokenProvider: TokenProvider = async () => 'unverified';
-
 /** The client the payment service calls order and notification with (all services share one base URL). */
 export function paymentInternalClient(options: {
   serviceBaseUrl: string;
   timeoutMs: number;
   logger?: Logger;
   metrics?: Pick<Metrics, 'singleMetric'>;
+  /** Mints the payment service's JWT for each call (lib/auth). */
+  tokenProvider: TokenProvider;
 }): InternalClient {
   return createInternalClient({
     logger: options.logger,
@@ -57,6 +56,6 @@ export function paymentInternalClient(options: {
       payment: options.serviceBaseUrl,
     },
     timeoutMs: options.timeoutMs,
-    tokenProvider: unverifiedTokenProvider,
+    tokenProvider: options.tokenProvider,
   });
 }

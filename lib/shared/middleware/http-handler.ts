@@ -9,6 +9,7 @@ import { deadline } from './deadline.js';
 import { errorHandler } from './error-handler.js';
 import { type JsonBodyOptions, jsonBody } from './json-body.js';
 import { publishMetrics } from './metrics.js';
+import { requestGuard } from './request-guard.js';
 import type { HttpEvent, HttpRoute } from './types.js';
 
 /** Options of {@link httpHandler}. */
@@ -24,7 +25,8 @@ export interface HttpHandlerOptions {
  * Wraps a route with the house middleware: X-Ray tracing and EMF metrics (when
  * given), Lambda context and a fresh set of keys on the logger, the
  * correlation id, error mapping, refusal of work whose caller's deadline
- * (`x-request-deadline`) has passed, and JSON body parsing and hardening. A
+ * (`x-request-deadline`) has passed, checks of headers, path and query
+ * (request guard), and JSON body parsing and hardening. A
  * route only parses its input, calls a use case and maps the result.
  */
 export function httpHandler(options: HttpHandlerOptions, route: HttpRoute) {
@@ -40,7 +42,8 @@ export function httpHandler(options: HttpHandlerOptions, route: HttpRoute) {
     .use(injectLambdaContext(logger, { resetKeys: true }))
     .use(correlation(logger))
     .use(errorHandler(logger))
-    .use(deadline());
+    .use(deadline())
+    .use(requestGuard({ allowBody: Boolean(options.body) }));
   if (options.body) handler.use(jsonBody(options.body === true ? {} : options.body));
   return handler.handler(route);
 }
