@@ -143,7 +143,10 @@ async function main() {
     say(
       `Gateway callbacks: ${line(result.callbackStatuses) || 'none'} (${result.callbacksThatChanged} changed something)`,
     );
-    say(`Requests took ${result.requestSeconds.toFixed(1)} s.`);
+    say(
+      `Requests took ${result.requestSeconds.toFixed(1)} s; each attempt p50 ${num(result.latency.p50)} ms, ` +
+        `p99 ${num(result.latency.p99)} ms; ${result.lambdaTimeouts} function timeouts (offline's HTTP 200 LambdaTimeoutError) retried.`,
+    );
     if (result.violations.length > 0) {
       say(
         `\nBROKEN PROMISES (${result.violations.length}):\n${describeViolations(result.violations)}`,

@@ -13,6 +13,7 @@ import { QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { createApi, gatewaySignature, invokeRelay } from './api.mjs';
 import { checkInvariants } from './invariants.mjs';
 import { mapLimit } from './pool.mjs';
+import { percentile } from './report.mjs';
 import { documentClient, normalizeTables, scanTables } from './snapshot.mjs';
 
 /**
@@ -100,6 +101,16 @@ export function planWorkload(options) {
 const sleep = (/** @type {number} */ ms) => new Promise((r) => setTimeout(r, ms));
 
 /**
+ * serverless-offline's answer when a function timed out: HTTP 200 with a
+ * `LambdaTimeoutError` body (API Gateway would say 503/504). A client cannot
+ * take it as an answer, so it retries, as it would after a gateway timeout.
+ * @param {{ status: number, body?: any }} answer
+ */
+export function isLambdaTimeout(answer) {
+  return answer.status === 200 && typeof answer.body?.errorType === 'string';
+}
+
+/**
  * One client sending one payment until it gets a final answer: after a 409
  * (the same payment is in flight), a 5xx or a network failure it waits
  * (Retry-After, else capped exponential backoff with jitter) and sends the
@@ -107,17 +118,28 @@ const sleep = (/** @type {number} */ ms) => new Promise((r) => setTimeout(r, ms)
  * @param {ReturnType<typeof createApi>} call
  * @param {Record<string, unknown>} body
  * @param {string} fault
- * @param {{ maxAttempts: number, random: () => number }} options
+ * @param {{ maxAttempts: number, random: () => number, onAnswer?: () => void }} options
  */
 export async function payUntilFinal(call, body, fault, options) {
   /** @type {number[]} */
   const statuses = [];
+  /** @type {number[]} */
+  const latencies = [];
+  let timeouts = 0;
   let headers = fault ? { 'x-fault-inject': fault } : undefined;
   for (let attempt = 1; attempt <= options.maxAttempts; attempt++) {
     const answer = await call('POST', '/payments', { body, headers });
     statuses.push(answer.status);
-    const retryable = answer.status === 409 || answer.status === 0 || answer.status >= 500;
-    if (!retryable || attempt === options.maxAttempts) return { answer, statuses };
+    latencies.push(answer.ms);
+    if (isLambdaTimeout(answer)) timeouts++;
+    options.onAnswer?.();
+    const retryable =
+      answer.status === 409 ||
+      answer.status === 0 ||
+      answer.status >= 500 ||
+      isLambdaTimeout(answer);
+    if (!retryable || attempt === options.maxAttempts)
+      return { answer, statuses, latencies, timeouts };
     headers = undefined;
     const retryAfterMs = Number(answer.headers.get('retry-after')) * 1000;
     const backoff = Math.min(2000, 100 * 2 ** attempt) * (0.5 + options.random() / 2);
@@ -144,7 +166,8 @@ export async function sendCallback(call, p, options) {
   const statuses = [];
   const maxAttempts = options.maxAttempts ?? 10;
   for (let attempt = 1; attempt <= maxAttempts; attempt++) {
-    await sleep(options.random() * 300);
+    // Like a gateway: soon at first, then backing off.
+    await sleep(options.random() * Math.min(3000, 300 * 2 ** (attempt - 1)));
     const answer = await call('POST', '/payments/callback', {
       rawBody,
       headers: {
@@ -154,7 +177,11 @@ export async function sendCallback(call, p, options) {
     });
     statuses.push(answer.status);
     const tryAgain =
-      answer.status === 0 || answer.status === 404 || answer.status === 409 || answer.status >= 500;
+      answer.status === 0 ||
+      answer.status === 404 ||
+      answer.status === 409 ||
+      answer.status >= 500 ||
+      isLambdaTimeout(answer);
     if (!tryAgain) return { answer, statuses };
   }
   return { answer: undefined, statuses };
@@ -271,6 +298,9 @@ export async function runChaos(options) {
   const secret = options.env.GATEWAY_WEBHOOK_SECRET || 'local-dev-webhook-secret';
   let replays = 0;
   let retries = 0;
+  let lambdaTimeouts = 0;
+  /** @type {number[]} */
+  const latencies = [];
   let done = 0;
   const faultsSent = /** @type {Record<string, number>} */ ({});
   await mapLimit(plan, options.concurrency, async (p) => {
@@ -281,15 +311,24 @@ export async function runChaos(options) {
       amount: p.amount,
       currency: 'USD',
     };
+    // The gateway calls back once it has charged: from the first answer on, racing the retries.
+    /** @type {(value?: unknown) => void} */
+    let firstAnswer = () => undefined;
+    const answered = new Promise((resolve) => {
+      firstAnswer = resolve;
+    });
     const gateway = Promise.all(
-      Array.from({ length: p.callbacks }, () => sendCallback(call, p, { secret, random })),
+      Array.from({ length: p.callbacks }, () =>
+        answered.then(() => sendCallback(call, p, { secret, random })),
+      ),
     );
     const results = await Promise.all(
       p.copies.map((fault) => {
         if (fault) faultsSent[fault] = (faultsSent[fault] ?? 0) + 1;
-        return payUntilFinal(call, body, fault, { maxAttempts: 12, random });
+        return payUntilFinal(call, body, fault, { maxAttempts: 12, random, onAnswer: firstAnswer });
       }),
     );
+    firstAnswer();
     for (const { answer, statuses } of await gateway) {
       const key = String(answer?.status ?? statuses.at(-1));
       callbackStatuses[key] = (callbackStatuses[key] ?? 0) + 1;
@@ -303,13 +342,15 @@ export async function runChaos(options) {
       }
     }
     const outcomes = new Set();
-    for (const { answer, statuses } of results) {
+    for (const { answer, statuses, latencies: ms, timeouts } of results) {
+      latencies.push(...ms);
+      lambdaTimeouts += timeouts;
       const first = String(statuses[0]);
       firstStatuses[first] = (firstStatuses[first] ?? 0) + 1;
       finalStatuses[answer.status] = (finalStatuses[answer.status] ?? 0) + 1;
       retries += statuses.length - 1;
       if (answer.headers.get('idempotent-replayed') === 'true') replays++;
-      if (answer.status !== 201 && answer.status !== 200) {
+      if ((answer.status !== 201 && answer.status !== 200) || isLambdaTimeout(answer)) {
         answerViolations.push({
           invariant: 'every client gets a final answer',
           id: p.transactionId,
@@ -364,6 +405,8 @@ export async function runChaos(options) {
     callbacksThatChanged,
     replays,
     retries,
+    lambdaTimeouts,
+    latency: { p50: percentile(latencies, 50), p99: percentile(latencies, 99) },
     drain,
     counts,
     violations: [...answerViolations, ...violations],

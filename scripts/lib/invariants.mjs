@@ -55,6 +55,9 @@ function groupBy(items, key) {
   return groups;
 }
 
+/** @param {string} text */
+const escapeRegExp = (text) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+
 /**
  * Checks every invariant for the payments a run expected.
  * @param {Snapshot} snapshot the rows of this run only
@@ -114,10 +117,11 @@ export function checkInvariants(snapshot, expected) {
     }
 
     // 4. exactly one notification sent for this payment
-    const mine = (sentByUser.get(want.userId) ?? []).filter(
-      (n) =>
-        (events.get(id) ?? []).some((e) => e.eventId === n.eventId) ||
-        (n.message ?? '').includes(id),
+    const eventIds = new Set((events.get(id) ?? []).map((e) => e.eventId));
+    const named = new RegExp(`(^|[^A-Za-z0-9._:-])${escapeRegExp(id)}($|[^A-Za-z0-9._:-])`);
+    // By the event that sent it; by the message naming the payment (as a whole id) otherwise.
+    const mine = (sentByUser.get(want.userId) ?? []).filter((n) =>
+      n.eventId ? eventIds.has(n.eventId) : named.test(n.message ?? ''),
     );
     if (mine.length !== 1)
       fail('one notification per payment', id, `${mine.length} notifications sent`);

@@ -9,6 +9,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { ensureDevKeys } from './keys.mjs';
 import { freePort } from './process.mjs';
 import { functionEnvironment, startStack } from './stack.mjs';
 
@@ -99,6 +100,8 @@ export async function connectOrStart(options = {}) {
   const stage = options.stage ?? 'test';
   const logDir = mkdtempSync(path.join(tmpdir(), 'lambda-payments-run-'));
   const logFile = path.join(logDir, 'offline.log');
+  // Its own service key pairs, like the e2e tests: nothing shared with `npm start`'s .keys/.
+  const keyEnv = await ensureDevKeys(path.join(logDir, 'keys'));
   say(`Starting a private ${stage} stack (DynamoDB Local + serverless-offline on free ports)...`);
   const started = Date.now();
   const httpPort = await freePort();
@@ -110,6 +113,7 @@ export async function connectOrStart(options = {}) {
     lambdaPort,
     endpoint: options.dynamoEndpoint ?? (env.DYNAMODB_ENDPOINT || undefined),
     logFile,
+    env: keyEnv,
     ...options.startOptions,
   });
   const stop = stopOnSignal(async () => {

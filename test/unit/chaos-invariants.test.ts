@@ -114,6 +114,29 @@ describe('Function: checkInvariants', () => {
     expect(invariantsBroken(never)).toEqual(['one notification per payment']);
   });
 
+  it('does not count the notification of t10 as one of t1 when they share a user', () => {
+    const snapshot = healthy();
+    const withT10 = [...expected, { transactionId: 't10', orderId: 'o10', userId: 'u1' }];
+    snapshot.charges.push({ transactionId: 't10' });
+    snapshot.payments.push({ transactionId: 't10', status: 'SUCCEEDED' });
+    snapshot.orders.push({ orderId: 'o10', status: 'PAID' });
+    snapshot.audit.push(
+      { orderId: 'o10', seq: 1, operation: 'create', outcome: 'applied', newStatus: 'PENDING' },
+      { orderId: 'o10', seq: 2, operation: 'status', outcome: 'applied', newStatus: 'PAID' },
+    );
+    snapshot.events.push(
+      { transactionId: 't10', eventId: 'e10o', type: 'order.status', status: 'DELIVERED' },
+      { transactionId: 't10', eventId: 'e10n', type: 'notification.send', status: 'DELIVERED' },
+    );
+    // Records without an eventId are matched by the whole id in the message.
+    snapshot.notifications = [
+      { userId: 'u1', status: 'SENT', message: 'Payment t1 succeeded' },
+      { userId: 'u1', status: 'SENT', message: 'Payment t2 failed' },
+      { userId: 'u1', status: 'SENT', message: 'Payment t10 succeeded' },
+    ];
+    expect(checkInvariants(snapshot, withT10).violations).toEqual([]);
+  });
+
   it('reports an event left pending or dead, and a missing event', () => {
     const pending = healthy();
     pending.events[0]!.status = 'PENDING';

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 // @ts-expect-error plain ESM script without types
 import * as chaos from '../../scripts/lib/chaos-run.mjs';
 
-const { FAULT_MIX, payUntilFinal, planWorkload, seededRandom } = chaos;
+const { FAULT_MIX, isLambdaTimeout, payUntilFinal, planWorkload, seededRandom } = chaos;
 
 const plan = (overrides: Record<string, unknown> = {}) =>
   planWorkload({
@@ -91,6 +91,19 @@ describe('Function: payUntilFinal', () => {
       undefined,
       undefined,
     ]);
+  });
+
+  it("retries serverless-offline's function timeout, an HTTP 200 that is no answer", async () => {
+    const timedOut = { ...answer(200), body: { errorType: 'LambdaTimeoutError' } };
+    expect(isLambdaTimeout(timedOut)).toBe(true);
+    expect(isLambdaTimeout(answer(200))).toBe(false);
+    const script = [timedOut, answer(201)];
+    const result = await payUntilFinal(async () => script.shift()!, {}, '', {
+      maxAttempts: 5,
+      random: () => 0,
+    });
+    expect(result.statuses).toEqual([200, 201]);
+    expect(result.timeouts).toBe(1);
   });
 
   it('does not retry a 4xx other than 409, and stops after maxAttempts', async () => {
