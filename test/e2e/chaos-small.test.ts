@@ -1,0 +1,36 @@
+import { describe, expect, inject, it } from 'vitest';
+// @ts-expect-error plain ESM script without types
+import { runChaos } from '../../scripts/lib/chaos-run.mjs';
+// @ts-expect-error plain ESM script without types
+import { describeViolations } from '../../scripts/lib/invariants.mjs';
+
+// `npm run chaos` in small: the same run and the same invariants, against the
+// e2e stack, with a fixed seed so a failure can be replayed with
+// `npm run chaos -- --n 60 --seed 20261124`.
+describe('Chaos run: duplicates in flight, downstream faults, crashes after charge', () => {
+  it('keeps every promise for 60 payment requests once the relay has drained', async () => {
+    const result = await runChaos({
+      baseUrl: inject('baseUrl'),
+      lambdaUrl: inject('lambdaUrl'),
+      stage: 'test',
+      dynamoEndpoint: process.env.DYNAMODB_ENDPOINT,
+      env: process.env as Record<string, string>,
+      n: 60,
+      concurrency: 8,
+      dupRate: 0.4,
+      faultRate: 0.5,
+      declineRate: 0.25,
+      seed: 20261124,
+      drainSeconds: 60,
+    });
+
+    expect(describeViolations(result.violations)).toBe('');
+    // The run did exercise what it claims to: duplicates, faults, crashes, declines.
+    expect(result.plan.length).toBeLessThan(60);
+    expect(result.faultsSent['payment=crash-after-charge']).toBeGreaterThan(0);
+    expect(Object.keys(result.faultsSent).length).toBeGreaterThanOrEqual(3);
+    expect(result.counts.failed).toBeGreaterThan(0);
+    expect(result.counts.charges).toBe(result.plan.length);
+    expect(result.counts.eventsDelivered).toBe(2 * result.plan.length);
+  }, 120_000);
+});
