@@ -17,6 +17,8 @@
  * A benchmark prints figures; it does not fail on a slow machine. It exits
  * non-zero only when it could not measure (the stack did not start...).
  */
+import { statSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createApi } from './lib/api.mjs';
@@ -24,9 +26,10 @@ import { BASELINE, buildBundles, measureInit } from './lib/bundles.mjs';
 import { helpText, parseOptions, UsageError } from './lib/cli.mjs';
 import { startDynamoCounter } from './lib/dynamo-counter.mjs';
 import { startDynamoDbLocal } from './lib/dynamodb-local.mjs';
-import { runLoad } from './lib/load.mjs';
+import { lambdaDurations, runLoad } from './lib/load.mjs';
 import { mapLimit } from './lib/pool.mjs';
-import { num, ratio, table, times, verdict } from './lib/report.mjs';
+import { num, percentile, ratio, table, times, verdict } from './lib/report.mjs';
+import { functionEnvironment } from './lib/stack.mjs';
 import { resolvedServerlessConfig } from './lib/tables.mjs';
 import { connectOrStart, stopOnSignal } from './lib/target.mjs';
 
@@ -73,6 +76,12 @@ const spec = /** @type {const} */ ({
     max: 50,
     describe: 'fresh Node processes per bundle (median taken)',
   },
+  bundleStage: {
+    type: 'string',
+    default: 'dev',
+    env: 'BENCH_BUNDLE_STAGE',
+    describe: 'stage whose esbuild settings build the bundles (what `sls deploy` ships)',
+  },
   skipLoad: { type: 'boolean', default: false, describe: 'only bundles (no stack, no load)' },
 });
 
@@ -88,18 +97,17 @@ const say = (/** @type {string} */ line = '') => process.stdout.write(`${line}\n
 const pct = (/** @type {number} */ n) => `${Math.round(n * 100)} %`;
 
 /** Part 3: bundles and their init time against the baseline. */
-async function benchBundles(/** @type {number} */ rounds) {
+async function benchBundles(/** @type {number} */ rounds, /** @type {string} */ stage) {
   say('\n## Bundles: size and import+init time in a fresh Node process');
-  const config = await resolvedServerlessConfig('test', {
-    ...process.env,
-    DYNAMODB_ENDPOINT: 'http://127.0.0.1:1',
-  });
+  const config = await resolvedServerlessConfig(stage);
   const bundles = await buildBundles(config, path.join(root, '.esbuild', 'bench'));
+  // The functions' own environment (table names...), as under a local stack.
+  const runtimeEnv = await functionEnvironment('test', 'http://127.0.0.1:1');
   const init = await measureInit(bundles, {
     rounds,
     env: {
       ...process.env,
-      ...config.provider?.environment,
+      ...runtimeEnv,
       POWERTOOLS_LOG_LEVEL: 'SILENT',
       AWS_REGION: process.env.AWS_REGION ?? 'eu-west-1',
     },
@@ -121,7 +129,8 @@ async function benchBundles(/** @type {number} */ rounds) {
     ];
   });
   say(
-    `esbuild options from serverless.yml custom.esbuild (minify: ${config.custom?.esbuild?.minify}); ` +
+    `esbuild options of stage ${stage} from serverless.yml custom.esbuild (minify: ${config.custom?.esbuild?.minify}, ` +
+      `SDK ${(config.custom?.esbuild?.exclude ?? []).length ? `excluded: ${config.custom.esbuild.exclude.join(' ')}` : 'bundled'}); ` +
       `median of ${rounds} processes.\n`,
   );
   say(
@@ -150,6 +159,8 @@ async function benchDynamoRequests(call, counter, env, samples) {
   const byOperation = {};
   /** @type {Record<string, number>} */
   const byService = {};
+  /** @type {Record<string, number>} */
+  const byServiceOperation = {};
   let replayHeaderSeen = 0;
   for (let i = 0; i < samples; i++) {
     const ids = newIds(`bench-count-${i}`);
@@ -170,9 +181,11 @@ async function benchDynamoRequests(call, counter, env, samples) {
     replay.push(replayCounts.total);
     for (const [op, n] of Object.entries(firstCounts.byOperation))
       byOperation[op] = (byOperation[op] ?? 0) + n;
-    for (const [tableName, n] of Object.entries(firstCounts.byTable)) {
-      const service = serviceOf[tableName] ?? tableName;
-      byService[service] = (byService[service] ?? 0) + n;
+    for (const request of firstCounts.requests) {
+      const services = new Set(request.tables.map((t) => serviceOf[t] ?? t));
+      for (const service of services) byService[service] = (byService[service] ?? 0) + 1;
+      const key = `${services.size ? [...services].join('+') : '?'} ${request.operation}`;
+      byServiceOperation[key] = (byServiceOperation[key] ?? 0) + 1;
     }
   }
   const mean = (/** @type {number[]} */ xs) => xs.reduce((a, b) => a + b, 0) / xs.length;
@@ -205,16 +218,15 @@ async function benchDynamoRequests(call, counter, env, samples) {
       .map(([k, n]) => `${k} ${num(n / samples, 1)}`)
       .join(', ');
   say(`\nA first payment, by operation: ${per(byOperation)}`);
-  say(
-    `A first payment, by service (table owner; a transaction counts once per table): ${per(byService)}`,
-  );
+  say(`A first payment, by service (owner of the tables): ${per(byService)}`);
+  say(`A first payment, by service and operation: ${per(byServiceOperation)}`);
 }
 
 /** Part 1: the payment flow against the ceiling chain. */
 async function benchThroughput(
   /** @type {ReturnType<typeof createApi>} */ call,
   /** @type {string} */ baseUrl,
-  /** @type {{ connections: number, duration: number, payments: number, paymentFlow: boolean }} */ options,
+  /** @type {{ connections: number, duration: number, payments: number, paymentFlow: boolean, logFile?: string }} */ options,
 ) {
   say('\n## Throughput and latency on one serverless-offline');
   const { connections } = options;
@@ -256,6 +268,7 @@ async function benchThroughput(
   let next = 0;
   const nextPayment = () => paymentBody(/** @type {Ids} */ (pool[next++ % pool.length]));
   await runLoad({ url: `${baseUrl}/payments`, connections, amount: warm, body: nextPayment });
+  const logStart = options.logFile ? statSync(options.logFile).size : 0;
   const payment = await runLoad({
     url: `${baseUrl}/payments`,
     connections,
@@ -288,6 +301,20 @@ async function benchThroughput(
       ],
     ),
   );
+  if (options.logFile) {
+    const text = (await readFile(options.logFile)).subarray(logStart).toString('utf8');
+    const rows = [...lambdaDurations(text)]
+      .sort((a, b) => b[1].length - a[1].length)
+      .map(([name, ms]) => [
+        name,
+        num(ms.length / Math.max(1, payment.ok), 2),
+        num(ms.reduce((a, b) => a + b, 0) / ms.length, 1),
+        num(percentile(ms, 50), 1),
+        num(percentile(ms, 99), 1),
+      ]);
+    say('\nWhere the payment flow spends its time (serverless-offline reports each invocation):\n');
+    say(table(['function', 'invocations per payment', 'mean ms', 'p50 ms', 'p99 ms'], rows));
+  }
   const share = ratio(payment.rps, ceiling.rps);
   say(
     `\nPayment flow / ceiling: throughput ${pct(share)} ${verdict(share, TARGETS.throughput, pct)}; ` +
@@ -347,7 +374,7 @@ async function main() {
       'BASE_URL is ignored: the bench needs its own stack (a counting proxy and the bench functions).',
     );
   }
-  await benchBundles(options.rounds);
+  await benchBundles(options.rounds, options.bundleStage);
   if (!options.skipLoad) {
     const dynamo = await startDynamoDbLocal();
     const counter = await startDynamoCounter(dynamo.endpoint);
@@ -380,7 +407,11 @@ async function main() {
         } else {
           await benchDynamoRequests(call, counter, target.env, options.samples);
         }
-        await benchThroughput(call, target.baseUrl, { ...options, paymentFlow: !flow });
+        await benchThroughput(call, target.baseUrl, {
+          ...options,
+          paymentFlow: !flow,
+          logFile: target.logFile,
+        });
       } finally {
         await target.stop();
       }

@@ -90,7 +90,7 @@ export async function createAndPay(ctx) {
   n.check(
     'the payment succeeds (201, SUCCEEDED)',
     paid.status === 201 && paymentOf(paid.body)?.status === 'SUCCEEDED',
-    `${paid.status} ${paid.text.slice(0, 100)}`,
+    paid.status === 201 ? '' : `${paid.status} ${paid.text.slice(0, 160)}`,
   );
   n.check(
     'both effects were delivered at once',
@@ -133,10 +133,8 @@ export async function replay(ctx, first) {
   );
   n.check(
     'with the same status and body as the first time',
-    again.status === first.paid.status &&
-      JSON.stringify(paymentOf(again.body)?.status) ===
-        JSON.stringify(paymentOf(first.paid.body)?.status),
-    `${again.status}`,
+    again.status === first.paid.status && again.text === first.paid.text,
+    again.text === first.paid.text ? '' : `body differs: ${again.text.slice(0, 120)}`,
   );
   const charges = await ctx.chargesFor(first.ids.transactionId);
   n.check('still exactly one charge', charges === 1, `${charges}`);

@@ -8,7 +8,14 @@
  */
 import http from 'node:http';
 
-/** @typedef {{ total: number, byOperation: Record<string, number>, byTable: Record<string, number> }} Counts */
+/**
+ * @typedef {{
+ *   total: number,
+ *   byOperation: Record<string, number>,
+ *   byTable: Record<string, number>,
+ *   requests: { operation: string, tables: string[] }[],
+ * }} Counts
+ */
 
 /**
  * The tables a request touches, from its body (TransactWriteItems and
@@ -34,7 +41,7 @@ export function tablesOf(operation, body) {
 
 /** A fresh, empty tally. @returns {Counts} */
 export function emptyCounts() {
-  return { total: 0, byOperation: {}, byTable: {} };
+  return { total: 0, byOperation: {}, byTable: {}, requests: [] };
 }
 
 /**
@@ -51,11 +58,13 @@ export function countRequest(counts, target, rawBody) {
   } catch {
     body = undefined;
   }
+  const tables = tablesOf(operation, body);
   counts.total++;
   counts.byOperation[operation] = (counts.byOperation[operation] ?? 0) + 1;
-  for (const table of tablesOf(operation, body)) {
+  for (const table of tables) {
     counts.byTable[table] = (counts.byTable[table] ?? 0) + 1;
   }
+  counts.requests.push({ operation, tables });
 }
 
 /**

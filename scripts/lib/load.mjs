@@ -61,3 +61,22 @@ export async function runLoad(options) {
     errors: result.errors,
   };
 }
+
+/**
+ * Each function's invocation durations, from serverless-offline's own report
+ * lines (`(λ: paymentCreate) RequestId: … Duration: 12.34 ms …`): where the
+ * time of a flow goes, function by function.
+ * @param {string} text offline's output
+ * @returns {Map<string, number[]>}
+ */
+export function lambdaDurations(text) {
+  /** @type {Map<string, number[]>} */
+  const durations = new Map();
+  for (const match of text.matchAll(/\(λ: ([\w-]+)\) RequestId: \S+\s+Duration: ([\d.]+) ms/g)) {
+    const [, name = '', ms = ''] = match;
+    const list = durations.get(name);
+    if (list) list.push(Number(ms));
+    else durations.set(name, [Number(ms)]);
+  }
+  return durations;
+}

@@ -76,10 +76,20 @@ describe('Function: startDynamoCounter', () => {
         total: 3,
         byOperation: { GetItem: 1, PutItem: 1, TransactWriteItems: 1 },
         byTable: { t1: 3, t2: 1 },
+        requests: [
+          { operation: 'GetItem', tables: ['t1'] },
+          { operation: 'PutItem', tables: ['t1'] },
+          { operation: 'TransactWriteItems', tables: ['t1', 't2'] },
+        ],
       });
       counter.reset();
       await call(counter.endpoint, 'Query', { TableName: 't2' });
-      expect(counter.counts()).toEqual({ total: 1, byOperation: { Query: 1 }, byTable: { t2: 1 } });
+      expect(counter.counts()).toEqual({
+        total: 1,
+        byOperation: { Query: 1 },
+        byTable: { t2: 1 },
+        requests: [{ operation: 'Query', tables: ['t2'] }],
+      });
     } finally {
       await counter.close();
     }

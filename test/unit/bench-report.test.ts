@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
 // @ts-expect-error plain ESM script without types
+import { lambdaDurations } from '../../scripts/lib/load.mjs';
+// @ts-expect-error plain ESM script without types
 import { mapLimit } from '../../scripts/lib/pool.mjs';
 // @ts-expect-error plain ESM script without types
 import { meetsTarget, percentile, ratio, table, verdict } from '../../scripts/lib/report.mjs';
@@ -86,5 +88,20 @@ describe('Function: mapLimit', () => {
     });
     expect(results).toEqual([50, 10, 40, 20, 30]);
     expect(peak).toBe(2);
+  });
+});
+
+describe('Function: lambdaDurations', () => {
+  it("reads each function's durations from serverless-offline's report lines", () => {
+    const text = [
+      '(λ: paymentCreate) RequestId: 1a-2b  Duration: 120.50 ms  Billed Duration: 121 ms',
+      '{"level":"INFO","message":"Duration: 5 ms"}',
+      '(λ: internalAuthorizer) RequestId: 3c  Duration: 4.25 ms  Billed Duration: 5 ms',
+      '(λ: paymentCreate) RequestId: 4d  Duration: 80 ms  Billed Duration: 80 ms',
+    ].join('\n');
+    expect(Object.fromEntries(lambdaDurations(text))).toEqual({
+      paymentCreate: [120.5, 80],
+      internalAuthorizer: [4.25],
+    });
   });
 });
