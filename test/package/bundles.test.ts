@@ -1,0 +1,81 @@
+import { readdirSync } from 'node:fs';
+import { isBuiltin } from 'node:module';
+import path from 'node:path';
+import { beforeAll, describe, expect, inject, it } from 'vitest';
+// @ts-expect-error plain ESM script without types
+import { readZip } from '../../scripts/lib/zip.mjs';
+import { functionsByName, loadTemplate } from '../support/template.js';
+
+interface ZipEntry {
+  name: string;
+  size: number;
+  read: () => Buffer;
+}
+
+let dir: string;
+let functions: ReturnType<typeof functionsByName>;
+
+beforeAll(() => {
+  dir = inject('packageDir');
+  functions = functionsByName(loadTemplate(dir));
+});
+
+/** The handler bundle of a function, read back from its zip. */
+function bundleOf(fn: string): { file: string; code: string; entries: ZipEntry[] } {
+  const entries: ZipEntry[] = readZip(path.join(dir, `${fn}.zip`));
+  const handler = String(functions[fn]?.Properties?.Handler);
+  const file = `${handler.slice(0, handler.lastIndexOf('.'))}.mjs`;
+  const bundle = entries.find((e) => e.name === file);
+  if (!bundle) throw new Error(`${fn}.zip has no ${file}: ${entries.map((e) => e.name)}`);
+  return { file, code: bundle.read().toString('utf8'), entries };
+}
+
+describe('Function bundles', () => {
+  it('packages one zip per function', () => {
+    const zips = readdirSync(dir).filter((f) => f.endsWith('.zip'));
+    expect(zips.sort()).toEqual(
+      Object.keys(functions)
+        .map((fn) => `${fn}.zip`)
+        .sort(),
+    );
+  });
+
+  it.each([
+    'orderCreate',
+    'paymentCreate',
+    'paymentRelay',
+    'notificationSend',
+    'internalAuthorizer',
+  ])('bundles %s as one minified ES module with its source map, and nothing else', (fn) => {
+    const { file, code, entries } = bundleOf(fn);
+    expect(entries.map((e) => e.name).sort()).toEqual([file, `${file}.map`]);
+    expect(code).toMatch(/\bexport\s*\{/);
+    expect(code).toMatch(/\/\/# sourceMappingURL=\S+\.mjs\.map\s*$/);
+    // Minified: a handful of very long lines, not thousands of short ones.
+    const lines = code.split('\n').length;
+    expect(lines).toBeLessThan(Math.max(20, code.length / 2000));
+  });
+
+  it.each(['orderCreate', 'paymentCreate', 'paymentRelay'])(
+    'leaves no package outside %s: the AWS SDK and Powertools are bundled, only Node builtins are imported',
+    (fn) => {
+      const { code } = bundleOf(fn);
+      const specifiers = [
+        ...code.matchAll(/\bfrom\s*["']([^"']+)["']/g),
+        ...code.matchAll(/\bimport\s*\(\s*["']([^"']+)["']\s*\)/g),
+        ...code.matchAll(/\brequire\s*\(\s*["']([^"']+)["']\s*\)/g),
+      ].map(([, s]) => s!);
+      expect(specifiers.length).toBeGreaterThan(0);
+      for (const specifier of specifiers) {
+        expect(isBuiltin(specifier), specifier).toBe(true);
+      }
+    },
+  );
+
+  it('keeps every zip small enough for a fast cold start', () => {
+    for (const fn of Object.keys(functions)) {
+      const { code } = bundleOf(fn);
+      expect(code.length, fn).toBeLessThan(1_500_000);
+    }
+  });
+});

@@ -1,0 +1,47 @@
+import { describe, expect, inject, it } from 'vitest';
+
+interface PrintedConfig {
+  provider: { environment: Record<string, unknown>; logRetentionInDays: number };
+}
+
+/** serverless.yml as `sls print --stage <stage>` resolves it, from a shell with DYNAMODB_ENDPOINT set. */
+const config = (stage: string) => inject('stageConfigs')[stage] as PrintedConfig;
+const env = (stage: string) => config(stage).provider.environment;
+
+describe('Stages of serverless.yml', () => {
+  it.each(['local', 'test'])('runs %s against the offline URL, with fault injection', (stage) => {
+    expect(env(stage)).toMatchObject({
+      STAGE: stage,
+      FAULT_INJECTION: 'true',
+      SERVICE_BASE_URL: 'http://127.0.0.1:3000',
+      DYNAMODB_ENDPOINT: 'http://127.0.0.1:8000',
+      SERVICE_KEYS_SSM_PREFIX: '',
+    });
+  });
+
+  it.each(['dev', 'prod'])(
+    'runs %s in AWS: no fault injection, the API URL, keys from SSM, whatever the shell says',
+    (stage) => {
+      expect(env(stage)).toMatchObject({
+        STAGE: stage,
+        FAULT_INJECTION: 'false',
+        SERVICE_BASE_URL: { 'Fn::GetAtt': ['HttpApi', 'ApiEndpoint'] },
+        DYNAMODB_ENDPOINT: '',
+        POWERTOOLS_DEV: 'false',
+        SERVICE_KEYS_SSM_PREFIX: `/lambda-payments/${stage}/keys`,
+      });
+    },
+  );
+
+  it.each(['local', 'test', 'dev', 'prod'])('names the tables of %s after the stage', (stage) => {
+    for (const name of ['ORDERS_TABLE', 'PAYMENTS_TABLE', 'IDEMPOTENCY_TABLE']) {
+      expect(env(stage)[name]).toMatch(new RegExp(`^lambda-payments-${stage}-`));
+    }
+  });
+
+  it('keeps production logs longer than development logs', () => {
+    expect(config('prod').provider.logRetentionInDays).toBeGreaterThan(
+      config('dev').provider.logRetentionInDays,
+    );
+  });
+});
