@@ -2,6 +2,7 @@ import { describe, expect, inject, it } from 'vitest';
 
 interface PrintedConfig {
   provider: { environment: Record<string, unknown>; logRetentionInDays: number };
+  custom: { esbuild: { minify: boolean; sourcemap: string; format: string; exclude: string[] } };
 }
 
 /** serverless.yml as `sls print --stage <stage>` resolves it, from a shell with DYNAMODB_ENDPOINT set. */
@@ -37,6 +38,20 @@ describe('Stages of serverless.yml', () => {
     for (const name of ['ORDERS_TABLE', 'PAYMENTS_TABLE', 'IDEMPOTENCY_TABLE']) {
       expect(env(stage)[name]).toMatch(new RegExp(`^lambda-payments-${stage}-`));
     }
+  });
+
+  it.each([
+    ['local', false],
+    ['test', false],
+    ['dev', true],
+    ['prod', true],
+  ])('bundles %s as ESM with the AWS SDK inside and source maps, minified: %s', (stage, minify) => {
+    expect(config(stage).custom.esbuild).toMatchObject({
+      minify,
+      sourcemap: 'linked',
+      format: 'esm',
+      exclude: [],
+    });
   });
 
   it('keeps production logs longer than development logs', () => {
