@@ -2,6 +2,10 @@ import { describe, expect, inject, it } from 'vitest';
 
 interface PrintedConfig {
   provider: { environment: Record<string, unknown>; logRetentionInDays: number };
+  resources: {
+    Resources: Record<string, { Type: string }>;
+    extensions: Record<string, Record<string, unknown>>;
+  };
   custom: { esbuild: { minify: boolean; sourcemap: string; format: string; exclude: string[] } };
 }
 
@@ -53,6 +57,29 @@ describe('Stages of serverless.yml', () => {
       exclude: [],
     });
   });
+
+  it.each([
+    ['local', 'Delete', false],
+    ['test', 'Delete', false],
+    ['dev', 'Delete', false],
+    ['prod', 'Retain', true],
+  ])(
+    'gives every table of %s the deletion policy %s (deletion protection: %s)',
+    (stage, policy, protect) => {
+      const { Resources, extensions } = config(stage).resources;
+      const tables = Object.keys(Resources).filter(
+        (id) => Resources[id]?.Type === 'AWS::DynamoDB::Table',
+      );
+      expect(tables.length).toBeGreaterThanOrEqual(6);
+      for (const id of tables) {
+        expect(extensions[id], id).toEqual({
+          DeletionPolicy: policy,
+          UpdateReplacePolicy: policy,
+          Properties: { DeletionProtectionEnabled: protect },
+        });
+      }
+    },
+  );
 
   it('keeps production logs longer than development logs', () => {
     expect(config('prod').provider.logRetentionInDays).toBeGreaterThan(

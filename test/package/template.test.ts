@@ -60,6 +60,13 @@ describe('Tables of the packaged template', () => {
     }
   });
 
+  it('lets `sls remove` delete the tables of a development stage (prod keeps them: see stages)', () => {
+    for (const [id, table] of Object.entries(resourcesOfType(template, 'AWS::DynamoDB::Table'))) {
+      expect(table, id).toMatchObject({ DeletionPolicy: 'Delete' });
+      expect(table.Properties?.DeletionProtectionEnabled, id).toBe(false);
+    }
+  });
+
   it.each([
     ['IdempotencyTable', 'expiration'],
     ['NotificationsTable', 'expiresAt'],

@@ -6,6 +6,7 @@ export interface Resource {
   Type: string;
   Properties?: Record<string, any>;
   DependsOn?: string | string[];
+  DeletionPolicy?: string;
 }
 
 /** The packaged CloudFormation template (`cloudformation-template-update-stack.json`). */
