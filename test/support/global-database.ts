@@ -7,6 +7,8 @@ declare module 'vitest' {
     functionEnv: Record<string, string>;
     baseUrl: string;
     lambdaUrl: string;
+    /** The e2e stack's log file: every service's JSON log lines. */
+    logFile: string;
   }
 }
 

@@ -1,8 +1,9 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { ConflictError } from '../../lib/shared/errors.js';
 import { json } from '../../lib/shared/http.js';
 import { createLogger } from '../../lib/shared/logger.js';
 import { httpHandler } from '../../lib/shared/middleware/http-handler.js';
+import { createObservability, METRIC } from '../../lib/shared/observability.js';
 import { fakeContext, httpEvent } from '../support/lambda.js';
 
 const logger = createLogger('order');
@@ -117,5 +118,53 @@ describe('Function: httpHandler', () => {
     expect(JSON.parse(response.body)).toEqual({
       error: { code: 'INTERNAL_ERROR', message: 'Internal error', details: [] },
     });
+  });
+});
+
+describe('Function: httpHandler with observability', () => {
+  const obs = createObservability('payment');
+
+  function captureStdout(): { lines: () => string[]; restore: () => void } {
+    const written: string[] = [];
+    const spy = vi
+      .spyOn(process.stdout, 'write')
+      .mockImplementation((chunk: string | Uint8Array) => {
+        written.push(String(chunk));
+        return true;
+      });
+    return {
+      lines: () => written.join('').split('\n').filter(Boolean),
+      restore: () => spy.mockRestore(),
+    };
+  }
+
+  it('publishes the metrics a request counted as one EMF line', async () => {
+    const handler = httpHandler({ observability: obs }, async () => {
+      obs.count(METRIC.paymentsCreated);
+      return json(201, {});
+    });
+    const out = captureStdout();
+    try {
+      await handler(httpEvent({}), fakeContext());
+    } finally {
+      out.restore();
+    }
+    const emf = out
+      .lines()
+      .map((l) => JSON.parse(l))
+      .filter((r) => r._aws);
+    expect(emf).toHaveLength(1);
+    expect(emf[0]).toMatchObject({ PaymentsCreated: 1, service: 'payment' });
+  });
+
+  it('writes no metrics line when nothing was counted', async () => {
+    const handler = httpHandler({ observability: obs }, async () => json(200, {}));
+    const out = captureStdout();
+    try {
+      await handler(httpEvent({}), fakeContext());
+    } finally {
+      out.restore();
+    }
+    expect(out.lines().filter((l) => l.includes('_aws'))).toEqual([]);
   });
 });

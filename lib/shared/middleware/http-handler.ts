@@ -1,30 +1,43 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
 import middy from '@middy/core';
 import type { APIGatewayProxyResultV2 } from 'aws-lambda';
+import type { Observability } from '../observability.js';
 import { correlation } from './correlation.js';
 import { errorHandler } from './error-handler.js';
 import { type JsonBodyOptions, jsonBody } from './json-body.js';
+import { publishMetrics } from './metrics.js';
 import type { HttpEvent, HttpRoute } from './types.js';
 
 /** Options of {@link httpHandler}. */
 export interface HttpHandlerOptions {
-  logger: Logger;
+  /** The service's logger, or its whole observability set (then traced and measured too). */
+  logger?: Logger;
+  observability?: Observability;
   /** Parse a JSON body (POST/PUT routes). Omit for routes without a body. */
   body?: JsonBodyOptions | true;
 }
 
 /**
- * Wraps a route with the house middleware: Lambda context and a fresh set of
- * keys on the logger, the correlation id, JSON body parsing and hardening, and
- * error mapping. A route only parses its input, calls a use case and maps the
- * result.
+ * Wraps a route with the house middleware: X-Ray tracing and EMF metrics (when
+ * given), Lambda context and a fresh set of keys on the logger, the
+ * correlation id, error mapping, and JSON body parsing and hardening. A route
+ * only parses its input, calls a use case and maps the result.
  */
 export function httpHandler(options: HttpHandlerOptions, route: HttpRoute) {
-  const handler = middy<HttpEvent, APIGatewayProxyResultV2>()
-    .use(injectLambdaContext(options.logger, { resetKeys: true }))
-    .use(correlation(options.logger))
-    .use(errorHandler(options.logger));
+  const logger = options.observability?.logger ?? options.logger;
+  if (!logger) throw new Error('httpHandler needs a logger or an observability set');
+  const handler = middy<HttpEvent, APIGatewayProxyResultV2>();
+  if (options.observability) {
+    handler
+      .use(captureLambdaHandler(options.observability.tracer, { captureResponse: false }))
+      .use(publishMetrics(options.observability.metrics));
+  }
+  handler
+    .use(injectLambdaContext(logger, { resetKeys: true }))
+    .use(correlation(logger))
+    .use(errorHandler(logger));
   if (options.body) handler.use(jsonBody(options.body === true ? {} : options.body));
   return handler.handler(route);
 }

@@ -1,0 +1,55 @@
+import type { Logger } from '@aws-lambda-powertools/logger';
+import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
+import { Tracer } from '@aws-lambda-powertools/tracer';
+import { type BusinessIds, createLogger, type ServiceName } from './logger.js';
+
+/** The metric names this system emits (CloudWatch EMF, namespace POWERTOOLS_METRICS_NAMESPACE). */
+export const METRIC = {
+  paymentsCreated: 'PaymentsCreated',
+  paymentReplays: 'PaymentReplays',
+  idempotencyConflicts: 'IdempotencyConflicts',
+  chargesDeclined: 'ChargesDeclined',
+  downstreamRetries: 'DownstreamRetries',
+  breakerOpened: 'BreakerOpened',
+  outboxPending: 'OutboxPending',
+  outboxDead: 'OutboxDead',
+  outboxDelivered: 'OutboxDelivered',
+} as const;
+
+/** A metric name from {@link METRIC}. */
+export type MetricName = (typeof METRIC)[keyof typeof METRIC];
+
+/** Logger, tracer and metrics of one service, made once per container. */
+export interface Observability {
+  logger: Logger;
+  /** X-Ray in AWS; disabled (and free) outside Lambda and under serverless-offline. */
+  tracer: Tracer;
+  metrics: Metrics;
+  /** Adds `value` to a count metric, flushed at the end of the invocation. */
+  count(name: MetricName, value?: number): void;
+  /**
+   * Puts business ids on every later log line of this invocation and on the
+   * X-Ray trace as searchable annotations.
+   */
+  tag(ids: BusinessIds): void;
+}
+
+/** Creates the logger, tracer and metrics for `service`. */
+export function createObservability(service: ServiceName): Observability {
+  const logger = createLogger(service);
+  const tracer = new Tracer({ serviceName: service });
+  const metrics = new Metrics({ serviceName: service });
+  return {
+    logger,
+    tracer,
+    metrics,
+    count: (name, value = 1) => metrics.addMetric(name, MetricUnit.Count, value),
+    tag: (ids) => {
+      const defined = Object.fromEntries(Object.entries(ids).filter(([, v]) => v !== undefined));
+      logger.appendKeys(defined);
+      if (tracer.isTracingEnabled()) {
+        for (const [key, value] of Object.entries(defined)) tracer.putAnnotation(key, String(value));
+      }
+    },
+  };
+}
