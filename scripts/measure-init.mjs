@@ -50,6 +50,7 @@ async function bundle(name, external) {
     outfile,
     bundle: true,
     minify: true,
+    keepNames: true,
     sourcemap: 'linked',
     format: 'esm',
     platform: 'node',

@@ -72,6 +72,11 @@ describe('Function bundles', () => {
     },
   );
 
+  it('keeps class names through minification, since errors are named after their class', () => {
+    // lib/shared/errors.ts sets name = new.target.name; a minifier would rename AppError to a letter.
+    expect(bundleOf('orderCreate').code).toMatch(/["']AppError["']/);
+  });
+
   it('keeps every zip small enough for a fast cold start', () => {
     for (const fn of Object.keys(functions)) {
       const { code } = bundleOf(fn);

@@ -6,7 +6,15 @@ interface PrintedConfig {
     Resources: Record<string, { Type: string }>;
     extensions: Record<string, Record<string, unknown>>;
   };
-  custom: { esbuild: { minify: boolean; sourcemap: string; format: string; exclude: string[] } };
+  custom: {
+    esbuild: {
+      minify: boolean;
+      keepNames: boolean;
+      sourcemap: string;
+      format: string;
+      exclude: string[];
+    };
+  };
 }
 
 /** serverless.yml as `sls print --stage <stage>` resolves it, from a shell with DYNAMODB_ENDPOINT set. */
@@ -52,6 +60,7 @@ describe('Stages of serverless.yml', () => {
   ])('bundles %s as ESM with the AWS SDK inside and source maps, minified: %s', (stage, minify) => {
     expect(config(stage).custom.esbuild).toMatchObject({
       minify,
+      keepNames: true,
       sourcemap: 'linked',
       format: 'esm',
       exclude: [],
