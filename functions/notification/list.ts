@@ -1,8 +1,28 @@
-import { createLogger } from '../../lib/shared/logger.js';
+import { listNotifications } from '../../lib/notification/notification-service.js';
+import { listNotificationsSchema, toNotificationView } from '../../lib/notification/schemas.js';
+import { json } from '../../lib/shared/http.js';
+import { logAction } from '../../lib/shared/logger.js';
 import { httpHandler } from '../../lib/shared/middleware/http-handler.js';
-import { notImplemented } from '../../lib/shared/not-implemented.js';
+import { parseInput } from '../../lib/shared/validation.js';
+import { logger, repository } from './dependencies.js';
 
-const logger = createLogger('notification');
-
-/** GET /notifications?userId=: what was sent and skipped. */
-export const handler = httpHandler({ logger }, notImplemented);
+/** GET /notifications?userId=&limit=&cursor=: what was sent and skipped, newest first. */
+export const handler = httpHandler({ logger }, async (event) => {
+  const query = parseInput(listNotificationsSchema, event.queryStringParameters ?? {}, 'query');
+  const page = await listNotifications(repository, {
+    userId: query.userId,
+    limit: query.limit ?? 20,
+    cursor: query.cursor,
+  });
+  logAction(logger, {
+    action: 'notification.list',
+    outcome: 'success',
+    userId: query.userId,
+    items: page.items.length,
+  });
+  return json(200, {
+    userId: query.userId,
+    items: page.items.map(toNotificationView),
+    nextCursor: page.nextCursor ?? null,
+  });
+});

@@ -1,8 +1,26 @@
-import { createLogger } from '../../lib/shared/logger.js';
+import { sendNotification } from '../../lib/notification/notification-service.js';
+import { sendNotificationSchema, toNotificationView } from '../../lib/notification/schemas.js';
+import { json } from '../../lib/shared/http.js';
+import { logAction } from '../../lib/shared/logger.js';
 import { httpHandler } from '../../lib/shared/middleware/http-handler.js';
-import { notImplemented } from '../../lib/shared/not-implemented.js';
-
-const logger = createLogger('notification');
+import { parseInput } from '../../lib/shared/validation.js';
+import { logger, notificationDeps } from './dependencies.js';
 
 /** POST /notifications (internal): send at most once per userId + message. */
-export const handler = httpHandler({ logger, body: true }, notImplemented);
+export const handler = httpHandler({ logger, body: { maxBytes: 8192 } }, async (event) => {
+  const input = parseInput(sendNotificationSchema, event.jsonBody);
+  const { status, record } = await sendNotification(notificationDeps, input, {
+    correlationId: event.correlationId,
+    caller: event.caller?.caller ?? 'unknown',
+  });
+  logAction(logger, {
+    action: 'notification.send',
+    outcome: status === 'SENT' ? 'success' : 'skipped',
+    userId: input.userId,
+    eventId: input.eventId,
+    notificationId: record.notificationId,
+    reason: record.reason,
+    originalNotificationId: record.originalNotificationId,
+  });
+  return json(status === 'SENT' ? 201 : 200, toNotificationView(record));
+});

@@ -1,8 +1,26 @@
-import { createLogger } from '../../lib/shared/logger.js';
+import { createOrder } from '../../lib/order/order-service.js';
+import { createOrderSchema } from '../../lib/order/schemas.js';
+import { toOrderView } from '../../lib/order/views.js';
+import { json } from '../../lib/shared/http.js';
+import { logAction } from '../../lib/shared/logger.js';
 import { httpHandler } from '../../lib/shared/middleware/http-handler.js';
-import { notImplemented } from '../../lib/shared/not-implemented.js';
-
-const logger = createLogger('order');
+import { parseInput } from '../../lib/shared/validation.js';
+import { callerOf, depsFor, logger } from './dependencies.js';
 
 /** POST /orders: create an order in PENDING (idempotent on orderId). */
-export const handler = httpHandler({ logger, body: true }, notImplemented);
+export const handler = httpHandler({ logger, body: true }, async (event, context) => {
+  const input = parseInput(createOrderSchema, event.jsonBody);
+  const { orderId, userId, amountMinor, currency } = input;
+  const result = await createOrder(
+    depsFor(context),
+    { orderId, userId, amountMinor, currency },
+    { correlationId: event.correlationId, caller: callerOf(event, 'client') },
+  );
+  logAction(logger, {
+    action: 'order.create',
+    outcome: result.created ? 'success' : 'replayed',
+    orderId,
+    userId,
+  });
+  return json(result.created ? 201 : 200, toOrderView(result.order));
+});

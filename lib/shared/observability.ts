@@ -48,7 +48,8 @@ export function createObservability(service: ServiceName): Observability {
       const defined = Object.fromEntries(Object.entries(ids).filter(([, v]) => v !== undefined));
       logger.appendKeys(defined);
       if (tracer.isTracingEnabled()) {
-        for (const [key, value] of Object.entries(defined)) tracer.putAnnotation(key, String(value));
+        for (const [key, value] of Object.entries(defined))
+          tracer.putAnnotation(key, String(value));
       }
     },
   };

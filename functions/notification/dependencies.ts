@@ -1,0 +1,23 @@
+import { TableOutboxChannel } from '../../lib/notification/channel.js';
+import { DynamoNotificationRepository } from '../../lib/notification/notification-repository.js';
+import type { NotificationServiceDeps } from '../../lib/notification/notification-service.js';
+import { envInt, requireEnv } from '../../lib/shared/config.js';
+import { dynamoFromEnv } from '../../lib/shared/dynamo.js';
+import { createLogger } from '../../lib/shared/logger.js';
+
+// Configuration is read once, here, per container.
+const { doc } = dynamoFromEnv();
+const table = requireEnv('NOTIFICATIONS_TABLE');
+
+/** The notification service's logger. */
+export const logger = createLogger('notification');
+
+/** The notification store. */
+export const repository = new DynamoNotificationRepository({ doc, table });
+
+/** Collaborators of sendNotification: the local channel (an SNS/SES adapter in a real deployment). */
+export const notificationDeps: NotificationServiceDeps = {
+  repository,
+  channel: new TableOutboxChannel({ doc, table }),
+  dedupeWindowSeconds: envInt('NOTIFICATION_DEDUPE_WINDOW_SECONDS', 0),
+};

@@ -1,0 +1,324 @@
+import {
+  ConflictError,
+  type ErrorDetail,
+  NotFoundError,
+  ServiceUnavailableError,
+  UnprocessableError,
+} from '../shared/errors.js';
+import type { Currency } from '../shared/money.js';
+import type { OrderRepository } from './order-repository.js';
+import { CONFLICT, sleep as realSleep, retryOnConflict } from './retry.js';
+import { type OrderStatus, OrderStatusTransition } from './status-transition.js';
+import type { AuditEntry, AuditOutcome, OperationContext, Order } from './types.js';
+
+/** Collaborators of the order use cases. */
+export interface OrderServiceDeps {
+  repository: OrderRepository;
+  /** The current time (injectable for tests). */
+  now?: () => Date;
+  sleep?: (ms: number) => Promise<void>;
+  /** Attempts of one read-decide-write before giving up with a 503. */
+  maxAttempts?: number;
+  /** Epoch ms after which no new attempt starts (the function's own deadline). */
+  deadline?: number;
+  /** Called after every committed write of an order (e.g. to invalidate a cache). */
+  onWrite?: (orderId: string) => void;
+}
+
+/** Input of {@link createOrder}, already validated. */
+export interface CreateOrderInput {
+  orderId: string;
+  userId: string;
+  amountMinor: number;
+  currency: Currency;
+}
+
+/** Result of {@link createOrder}. */
+export interface CreateOrderResult {
+  created: boolean;
+  order: Order;
+}
+
+/** Input of {@link updateOrderStatus}, already validated. */
+export interface UpdateStatusInput {
+  orderId: string;
+  status: OrderStatus;
+  eventId?: string;
+  reason?: string;
+}
+
+/** Result of {@link updateOrderStatus} (the 409 and 404 cases throw). */
+export interface UpdateStatusResult {
+  order: Order;
+  previousStatus: OrderStatus;
+  changed: boolean;
+  outcome: AuditOutcome;
+  duplicateEvent: boolean;
+  /** The audit seq that recorded this operation. */
+  seq: number;
+  /** For a duplicate event: the seq that recorded its first delivery. */
+  originalSeq?: number;
+}
+
+const DEFAULT_ATTEMPTS = 25;
+
+function settings(deps: OrderServiceDeps) {
+  return {
+    now: deps.now ?? (() => new Date()),
+    retry: {
+      maxAttempts: deps.maxAttempts ?? DEFAULT_ATTEMPTS,
+      sleep: deps.sleep ?? realSleep,
+      deadline: deps.deadline,
+      onExhausted: () =>
+        new ServiceUnavailableError('ORDER_CONTENDED', 'The order is busy; retry shortly', {
+          headers: { 'Retry-After': '1' },
+        }),
+    },
+  };
+}
+
+function notFound(orderId: string): NotFoundError {
+  return new NotFoundError(`Order ${orderId} does not exist`, 'ORDER_NOT_FOUND');
+}
+
+/** The fields of an existing order that differ from a create request. */
+function differences(existing: Order, input: CreateOrderInput): ErrorDetail[] {
+  const details: ErrorDetail[] = [];
+  if (existing.userId !== input.userId) {
+    details.push({ field: 'userId', issue: 'differs from the existing order' });
+  }
+  if (existing.currency !== input.currency) {
+    details.push({ field: 'currency', issue: 'differs from the existing order' });
+  }
+  if (existing.amountMinor !== input.amountMinor) {
+    details.push({ field: 'amount', issue: 'differs from the existing order' });
+  }
+  return details;
+}
+
+/**
+ * Creates an order in PENDING with its first audit record, in one transaction.
+ * Idempotent on orderId: the same body again returns the existing order
+ * (recorded as unchanged); another body is a 409 ORDER_ALREADY_EXISTS naming
+ * the differing fields (recorded as rejected).
+ */
+export async function createOrder(
+  deps: OrderServiceDeps,
+  input: CreateOrderInput,
+  context: OperationContext,
+): Promise<CreateOrderResult> {
+  const { now, retry } = settings(deps);
+  const { repository } = deps;
+  return retryOnConflict(async () => {
+    const at = now().toISOString();
+    const order: Order = {
+      ...input,
+      status: 'PENDING',
+      version: 1,
+      auditSeq: 1,
+      createdAt: at,
+      updatedAt: at,
+    };
+    const audit: AuditEntry = {
+      orderId: input.orderId,
+      seq: 1,
+      at,
+      operation: 'create',
+      outcome: 'applied',
+      ...context,
+      newStatus: 'PENDING',
+      version: 1,
+    };
+    if ((await repository.create(order, audit)) === 'committed') {
+      deps.onWrite?.(input.orderId);
+      return { created: true, order };
+    }
+    const existing = await repository.get(input.orderId);
+    if (!existing) return CONFLICT; // a concurrent transaction, not an existing order
+    const diffs = differences(existing, input);
+    const repeat: AuditEntry = {
+      orderId: input.orderId,
+      seq: existing.auditSeq + 1,
+      // Taken after the read, so audit times never run backwards against seq.
+      at: now().toISOString(),
+      operation: 'create',
+      outcome: diffs.length > 0 ? 'rejected' : 'unchanged',
+      ...context,
+      previousStatus: existing.status,
+      newStatus: existing.status,
+      detail: diffs.length > 0 ? 'ORDER_ALREADY_EXISTS' : 'ORDER_EXISTS_WITH_SAME_BODY',
+      version: existing.version,
+    };
+    const result = await repository.commit({
+      orderId: input.orderId,
+      expectedSeq: existing.auditSeq,
+      audit: repeat,
+    });
+    if (result === 'conflict') return CONFLICT;
+    if (diffs.length > 0) {
+      throw new ConflictError(
+        'ORDER_ALREADY_EXISTS',
+        `Order ${input.orderId} already exists with different ${diffs.map((d) => d.field).join(', ')}`,
+        { details: diffs },
+      );
+    }
+    return { created: false, order: { ...existing, auditSeq: repeat.seq } };
+  }, retry);
+}
+
+/**
+ * Moves an order to `status` if the state machine allows it, recording every
+ * attempt in the audit trail in the same transaction as its effect:
+ * - a new legal status is applied (version + 1);
+ * - the same status is unchanged (200, changed: false);
+ * - a repeated eventId is answered again without a second effect;
+ * - an illegal or stale status is recorded as rejected and then a 409.
+ * Each decision is conditioned on the audit counter read with it, so a
+ * concurrent writer forces a re-read instead of a lost update.
+ */
+export async function updateOrderStatus(
+  deps: OrderServiceDeps,
+  input: UpdateStatusInput,
+  context: OperationContext,
+): Promise<UpdateStatusResult> {
+  const { now, retry } = settings(deps);
+  const { repository } = deps;
+  return retryOnConflict(async () => {
+    const order = await repository.get(input.orderId);
+    if (!order) throw notFound(input.orderId);
+    const at = now().toISOString();
+    const seq = order.auditSeq + 1;
+    const base = {
+      orderId: input.orderId,
+      seq,
+      at,
+      operation: 'status' as const,
+      ...context,
+      eventId: input.eventId,
+      previousStatus: order.status,
+      requestedStatus: input.status,
+      reason: input.reason,
+    };
+
+    const marker = input.eventId
+      ? await repository.getEventMarker(input.orderId, input.eventId)
+      : undefined;
+    if (marker) {
+      const reused = marker.requestedStatus !== input.status;
+      const audit: AuditEntry = {
+        ...base,
+        outcome: reused ? 'rejected' : 'unchanged',
+        newStatus: order.status,
+        duplicateEvent: true,
+        detail: reused
+          ? `EVENT_ID_REUSED: first seen at seq ${marker.seq} asking for ${marker.requestedStatus}`
+          : `DUPLICATE_EVENT: first seen at seq ${marker.seq} (${marker.outcome})`,
+        version: order.version,
+      };
+      const result = await repository.commit({
+        orderId: input.orderId,
+        expectedSeq: order.auditSeq,
+        audit,
+      });
+      if (result === 'conflict') return CONFLICT;
+      if (reused) {
+        throw new UnprocessableError(
+          'EVENT_ID_REUSED',
+          `eventId ${input.eventId} was already used to request ${marker.requestedStatus}`,
+          { details: [{ field: 'eventId', issue: 'was already used with another status' }] },
+        );
+      }
+      return {
+        order: { ...order, auditSeq: seq },
+        previousStatus: order.status,
+        changed: false,
+        outcome: 'unchanged',
+        duplicateEvent: true,
+        seq,
+        originalSeq: marker.seq,
+      };
+    }
+
+    const decision = OrderStatusTransition.decide(order.status, input.status);
+    if (decision.kind === 'illegal') {
+      const audit: AuditEntry = {
+        ...base,
+        outcome: 'rejected',
+        newStatus: order.status,
+        detail: decision.reason,
+        version: order.version,
+      };
+      // No event marker: a transition that is early (not stale) may become
+      // legal later, so a redelivery must be judged again.
+      const result = await repository.commit({
+        orderId: input.orderId,
+        expectedSeq: order.auditSeq,
+        audit,
+      });
+      if (result === 'conflict') return CONFLICT;
+      throw new ConflictError('ILLEGAL_STATUS_TRANSITION', decision.reason, {
+        details: [
+          {
+            field: 'status',
+            issue: decision.reason,
+            currentStatus: order.status,
+            allowed: [...OrderStatusTransition.next(order.status)],
+          },
+        ],
+      });
+    }
+
+    const changed = decision.kind === 'apply';
+    const version = changed ? order.version + 1 : order.version;
+    const outcome: AuditOutcome = changed ? 'applied' : 'unchanged';
+    const audit: AuditEntry = { ...base, outcome, newStatus: input.status, version };
+    const result = await repository.commit({
+      orderId: input.orderId,
+      expectedSeq: order.auditSeq,
+      audit,
+      change: changed ? { status: input.status, version, updatedAt: at } : undefined,
+      marker: input.eventId
+        ? {
+            orderId: input.orderId,
+            eventId: input.eventId,
+            seq,
+            outcome,
+            requestedStatus: input.status,
+            at,
+          }
+        : undefined,
+    });
+    if (result === 'conflict') return CONFLICT;
+    if (changed) deps.onWrite?.(input.orderId);
+    return {
+      order: changed
+        ? { ...order, status: input.status, version, auditSeq: seq, updatedAt: at }
+        : { ...order, auditSeq: seq },
+      previousStatus: order.status,
+      changed,
+      outcome,
+      duplicateEvent: false,
+      seq,
+    };
+  }, retry);
+}
+
+/** The order, or a 404 ORDER_NOT_FOUND. */
+export async function getOrder(
+  load: (orderId: string) => Promise<Order | undefined>,
+  orderId: string,
+): Promise<Order> {
+  const order = await load(orderId);
+  if (!order) throw notFound(orderId);
+  return order;
+}
+
+/** The order's audit trail in seq order, or a 404 for an unknown order. */
+export async function getOrderHistory(
+  repository: OrderRepository,
+  orderId: string,
+): Promise<AuditEntry[]> {
+  const entries = await repository.history(orderId);
+  if (entries.length === 0 && !(await repository.get(orderId))) throw notFound(orderId);
+  return entries;
+}

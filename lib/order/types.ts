@@ -1,0 +1,62 @@
+import type { Currency } from '../shared/money.js';
+import type { OrderStatus } from './status-transition.js';
+
+/** An order as stored: money in integer minor units, a version and an audit counter. */
+export interface Order {
+  orderId: string;
+  userId: string;
+  amountMinor: number;
+  currency: Currency;
+  status: OrderStatus;
+  /** Increments on every applied change; 1 at creation. */
+  version: number;
+  /** The seq of the order's latest audit record; every operation bumps it. */
+  auditSeq: number;
+  createdAt: string;
+  updatedAt: string;
+}
+
+/** What happened to one operation on an order. */
+export type AuditOutcome = 'applied' | 'unchanged' | 'rejected';
+
+/** Which operation an audit record describes. */
+export type AuditOperation = 'create' | 'status';
+
+/** One entry of an order's audit trail (ORDER_AUDIT_TABLE, pk orderId, sk seq). */
+export interface AuditEntry {
+  orderId: string;
+  seq: number;
+  at: string;
+  operation: AuditOperation;
+  outcome: AuditOutcome;
+  correlationId: string;
+  caller: string;
+  eventId?: string;
+  previousStatus?: OrderStatus;
+  newStatus?: OrderStatus;
+  requestedStatus?: OrderStatus;
+  /** The caller's reason (e.g. why a payment failed). */
+  reason?: string;
+  /** Why the operation was rejected or left the order unchanged. */
+  detail?: string;
+  /** True when the eventId had been processed before. */
+  duplicateEvent?: boolean;
+  /** The version of the order after this operation. */
+  version: number;
+}
+
+/** The remembered result of an eventId, so a redelivery is answered as before. */
+export interface EventMarker {
+  orderId: string;
+  eventId: string;
+  seq: number;
+  outcome: AuditOutcome;
+  requestedStatus: OrderStatus;
+  at: string;
+}
+
+/** Who asked, for the audit trail. */
+export interface OperationContext {
+  correlationId: string;
+  caller: string;
+}

@@ -1,0 +1,36 @@
+import { fromMinorUnits } from '../shared/money.js';
+import type { AuditEntry, Order } from './types.js';
+
+/** An order on the wire: amount in major units next to the exact minor units. */
+export interface OrderView {
+  orderId: string;
+  userId: string;
+  amount: number;
+  currency: string;
+  amountMinor: number;
+  status: string;
+  version: number;
+  createdAt: string;
+  updatedAt: string;
+}
+
+/** Maps a stored order to its wire shape (the internal audit counter stays inside). */
+export function toOrderView(order: Order): OrderView {
+  return {
+    orderId: order.orderId,
+    userId: order.userId,
+    amount: fromMinorUnits(order.amountMinor, order.currency),
+    currency: order.currency,
+    amountMinor: order.amountMinor,
+    status: order.status,
+    version: order.version,
+    createdAt: order.createdAt,
+    updatedAt: order.updatedAt,
+  };
+}
+
+/** An audit entry on the wire (without the repeated orderId). */
+export function toAuditView(entry: AuditEntry): Omit<AuditEntry, 'orderId'> {
+  const { orderId: _orderId, ...view } = entry;
+  return view;
+}

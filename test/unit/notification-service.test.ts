@@ -1,0 +1,231 @@
+import { describe, expect, it } from 'vitest';
+import type { NotificationChannel, OutgoingNotification } from '../../lib/notification/channel.js';
+import { decodeCursor, encodeCursor } from '../../lib/notification/cursor.js';
+import { dedupeKey } from '../../lib/notification/dedupe.js';
+import type {
+  ActiveClaims,
+  ClaimOptions,
+  NotificationRepository,
+  RecordPage,
+} from '../../lib/notification/notification-repository.js';
+import {
+  listNotifications,
+  sendNotification,
+} from '../../lib/notification/notification-service.js';
+import type { DedupeClaim, NotificationRecord } from '../../lib/notification/types.js';
+import { isAppError } from '../../lib/shared/errors.js';
+
+/** An in-memory NotificationRepository with the DynamoDB adapter's claim semantics. */
+class FakeNotificationRepository implements NotificationRepository {
+  records: NotificationRecord[] = [];
+  claims = new Map<string, DedupeClaim>();
+
+  async claim(record: NotificationRecord, options: ClaimOptions) {
+    const existing = this.claims.get(`M#${record.dedupeKey}`);
+    const messageTaken =
+      existing && !(existing.expiresAt !== undefined && existing.expiresAt < options.nowSeconds);
+    const eventTaken = record.eventId !== undefined && this.claims.has(`E#${record.eventId}`);
+    if (messageTaken || eventTaken) return 'taken' as const;
+    const claim = {
+      notificationId: record.notificationId,
+      createdAt: record.createdAt,
+      expiresAt: options.expiresAt,
+    };
+    this.claims.set(`M#${record.dedupeKey}`, claim);
+    if (record.eventId) this.claims.set(`E#${record.eventId}`, { ...claim, expiresAt: undefined });
+    this.records.push({ ...record });
+    return 'claimed' as const;
+  }
+  async activeClaims(
+    key: string,
+    eventId: string | undefined,
+    nowSeconds: number,
+  ): Promise<ActiveClaims> {
+    const message = this.claims.get(`M#${key}`);
+    return {
+      event: eventId ? this.claims.get(`E#${eventId}`) : undefined,
+      message:
+        message && !(message.expiresAt !== undefined && message.expiresAt < nowSeconds)
+          ? message
+          : undefined,
+    };
+  }
+  async put(record: NotificationRecord) {
+    this.records.push({ ...record });
+  }
+  async markSent(record: NotificationRecord, sentAt: string, channel: string) {
+    Object.assign(this.find(record), { status: 'SENT', sentAt, channel });
+  }
+  async release(record: NotificationRecord) {
+    this.claims.delete(`M#${record.dedupeKey}`);
+    if (record.eventId) this.claims.delete(`E#${record.eventId}`);
+    Object.assign(this.find(record), { status: 'FAILED' });
+  }
+  async list(): Promise<RecordPage> {
+    return { items: [...this.records].reverse() };
+  }
+  private find(record: NotificationRecord) {
+    const found = this.records.find((r) => r.notificationId === record.notificationId);
+    if (!found) throw new Error('no such record');
+    return found;
+  }
+}
+
+class FakeChannel implements NotificationChannel {
+  readonly name = 'fake';
+  sent: OutgoingNotification[] = [];
+  failNext = false;
+  async send(notification: OutgoingNotification) {
+    if (this.failNext) {
+      this.failNext = false;
+      throw new Error('smtp down');
+    }
+    this.sent.push(notification);
+  }
+}
+
+const ctx = { correlationId: 'corr-0001', caller: 'payment' };
+
+function setup(windowSeconds = 0) {
+  let clock = Date.parse('2026-01-01T00:00:00.000Z');
+  let id = 0;
+  const repository = new FakeNotificationRepository();
+  const channel = new FakeChannel();
+  const deps = {
+    repository,
+    channel,
+    dedupeWindowSeconds: windowSeconds,
+    now: () => new Date(clock),
+    newId: () => `n-${++id}`,
+    sleep: async () => undefined,
+  };
+  return {
+    repository,
+    channel,
+    deps,
+    advance: (seconds: number) => {
+      clock += seconds * 1000;
+    },
+  };
+}
+
+describe('Function: sendNotification', () => {
+  it('sends the first message and records it as SENT', async () => {
+    const { channel, deps, repository } = setup();
+    const result = await sendNotification(
+      deps,
+      { userId: 'u-1', message: 'paid', eventId: 'e-1' },
+      ctx,
+    );
+    expect(result.status).toBe('SENT');
+    expect(result.record).toMatchObject({ notificationId: 'n-1', status: 'SENT', channel: 'fake' });
+    expect(channel.sent).toEqual([expect.objectContaining({ userId: 'u-1', message: 'paid' })]);
+    expect(repository.records[0]?.status).toBe('SENT');
+  });
+
+  it('skips the same message to the same user, naming the original', async () => {
+    const { channel, deps } = setup();
+    await sendNotification(deps, { userId: 'u-1', message: 'paid' }, ctx);
+    const repeat = await sendNotification(deps, { userId: 'u-1', message: 'paid' }, ctx);
+    expect(repeat.status).toBe('SKIPPED');
+    expect(repeat.record).toMatchObject({
+      reason: 'DUPLICATE_MESSAGE',
+      originalNotificationId: 'n-1',
+    });
+    expect(channel.sent).toHaveLength(1);
+  });
+
+  it('skips a repeated eventId as DUPLICATE_EVENT even with another message', async () => {
+    const { channel, deps } = setup();
+    await sendNotification(deps, { userId: 'u-1', message: 'paid', eventId: 'e-1' }, ctx);
+    const repeat = await sendNotification(
+      deps,
+      { userId: 'u-1', message: 'other', eventId: 'e-1' },
+      ctx,
+    );
+    expect(repeat.record).toMatchObject({
+      status: 'SKIPPED',
+      reason: 'DUPLICATE_EVENT',
+      originalNotificationId: 'n-1',
+    });
+    expect(channel.sent).toHaveLength(1);
+  });
+
+  it('sends the same message to another user', async () => {
+    const { channel, deps } = setup();
+    await sendNotification(deps, { userId: 'u-1', message: 'paid' }, ctx);
+    const other = await sendNotification(deps, { userId: 'u-2', message: 'paid' }, ctx);
+    expect(other.status).toBe('SENT');
+    expect(channel.sent).toHaveLength(2);
+  });
+
+  it('sends again once the dedupe window has passed', async () => {
+    const { channel, deps, advance } = setup(60);
+    await sendNotification(deps, { userId: 'u-1', message: 'paid' }, ctx);
+    advance(59);
+    expect((await sendNotification(deps, { userId: 'u-1', message: 'paid' }, ctx)).status).toBe(
+      'SKIPPED',
+    );
+    advance(2);
+    expect((await sendNotification(deps, { userId: 'u-1', message: 'paid' }, ctx)).status).toBe(
+      'SENT',
+    );
+    expect(channel.sent).toHaveLength(2);
+  });
+
+  it('gives the claim back and answers 503 when the channel fails, so a retry sends', async () => {
+    const { channel, deps, repository } = setup();
+    channel.failNext = true;
+    let status: number | undefined;
+    try {
+      await sendNotification(deps, { userId: 'u-1', message: 'paid', eventId: 'e-1' }, ctx);
+    } catch (error) {
+      status = isAppError(error) ? error.status : undefined;
+    }
+    expect(status).toBe(503);
+    expect(repository.records[0]?.status).toBe('FAILED');
+    const retry = await sendNotification(
+      deps,
+      { userId: 'u-1', message: 'paid', eventId: 'e-1' },
+      ctx,
+    );
+    expect(retry.status).toBe('SENT');
+    expect(channel.sent).toHaveLength(1);
+  });
+});
+
+describe('Function: dedupeKey', () => {
+  it('separates userId from message so that no two pairs collide by concatenation', () => {
+    expect(dedupeKey('u-1', 'ab')).not.toBe(dedupeKey('u-1a', 'b'));
+    expect(dedupeKey('u-1', 'ab')).toMatch(/^[0-9a-f]{64}$/);
+  });
+});
+
+describe('Function: decodeCursor', () => {
+  it('round-trips a cursor made by encodeCursor', () => {
+    const key = { pk: 'USER#u-1', sk: '2026-01-01T00:00:00.000Z#n-1' };
+    expect(decodeCursor(encodeCursor(key))).toEqual(key);
+  });
+
+  it.each([
+    ['not base64url', '%%%'],
+    ['not JSON', Buffer.from('nope').toString('base64url')],
+    ['extra keys', Buffer.from(JSON.stringify({ pk: 'a', sk: 'b', x: 1 })).toString('base64url')],
+    ['a non-string key', Buffer.from(JSON.stringify({ pk: 1, sk: 'b' })).toString('base64url')],
+  ])('refuses a cursor that is %s with a 400 naming cursor', (_what, cursor) => {
+    let error: unknown;
+    try {
+      decodeCursor(cursor);
+    } catch (e) {
+      error = e;
+    }
+    expect(isAppError(error) && error.status).toBe(400);
+    expect(isAppError(error) && error.details[0]?.field).toBe('cursor');
+  });
+
+  it('lists through the repository and returns no cursor on the last page', async () => {
+    const { repository } = setup();
+    const page = await listNotifications(repository, { userId: 'u-1', limit: 10 });
+    expect(page).toEqual({ items: [] });
+  });
+});
