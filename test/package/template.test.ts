@@ -102,6 +102,21 @@ describe('Functions of the packaged template', () => {
     }
   });
 
+  it('writes one JSON access line per request, with what never reached a function', () => {
+    const settings = template.Resources.HttpApiStage?.Properties?.AccessLogSettings;
+    expect(settings?.DestinationArn).toEqual({ 'Fn::GetAtt': ['HttpApiLogGroup', 'Arn'] });
+    const line = JSON.parse(String(settings?.Format).replace(/\$context\.[\w.]+/g, 'x'));
+    expect(Object.keys(line)).toEqual(
+      expect.arrayContaining([
+        'requestId',
+        'routeKey',
+        'status',
+        'integrationError',
+        'authorizerError',
+      ]),
+    );
+  });
+
   it('has no dependency cycle, although every function gets the API URL', () => {
     expect(findDependencyCycle(template)).toBeUndefined();
     for (const fn of Object.keys(functions)) {
