@@ -13,6 +13,7 @@
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { ensureDevKeys } from './lib/keys.mjs';
 import { assertPortFree } from './lib/process.mjs';
 import { startStack } from './lib/stack.mjs';
 
@@ -28,6 +29,9 @@ async function main() {
   await assertPortFree(httpPort, 'HTTP API');
   await assertPortFree(lambdaPort, 'Lambda invoke API');
   mkdirSync(path.dirname(logFile), { recursive: true });
+  // Service-to-service JWT keys: generated into the git-ignored .keys/ on first run.
+  const keysDir = path.join(root, '.keys');
+  const keyEnv = await ensureDevKeys(keysDir);
   console.log(`Starting the ${stage} stack...`);
   const stack = await startStack({
     stage,
@@ -37,6 +41,7 @@ async function main() {
     dynamoPort: process.env.DYNAMODB_PORT ? Number(process.env.DYNAMODB_PORT) : undefined,
     logFile,
     echo: true,
+    env: keyEnv,
   });
 
   let relayTimer;
@@ -58,6 +63,7 @@ Ready in ${((Date.now() - started) / 1000).toFixed(1)} s.
     notification     GET  ${base}/notifications?userId=...
   Lambda invoke API  ${stack.offline.lambdaUrl}
   DynamoDB           ${stack.db.endpoint}${stack.db.pid ? ` (DynamoDB Local, pid ${stack.db.pid}, in memory)` : ''}
+  Service keys       ${path.relative(process.cwd(), keysDir)}/ (dev ES256 pairs)
   Outbox relay       ${relayIntervalMs > 0 ? `every ${relayIntervalMs / 1000} s` : 'off'}
   Logs               ${path.relative(process.cwd(), logFile)}
 Press Ctrl-C to stop.

@@ -1,15 +1,38 @@
-import type {
-  APIGatewayRequestAuthorizerEventV2,
-  APIGatewaySimpleAuthorizerWithContextResult,
-} from 'aws-lambda';
+import { Logger } from '@aws-lambda-powertools/logger';
+import type { APIGatewayRequestAuthorizerEventV2 } from 'aws-lambda';
+import { type AuthorizerResult, authorizeInternalCall } from '../../lib/auth/authorizer.js';
+import { AUTH_ENV, keySourceFromEnv } from '../../lib/auth/config.js';
+import { INTERNAL_ROUTES, trustedIssuers } from '../../lib/auth/route-policy.js';
+import { powertoolsParameterReader } from '../../lib/auth/ssm.js';
+import { createTokenVerifier } from '../../lib/auth/token-verifier.js';
+import { envInt } from '../../lib/shared/config.js';
+
+// The authorizer belongs to no one service: it logs under its own name.
+const logger = new Logger({ serviceName: 'internal-authorizer' });
+
+const keys = keySourceFromEnv('order', process.env, powertoolsParameterReader);
+const verifier = createTokenVerifier({
+  routes: INTERNAL_ROUTES,
+  trustedKeys: () => keys.trustedKeys(trustedIssuers(INTERNAL_ROUTES)),
+  clockToleranceSeconds: envInt(AUTH_ENV.clockTolerance, 5),
+});
 
 /**
- * PLACEHOLDER until the service-to-service JWT issue lands: lets every request
- * with an Authorization header through as an unverified caller.
+ * Lambda request authorizer `internalJwt` (HTTP API, payload 2.0, simple
+ * responses): lets a call through only with a valid service token for its
+ * route, and hands the verified caller to the handler.
  */
 export const handler = async (
-  _event: APIGatewayRequestAuthorizerEventV2,
-): Promise<APIGatewaySimpleAuthorizerWithContextResult<{ caller: string }>> => ({
-  isAuthorized: true,
-  context: { caller: 'unverified' },
-});
+  event: APIGatewayRequestAuthorizerEventV2,
+): Promise<AuthorizerResult> => {
+  try {
+    return await authorizeInternalCall(event, verifier, logger);
+  } catch (error) {
+    logger.error('Authorizer failed', {
+      action: 'auth.verify',
+      outcome: 'failed',
+      error: error as Error,
+    });
+    return { isAuthorized: false, context: { caller: '', jti: '' } };
+  }
+};

@@ -38,17 +38,37 @@ export class DownstreamError extends Error {
   readonly service: ServiceName;
   readonly transient: boolean;
   readonly status?: number;
+  /** Why the call failed: e.g. TIMEOUT, NETWORK, HTTP_503, BREAKER_OPEN, DEADLINE_EXCEEDED. */
+  readonly code?: string;
+  /** How long the downstream asked us to wait (its `Retry-After`), when it said. */
+  readonly retryAfterMs?: number;
+  /** Attempts made before giving up. */
+  readonly attempts?: number;
+  /** The failure was injected (x-fault-inject), not the downstream's doing. */
+  readonly injected?: boolean;
 
   constructor(
     service: ServiceName,
     message: string,
-    options: { transient: boolean; status?: number; cause?: unknown },
+    options: {
+      transient: boolean;
+      status?: number;
+      cause?: unknown;
+      code?: string;
+      retryAfterMs?: number;
+      attempts?: number;
+      injected?: boolean;
+    },
   ) {
     super(message, { cause: options.cause });
     this.name = 'DownstreamError';
     this.service = service;
     this.transient = options.transient;
     this.status = options.status;
+    this.code = options.code;
+    this.retryAfterMs = options.retryAfterMs;
+    this.attempts = options.attempts;
+    this.injected = options.injected;
   }
 }
 

@@ -251,7 +251,8 @@ describe('IAM of the packaged template', () => {
     }
   });
 
-  it('lets only the token signers and the authorizer read service keys, under the stage key path', () => {
+  it('lets the token signers read only their own signing key, and the authorizer only public keys', () => {
+    const keyPath = ':parameter/lambda-payments/dev/auth/';
     for (const fn of Object.keys(functions)) {
       const ssm = statementsOf(fn).filter((s) =>
         asList(s.Action).some((a) => a.startsWith('ssm:')),
@@ -260,14 +261,15 @@ describe('IAM of the packaged template', () => {
         expect(ssm, fn).toEqual([]);
         continue;
       }
-      expect(ssm.flatMap((s) => asList(s.Action)).sort()).toEqual([
-        'ssm:GetParameter',
-        'ssm:GetParameters',
-        'ssm:GetParametersByPath',
-      ]);
-      for (const resource of ssm.flatMap((s) => asList(s.Resource))) {
-        expect(JSON.stringify(resource)).toMatch(/:parameter\/lambda-payments\/dev\/keys(\/\*)?"/);
-      }
+      expect(
+        ssm.flatMap((s) => asList(s.Action)),
+        fn,
+      ).toEqual(['ssm:GetParameter']);
+      const resources = ssm.flatMap((s) => asList(s.Resource)).map((r) => JSON.stringify(r));
+      const expected =
+        fn === 'internalAuthorizer' ? `${keyPath}*/public-keys"` : `${keyPath}payment/signing-key"`;
+      expect(resources.length, fn).toBe(1);
+      expect(resources[0], fn).toContain(expected);
     }
   });
 

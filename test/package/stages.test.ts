@@ -2,6 +2,7 @@ import { describe, expect, inject, it } from 'vitest';
 
 interface PrintedConfig {
   provider: { environment: Record<string, unknown>; logRetentionInDays: number };
+  functions: Record<string, { environment?: Record<string, unknown> }>;
   resources: {
     Resources: Record<string, { Type: string }>;
     extensions: Record<string, Record<string, unknown>>;
@@ -17,7 +18,7 @@ interface PrintedConfig {
   };
 }
 
-/** serverless.yml as `sls print --stage <stage>` resolves it, from a shell with DYNAMODB_ENDPOINT set. */
+/** serverless.yml as `sls print --stage <stage>` resolves it, from a shell that sets local values (global-package.ts). */
 const config = (stage: string) => inject('stageConfigs')[stage] as PrintedConfig;
 const env = (stage: string) => config(stage).provider.environment;
 
@@ -28,8 +29,12 @@ describe('Stages of serverless.yml', () => {
       FAULT_INJECTION: 'true',
       SERVICE_BASE_URL: 'http://127.0.0.1:3000',
       DYNAMODB_ENDPOINT: 'http://127.0.0.1:8000',
-      SERVICE_KEYS_SSM_PREFIX: '',
+      AUTH_KEYS_SSM_PREFIX: '',
+      GATEWAY_WEBHOOK_SECRET: 'shell-webhook-secret',
     });
+    expect(config(stage).functions.paymentCreate?.environment?.AUTH_SIGNING_KEY).toBe(
+      'shell-signing-key',
+    );
   });
 
   it.each(['dev', 'prod'])(
@@ -41,8 +46,14 @@ describe('Stages of serverless.yml', () => {
         SERVICE_BASE_URL: { 'Fn::GetAtt': ['HttpApi', 'ApiEndpoint'] },
         DYNAMODB_ENDPOINT: '',
         POWERTOOLS_DEV: 'false',
-        SERVICE_KEYS_SSM_PREFIX: `/lambda-payments/${stage}/keys`,
+        AUTH_KEYS_SSM_PREFIX: `/lambda-payments/${stage}/auth`,
+        // Exported in the deploying shell; never the well-known local default.
+        GATEWAY_WEBHOOK_SECRET: 'shell-webhook-secret',
       });
+      for (const [name, fn] of Object.entries(config(stage).functions)) {
+        expect(fn.environment?.AUTH_SIGNING_KEY ?? '', name).toBe('');
+        expect(fn.environment?.AUTH_TRUSTED_KEYS ?? '', name).toBe('');
+      }
     },
   );
 

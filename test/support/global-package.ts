@@ -48,6 +48,9 @@ export default async function setup(project: TestProject) {
     DYNAMODB_ENDPOINT: 'http://127.0.0.1:8000',
     POWERTOOLS_DEV: 'true',
     SERVICE_BASE_URL: 'http://127.0.0.1:3000',
+    AUTH_SIGNING_KEY_PAYMENT: 'shell-signing-key',
+    AUTH_TRUSTED_KEYS: 'shell-trusted-keys',
+    GATEWAY_WEBHOOK_SECRET: 'shell-webhook-secret',
   };
   const stages = ['local', 'test', 'dev', 'prod'];
   try {

@@ -3,12 +3,24 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { TestProject } from 'vitest/node';
 // @ts-expect-error plain ESM script without types
+import { ensureDevKeys } from '../../scripts/lib/keys.mjs';
+// @ts-expect-error plain ESM script without types
 import { freePort } from '../../scripts/lib/process.mjs';
 // @ts-expect-error plain ESM script without types
 import { functionEnvironment, startStack } from '../../scripts/lib/stack.mjs';
 
+declare module 'vitest' {
+  export interface ProvidedContext {
+    /** The service keys offline runs with (scripts/lib/keys.mjs): tests sign tokens with them. */
+    serviceKeys: Record<string, string>;
+  }
+}
+
 /** End-to-end tests: DynamoDB Local and serverless-offline on free ports, stopped after the run. */
 export default async function setup(project: TestProject) {
+  // Tests make their own service keys: a fresh temp dir per run, removed after it.
+  const keysDir = mkdtempSync(path.join(tmpdir(), 'lambda-payments-keys-'));
+  const keyEnv: Record<string, string> = await ensureDevKeys(keysDir);
   const httpPort = await freePort();
   const lambdaPort = await freePort();
   // Every service's log lines, as `npm start` writes them to .logs/local.log.
@@ -20,13 +32,16 @@ export default async function setup(project: TestProject) {
     lambdaPort,
     endpoint: process.env.DYNAMODB_ENDPOINT || undefined,
     logFile,
+    env: keyEnv,
   });
   project.provide('baseUrl', stack.offline.baseUrl);
   project.provide('lambdaUrl', stack.offline.lambdaUrl);
   project.provide('logFile', logFile);
   project.provide('functionEnv', await functionEnvironment('test', stack.db.endpoint));
+  project.provide('serviceKeys', keyEnv);
   return async () => {
     await stack.stop();
     rmSync(logDir, { recursive: true, force: true });
+    rmSync(keysDir, { recursive: true, force: true });
   };
 }

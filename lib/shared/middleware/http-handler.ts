@@ -5,9 +5,11 @@ import middy from '@middy/core';
 import type { APIGatewayProxyResultV2 } from 'aws-lambda';
 import type { Observability } from '../observability.js';
 import { correlation } from './correlation.js';
+import { deadline } from './deadline.js';
 import { errorHandler } from './error-handler.js';
 import { type JsonBodyOptions, jsonBody } from './json-body.js';
 import { publishMetrics } from './metrics.js';
+import { requestGuard } from './request-guard.js';
 import type { HttpEvent, HttpRoute } from './types.js';
 
 /** Options of {@link httpHandler}. */
@@ -22,8 +24,10 @@ export interface HttpHandlerOptions {
 /**
  * Wraps a route with the house middleware: X-Ray tracing and EMF metrics (when
  * given), Lambda context and a fresh set of keys on the logger, the
- * correlation id, error mapping, and JSON body parsing and hardening. A route
- * only parses its input, calls a use case and maps the result.
+ * correlation id, error mapping, refusal of work whose caller's deadline
+ * (`x-request-deadline`) has passed, checks of headers, path and query
+ * (request guard), and JSON body parsing and hardening. A
+ * route only parses its input, calls a use case and maps the result.
  */
 export function httpHandler(options: HttpHandlerOptions, route: HttpRoute) {
   const logger = options.observability?.logger ?? options.logger;
@@ -37,7 +41,9 @@ export function httpHandler(options: HttpHandlerOptions, route: HttpRoute) {
   handler
     .use(injectLambdaContext(logger, { resetKeys: true }))
     .use(correlation(logger))
-    .use(errorHandler(logger));
+    .use(errorHandler(logger))
+    .use(deadline())
+    .use(requestGuard({ allowBody: Boolean(options.body) }));
   if (options.body) handler.use(jsonBody(options.body === true ? {} : options.body));
   return handler.handler(route);
 }

@@ -1,0 +1,110 @@
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { isConditionalCheckFailed } from '../shared/dynamo.js';
+import type { Charge, RecordedCharge } from './types.js';
+
+/** What {@link ChargeStore.begin} found: a charge this call created, or the one that already existed. */
+export interface BeginResult {
+  charge: Charge;
+  created: boolean;
+}
+
+/** The recorded result of a charge. */
+export type ChargeResult = Pick<
+  RecordedCharge,
+  'state' | 'gatewayReference' | 'declineReason' | 'resultSource'
+>;
+
+/** Persistence of the charge guard (one item per transactionId in CHARGES_TABLE). */
+export interface ChargeStore {
+  /** Writes a PENDING charge unless one exists for the transactionId; never overwrites. */
+  begin(charge: Charge): Promise<BeginResult>;
+  /** Records the result if the charge is still PENDING; returns the charge as it now stands (first result wins). */
+  recordResult(transactionId: string, result: ChargeResult, at: Date): Promise<Charge>;
+  /** Marks the charge confirmed by a callback; true only for the first confirmation. */
+  confirm(transactionId: string, at: Date): Promise<boolean>;
+  get(transactionId: string): Promise<Charge | undefined>;
+}
+
+/** {@link ChargeStore} on DynamoDB: conditional writes keyed by transactionId. */
+export class DynamoChargeStore implements ChargeStore {
+  constructor(
+    private readonly doc: DynamoDBDocumentClient,
+    private readonly tableName: string,
+  ) {}
+
+  async begin(charge: Charge): Promise<BeginResult> {
+    try {
+      await this.doc.send(
+        new PutCommand({
+          TableName: this.tableName,
+          Item: charge,
+          ConditionExpression: 'attribute_not_exists(transactionId)',
+        }),
+      );
+      return { charge, created: true };
+    } catch (error) {
+      if (!isConditionalCheckFailed(error)) throw error;
+      const existing = await this.get(charge.transactionId);
+      if (!existing) throw new Error(`Charge ${charge.transactionId} vanished after a conflict`);
+      return { charge: existing, created: false };
+    }
+  }
+
+  async recordResult(transactionId: string, result: ChargeResult, at: Date): Promise<Charge> {
+    try {
+      const out = await this.doc.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: { transactionId },
+          UpdateExpression:
+            'SET #state = :state, gatewayReference = :ref, resultSource = :source, recordedAt = :at' +
+            (result.declineReason ? ', declineReason = :reason' : ''),
+          ConditionExpression: '#state = :pending',
+          ExpressionAttributeNames: { '#state': 'state' },
+          ExpressionAttributeValues: {
+            ':state': result.state,
+            ':ref': result.gatewayReference,
+            ':source': result.resultSource,
+            ':at': at.toISOString(),
+            ':pending': 'PENDING',
+            ...(result.declineReason ? { ':reason': result.declineReason } : {}),
+          },
+          ReturnValues: 'ALL_NEW',
+        }),
+      );
+      return out.Attributes as Charge;
+    } catch (error) {
+      if (!isConditionalCheckFailed(error)) throw error;
+      const existing = await this.get(transactionId);
+      if (!existing) throw new Error(`No charge ${transactionId} to record a result on`);
+      return existing;
+    }
+  }
+
+  async confirm(transactionId: string, at: Date): Promise<boolean> {
+    try {
+      await this.doc.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: { transactionId },
+          UpdateExpression: 'SET confirmedAt = :at',
+          ConditionExpression:
+            'attribute_exists(transactionId) AND attribute_not_exists(confirmedAt)',
+          ExpressionAttributeValues: { ':at': at.toISOString() },
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (isConditionalCheckFailed(error)) return false;
+      throw error;
+    }
+  }
+
+  async get(transactionId: string): Promise<Charge | undefined> {
+    const out = await this.doc.send(
+      new GetCommand({ TableName: this.tableName, Key: { transactionId }, ConsistentRead: true }),
+    );
+    return out.Item as Charge | undefined;
+  }
+}

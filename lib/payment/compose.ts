@@ -1,0 +1,61 @@
+import type { Logger } from '@aws-lambda-powertools/logger';
+import type { Metrics } from '@aws-lambda-powertools/metrics';
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { createInternalClient } from '../http/client.js';
+import { clientMetricsHooks } from '../http/metrics.js';
+import type { InternalClient, TokenProvider } from '../shared/internal-client.js';
+import { DynamoChargeStore } from './charge-store.js';
+import type { PaymentGateway } from './gateway.js';
+import { DynamoOutboxStore } from './outbox-store.js';
+import { PaymentService } from './payment-service.js';
+import { DynamoPaymentStore } from './payment-store.js';
+
+/** Configuration the payment handlers read from the environment, once, at the edge. */
+export interface PaymentWiring {
+  doc: DynamoDBDocumentClient;
+  paymentsTable: string;
+  chargesTable: string;
+  gateway: PaymentGateway;
+  logger: Logger;
+}
+
+/** The payment service on DynamoDB, with its stores. */
+export function composePaymentService(wiring: PaymentWiring): {
+  service: PaymentService;
+  outbox: DynamoOutboxStore;
+  charges: DynamoChargeStore;
+} {
+  const outbox = new DynamoOutboxStore(wiring.doc, wiring.paymentsTable);
+  const charges = new DynamoChargeStore(wiring.doc, wiring.chargesTable);
+  const payments = new DynamoPaymentStore(wiring.doc, wiring.paymentsTable, outbox);
+  const service = new PaymentService({
+    charges,
+    payments,
+    outbox,
+    gateway: wiring.gateway,
+    logger: wiring.logger,
+  });
+  return { service, outbox, charges };
+}
+
+/** The client the payment service calls order and notification with (all services share one base URL). */
+export function paymentInternalClient(options: {
+  serviceBaseUrl: string;
+  timeoutMs: number;
+  logger?: Logger;
+  metrics?: Pick<Metrics, 'singleMetric'>;
+  /** Mints the payment service's JWT for each call (lib/auth). */
+  tokenProvider: TokenProvider;
+}): InternalClient {
+  return createInternalClient({
+    logger: options.logger,
+    hooks: options.metrics ? clientMetricsHooks(options.metrics) : undefined,
+    baseUrls: {
+      order: options.serviceBaseUrl,
+      notification: options.serviceBaseUrl,
+      payment: options.serviceBaseUrl,
+    },
+    timeoutMs: options.timeoutMs,
+    tokenProvider: options.tokenProvider,
+  });
+}

@@ -1,0 +1,62 @@
+import { createHash } from 'node:crypto';
+import { fromMinorUnits } from '../shared/money.js';
+import type { OutboxEvent, OutboxEventType } from '../shared/outbox.js';
+import type { Payment } from './types.js';
+
+/**
+ * The id of a payment's event of one type: deterministic, so a retried or
+ * concurrent finalization can only ever produce the same ids (and the
+ * conditional write refuses a second set).
+ */
+export function eventIdFor(transactionId: string, type: OutboxEventType): string {
+  const digest = createHash('sha256').update(`${transactionId}\n${type}`).digest('hex');
+  return `evt-${digest.slice(0, 32)}`;
+}
+
+/** The user-facing message of a payment; it names the payment, so it is unique per transaction. */
+export function notificationMessage(payment: Payment): string {
+  const amount = `${fromMinorUnits(payment.amountMinor, payment.currency)} ${payment.currency}`;
+  return payment.status === 'SUCCEEDED'
+    ? `Payment ${payment.transactionId} of ${amount} for order ${payment.orderId} succeeded.`
+    : `Payment ${payment.transactionId} of ${amount} for order ${payment.orderId} failed (${payment.failureReason ?? 'declined'}).`;
+}
+
+/** The outbox events of a final payment: the order's new status and a notification to the user. */
+export function outboxEventsFor(payment: Payment, now: Date): OutboxEvent[] {
+  const base = {
+    transactionId: payment.transactionId,
+    correlationId: payment.correlationId,
+    status: 'PENDING' as const,
+    attempts: 0,
+    nextAttemptAt: now.toISOString(),
+    createdAt: now.toISOString(),
+  };
+  const orderEventId = eventIdFor(payment.transactionId, 'order.status');
+  const notificationEventId = eventIdFor(payment.transactionId, 'notification.send');
+  return [
+    {
+      ...base,
+      eventId: orderEventId,
+      type: 'order.status',
+      target: 'order',
+      // orderId goes to the path; the rest is the body (see deliverer.ts).
+      payload: {
+        orderId: payment.orderId,
+        status: payment.status === 'SUCCEEDED' ? 'PAID' : 'PAYMENT_FAILED',
+        eventId: orderEventId,
+        ...(payment.failureReason ? { reason: payment.failureReason } : {}),
+      },
+    },
+    {
+      ...base,
+      eventId: notificationEventId,
+      type: 'notification.send',
+      target: 'notification',
+      payload: {
+        userId: payment.userId,
+        message: notificationMessage(payment),
+        eventId: notificationEventId,
+      },
+    },
+  ];
+}

@@ -1,0 +1,186 @@
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { isConditionalCheckFailed } from '../shared/dynamo.js';
+import type { OutboxEvent, OutboxStore } from '../shared/outbox.js';
+
+/** The GSI that lists due events; it holds an event only while `outboxStatus` is set. */
+export const OUTBOX_DUE_INDEX = 'outbox-due';
+
+/** Partition key of a payment and its events. */
+export function paymentPk(transactionId: string): string {
+  return `PAYMENT#${transactionId}`;
+}
+
+/** Sort key of one outbox event. */
+export function eventSk(eventId: string): string {
+  return `EVENT#${eventId}`;
+}
+
+/** The item that stores an event: keys, plus `outboxStatus` while it is PENDING (or DEAD). */
+export function eventToItem(event: OutboxEvent): Record<string, unknown> {
+  const indexed = event.status === 'DELIVERED' ? {} : { outboxStatus: event.status };
+  return { pk: paymentPk(event.transactionId), sk: eventSk(event.eventId), ...event, ...indexed };
+}
+
+/** The event an item stores (keys and index attributes dropped). */
+export function itemToEvent(item: Record<string, unknown>): OutboxEvent {
+  const { pk: _pk, sk: _sk, outboxStatus: _indexed, ...event } = item;
+  return event as unknown as OutboxEvent;
+}
+
+/**
+ * {@link OutboxStore} on the payments table. Every mark* records the outcome
+ * of one delivery attempt, so each adds 1 to `attempts`; each is conditional
+ * on the event still being PENDING, so a late writer never moves a delivered
+ * or dead event back.
+ */
+export class DynamoOutboxStore implements OutboxStore {
+  constructor(
+    private readonly doc: DynamoDBDocumentClient,
+    private readonly tableName: string,
+    /** When a re-driven event becomes due again. */
+    private readonly clock: () => Date = () => new Date(),
+  ) {}
+
+  async listDue(now: Date, limit: number): Promise<OutboxEvent[]> {
+    const due: OutboxEvent[] = [];
+    let startKey: Record<string, unknown> | undefined;
+    do {
+      const out = await this.doc.send(
+        new QueryCommand({
+          TableName: this.tableName,
+          IndexName: OUTBOX_DUE_INDEX,
+          KeyConditionExpression: 'outboxStatus = :pending AND nextAttemptAt <= :now',
+          // A leased event is someone else's until its lease runs out.
+          FilterExpression: 'attribute_not_exists(leaseUntil) OR leaseUntil < :now',
+          ExpressionAttributeValues: { ':pending': 'PENDING', ':now': now.toISOString() },
+          ScanIndexForward: true,
+          Limit: limit,
+          ExclusiveStartKey: startKey,
+        }),
+      );
+      for (const item of out.Items ?? []) due.push(itemToEvent(item));
+      startKey = out.LastEvaluatedKey;
+    } while (startKey && due.length < limit);
+    return due.slice(0, limit);
+  }
+
+  async claim(event: OutboxEvent, leaseUntil: Date, now: Date): Promise<boolean> {
+    return this.conditionalUpdate(event, {
+      UpdateExpression: 'SET leaseUntil = :lease',
+      ConditionExpression:
+        '#status = :pending AND (attribute_not_exists(leaseUntil) OR leaseUntil < :now)',
+      ExpressionAttributeNames: { '#status': 'status' },
+      ExpressionAttributeValues: {
+        ':lease': leaseUntil.toISOString(),
+        ':now': now.toISOString(),
+        ':pending': 'PENDING',
+      },
+    });
+  }
+
+  async markDelivered(event: OutboxEvent, at: Date): Promise<void> {
+    await this.conditionalUpdate(event, {
+      UpdateExpression:
+        'SET #status = :delivered, deliveredAt = :at ADD attempts :one REMOVE outboxStatus, leaseUntil',
+      ConditionExpression: '#status = :pending',
+      ExpressionAttributeNames: { '#status': 'status' },
+      ExpressionAttributeValues: {
+        ':delivered': 'DELIVERED',
+        ':at': at.toISOString(),
+        ':one': 1,
+        ':pending': 'PENDING',
+      },
+    });
+  }
+
+  async markFailed(
+    event: OutboxEvent,
+    failure: { error: string; nextAttemptAt: Date },
+  ): Promise<void> {
+    await this.conditionalUpdate(event, {
+      UpdateExpression:
+        'SET lastError = :error, nextAttemptAt = :next ADD attempts :one REMOVE leaseUntil',
+      ConditionExpression: '#status = :pending',
+      ExpressionAttributeNames: { '#status': 'status' },
+      ExpressionAttributeValues: {
+        ':error': failure.error.slice(0, 1000),
+        ':next': failure.nextAttemptAt.toISOString(),
+        ':one': 1,
+        ':pending': 'PENDING',
+      },
+    });
+  }
+
+  async markDead(event: OutboxEvent, error: string): Promise<void> {
+    await this.conditionalUpdate(event, {
+      UpdateExpression:
+        'SET #status = :dead, outboxStatus = :dead, lastError = :error ADD attempts :one REMOVE leaseUntil',
+      ConditionExpression: '#status = :pending',
+      ExpressionAttributeNames: { '#status': 'status' },
+      ExpressionAttributeValues: {
+        ':dead': 'DEAD',
+        ':error': error.slice(0, 1000),
+        ':one': 1,
+        ':pending': 'PENDING',
+      },
+    });
+  }
+
+  async redrive(transactionId: string, eventId?: string): Promise<OutboxEvent[]> {
+    const events = eventId
+      ? (await this.listForPayment(transactionId)).filter((e) => e.eventId === eventId)
+      : await this.listForPayment(transactionId);
+    const now = this.clock().toISOString();
+    const redriven: OutboxEvent[] = [];
+    for (const event of events.filter((e) => e.status === 'DEAD')) {
+      const moved = await this.conditionalUpdate(event, {
+        UpdateExpression:
+          'SET #status = :pending, outboxStatus = :pending, attempts = :zero, nextAttemptAt = :now',
+        ConditionExpression: '#status = :dead',
+        ExpressionAttributeNames: { '#status': 'status' },
+        ExpressionAttributeValues: {
+          ':pending': 'PENDING',
+          ':dead': 'DEAD',
+          ':zero': 0,
+          ':now': now,
+        },
+      });
+      if (moved) redriven.push({ ...event, status: 'PENDING', attempts: 0, nextAttemptAt: now });
+    }
+    return redriven;
+  }
+
+  /** Every event of one payment, read consistently (for the fast path and GET). */
+  async listForPayment(transactionId: string): Promise<OutboxEvent[]> {
+    const out = await this.doc.send(
+      new QueryCommand({
+        TableName: this.tableName,
+        KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
+        ExpressionAttributeValues: { ':pk': paymentPk(transactionId), ':prefix': 'EVENT#' },
+        ConsistentRead: true,
+      }),
+    );
+    return (out.Items ?? []).map(itemToEvent);
+  }
+
+  /** Runs one conditional update on an event; false when its condition no longer holds. */
+  private async conditionalUpdate(
+    event: OutboxEvent,
+    update: Omit<ConstructorParameters<typeof UpdateCommand>[0], 'TableName' | 'Key'>,
+  ): Promise<boolean> {
+    try {
+      await this.doc.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: { pk: paymentPk(event.transactionId), sk: eventSk(event.eventId) },
+          ...update,
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (isConditionalCheckFailed(error)) return false;
+      throw error;
+    }
+  }
+}

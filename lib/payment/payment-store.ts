@@ -1,0 +1,82 @@
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
+import { isTransactionCanceled } from '../shared/dynamo.js';
+import type { OutboxEvent } from '../shared/outbox.js';
+import { type DynamoOutboxStore, eventToItem, paymentPk } from './outbox-store.js';
+import type { Payment, PaymentRecord } from './types.js';
+
+const PAYMENT_SK = 'PAYMENT';
+
+/** What {@link PaymentStore.finalize} did: `changed` is false when the payment was already final. */
+export interface FinalizeResult extends PaymentRecord {
+  changed: boolean;
+}
+
+/** Persistence of payments and the outbox events written with them. */
+export interface PaymentStore {
+  /**
+   * Writes the final payment and its events in one transaction, only if the
+   * payment is not final yet; otherwise writes nothing and returns what is stored.
+   */
+  finalize(payment: Payment, events: OutboxEvent[]): Promise<FinalizeResult>;
+  get(transactionId: string): Promise<PaymentRecord | undefined>;
+}
+
+/** {@link PaymentStore} on the payments table: item `PAYMENT#<id>`/`PAYMENT` and its `EVENT#` items. */
+export class DynamoPaymentStore implements PaymentStore {
+  constructor(
+    private readonly doc: DynamoDBDocumentClient,
+    private readonly tableName: string,
+    private readonly outbox: DynamoOutboxStore,
+  ) {}
+
+  async finalize(payment: Payment, events: OutboxEvent[]): Promise<FinalizeResult> {
+    try {
+      await this.doc.send(
+        new TransactWriteCommand({
+          TransactItems: [
+            {
+              Put: {
+                TableName: this.tableName,
+                Item: { pk: paymentPk(payment.transactionId), sk: PAYMENT_SK, ...payment },
+                // The payment item exists only once final: its existence is the "already final" flag.
+                ConditionExpression: 'attribute_not_exists(pk)',
+              },
+            },
+            ...events.map((event) => ({
+              Put: {
+                TableName: this.tableName,
+                Item: eventToItem(event),
+                ConditionExpression: 'attribute_not_exists(pk)',
+              },
+            })),
+          ],
+        }),
+      );
+      return { payment, events, changed: true };
+    } catch (error) {
+      if (!isTransactionCanceled(error)) throw error;
+      // Failed condition (already final) or a conflict with a concurrent finalizer: either way,
+      // if the payment is stored now, someone else wrote it and its events; otherwise surface it.
+      const stored = await this.get(payment.transactionId);
+      if (!stored) throw error;
+      return { ...stored, changed: false };
+    }
+  }
+
+  async get(transactionId: string): Promise<PaymentRecord | undefined> {
+    const out = await this.doc.send(
+      new GetCommand({
+        TableName: this.tableName,
+        Key: { pk: paymentPk(transactionId), sk: PAYMENT_SK },
+        ConsistentRead: true,
+      }),
+    );
+    if (!out.Item) return undefined;
+    const { pk: _pk, sk: _sk, ...payment } = out.Item;
+    return {
+      payment: payment as Payment,
+      events: await this.outbox.listForPayment(transactionId),
+    };
+  }
+}

@@ -1,0 +1,105 @@
+import type { Logger } from '@aws-lambda-powertools/logger';
+import { headerValue } from '../shared/correlation.js';
+import { isAppError } from '../shared/errors.js';
+import { parseFaults } from '../shared/fault-injection.js';
+import { json } from '../shared/http.js';
+import type { InternalClient } from '../shared/internal-client.js';
+import type { HttpRoute } from '../shared/middleware/types.js';
+import { METRIC, type MetricName } from '../shared/observability.js';
+import { parseInput } from '../shared/validation.js';
+import { createEventDeliverer } from './deliverer.js';
+import type { IdempotentPay } from './idempotency.js';
+import type { PaymentService } from './payment-service.js';
+import { gatewayCallbackSchema, paymentPathSchema, paymentRequestSchema } from './schemas.js';
+import { SIGNATURE_HEADER, verifyGatewaySignature } from './webhook-signature.js';
+
+/** Collaborators of the payment routes, built once per cold start by the handler modules. */
+export interface PaymentRouteDeps {
+  logger: Logger;
+  internalClient: InternalClient;
+  /** True only in the local and test stages. */
+  faultsEnabled: boolean;
+  /** Counts a business metric (EMF); optional so tests need not care. */
+  count?: (name: MetricName) => void;
+}
+
+/** Margin kept for the outbox writes after the last downstream call. */
+const DEADLINE_MARGIN_MS = 1000;
+
+/** POST /payments: validate, run the idempotent use case, answer its (possibly replayed) result. */
+export function createPayRoute(deps: PaymentRouteDeps & { pay: IdempotentPay }): HttpRoute {
+  return async (event, context) => {
+    const request = parseInput(paymentRequestSchema, event.jsonBody);
+    deps.logger.appendKeys({
+      transactionId: request.transactionId,
+      orderId: request.orderId,
+      userId: request.userId,
+    });
+    deps.pay.registerLambdaContext(context);
+    const faults = parseFaults(event.headers, deps.faultsEnabled);
+    const deliverer = createEventDeliverer(deps.internalClient, {
+      faults,
+      deadline: () => Date.now() + context.getRemainingTimeInMillis() - DEADLINE_MARGIN_MS,
+    });
+    let result: Awaited<ReturnType<IdempotentPay>>;
+    try {
+      result = await deps.pay(request, { correlationId: event.correlationId, faults, deliverer });
+    } catch (error) {
+      if (isAppError(error) && error.code.startsWith('IDEMPOTENCY_')) {
+        deps.count?.(METRIC.idempotencyConflicts);
+      }
+      throw error;
+    }
+    if (result.replayed) deps.count?.(METRIC.paymentReplays);
+    else {
+      deps.count?.(METRIC.paymentsCreated);
+      if ((result.body as { status?: string }).status === 'FAILED')
+        deps.count?.(METRIC.chargesDeclined);
+    }
+    return json(
+      result.statusCode,
+      result.body,
+      result.replayed ? { 'Idempotent-Replayed': 'true' } : {},
+    );
+  };
+}
+
+/** POST /payments/callback: verify the signature over the raw body, then confirm at most once. */
+export function createCallbackRoute(
+  deps: PaymentRouteDeps & {
+    service: PaymentService;
+    secret: string;
+    toleranceSeconds: number;
+    clock?: () => Date;
+  },
+): HttpRoute {
+  return async (event, context) => {
+    // The signature covers the raw body: check it before trusting a single field.
+    verifyGatewaySignature(headerValue(event.headers, SIGNATURE_HEADER), event.body ?? '', {
+      secret: deps.secret,
+      now: deps.clock?.() ?? new Date(),
+      toleranceSeconds: deps.toleranceSeconds,
+    });
+    const callback = parseInput(gatewayCallbackSchema, event.jsonBody);
+    deps.logger.appendKeys({ transactionId: callback.transactionId });
+    const faults = parseFaults(event.headers, deps.faultsEnabled);
+    const deliverer = createEventDeliverer(deps.internalClient, {
+      faults,
+      deadline: () => Date.now() + context.getRemainingTimeInMillis() - DEADLINE_MARGIN_MS,
+    });
+    const result = await deps.service.confirm(callback, {
+      correlationId: event.correlationId,
+      faults,
+      deliverer,
+    });
+    return json(result.statusCode, result.body);
+  };
+}
+
+/** GET /payments/{transactionId}. */
+export function createGetRoute(deps: { service: PaymentService }): HttpRoute {
+  return async (event) => {
+    const { transactionId } = parseInput(paymentPathSchema, event.pathParameters ?? {}, 'path');
+    return json(200, await deps.service.view(transactionId));
+  };
+}

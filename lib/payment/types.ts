@@ -1,0 +1,69 @@
+import type { Currency } from '../shared/money.js';
+import type { OutboxEvent } from '../shared/outbox.js';
+
+/** A validated `POST /payments` request; amounts are integer minor units from here on. */
+export interface PaymentRequest {
+  transactionId: string;
+  orderId: string;
+  userId: string;
+  amount: number;
+  currency: Currency;
+  amountMinor: number;
+}
+
+/** Where a charge is: PENDING until the gateway's answer is recorded, then final. */
+export type ChargeState = 'PENDING' | 'SUCCEEDED' | 'DECLINED';
+
+/** The charge guard: one per transactionId, written before the gateway is called. */
+export interface Charge {
+  transactionId: string;
+  orderId: string;
+  userId: string;
+  amountMinor: number;
+  currency: Currency;
+  state: ChargeState;
+  /** The gateway's id for the charge, once known. */
+  gatewayReference?: string;
+  declineReason?: string;
+  /** How the result became known: the gateway's answer or its callback. */
+  resultSource?: 'gateway' | 'callback';
+  createdAt: string;
+  recordedAt?: string;
+  /** Set once, by the first valid callback for this charge. */
+  confirmedAt?: string;
+}
+
+/** A charge whose result is known. */
+export type RecordedCharge = Charge & { state: 'SUCCEEDED' | 'DECLINED' };
+
+/** A payment's final status. */
+export type PaymentStatus = 'SUCCEEDED' | 'FAILED';
+
+/** The payment item: written once, with its outbox events, when the charge's result is known. */
+export interface Payment {
+  transactionId: string;
+  orderId: string;
+  userId: string;
+  amountMinor: number;
+  currency: Currency;
+  status: PaymentStatus;
+  failureReason?: string;
+  gatewayReference?: string;
+  correlationId: string;
+  createdAt: string;
+  finalizedAt: string;
+}
+
+/** A payment with its outbox events, as stored. */
+export interface PaymentRecord {
+  payment: Payment;
+  events: OutboxEvent[];
+}
+
+/** What a use case returns for HTTP: status and body (what the idempotency layer stores and replays). */
+export interface PaymentResult {
+  statusCode: number;
+  body: Record<string, unknown>;
+  /** Set by the idempotency layer's response hook when the result is a replay. */
+  replayed?: boolean;
+}

@@ -1,0 +1,147 @@
+import { describe, expect, it } from 'vitest';
+import { tables } from '../integration/payment-fixtures.js';
+import { api, uniqueId } from '../support/http.js';
+import { waitForLogs } from '../support/logs.js';
+import { relayUntil } from '../support/relay.js';
+
+// The whole system over serverless-offline: payment → order (PUT status, with
+// the payment service's JWT through the real authorizer) and notification.
+
+async function newOrder(overrides: Record<string, unknown> = {}) {
+  const order = {
+    orderId: uniqueId('order'),
+    userId: uniqueId('user'),
+    amount: 125.5,
+    currency: 'USD',
+    ...overrides,
+  };
+  const created = await api('POST', '/orders', { body: order });
+  expect(created.status).toBe(201);
+  return order;
+}
+
+function paymentFor(order: { orderId: string; userId: string; amount: number; currency: string }) {
+  return { transactionId: uniqueId('tx'), ...order };
+}
+
+async function notificationsOf(userId: string) {
+  const listed = await api('GET', `/notifications?userId=${userId}`);
+  expect(listed.status).toBe(200);
+  return listed.body.items as Array<{ status: string; eventId?: string }>;
+}
+
+async function eventStates(transactionId: string) {
+  const shown = await api('GET', `/payments/${transactionId}`);
+  return Object.fromEntries(
+    (shown.body.events as Array<{ type: string; status: string }>).map((e) => [e.type, e.status]),
+  );
+}
+
+describe('A payment through all three services', () => {
+  it('marks the order PAID and notifies the user once, all under one correlation id', async () => {
+    const order = await newOrder();
+    const correlationId = uniqueId('sys-corr');
+    const paid = await api('POST', '/payments', {
+      body: paymentFor(order),
+      headers: { 'x-correlation-id': correlationId },
+    });
+    expect(paid.status).toBe(201);
+    expect(paid.body.status).toBe('SUCCEEDED');
+    expect(paid.body.events.map((e: { status: string }) => e.status)).toEqual([
+      'DELIVERED',
+      'DELIVERED',
+    ]);
+
+    const shown = await api('GET', `/orders/${order.orderId}`);
+    expect(shown.body).toMatchObject({ status: 'PAID', version: 2 });
+    const sent = await notificationsOf(order.userId);
+    expect(sent.filter((n) => n.status === 'SENT')).toHaveLength(1);
+
+    const history = await api('GET', `/orders/${order.orderId}/history`);
+    const change = history.body.entries.find((e: { newStatus?: string }) => e.newStatus === 'PAID');
+    expect(change).toMatchObject({ correlationId, caller: 'payment', outcome: 'applied' });
+
+    // Every service logged this request with the same correlation id.
+    const lines = await waitForLogs(
+      (r) => r.correlation_id === correlationId && r.action === 'http.request',
+      (rs) => new Set(rs.map((r) => r.service)).size === 3,
+    );
+    for (const line of lines) {
+      expect(line).toMatchObject({
+        timestamp: expect.any(String),
+        level: expect.any(String),
+        function_name: expect.any(String),
+        cold_start: expect.any(Boolean),
+        outcome: 'success',
+        durationMs: expect.any(Number),
+      });
+    }
+  });
+
+  it('marks the order PAYMENT_FAILED when the gateway declines', async () => {
+    // The simulator declines amounts whose minor units end in 51.
+    const order = await newOrder({ amount: 10.51 });
+    const paid = await api('POST', '/payments', { body: paymentFor(order) });
+    expect(paid.status).toBe(201);
+    expect(paid.body.status).toBe('FAILED');
+    const shown = await api('GET', `/orders/${order.orderId}`);
+    expect(shown.body.status).toBe('PAYMENT_FAILED');
+  });
+
+  it('delivers later through the relay when the order service fails, with the original correlation id', async () => {
+    const order = await newOrder();
+    const correlationId = uniqueId('relay-corr');
+    const payment = paymentFor(order);
+    const paid = await api('POST', '/payments', {
+      body: payment,
+      headers: { 'x-correlation-id': correlationId, 'x-fault-inject': 'order=status:503' },
+    });
+    expect(paid.status).toBe(201);
+    expect(await eventStates(payment.transactionId)).toEqual({
+      'order.status': 'PENDING',
+      'notification.send': 'DELIVERED',
+    });
+    expect((await api('GET', `/orders/${order.orderId}`)).body.status).toBe('PENDING');
+
+    await relayUntil(
+      async () => (await eventStates(payment.transactionId))['order.status'] === 'DELIVERED',
+    );
+    expect((await api('GET', `/orders/${order.orderId}`)).body.status).toBe('PAID');
+    expect((await notificationsOf(order.userId)).filter((n) => n.status === 'SENT')).toHaveLength(
+      1,
+    );
+
+    // The relay's delivery, seconds later and in another function, carries the original id.
+    const relayLines = await waitForLogs(
+      (r) => r.correlation_id === correlationId && String(r.function_name).includes('paymentRelay'),
+      (rs) => rs.some((r) => r.outcome === 'success'),
+    );
+    expect(relayLines.length).toBeGreaterThan(0);
+    await waitForLogs(
+      (r) =>
+        r.correlation_id === correlationId && r.service === 'order' && r.action === 'http.request',
+      (rs) => rs.some((r) => r.outcome === 'success'),
+    );
+  });
+
+  it('charges once after a crash after charging, and the retry completes every effect', async () => {
+    const order = await newOrder();
+    const payment = paymentFor(order);
+    const crashed = await api('POST', '/payments', {
+      body: payment,
+      headers: { 'x-fault-inject': 'payment=crash-after-charge' },
+    });
+    expect(crashed.status).toBe(500);
+    expect(crashed.text).not.toMatch(/at .*\.ts|stack/i);
+    expect(await tables.charge(payment.transactionId)).toMatchObject({ state: 'SUCCEEDED' });
+
+    const retried = await api('POST', '/payments', { body: payment });
+    expect(retried.status).toBe(201);
+    expect(retried.body.status).toBe('SUCCEEDED');
+    expect((await api('GET', `/orders/${order.orderId}`)).body.status).toBe('PAID');
+    const charges = (await tables.paymentItems(payment.transactionId)).filter(
+      (i) => i.sk === 'PAYMENT',
+    );
+    expect(charges).toHaveLength(1);
+  });
+});

@@ -1,0 +1,297 @@
+import { describe, expect, it } from 'vitest';
+import { DownstreamError } from '../../lib/shared/internal-client.js';
+import { uniqueId } from '../support/http.js';
+import { paymentHarness, tables } from './payment-fixtures.js';
+
+function paymentBody(overrides: Record<string, unknown> = {}) {
+  return {
+    transactionId: uniqueId('tx'),
+    orderId: uniqueId('order'),
+    userId: uniqueId('user'),
+    amount: 125.5,
+    currency: 'USD',
+    ...overrides,
+  };
+}
+
+describe('POST /payments against DynamoDB Local', () => {
+  it('charges once when the same transactionId arrives 20 times at once', async () => {
+    const harness = paymentHarness();
+    const body = paymentBody();
+    // A slow gateway keeps the first request in flight while the others arrive.
+    const answers = await Promise.all(
+      Array.from({ length: 20 }, () =>
+        harness.postPayment(body, { 'x-fault-inject': 'gateway=delay:500' }),
+      ),
+    );
+
+    const firsts = answers.filter((a) => a.status === 201 && !a.headers['Idempotent-Replayed']);
+    const replays = answers.filter((a) => a.status === 201 && a.headers['Idempotent-Replayed']);
+    const inFlight = answers.filter((a) => a.status === 409);
+    expect(firsts).toHaveLength(1);
+    expect(replays.length + inFlight.length).toBe(19);
+    for (const conflict of inFlight) {
+      expect(conflict.body.error.code).toBe('IDEMPOTENCY_IN_PROGRESS');
+      expect(conflict.headers['Retry-After']).toBe('1');
+    }
+    for (const replay of replays) expect(replay.body).toEqual(firsts[0]?.body);
+    expect(harness.gateway.calls).toBe(1);
+    expect(await tables.charge(body.transactionId)).toMatchObject({ state: 'SUCCEEDED' });
+    const items = await tables.paymentItems(body.transactionId);
+    expect(items.filter((i) => String(i.sk).startsWith('EVENT#'))).toHaveLength(2);
+  });
+
+  it('charges once and replays the same body when the request is repeated 100 times', async () => {
+    const harness = paymentHarness();
+    const body = paymentBody();
+    const first = await harness.postPayment(body);
+    expect(first.status).toBe(201);
+    expect(first.headers['Idempotent-Replayed']).toBeUndefined();
+    for (let i = 0; i < 99; i += 1) {
+      const repeat = await harness.postPayment(body);
+      expect(repeat.status).toBe(201);
+      expect(repeat.headers['Idempotent-Replayed']).toBe('true');
+      expect(repeat.body).toEqual(first.body);
+    }
+    expect(harness.gateway.calls).toBe(1);
+    expect(harness.sent).toHaveLength(2);
+    expect(await tables.paymentItems(body.transactionId)).toHaveLength(3);
+  });
+
+  it('refuses a reused transactionId with another payload with 422 and changes nothing', async () => {
+    const harness = paymentHarness();
+    const body = paymentBody();
+    await harness.postPayment(body);
+    const chargeBefore = await tables.charge(body.transactionId);
+    const itemsBefore = await tables.paymentItems(body.transactionId);
+
+    const mismatch = await harness.postPayment({ ...body, amount: 99.99 });
+
+    expect(mismatch.status).toBe(422);
+    expect(mismatch.body.error.code).toBe('IDEMPOTENCY_KEY_REUSED');
+    expect(await tables.charge(body.transactionId)).toEqual(chargeBefore);
+    expect(await tables.paymentItems(body.transactionId)).toEqual(itemsBefore);
+    expect(harness.gateway.calls).toBe(1);
+  });
+
+  it('refuses a reused transactionId with another payload even after its idempotency record is gone', async () => {
+    const harness = paymentHarness();
+    const body = paymentBody();
+    await harness.postPayment(body);
+    await tables.deleteIdempotencyRecord(body.transactionId);
+
+    const mismatch = await harness.postPayment({ ...body, amount: 99.99 });
+
+    expect(mismatch.status).toBe(422);
+    expect(mismatch.body.error.code).toBe('IDEMPOTENCY_KEY_REUSED');
+    expect(await tables.charge(body.transactionId)).toMatchObject({ amountMinor: 12550 });
+    expect(harness.gateway.calls).toBe(1);
+  });
+
+  it('charges once when the function crashes after the charge and the retry finds no idempotency record', async () => {
+    const harness = paymentHarness();
+    const body = paymentBody();
+
+    const crashed = await harness.postPayment(body, {
+      'x-fault-inject': 'payment=crash-after-charge',
+    });
+    expect(crashed.status).toBe(500);
+    expect(crashed.body.error).toEqual({
+      code: 'INTERNAL_ERROR',
+      message: 'Internal error',
+      details: [],
+    });
+    expect(crashed.raw).not.toMatch(/at .*\.ts|stack/i);
+    expect(await tables.charge(body.transactionId)).toMatchObject({ state: 'SUCCEEDED' });
+    expect(await tables.paymentItems(body.transactionId)).toHaveLength(0);
+    // Powertools released the key on the error; delete it anyway, as an expired record would be.
+    expect(await tables.idempotencyRecord(body.transactionId)).toBeUndefined();
+    await tables.deleteIdempotencyRecord(body.transactionId);
+
+    const retried = await harness.postPayment(body);
+
+    expect(retried.status).toBe(201);
+    expect(retried.body.status).toBe('SUCCEEDED');
+    expect(harness.gateway.calls).toBe(1);
+    expect(await tables.paymentItems(body.transactionId)).toHaveLength(3);
+    expect(harness.sent).toHaveLength(2);
+  });
+
+  it('neither charges nor emits again when a finished payment is retried after its idempotency record expired', async () => {
+    const harness = paymentHarness();
+    const body = paymentBody();
+    const first = await harness.postPayment(body);
+    await tables.deleteIdempotencyRecord(body.transactionId);
+
+    const again = await harness.postPayment(body);
+
+    expect(again.status).toBe(201);
+    expect(again.body.status).toBe('SUCCEEDED');
+    expect(again.body.events).toEqual(first.body.events);
+    expect(harness.gateway.calls).toBe(1);
+    expect(harness.sent).toHaveLength(2);
+    expect(await tables.paymentItems(body.transactionId)).toHaveLength(3);
+  });
+
+  it('does not leave the key stuck when the gateway fails before charging', async () => {
+    const harness = paymentHarness();
+    const body = paymentBody();
+
+    const failed = await harness.postPayment(body, { 'x-fault-inject': 'gateway=unavailable' });
+    expect(failed.status).toBe(503);
+    expect(failed.body.error.code).toBe('GATEWAY_UNAVAILABLE');
+    expect(await tables.charge(body.transactionId)).toMatchObject({ state: 'PENDING' });
+
+    const retried = await harness.postPayment(body);
+
+    expect(retried.status).toBe(201);
+    expect(retried.headers['Idempotent-Replayed']).toBeUndefined();
+    expect(retried.body.status).toBe('SUCCEEDED');
+    expect(await tables.charge(body.transactionId)).toMatchObject({ state: 'SUCCEEDED' });
+  });
+
+  it('answers a declined charge with a final FAILED payment and a PAYMENT_FAILED order event', async () => {
+    const harness = paymentHarness();
+    const body = paymentBody({ amount: 10.51 });
+
+    const declined = await harness.postPayment(body);
+
+    expect(declined.status).toBe(201);
+    expect(declined.body).toMatchObject({
+      status: 'FAILED',
+      failureReason: 'insufficient_funds',
+      amount: 10.51,
+      amountMinor: 1051,
+    });
+    const order = harness.sent.find((r) => r.service === 'order');
+    expect(order?.body).toMatchObject({ status: 'PAYMENT_FAILED', reason: 'insufficient_funds' });
+    const replay = await harness.postPayment(body);
+    expect(replay.headers['Idempotent-Replayed']).toBe('true');
+    expect(replay.body.status).toBe('FAILED');
+  });
+
+  it('delivers each event once, with its eventId as idempotency key and the correlation id', async () => {
+    const harness = paymentHarness();
+    const body = paymentBody();
+
+    const created = await harness.postPayment(body, { 'x-correlation-id': 'corr-payment-0001' });
+
+    expect(created.body.events).toHaveLength(2);
+    for (const event of created.body.events) {
+      expect(event).toMatchObject({ status: 'DELIVERED', attempts: 1 });
+    }
+    const order = harness.sent.find((r) => r.service === 'order');
+    const notification = harness.sent.find((r) => r.service === 'notification');
+    expect(order).toMatchObject({
+      method: 'PUT',
+      path: `/orders/${body.orderId}/status`,
+      correlationId: 'corr-payment-0001',
+    });
+    expect(order?.body).toEqual({ status: 'PAID', eventId: order?.idempotencyKey });
+    expect(notification).toMatchObject({ method: 'POST', path: '/notifications' });
+    expect(notification?.body).toMatchObject({
+      userId: body.userId,
+      eventId: notification?.idempotencyKey,
+    });
+    expect((notification?.body as { message?: string } | undefined)?.message).toContain(
+      body.transactionId,
+    );
+  });
+
+  it('leaves events PENDING for the relay when the consumers fail transiently, and parks a permanent refusal as DEAD', async () => {
+    const harness = paymentHarness();
+    harness.answerWith(async (request) => {
+      if (request.service === 'order') {
+        throw new DownstreamError('order', 'order answered 503', { transient: true, status: 503 });
+      }
+      return { status: 400, body: {}, attempts: 1 };
+    });
+    const before = Date.now();
+
+    const created = await harness.postPayment(paymentBody());
+
+    expect(created.status).toBe(201);
+    const byType = Object.fromEntries(created.body.events.map((e: any) => [e.type, e]));
+    expect(byType['order.status']).toMatchObject({ status: 'PENDING', attempts: 1 });
+    expect(byType['order.status'].lastError).toContain('503');
+    expect(Date.parse(byType['order.status'].nextAttemptAt)).toBeGreaterThanOrEqual(before + 1000);
+    expect(byType['notification.send']).toMatchObject({ status: 'DEAD', attempts: 1 });
+  });
+
+  it('keeps events PENDING when a consumer answers 501 (a route not deployed yet)', async () => {
+    const harness = paymentHarness();
+    harness.answerWith(async () => ({ status: 501, body: {}, attempts: 1 }));
+
+    const created = await harness.postPayment(paymentBody());
+
+    expect(created.body.events.map((e: any) => e.status)).toEqual(['PENDING', 'PENDING']);
+  });
+
+  it('refuses a bad body with 400 naming each bad field and writes nothing', async () => {
+    const harness = paymentHarness();
+    const transactionId = uniqueId('tx');
+
+    const refused = await harness.postPayment({
+      transactionId,
+      orderId: 'has spaces',
+      userId: '',
+      amount: 10.005,
+      currency: 'usd',
+    });
+
+    expect(refused.status).toBe(400);
+    expect(refused.body.error.code).toBe('VALIDATION_FAILED');
+    const fields = refused.body.error.details.map((d: { field: string }) => d.field);
+    expect(fields).toEqual(expect.arrayContaining(['orderId', 'userId', 'currency']));
+    expect(await tables.charge(transactionId)).toBeUndefined();
+    expect(await tables.idempotencyRecord(transactionId)).toBeUndefined();
+    expect(harness.gateway.calls).toBe(0);
+  });
+
+  it('refuses an amount with too many decimals for its currency, naming amount', async () => {
+    const harness = paymentHarness();
+    const refused = await harness.postPayment(paymentBody({ amount: 100.5, currency: 'JPY' }));
+    expect(refused.status).toBe(400);
+    expect(refused.body.error.details).toEqual([expect.objectContaining({ field: 'amount' })]);
+  });
+});
+
+describe('GET /payments/{transactionId} against DynamoDB Local', () => {
+  it('answers 404 in the error format for an unknown transaction', async () => {
+    const answer = await paymentHarness().getPayment(uniqueId('tx'));
+    expect(answer.status).toBe(404);
+    expect(answer.body.error.code).toBe('PAYMENT_NOT_FOUND');
+  });
+
+  it('shows the payment, its charge and each event with its delivery state', async () => {
+    const harness = paymentHarness();
+    const body = paymentBody();
+    await harness.postPayment(body);
+
+    const answer = await harness.getPayment(body.transactionId);
+
+    expect(answer.status).toBe(200);
+    expect(answer.body).toMatchObject({
+      transactionId: body.transactionId,
+      status: 'SUCCEEDED',
+      amount: 125.5,
+      amountMinor: 12550,
+      charge: { state: 'SUCCEEDED', resultSource: 'gateway' },
+    });
+    expect(answer.body.events).toHaveLength(2);
+    for (const event of answer.body.events) {
+      expect(event).toMatchObject({ status: 'DELIVERED', attempts: 1 });
+      expect(event.deliveredAt).toBeTruthy();
+    }
+  });
+
+  it('shows a charge whose result is not final yet as PROCESSING', async () => {
+    const harness = paymentHarness();
+    const body = paymentBody();
+    await harness.postPayment(body, { 'x-fault-inject': 'gateway=unavailable' });
+
+    const answer = await harness.getPayment(body.transactionId);
+
+    expect(answer.body).toMatchObject({ status: 'PROCESSING', charge: { state: 'PENDING' } });
+  });
+});

@@ -1,0 +1,180 @@
+import { createHash } from 'node:crypto';
+import { DynamoDBPersistenceLayer } from '@aws-lambda-powertools/idempotency/dynamodb';
+import { DeleteCommand, GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import type { Handler } from 'aws-lambda';
+import { composePaymentService } from '../../lib/payment/compose.js';
+import { SimulatedGateway } from '../../lib/payment/gateway.js';
+import { idempotentPay, PAYMENT_IDEMPOTENCY_PREFIX } from '../../lib/payment/idempotency.js';
+import { createCallbackRoute, createGetRoute, createPayRoute } from '../../lib/payment/routes.js';
+import { signGatewayPayload } from '../../lib/payment/webhook-signature.js';
+import { requireEnv } from '../../lib/shared/config.js';
+import { dynamoFromEnv } from '../../lib/shared/dynamo.js';
+import type {
+  InternalClient,
+  InternalRequest,
+  InternalResponse,
+} from '../../lib/shared/internal-client.js';
+import { createLogger } from '../../lib/shared/logger.js';
+import { httpHandler } from '../../lib/shared/middleware/http-handler.js';
+import { fakeContext, httpEvent } from '../support/lambda.js';
+
+/** The secret the in-process callback route verifies with. */
+export const TEST_WEBHOOK_SECRET = 'integration-webhook-secret';
+
+/** A parsed in-process response. */
+export interface Answer {
+  status: number;
+  headers: Record<string, string>;
+  body: any;
+  raw: string;
+}
+
+async function call(handler: Handler, event: unknown): Promise<Answer> {
+  const response = await handler(event, fakeContext(15_000), () => undefined);
+  const raw = String(response.body ?? '');
+  return {
+    status: response.statusCode,
+    headers: response.headers ?? {},
+    body: raw ? JSON.parse(raw) : undefined,
+    raw,
+  };
+}
+
+/**
+ * The payment routes wired as the handlers wire them, against DynamoDB Local,
+ * with a counting simulator and an in-process fake of the order and
+ * notification services (`answer` decides what they reply).
+ */
+export function paymentHarness() {
+  const logger = createLogger('payment');
+  const { client, doc } = dynamoFromEnv();
+  const gateway = new SimulatedGateway();
+  const sent: InternalRequest[] = [];
+  let answer: (request: InternalRequest) => Promise<InternalResponse> = async () => ({
+    status: 200,
+    body: {},
+    attempts: 1,
+  });
+  const internalClient: InternalClient = {
+    send: async (request) => {
+      sent.push(request);
+      return answer(request);
+    },
+  };
+  const { service, outbox, charges } = composePaymentService({
+    doc,
+    paymentsTable: requireEnv('PAYMENTS_TABLE'),
+    chargesTable: requireEnv('CHARGES_TABLE'),
+    gateway,
+    logger,
+  });
+  const pay = idempotentPay((request, ctx) => service.pay(request, ctx), {
+    persistenceStore: new DynamoDBPersistenceLayer({
+      tableName: requireEnv('IDEMPOTENCY_TABLE'),
+      awsSdkV3Client: client,
+    }),
+  });
+  const deps = { logger, internalClient, faultsEnabled: true };
+  const create = httpHandler({ logger, body: true }, createPayRoute({ ...deps, pay }));
+  const callback = httpHandler(
+    { logger, body: true },
+    createCallbackRoute({ ...deps, service, secret: TEST_WEBHOOK_SECRET, toleranceSeconds: 300 }),
+  );
+  const get = httpHandler({ logger }, createGetRoute({ service }));
+
+  return {
+    gateway,
+    sent,
+    outbox,
+    charges,
+    doc,
+    /** Replaces what the fake order and notification services answer. */
+    answerWith(fn: (request: InternalRequest) => Promise<InternalResponse>) {
+      answer = fn;
+    },
+    postPayment(body: unknown, headers: Record<string, string> = {}) {
+      return call(create, httpEvent({ method: 'POST', path: '/payments', body, headers }));
+    },
+    postCallback(rawBody: string, headers: Record<string, string>) {
+      return call(
+        callback,
+        httpEvent({
+          method: 'POST',
+          path: '/payments/callback',
+          rawBody,
+          headers: { 'content-type': 'application/json', ...headers },
+        }),
+      );
+    },
+    getPayment(transactionId: string) {
+      return call(
+        get,
+        httpEvent({ path: `/payments/${transactionId}`, pathParameters: { transactionId } }),
+      );
+    },
+  };
+}
+
+/** A signature header for `rawBody` (with the test secret unless told otherwise). */
+export function signature(
+  rawBody: string,
+  options: { secret?: string; at?: Date } = {},
+): Record<string, string> {
+  const t = Math.floor((options.at ?? new Date()).getTime() / 1000);
+  return {
+    'x-gateway-signature': signGatewayPayload(rawBody, options.secret ?? TEST_WEBHOOK_SECRET, t),
+  };
+}
+
+/** The id Powertools gives the idempotency record of a transactionId (prefix + md5 of the key). */
+export function idempotencyRecordId(transactionId: string): string {
+  const hash = createHash('md5').update(JSON.stringify(transactionId)).digest('hex');
+  return `${PAYMENT_IDEMPOTENCY_PREFIX}#${hash}`;
+}
+
+/** Reads rows straight from the tables, to count what was written rather than trust responses. */
+export const tables = {
+  async charge(transactionId: string) {
+    const { doc } = dynamoFromEnv();
+    const out = await doc.send(
+      new GetCommand({
+        TableName: requireEnv('CHARGES_TABLE'),
+        Key: { transactionId },
+        ConsistentRead: true,
+      }),
+    );
+    return out.Item;
+  },
+  async paymentItems(transactionId: string) {
+    const { doc } = dynamoFromEnv();
+    const out = await doc.send(
+      new QueryCommand({
+        TableName: requireEnv('PAYMENTS_TABLE'),
+        KeyConditionExpression: 'pk = :pk',
+        ExpressionAttributeValues: { ':pk': `PAYMENT#${transactionId}` },
+        ConsistentRead: true,
+      }),
+    );
+    return out.Items ?? [];
+  },
+  async idempotencyRecord(transactionId: string) {
+    const { doc } = dynamoFromEnv();
+    const out = await doc.send(
+      new GetCommand({
+        TableName: requireEnv('IDEMPOTENCY_TABLE'),
+        Key: { id: idempotencyRecordId(transactionId) },
+        ConsistentRead: true,
+      }),
+    );
+    return out.Item;
+  },
+  async deleteIdempotencyRecord(transactionId: string) {
+    const { doc } = dynamoFromEnv();
+    await doc.send(
+      new DeleteCommand({
+        TableName: requireEnv('IDEMPOTENCY_TABLE'),
+        Key: { id: idempotencyRecordId(transactionId) },
+      }),
+    );
+  },
+};

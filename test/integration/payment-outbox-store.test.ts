@@ -1,0 +1,159 @@
+import { GetCommand } from '@aws-sdk/lib-dynamodb';
+import { beforeEach, describe, expect, it } from 'vitest';
+import { outboxEventsFor } from '../../lib/payment/events.js';
+import { DynamoOutboxStore, eventSk, paymentPk } from '../../lib/payment/outbox-store.js';
+import { DynamoPaymentStore } from '../../lib/payment/payment-store.js';
+import type { Payment } from '../../lib/payment/types.js';
+import { requireEnv } from '../../lib/shared/config.js';
+import { dynamoFromEnv } from '../../lib/shared/dynamo.js';
+import type { OutboxEvent } from '../../lib/shared/outbox.js';
+import { uniqueId } from '../support/http.js';
+
+const { doc } = dynamoFromEnv();
+const table = requireEnv('PAYMENTS_TABLE');
+const outbox = new DynamoOutboxStore(doc, table);
+const payments = new DynamoPaymentStore(doc, table, outbox);
+
+function payment(transactionId: string, finalizedAt: Date): Payment {
+  return {
+    transactionId,
+    orderId: uniqueId('order'),
+    userId: uniqueId('user'),
+    amountMinor: 1000,
+    currency: 'USD',
+    status: 'SUCCEEDED',
+    correlationId: 'corr-outbox-test',
+    createdAt: finalizedAt.toISOString(),
+    finalizedAt: finalizedAt.toISOString(),
+  };
+}
+
+async function rawItem(event: OutboxEvent) {
+  const out = await doc.send(
+    new GetCommand({
+      TableName: table,
+      Key: { pk: paymentPk(event.transactionId), sk: eventSk(event.eventId) },
+      ConsistentRead: true,
+    }),
+  );
+  return out.Item;
+}
+
+const SECOND = 1000;
+
+describe('Class: DynamoOutboxStore', () => {
+  // Each test's events are due at a random instant of year 2001, so listDue at
+  // that instant sees them and (almost surely) nothing of any other test.
+  let t0: Date;
+  let transactionId: string;
+  let events: OutboxEvent[];
+  const ours = (list: OutboxEvent[]) => list.filter((e) => e.transactionId === transactionId);
+
+  beforeEach(async () => {
+    t0 = new Date(Date.UTC(2001, 0, 1) + Math.floor(Math.random() * 300 * 86_400) * SECOND);
+    transactionId = uniqueId('tx');
+    const result = await payments.finalize(
+      payment(transactionId, t0),
+      outboxEventsFor(payment(transactionId, t0), t0),
+    );
+    expect(result.changed).toBe(true);
+    events = result.events;
+  });
+
+  it('writes the payment and its events once even when finalized twice', async () => {
+    const again = await payments.finalize(
+      payment(transactionId, new Date()),
+      outboxEventsFor(payment(transactionId, new Date()), new Date()),
+    );
+    expect(again.changed).toBe(false);
+    expect(again.payment.finalizedAt).toBe(t0.toISOString());
+    expect(await outbox.listForPayment(transactionId)).toHaveLength(2);
+  });
+
+  it('lists due PENDING events oldest first and not those scheduled later', async () => {
+    expect(ours(await outbox.listDue(new Date(t0.getTime() - SECOND), 50))).toHaveLength(0);
+    const due = ours(await outbox.listDue(t0, 50));
+    expect(due.map((e) => e.eventId).sort()).toEqual(events.map((e) => e.eventId).sort());
+    expect(due[0]).toMatchObject({
+      status: 'PENDING',
+      attempts: 0,
+      correlationId: 'corr-outbox-test',
+    });
+  });
+
+  it('claims an event once until its lease runs out, and hides a leased event from listDue', async () => {
+    const event = events[0]!;
+    expect(await outbox.claim(event, new Date(t0.getTime() + 30 * SECOND), t0)).toBe(true);
+    expect(await outbox.claim(event, new Date(t0.getTime() + 30 * SECOND), t0)).toBe(false);
+    expect(ours(await outbox.listDue(t0, 50)).map((e) => e.eventId)).not.toContain(event.eventId);
+
+    const later = new Date(t0.getTime() + 31 * SECOND);
+    expect(ours(await outbox.listDue(later, 50)).map((e) => e.eventId)).toContain(event.eventId);
+    expect(await outbox.claim(event, new Date(later.getTime() + 30 * SECOND), later)).toBe(true);
+  });
+
+  it('marks an event delivered: out of the due index, attempts counted, not claimable', async () => {
+    const event = events[0]!;
+    await outbox.claim(event, new Date(t0.getTime() + 30 * SECOND), t0);
+    await outbox.markDelivered(event, t0);
+
+    const item = await rawItem(event);
+    expect(item).toMatchObject({ status: 'DELIVERED', attempts: 1, deliveredAt: t0.toISOString() });
+    expect(item?.outboxStatus).toBeUndefined();
+    expect(item?.leaseUntil).toBeUndefined();
+    expect(ours(await outbox.listDue(t0, 50)).map((e) => e.eventId)).not.toContain(event.eventId);
+    expect(await outbox.claim(event, new Date(t0.getTime() + 30 * SECOND), t0)).toBe(false);
+    // A late failure report does not move a delivered event back.
+    await outbox.markFailed(event, { error: 'late', nextAttemptAt: t0 });
+    expect(await rawItem(event)).toMatchObject({ status: 'DELIVERED', attempts: 1 });
+  });
+
+  it('marks a failed attempt: attempts counted, lease released, rescheduled', async () => {
+    const event = events[0]!;
+    await outbox.claim(event, new Date(t0.getTime() + 30 * SECOND), t0);
+    const next = new Date(t0.getTime() + 5 * SECOND);
+    await outbox.markFailed(event, { error: 'order answered 503', nextAttemptAt: next });
+
+    expect(await rawItem(event)).toMatchObject({
+      status: 'PENDING',
+      outboxStatus: 'PENDING',
+      attempts: 1,
+      lastError: 'order answered 503',
+      nextAttemptAt: next.toISOString(),
+    });
+    expect((await rawItem(event))?.leaseUntil).toBeUndefined();
+    expect(ours(await outbox.listDue(t0, 50)).map((e) => e.eventId)).not.toContain(event.eventId);
+    expect(ours(await outbox.listDue(next, 50)).map((e) => e.eventId)).toContain(event.eventId);
+  });
+
+  it('parks an event as DEAD, out of the due list, and re-drives it to PENDING', async () => {
+    const [first, second] = events as [OutboxEvent, OutboxEvent];
+    await outbox.markDead(first, 'order answered 404');
+    await outbox.markDead(second, 'notification answered 400');
+
+    expect(await rawItem(first)).toMatchObject({
+      status: 'DEAD',
+      outboxStatus: 'DEAD',
+      lastError: 'order answered 404',
+      attempts: 1,
+    });
+    expect(ours(await outbox.listDue(t0, 50))).toHaveLength(0);
+
+    const redriveAt = new Date(t0.getTime() + 3600 * SECOND);
+    const redriver = new DynamoOutboxStore(doc, table, () => redriveAt);
+    const one = await redriver.redrive(transactionId, first.eventId);
+    expect(one.map((e) => e.eventId)).toEqual([first.eventId]);
+    expect(await rawItem(first)).toMatchObject({
+      status: 'PENDING',
+      outboxStatus: 'PENDING',
+      attempts: 0,
+    });
+    expect(await rawItem(second)).toMatchObject({ status: 'DEAD' });
+
+    const rest = await redriver.redrive(transactionId);
+    expect(rest.map((e) => e.eventId)).toEqual([second.eventId]);
+    expect(await redriver.redrive(transactionId)).toEqual([]);
+    const redriven = ours(await outbox.listDue(redriveAt, 50)).map((e) => e.eventId);
+    expect(redriven).toEqual(expect.arrayContaining([first.eventId, second.eventId]));
+  });
+});

@@ -1,0 +1,38 @@
+import { inject } from 'vitest';
+
+/** The relay's answer: counts of one run. */
+export interface RelayRun {
+  claimed: number;
+  delivered: number;
+  retried: number;
+  dead: number;
+  skipped: number;
+  failed: boolean;
+}
+
+/** Invokes the outbox relay once through serverless-offline's Lambda invoke API, as `npm start` does. */
+export async function runRelay(): Promise<RelayRun> {
+  const url = `${inject('lambdaUrl')}/2015-03-31/functions/lambda-payments-test-paymentRelay/invocations`;
+  const response = await fetch(url, {
+    method: 'POST',
+    body: '{}',
+    signal: AbortSignal.timeout(90_000),
+  });
+  if (response.status !== 200) throw new Error(`relay invocation answered ${response.status}`);
+  return (await response.json()) as RelayRun;
+}
+
+/**
+ * Runs the relay until `done()` holds, or fails after `timeoutMs`. Events
+ * become due after their backoff, so one run is not always enough.
+ */
+export async function relayUntil(done: () => Promise<boolean>, timeoutMs = 30_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (await done()) return;
+    await runRelay();
+    if (await done()) return;
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+  throw new Error(`the relay did not reach the expected state within ${timeoutMs} ms`);
+}

@@ -1,0 +1,77 @@
+import { randomUUID } from 'node:crypto';
+import { type CryptoKey, exportJWK, generateKeyPair, type JWK, SignJWT } from 'jose';
+
+/** A key pair as the services hold it: private key for signing, public JWK with kid for verifiers. */
+export interface TestKeyPair {
+  kid: string;
+  alg: 'ES256' | 'EdDSA';
+  privateKey: CryptoKey;
+  publicJwk: JWK & { kid: string; alg: string };
+}
+
+/** Makes a fresh key pair named `kid`. */
+export async function makeKeyPair(
+  kid: string,
+  alg: 'ES256' | 'EdDSA' = 'ES256',
+): Promise<TestKeyPair> {
+  const { privateKey, publicKey } = await generateKeyPair(alg, { extractable: true });
+  return { kid, alg, privateKey, publicJwk: { ...(await exportJWK(publicKey)), kid, alg } };
+}
+
+/** Claims and header of a hand-made token; every field can be bent to make a bad one. */
+export interface TokenSpec {
+  iss?: string;
+  aud?: string;
+  /** Seconds relative to now. */
+  iatOffset?: number;
+  lifetime?: number;
+  nbfOffset?: number;
+  jti?: string | null;
+  kid?: string;
+}
+
+/** Signs a token with `key` as a service would, with any claim bent by `spec`. */
+export async function signToken(
+  key: TestKeyPair,
+  spec: TokenSpec = {},
+  nowMs = Date.now(),
+): Promise<string> {
+  const iat = Math.floor(nowMs / 1000) + (spec.iatOffset ?? 0);
+  const claims: Record<string, unknown> = {};
+  if (spec.jti !== null) claims.jti = spec.jti ?? randomUUID();
+  if (spec.nbfOffset !== undefined) claims.nbf = Math.floor(nowMs / 1000) + spec.nbfOffset;
+  return new SignJWT(claims)
+    .setProtectedHeader({ alg: key.alg, kid: spec.kid ?? key.kid, typ: 'JWT' })
+    .setIssuer(spec.iss ?? 'payment')
+    .setAudience(spec.aud ?? 'order')
+    .setIssuedAt(iat)
+    .setExpirationTime(iat + (spec.lifetime ?? 120))
+    .sign(key.privateKey);
+}
+
+function b64url(value: unknown): string {
+  return Buffer.from(JSON.stringify(value)).toString('base64url');
+}
+
+/** An unsigned token (`alg: none`) with valid-looking claims. */
+export function unsignedToken(kid: string, claims: Record<string, unknown>): string {
+  return `${b64url({ alg: 'none', kid, typ: 'JWT' })}.${b64url(claims)}.`;
+}
+
+/**
+ * The classic key-confusion forgery: HS256 with the verifier's PUBLIC key
+ * (its JWK text) as the HMAC secret.
+ */
+export async function hs256WithPublicKey(
+  publicJwk: JWK & { kid: string },
+  claims: Record<string, unknown>,
+) {
+  const secret = new TextEncoder().encode(JSON.stringify(publicJwk));
+  return new SignJWT(claims).setProtectedHeader({ alg: 'HS256', kid: publicJwk.kid }).sign(secret);
+}
+
+/** Valid-looking claims for hand-made tokens. */
+export function claimsFor(iss: string, aud: string, nowMs = Date.now()): Record<string, unknown> {
+  const iat = Math.floor(nowMs / 1000);
+  return { iss, aud, iat, exp: iat + 120, jti: randomUUID() };
+}

@@ -1,0 +1,112 @@
+import { describe, expect, it } from 'vitest';
+import { createEventDeliverer } from '../../lib/payment/deliverer.js';
+import { outboxEventsFor } from '../../lib/payment/events.js';
+import type { Payment } from '../../lib/payment/types.js';
+import {
+  DownstreamError,
+  type InternalClient,
+  type InternalRequest,
+} from '../../lib/shared/internal-client.js';
+
+const payment: Payment = {
+  transactionId: 'tx-1',
+  orderId: 'order-1',
+  userId: 'user-1',
+  amountMinor: 12550,
+  currency: 'USD',
+  status: 'SUCCEEDED',
+  gatewayReference: 'sim_tx-1',
+  correlationId: 'corr-00000001',
+  createdAt: '2026-01-01T00:00:00.000Z',
+  finalizedAt: '2026-01-01T00:00:01.000Z',
+};
+const [orderEvent, notificationEvent] = outboxEventsFor(payment, new Date('2026-01-01T00:00:01Z'));
+
+function clientAnswering(answer: () => Promise<{ status: number }>) {
+  const sent: InternalRequest[] = [];
+  const client: InternalClient = {
+    send: async (request) => {
+      sent.push(request);
+      const { status } = await answer();
+      return { status, body: {}, attempts: 1 };
+    },
+  };
+  return { client, sent };
+}
+
+describe('Function: createEventDeliverer', () => {
+  it('sends the order event as PUT /orders/{orderId}/status with the eventId as idempotency key', async () => {
+    const { client, sent } = clientAnswering(async () => ({ status: 200 }));
+    const outcome = await createEventDeliverer(client)(orderEvent!);
+    expect(outcome).toEqual({ outcome: 'delivered', status: 200 });
+    expect(sent[0]).toMatchObject({
+      service: 'order',
+      method: 'PUT',
+      path: '/orders/order-1/status',
+      body: { status: 'PAID', eventId: orderEvent!.eventId },
+      idempotencyKey: orderEvent!.eventId,
+      correlationId: 'corr-00000001',
+    });
+  });
+
+  it('sends the notification event as POST /notifications with a message naming the payment', async () => {
+    const { client, sent } = clientAnswering(async () => ({ status: 201 }));
+    await createEventDeliverer(client)(notificationEvent!);
+    expect(sent[0]).toMatchObject({
+      service: 'notification',
+      method: 'POST',
+      path: '/notifications',
+    });
+    expect(sent[0]?.body).toMatchObject({ userId: 'user-1', eventId: notificationEvent!.eventId });
+    expect((sent[0]?.body as { message?: string } | undefined)?.message).toContain('tx-1');
+  });
+
+  it('passes the request faults on to the client', async () => {
+    const { client, sent } = clientAnswering(async () => ({ status: 200 }));
+    const faults = [{ target: 'order', kind: 'status', value: 503 }];
+    await createEventDeliverer(client, { faults })(orderEvent!);
+    expect(sent[0]?.faults).toEqual(faults);
+  });
+
+  it.each([400, 401, 403, 404, 409, 422])(
+    'parks the event as dead on a permanent %i',
+    async (status) => {
+      const { client } = clientAnswering(async () => ({ status }));
+      expect(await createEventDeliverer(client)(orderEvent!)).toMatchObject({ outcome: 'dead' });
+    },
+  );
+
+  it.each([500, 501, 502, 503, 504, 429, 408])('retries after a %i', async (status) => {
+    const { client } = clientAnswering(async () => ({ status }));
+    expect(await createEventDeliverer(client)(orderEvent!)).toMatchObject({ outcome: 'retry' });
+  });
+
+  it('retries a transient downstream error and passes its Retry-After on', async () => {
+    const error = Object.assign(
+      new DownstreamError('order', 'order answered 503', { transient: true, status: 503 }),
+      { retryAfterMs: 2000 },
+    );
+    const { client } = clientAnswering(async () => {
+      throw error;
+    });
+    expect(await createEventDeliverer(client)(orderEvent!)).toEqual({
+      outcome: 'retry',
+      error: 'order answered 503',
+      retryAfterMs: 2000,
+    });
+  });
+
+  it('retries a non-transient 501 from the client, never dead', async () => {
+    const { client } = clientAnswering(async () => {
+      throw new DownstreamError('order', 'order answered 501', { transient: false, status: 501 });
+    });
+    expect(await createEventDeliverer(client)(orderEvent!)).toMatchObject({ outcome: 'retry' });
+  });
+
+  it('parks a non-transient 404 from the client as dead', async () => {
+    const { client } = clientAnswering(async () => {
+      throw new DownstreamError('order', 'order answered 404', { transient: false, status: 404 });
+    });
+    expect(await createEventDeliverer(client)(orderEvent!)).toMatchObject({ outcome: 'dead' });
+  });
+});

@@ -1,0 +1,55 @@
+import { describe, expect, it } from 'vitest';
+import { SimulatedGateway, simulatedDecline } from '../../lib/payment/gateway.js';
+
+const request = {
+  idempotencyKey: 'tx-1',
+  amountMinor: 12550,
+  currency: 'USD' as const,
+  userId: 'u-1',
+};
+
+describe('Class: SimulatedGateway', () => {
+  it('declines amounts whose minor units end in 51 with insufficient_funds', () => {
+    expect(simulatedDecline(1051)).toBe('insufficient_funds');
+    expect(simulatedDecline(151)).toBe('insufficient_funds');
+    expect(simulatedDecline(1050)).toBeUndefined();
+    expect(simulatedDecline(5100)).toBeUndefined();
+  });
+
+  it('answers the same key with the same result and charges it once', async () => {
+    const gateway = new SimulatedGateway();
+    const first = await gateway.charge(request);
+    const second = await gateway.charge(request);
+    expect(first).toEqual({ outcome: 'succeeded', gatewayReference: 'sim_tx-1' });
+    expect(second).toEqual(first);
+    expect(gateway.charges.size).toBe(1);
+    expect(gateway.calls).toBe(2);
+  });
+
+  it('answers a declined charge with its reason', async () => {
+    const result = await new SimulatedGateway().charge({ ...request, amountMinor: 2051 });
+    expect(result).toMatchObject({ outcome: 'declined', reason: 'insufficient_funds' });
+  });
+
+  it('fails with 503 and charges nothing when told it is unavailable', async () => {
+    const gateway = new SimulatedGateway();
+    await expect(
+      gateway.charge(request, [{ target: 'gateway', kind: 'unavailable' }]),
+    ).rejects.toMatchObject({ status: 503, code: 'GATEWAY_UNAVAILABLE' });
+    expect(gateway.charges.size).toBe(0);
+  });
+
+  it('charges and then loses the answer when told to time out', async () => {
+    const gateway = new SimulatedGateway();
+    await expect(gateway.charge(request, [{ target: 'gateway', kind: 'timeout' }])).rejects.toThrow(
+      /did not answer/,
+    );
+    expect(gateway.charges.size).toBe(1);
+  });
+
+  it('answers slowly when told to delay', async () => {
+    const started = Date.now();
+    await new SimulatedGateway().charge(request, [{ target: 'gateway', kind: 'delay', value: 50 }]);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(45);
+  });
+});
