@@ -1,9 +1,9 @@
 import { z } from 'zod';
 import { amountSchema, currencySchema, idSchema, withMinorUnits } from '../shared/validation.js';
 
-/** Body of `POST /payments`; parsing adds `amountMinor` (integer minor units). */
+/** Body of `POST /payments` (an unknown field is a 400); parsing adds `amountMinor` (integer minor units). */
 export const paymentRequestSchema = z
-  .object({
+  .strictObject({
     transactionId: idSchema,
     orderId: idSchema,
     userId: idSchema,

@@ -1,7 +1,12 @@
-import { describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { api, expectErrorFormat, uniqueId } from '../support/http.js';
+import { paymentCallHeaders } from '../support/service-tokens.js';
 
-const internal = { authorization: 'Bearer x' };
+// A valid payment-service token, checked by the real authorizer.
+let internal: Record<string, string> = {};
+beforeAll(async () => {
+  internal = await paymentCallHeaders('order');
+});
 
 async function newOrder(overrides: Record<string, unknown> = {}) {
   const orderId = uniqueId('o');

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { tables } from '../integration/payment-fixtures.js';
 import { api, uniqueId } from '../support/http.js';
 import { waitForLogs } from '../support/logs.js';
-import { relayUntil } from '../support/relay.js';
+import { redrive, relayUntil } from '../support/relay.js';
 
 // The whole system over serverless-offline: payment → order (PUT status, with
 // the payment service's JWT through the real authorizer) and notification.
@@ -143,5 +143,27 @@ describe('A payment through all three services', () => {
       (i) => i.sk === 'PAYMENT',
     );
     expect(charges).toHaveLength(1);
+  });
+
+  it('parks an event as DEAD when the order does not exist, and an operator re-drive delivers it', async () => {
+    const order = {
+      orderId: uniqueId('order'),
+      userId: uniqueId('user'),
+      amount: 20,
+      currency: 'USD',
+    };
+    const payment = paymentFor(order);
+    const paid = await api('POST', '/payments', { body: payment });
+    expect(paid.status).toBe(201);
+    // The order service answered 404: no retry can fix that, so the event is parked, visibly.
+    expect(await eventStates(payment.transactionId)).toMatchObject({ 'order.status': 'DEAD' });
+
+    expect((await api('POST', '/orders', { body: order })).status).toBe(201);
+    const redriven = await redrive(payment.transactionId);
+    expect(redriven).toMatchObject({ failed: false, redriven: [expect.any(String)] });
+    await relayUntil(
+      async () => (await eventStates(payment.transactionId))['order.status'] === 'DELIVERED',
+    );
+    expect((await api('GET', `/orders/${order.orderId}`)).body.status).toBe('PAID');
   });
 });

@@ -36,3 +36,17 @@ export async function relayUntil(done: () => Promise<boolean>, timeoutMs = 30_00
   }
   throw new Error(`the relay did not reach the expected state within ${timeoutMs} ms`);
 }
+
+/** Asks the relay function to put a payment's DEAD events back to PENDING (`npm run redrive`). */
+export async function redrive(
+  transactionId: string,
+  eventId?: string,
+): Promise<{ redriven: string[]; failed: boolean }> {
+  const url = `${inject('lambdaUrl')}/2015-03-31/functions/lambda-payments-test-paymentRelay/invocations`;
+  const response = await fetch(url, {
+    method: 'POST',
+    body: JSON.stringify({ redrive: { transactionId, ...(eventId ? { eventId } : {}) } }),
+    signal: AbortSignal.timeout(30_000),
+  });
+  return (await response.json()) as { redriven: string[]; failed: boolean };
+}

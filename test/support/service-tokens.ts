@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { type CryptoKey, exportJWK, generateKeyPair, type JWK, SignJWT } from 'jose';
+import { type CryptoKey, exportJWK, generateKeyPair, importJWK, type JWK, SignJWT } from 'jose';
+import { inject } from 'vitest';
 
 /** A key pair as the services hold it: private key for signing, public JWK with kid for verifiers. */
 export interface TestKeyPair {
@@ -74,4 +75,33 @@ export async function hs256WithPublicKey(
 export function claimsFor(iss: string, aud: string, nowMs = Date.now()): Record<string, unknown> {
   const iat = Math.floor(nowMs / 1000);
   return { iss, aud, iat, exp: iat + 120, jti: randomUUID() };
+}
+
+/** A service's dev key as the e2e stack's serverless-offline runs with it (the global setup made them). */
+export async function offlineServiceKey(
+  service: string,
+): Promise<TestKeyPair & { publicJwk: JWK }> {
+  const keys = inject('serviceKeys');
+  const privateJwk = JSON.parse(keys[`AUTH_SIGNING_KEY_${service.toUpperCase()}`] ?? '') as JWK & {
+    kid: string;
+  };
+  const trusted = JSON.parse(keys.AUTH_TRUSTED_KEYS ?? '{}') as Record<string, JWK[]>;
+  const publicJwk = trusted[service]?.[0] as JWK & { kid: string; alg: string };
+  return {
+    kid: privateJwk.kid,
+    alg: 'ES256',
+    privateKey: (await importJWK(privateJwk, 'ES256')) as CryptoKey,
+    publicJwk,
+  };
+}
+
+/** Headers of an internal call from the payment service to `audience`, as its client sends them. */
+export async function paymentCallHeaders(
+  audience: 'order' | 'notification',
+): Promise<Record<string, string>> {
+  const token = await signToken(await offlineServiceKey('payment'), {
+    aud: audience,
+    lifetime: 300,
+  });
+  return { authorization: `Bearer ${token}` };
 }
