@@ -42,6 +42,16 @@ export default defineConfig({
           testTimeout: 120_000,
         },
       },
+      {
+        test: {
+          name: 'package',
+          include: ['test/package/**/*.test.ts'],
+          // One `sls package --stage dev` and an `sls print` per stage, then
+          // the tests only read the template, the zips and docs/openapi.yaml.
+          globalSetup: ['test/support/global-package.ts'],
+          env: quiet,
+        },
+      },
     ],
   },
 });

@@ -3,14 +3,17 @@ import { DynamoNotificationRepository } from '../../lib/notification/notificatio
 import type { NotificationServiceDeps } from '../../lib/notification/notification-service.js';
 import { envInt, requireEnv } from '../../lib/shared/config.js';
 import { dynamoFromEnv } from '../../lib/shared/dynamo.js';
-import { createLogger } from '../../lib/shared/logger.js';
+import { createObservability } from '../../lib/shared/observability.js';
 
 // Configuration is read once, here, per container.
 const { doc } = dynamoFromEnv();
 const table = requireEnv('NOTIFICATIONS_TABLE');
 
+/** The notification service's logger, tracer and metrics. */
+export const observability = createObservability('notification');
+
 /** The notification service's logger. */
-export const logger = createLogger('notification');
+export const logger = observability.logger;
 
 /** The notification store. */
 export const repository = new DynamoNotificationRepository({ doc, table });

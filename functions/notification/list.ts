@@ -4,10 +4,10 @@ import { json } from '../../lib/shared/http.js';
 import { logAction } from '../../lib/shared/logger.js';
 import { httpHandler } from '../../lib/shared/middleware/http-handler.js';
 import { parseInput } from '../../lib/shared/validation.js';
-import { logger, repository } from './dependencies.js';
+import { logger, observability, repository } from './dependencies.js';
 
 /** GET /notifications?userId=&limit=&cursor=: what was sent and skipped, newest first. */
-export const handler = httpHandler({ logger }, async (event) => {
+export const handler = httpHandler({ observability }, async (event) => {
   const query = parseInput(listNotificationsSchema, event.queryStringParameters ?? {}, 'query');
   const page = await listNotifications(repository, {
     userId: query.userId,

@@ -4,10 +4,10 @@ import { json } from '../../lib/shared/http.js';
 import { logAction } from '../../lib/shared/logger.js';
 import { httpHandler } from '../../lib/shared/middleware/http-handler.js';
 import { parseInput } from '../../lib/shared/validation.js';
-import { logger, notificationDeps } from './dependencies.js';
+import { logger, notificationDeps, observability } from './dependencies.js';
 
 /** POST /notifications (internal): send at most once per userId + message. */
-export const handler = httpHandler({ logger, body: { maxBytes: 8192 } }, async (event) => {
+export const handler = httpHandler({ observability, body: { maxBytes: 8192 } }, async (event) => {
   const input = parseInput(sendNotificationSchema, event.jsonBody);
   const { status, record } = await sendNotification(notificationDeps, input, {
     correlationId: event.correlationId,

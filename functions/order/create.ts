@@ -5,10 +5,10 @@ import { json } from '../../lib/shared/http.js';
 import { logAction } from '../../lib/shared/logger.js';
 import { httpHandler } from '../../lib/shared/middleware/http-handler.js';
 import { parseInput } from '../../lib/shared/validation.js';
-import { callerOf, depsFor, logger } from './dependencies.js';
+import { callerOf, depsFor, logger, observability } from './dependencies.js';
 
 /** POST /orders: create an order in PENDING (idempotent on orderId). */
-export const handler = httpHandler({ logger, body: true }, async (event, context) => {
+export const handler = httpHandler({ observability, body: true }, async (event, context) => {
   const input = parseInput(createOrderSchema, event.jsonBody);
   const { orderId, userId, amountMinor, currency } = input;
   const result = await createOrder(

@@ -4,13 +4,16 @@ import type { OrderServiceDeps } from '../../lib/order/order-service.js';
 import type { Order } from '../../lib/order/types.js';
 import { envInt, requireEnv } from '../../lib/shared/config.js';
 import { dynamoFromEnv } from '../../lib/shared/dynamo.js';
-import { createLogger } from '../../lib/shared/logger.js';
+import { createObservability } from '../../lib/shared/observability.js';
 
 // Configuration is read once, here, per container. Each order function bundles
 // its own copy of this module, so the cache is per container and per function.
 
+/** The order service's logger, tracer and metrics. */
+export const observability = createObservability('order');
+
 /** The order service's logger. */
-export const logger = createLogger('order');
+export const logger = observability.logger;
 
 /** The order store. */
 export const repository = new DynamoOrderRepository({

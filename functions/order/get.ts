@@ -5,12 +5,12 @@ import { json } from '../../lib/shared/http.js';
 import { logAction } from '../../lib/shared/logger.js';
 import { httpHandler } from '../../lib/shared/middleware/http-handler.js';
 import { parseInput } from '../../lib/shared/validation.js';
-import { logger, orderCache, repository } from './dependencies.js';
+import { logger, observability, orderCache, repository } from './dependencies.js';
 
 const loadOrder = (orderId: string) => repository.get(orderId);
 
 /** GET /orders/{orderId}: the order, its status and version (read-through cached). */
-export const handler = httpHandler({ logger }, async (event) => {
+export const handler = httpHandler({ observability }, async (event) => {
   const { orderId } = parseInput(orderPathSchema, event.pathParameters ?? {}, 'path');
   const order = await getOrder((id) => orderCache.get(id, loadOrder), orderId);
   logAction(logger, { action: 'order.get', outcome: 'success', orderId, version: order.version });

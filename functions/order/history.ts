@@ -5,10 +5,10 @@ import { json } from '../../lib/shared/http.js';
 import { logAction } from '../../lib/shared/logger.js';
 import { httpHandler } from '../../lib/shared/middleware/http-handler.js';
 import { parseInput } from '../../lib/shared/validation.js';
-import { logger, repository } from './dependencies.js';
+import { logger, observability, repository } from './dependencies.js';
 
 /** GET /orders/{orderId}/history: every operation on the order, in order. */
-export const handler = httpHandler({ logger }, async (event) => {
+export const handler = httpHandler({ observability }, async (event) => {
   const { orderId } = parseInput(orderPathSchema, event.pathParameters ?? {}, 'path');
   const entries = await getOrderHistory(repository, orderId);
   logAction(logger, {

@@ -6,10 +6,10 @@ import { json } from '../../lib/shared/http.js';
 import { logAction } from '../../lib/shared/logger.js';
 import { httpHandler } from '../../lib/shared/middleware/http-handler.js';
 import { parseInput } from '../../lib/shared/validation.js';
-import { callerOf, depsFor, logger } from './dependencies.js';
+import { callerOf, depsFor, logger, observability } from './dependencies.js';
 
 /** PUT /orders/{orderId}/status (internal): change the status if it differs. */
-export const handler = httpHandler({ logger, body: true }, async (event, context) => {
+export const handler = httpHandler({ observability, body: true }, async (event, context) => {
   const { orderId } = parseInput(orderPathSchema, event.pathParameters ?? {}, 'path');
   const input = parseInput(updateStatusSchema, event.jsonBody);
   const ids = { orderId, eventId: input.eventId, requestedStatus: input.status };

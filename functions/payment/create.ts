@@ -1,28 +1,15 @@
 import { DynamoDBPersistenceLayer } from '@aws-lambda-powertools/idempotency/dynamodb';
-import { serviceTokenProvider } from '../../lib/auth/service-tokens.js';
-import { composePaymentService, paymentInternalClient } from '../../lib/payment/compose.js';
-import { SimulatedGateway } from '../../lib/payment/gateway.js';
 import { idempotentPay } from '../../lib/payment/idempotency.js';
 import { createPayRoute } from '../../lib/payment/routes.js';
-import { envInt, isTestStage, requireEnv } from '../../lib/shared/config.js';
-import { dynamoFromEnv } from '../../lib/shared/dynamo.js';
+import { envInt, requireEnv } from '../../lib/shared/config.js';
 import { httpHandler } from '../../lib/shared/middleware/http-handler.js';
-import { createObservability } from '../../lib/shared/observability.js';
+import { dynamo, faultsEnabled, internalClient, observability, payments } from './dependencies.js';
 
-const observability = createObservability('payment');
-const { logger } = observability;
-const { client, doc } = dynamoFromEnv();
-const { service } = composePaymentService({
-  doc,
-  paymentsTable: requireEnv('PAYMENTS_TABLE'),
-  chargesTable: requireEnv('CHARGES_TABLE'),
-  gateway: new SimulatedGateway(),
-  logger,
-});
-const pay = idempotentPay((request, ctx) => service.pay(request, ctx), {
+// One persistence layer for this one idempotency configuration (a shared one keeps the first config).
+const pay = idempotentPay((request, ctx) => payments.service.pay(request, ctx), {
   persistenceStore: new DynamoDBPersistenceLayer({
     tableName: requireEnv('IDEMPOTENCY_TABLE'),
-    awsSdkV3Client: client,
+    awsSdkV3Client: dynamo.client,
   }),
   expiresAfterSeconds: envInt('IDEMPOTENCY_TTL_SECONDS', 86_400),
 });
@@ -31,15 +18,10 @@ const pay = idempotentPay((request, ctx) => service.pay(request, ctx), {
 export const handler = httpHandler(
   { observability, body: true },
   createPayRoute({
-    logger,
+    logger: observability.logger,
     pay,
-    faultsEnabled: process.env.FAULT_INJECTION === 'true' && isTestStage(process.env.STAGE),
-    internalClient: paymentInternalClient({
-      serviceBaseUrl: requireEnv('SERVICE_BASE_URL'),
-      timeoutMs: envInt('DOWNSTREAM_TIMEOUT_MS', 3000),
-      logger,
-      metrics: observability.metrics,
-      tokenProvider: serviceTokenProvider('payment'),
-    }),
+    faultsEnabled,
+    count: observability.count,
+    internalClient: internalClient(),
   }),
 );

@@ -1,0 +1,45 @@
+import { serviceTokenProvider } from '../../lib/auth/service-tokens.js';
+import { composePaymentService, paymentInternalClient } from '../../lib/payment/compose.js';
+import { SimulatedGateway } from '../../lib/payment/gateway.js';
+import { envInt, isTestStage, requireEnv } from '../../lib/shared/config.js';
+import { dynamoFromEnv } from '../../lib/shared/dynamo.js';
+import type { InternalClient } from '../../lib/shared/internal-client.js';
+import { createObservability } from '../../lib/shared/observability.js';
+
+// Configuration is read once, here, per container; each payment function
+// bundles its own copy of this module.
+
+/** The payment service's logger, tracer and metrics. */
+export const observability = createObservability('payment');
+
+/** The DynamoDB clients (DYNAMODB_ENDPOINT locally). */
+export const dynamo = dynamoFromEnv();
+
+/** The payment use cases and their stores on DynamoDB, with the simulated gateway. */
+export const payments = composePaymentService({
+  doc: dynamo.doc,
+  paymentsTable: requireEnv('PAYMENTS_TABLE'),
+  chargesTable: requireEnv('CHARGES_TABLE'),
+  gateway: new SimulatedGateway(),
+  logger: observability.logger,
+});
+
+/** True only in the local and test stages: `x-fault-inject` is inert everywhere else. */
+export const faultsEnabled =
+  process.env.FAULT_INJECTION === 'true' && isTestStage(process.env.STAGE);
+
+/**
+ * The client for order and notification, built on first use and then kept:
+ * its breakers are this container's view of each downstream.
+ */
+let client: InternalClient | undefined;
+export function internalClient(): InternalClient {
+  client ??= paymentInternalClient({
+    serviceBaseUrl: requireEnv('SERVICE_BASE_URL'),
+    timeoutMs: envInt('DOWNSTREAM_TIMEOUT_MS', 3000),
+    logger: observability.logger,
+    metrics: observability.metrics,
+    tokenProvider: serviceTokenProvider('payment'),
+  });
+  return client;
+}

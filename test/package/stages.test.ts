@@ -1,0 +1,109 @@
+import { describe, expect, inject, it } from 'vitest';
+
+interface PrintedConfig {
+  provider: { environment: Record<string, unknown>; logRetentionInDays: number };
+  functions: Record<string, { environment?: Record<string, unknown> }>;
+  resources: {
+    Resources: Record<string, { Type: string }>;
+    extensions: Record<string, Record<string, unknown>>;
+  };
+  custom: {
+    esbuild: {
+      minify: boolean;
+      keepNames: boolean;
+      sourcemap: string;
+      format: string;
+      exclude: string[];
+    };
+  };
+}
+
+/** serverless.yml as `sls print --stage <stage>` resolves it, from a shell that sets local values (global-package.ts). */
+const config = (stage: string) => inject('stageConfigs')[stage] as PrintedConfig;
+const env = (stage: string) => config(stage).provider.environment;
+
+describe('Stages of serverless.yml', () => {
+  it.each(['local', 'test'])('runs %s against the offline URL, with fault injection', (stage) => {
+    expect(env(stage)).toMatchObject({
+      STAGE: stage,
+      FAULT_INJECTION: 'true',
+      SERVICE_BASE_URL: 'http://127.0.0.1:3000',
+      DYNAMODB_ENDPOINT: 'http://127.0.0.1:8000',
+      AUTH_KEYS_SSM_PREFIX: '',
+      GATEWAY_WEBHOOK_SECRET: 'shell-webhook-secret',
+    });
+    expect(config(stage).functions.paymentCreate?.environment?.AUTH_SIGNING_KEY).toBe(
+      'shell-signing-key',
+    );
+  });
+
+  it.each(['dev', 'prod'])(
+    'runs %s in AWS: no fault injection, the API URL, keys from SSM, whatever the shell says',
+    (stage) => {
+      expect(env(stage)).toMatchObject({
+        STAGE: stage,
+        FAULT_INJECTION: 'false',
+        SERVICE_BASE_URL: { 'Fn::GetAtt': ['HttpApi', 'ApiEndpoint'] },
+        DYNAMODB_ENDPOINT: '',
+        POWERTOOLS_DEV: 'false',
+        AUTH_KEYS_SSM_PREFIX: `/lambda-payments/${stage}/auth`,
+        // Exported in the deploying shell; never the well-known local default.
+        GATEWAY_WEBHOOK_SECRET: 'shell-webhook-secret',
+      });
+      for (const [name, fn] of Object.entries(config(stage).functions)) {
+        expect(fn.environment?.AUTH_SIGNING_KEY ?? '', name).toBe('');
+        expect(fn.environment?.AUTH_TRUSTED_KEYS ?? '', name).toBe('');
+      }
+    },
+  );
+
+  it.each(['local', 'test', 'dev', 'prod'])('names the tables of %s after the stage', (stage) => {
+    for (const name of ['ORDERS_TABLE', 'PAYMENTS_TABLE', 'IDEMPOTENCY_TABLE']) {
+      expect(env(stage)[name]).toMatch(new RegExp(`^lambda-payments-${stage}-`));
+    }
+  });
+
+  it.each([
+    ['local', false],
+    ['test', false],
+    ['dev', true],
+    ['prod', true],
+  ])('bundles %s as ESM with the AWS SDK inside and source maps, minified: %s', (stage, minify) => {
+    expect(config(stage).custom.esbuild).toMatchObject({
+      minify,
+      keepNames: true,
+      sourcemap: 'linked',
+      format: 'esm',
+      exclude: [],
+    });
+  });
+
+  it.each([
+    ['local', 'Delete', false],
+    ['test', 'Delete', false],
+    ['dev', 'Delete', false],
+    ['prod', 'Retain', true],
+  ])(
+    'gives every table of %s the deletion policy %s (deletion protection: %s)',
+    (stage, policy, protect) => {
+      const { Resources, extensions } = config(stage).resources;
+      const tables = Object.keys(Resources).filter(
+        (id) => Resources[id]?.Type === 'AWS::DynamoDB::Table',
+      );
+      expect(tables.length).toBeGreaterThanOrEqual(6);
+      for (const id of tables) {
+        expect(extensions[id], id).toEqual({
+          DeletionPolicy: policy,
+          UpdateReplacePolicy: policy,
+          Properties: { DeletionProtectionEnabled: protect },
+        });
+      }
+    },
+  );
+
+  it('keeps production logs longer than development logs', () => {
+    expect(config('prod').provider.logRetentionInDays).toBeGreaterThan(
+      config('dev').provider.logRetentionInDays,
+    );
+  });
+});

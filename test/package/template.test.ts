@@ -1,0 +1,227 @@
+import { beforeAll, describe, expect, inject, it } from 'vitest';
+import { DEFAULT_DOWNSTREAM_POLICY } from '../../lib/http/client.js';
+import {
+  findDependencyCycle,
+  functionsByName,
+  loadTemplate,
+  referencedIds,
+  resourcesOfType,
+  type Template,
+} from '../support/template.js';
+
+/** Routes only other services may call (DESIGN.md: "internal"). */
+const internalRoutes = ['PUT /orders/{orderId}/status', 'POST /notifications'];
+/** Routes that must stay open: clients, and the gateway (which signs its own callbacks). */
+const publicRoutes = [
+  'POST /orders',
+  'GET /orders/{orderId}',
+  'GET /orders/{orderId}/history',
+  'POST /payments',
+  'POST /payments/callback',
+  'GET /payments/{transactionId}',
+  'GET /notifications',
+];
+/** Functions that call other services over HTTP (a payment delivers its events in parallel). */
+const callers = ['paymentCreate', 'paymentCallback', 'paymentRelay'];
+
+let template: Template;
+let functions: ReturnType<typeof functionsByName>;
+
+beforeAll(() => {
+  template = loadTemplate(inject('packageDir'));
+  functions = functionsByName(template);
+});
+
+const env = (fn: string): Record<string, unknown> =>
+  functions[fn]?.Properties?.Environment?.Variables ?? {};
+const timeoutMs = (fn: string): number => Number(functions[fn]?.Properties?.Timeout) * 1000;
+const routes = () =>
+  Object.values(resourcesOfType(template, 'AWS::ApiGatewayV2::Route')).map((r) => r.Properties!);
+/** The function behind an HTTP API route. */
+function functionOfRoute(routeKey: string): string {
+  const route = routes().find((r) => r.RouteKey === routeKey);
+  const integrationId = String(route?.Target['Fn::Join'][1][1].Ref);
+  const integration = template.Resources[integrationId]?.Properties;
+  const logicalId = integration?.IntegrationUri['Fn::GetAtt'][0];
+  const name = Object.entries(functions).find(([, fn]) => fn.logicalId === logicalId)?.[0];
+  if (!name) throw new Error(`no function behind ${routeKey}`);
+  return name;
+}
+
+describe('Tables of the packaged template', () => {
+  it('bills every table on demand, with point-in-time recovery and encryption at rest', () => {
+    const tables = resourcesOfType(template, 'AWS::DynamoDB::Table');
+    expect(Object.keys(tables).length).toBeGreaterThanOrEqual(6);
+    for (const [id, table] of Object.entries(tables)) {
+      expect(table.Properties, id).toMatchObject({
+        BillingMode: 'PAY_PER_REQUEST',
+        PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
+        SSESpecification: { SSEEnabled: true },
+      });
+    }
+  });
+
+  it('lets `sls remove` delete the tables of a development stage (prod keeps them: see stages)', () => {
+    for (const [id, table] of Object.entries(resourcesOfType(template, 'AWS::DynamoDB::Table'))) {
+      expect(table, id).toMatchObject({ DeletionPolicy: 'Delete' });
+      expect(table.Properties?.DeletionProtectionEnabled, id).toBe(false);
+    }
+  });
+
+  it.each([
+    ['IdempotencyTable', 'expiration'],
+    ['NotificationsTable', 'expiresAt'],
+  ])('expires the records of %s through TTL on %s', (id, attribute) => {
+    expect(template.Resources[id]?.Properties?.TimeToLiveSpecification).toEqual({
+      AttributeName: attribute,
+      Enabled: true,
+    });
+  });
+});
+
+describe('Functions of the packaged template', () => {
+  it('runs every function on nodejs22.x (arm64) with active tracing and a deliberate size', () => {
+    for (const [name, fn] of Object.entries(functions)) {
+      expect(fn.Properties, name).toMatchObject({
+        Runtime: 'nodejs22.x',
+        Architectures: ['arm64'],
+        TracingConfig: { Mode: 'Active' },
+      });
+      expect(fn.Properties?.MemorySize, name).toBeGreaterThanOrEqual(256);
+      expect(fn.Properties?.MemorySize, name).toBeLessThanOrEqual(1024);
+    }
+  });
+
+  it('keeps the logs of every function and of the API for a bounded time', () => {
+    const groups = resourcesOfType(template, 'AWS::Logs::LogGroup');
+    for (const fn of Object.values(functions)) {
+      expect(fn.DependsOn).toContain(fn.logicalId.replace(/LambdaFunction$/, 'LogGroup'));
+    }
+    expect(Object.keys(groups)).toContain('HttpApiLogGroup');
+    for (const [id, group] of Object.entries(groups)) {
+      expect(group.Properties?.RetentionInDays, id).toBeGreaterThan(0);
+    }
+  });
+
+  it('writes one JSON access line per request, with what never reached a function', () => {
+    const settings = template.Resources.HttpApiStage?.Properties?.AccessLogSettings;
+    expect(settings?.DestinationArn).toEqual({ 'Fn::GetAtt': ['HttpApiLogGroup', 'Arn'] });
+    const line = JSON.parse(String(settings?.Format).replace(/\$context\.[\w.]+/g, 'x'));
+    expect(Object.keys(line)).toEqual(
+      expect.arrayContaining([
+        'requestId',
+        'routeKey',
+        'status',
+        'integrationError',
+        'authorizerError',
+      ]),
+    );
+  });
+
+  it('never deploys the well-known local webhook secret', () => {
+    for (const fn of ['paymentCreate', 'paymentCallback']) {
+      expect(env(fn).GATEWAY_WEBHOOK_SECRET, fn).not.toBe('local-dev-webhook-secret');
+    }
+  });
+
+  it('has no dependency cycle, although every function gets the API URL', () => {
+    expect(findDependencyCycle(template)).toBeUndefined();
+    for (const fn of Object.keys(functions)) {
+      expect(env(fn).SERVICE_BASE_URL, fn).toEqual({ 'Fn::GetAtt': ['HttpApi', 'ApiEndpoint'] });
+    }
+  });
+});
+
+describe('Timeouts of the packaged template', () => {
+  it('gives up on one attempt to another service before that service would time out', () => {
+    const attemptMs = Number(env('paymentCreate').DOWNSTREAM_TIMEOUT_MS);
+    expect(attemptMs).toBeGreaterThan(0);
+    for (const route of internalRoutes) {
+      const callee = functionOfRoute(route);
+      expect(timeoutMs(callee), `${route} (${callee})`).toBeGreaterThan(attemptMs);
+    }
+  });
+
+  it("outlives the client's retry budget in every function that calls another service", () => {
+    const { budgetMs } = DEFAULT_DOWNSTREAM_POLICY;
+    for (const fn of callers) {
+      const attemptMs = Number(env(fn).DOWNSTREAM_TIMEOUT_MS);
+      expect(budgetMs, fn).toBeGreaterThanOrEqual(attemptMs);
+      // Headroom for the function's own DynamoDB work around the calls.
+      expect(timeoutMs(fn), fn).toBeGreaterThanOrEqual(budgetMs + 2000);
+    }
+  });
+
+  it('answers every HTTP route before API Gateway gives up on the integration', () => {
+    for (const route of [...internalRoutes, ...publicRoutes]) {
+      const fn = functionOfRoute(route);
+      expect(timeoutMs(fn), route).toBeLessThan(29_000);
+    }
+    for (const integration of Object.values(
+      resourcesOfType(template, 'AWS::ApiGatewayV2::Integration'),
+    )) {
+      expect(integration.Properties?.TimeoutInMillis).toBeLessThanOrEqual(30_000);
+    }
+  });
+});
+
+describe('The outbox relay in the packaged template', () => {
+  it('runs every minute, finishing before the next run is due', () => {
+    const rules = Object.values(resourcesOfType(template, 'AWS::Events::Rule')).filter((rule) =>
+      referencedIds(rule.Properties?.Targets).has(functions.paymentRelay!.logicalId),
+    );
+    expect(rules.map((r) => r.Properties?.ScheduleExpression)).toEqual(['rate(1 minute)']);
+    expect(timeoutMs('paymentRelay')).toBeLessThan(60_000);
+  });
+
+  it('runs at most one or two at a time', () => {
+    const reserved = functions.paymentRelay!.Properties?.ReservedConcurrentExecutions;
+    expect(reserved).toBeGreaterThanOrEqual(1);
+    expect(reserved).toBeLessThanOrEqual(2);
+  });
+
+  it('sends a failed run to an encrypted queue instead of losing it', () => {
+    const configs = Object.values(resourcesOfType(template, 'AWS::Lambda::EventInvokeConfig'));
+    const relay = configs.find(
+      (c) => c.Properties?.FunctionName.Ref === functions.paymentRelay!.logicalId,
+    );
+    expect(relay?.Properties?.MaximumRetryAttempts).toBeTypeOf('number');
+    const [queueId] = [...referencedIds(relay?.Properties?.DestinationConfig.OnFailure)];
+    const queue = template.Resources[queueId!];
+    expect(queue?.Type).toBe('AWS::SQS::Queue');
+    expect(queue?.Properties?.SqsManagedSseEnabled).toBe(true);
+  });
+});
+
+describe('Routes of the packaged template', () => {
+  it('declares exactly the routes of DESIGN.md', () => {
+    expect(
+      routes()
+        .map((r) => r.RouteKey)
+        .sort(),
+    ).toEqual([...internalRoutes, ...publicRoutes].sort());
+  });
+
+  it.each(internalRoutes)('puts the internal JWT authorizer in front of %s', (routeKey) => {
+    const route = routes().find((r) => r.RouteKey === routeKey);
+    expect(route?.AuthorizationType).toBe('CUSTOM');
+    expect(route?.AuthorizerId).toEqual({ Ref: 'HttpApiAuthorizerInternalJwt' });
+  });
+
+  it('caches an authorizer decision per token and route, for less than a token lives', () => {
+    const authorizer = template.Resources.HttpApiAuthorizerInternalJwt?.Properties;
+    expect(authorizer?.IdentitySource).toEqual([
+      '$request.header.Authorization',
+      '$context.routeKey',
+    ]);
+    // Tokens live 120 s and callers switch with >= 60 s left (README, Security).
+    expect(authorizer?.AuthorizerResultTtlInSeconds).toBeLessThanOrEqual(30);
+  });
+
+  it.each(publicRoutes)('leaves %s open', (routeKey) => {
+    const route = routes().find((r) => r.RouteKey === routeKey);
+    expect(route).toBeDefined();
+    expect(route?.AuthorizationType ?? 'NONE').toBe('NONE');
+    expect(route?.AuthorizerId).toBeUndefined();
+  });
+});
