@@ -139,6 +139,16 @@ async function benchBundles(/** @type {number} */ rounds, /** @type {string} */ 
       rows,
     ),
   );
+  const largest = [...bundles].sort((a, b) => b.bytes - a.bytes)[0];
+  const smallest = bundles.filter((b) => b.name !== BASELINE).sort((a, b) => a.bytes - b.bytes)[0];
+  for (const b of [largest, smallest]) {
+    if (!b) continue;
+    const top = [...b.packages]
+      .slice(0, 6)
+      .map(([name, bytes]) => `${name} ${num(bytes / 1024)} KB`)
+      .join(', ');
+    say(`\nWhat ${b.name} is made of (largest first): ${top}`);
+  }
 }
 
 /**
@@ -247,7 +257,7 @@ async function benchThroughput(
   if (!options.paymentFlow) {
     say(
       table(
-        ['flow', 'req/s (2xx)', 'p50 ms', 'p99 ms', 'statuses'],
+        ['flow', 'req/s (201)', 'p50 ms', 'p99 ms', 'statuses'],
         [
           [
             'ceiling: 3 trivial functions chained over HTTP',
@@ -294,7 +304,7 @@ async function benchThroughput(
   );
   say(
     table(
-      ['flow', 'req/s (2xx)', 'p50 ms', 'p99 ms', '2xx/all', 'statuses'],
+      ['flow', 'req/s (201)', 'p50 ms', 'p99 ms', '201/all', 'statuses'],
       [
         row('ceiling: 3 trivial functions chained over HTTP', ceiling),
         row('payment flow: POST /payments → order, notification', payment),

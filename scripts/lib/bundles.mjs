@@ -73,10 +73,26 @@ export function handlerEntry(handler) {
 }
 
 /**
+ * Bytes each npm package (or `(our code)`) contributes to a bundle, largest first.
+ * @param {Record<string, { bytesInOutput: number }>} inputs esbuild metafile inputs of one output
+ * @returns {Map<string, number>}
+ */
+export function packageSizes(inputs) {
+  /** @type {Map<string, number>} */
+  const sizes = new Map();
+  for (const [input, { bytesInOutput }] of Object.entries(inputs)) {
+    const match = /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(input);
+    const name = match?.[1] ?? '(our code)';
+    sizes.set(name, (sizes.get(name) ?? 0) + bytesInOutput);
+  }
+  return new Map([...sizes].sort((a, b) => b[1] - a[1]));
+}
+
+/**
  * Builds every function of `config` plus the baseline into `outDir`.
  * @param {Record<string, any>} config the resolved serverless config
  * @param {string} outDir
- * @returns {Promise<{ name: string, file: string, bytes: number, gzipBytes: number }[]>}
+ * @returns {Promise<{ name: string, file: string, bytes: number, gzipBytes: number, packages: Map<string, number> }[]>}
  */
 export async function buildBundles(config, outDir) {
   rmSync(outDir, { recursive: true, force: true });
@@ -91,17 +107,20 @@ export async function buildBundles(config, outDir) {
   const bundles = [];
   for (const { name, entry } of entries) {
     const file = path.join(outDir, `${name.replace(/\W+/g, '-')}.mjs`);
-    await build({
+    const result = await build({
       ...options,
       entryPoints: [path.join(root, entry)],
       outfile: file,
       logLevel: 'error',
+      metafile: true,
     });
+    const output = Object.values(result.metafile?.outputs ?? {}).find((o) => o.entryPoint);
     bundles.push({
       name,
       file,
       bytes: statSync(file).size,
       gzipBytes: gzipSync(readFileSync(file)).length,
+      packages: packageSizes(output?.inputs ?? {}),
     });
   }
   return bundles;

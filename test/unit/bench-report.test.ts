@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
 // @ts-expect-error plain ESM script without types
+import { packageSizes } from '../../scripts/lib/bundles.mjs';
+// @ts-expect-error plain ESM script without types
 import { lambdaDurations } from '../../scripts/lib/load.mjs';
 // @ts-expect-error plain ESM script without types
 import { mapLimit } from '../../scripts/lib/pool.mjs';
@@ -103,5 +105,23 @@ describe('Function: lambdaDurations', () => {
       paymentCreate: [120.5, 80],
       internalAuthorizer: [4.25],
     });
+  });
+});
+
+describe('Function: packageSizes', () => {
+  it('adds up the bytes of each npm package, scoped ones included, largest first', () => {
+    const sizes = packageSizes({
+      'node_modules/@aws-sdk/client-dynamodb/dist-es/index.js': { bytesInOutput: 300 },
+      'node_modules/@aws-sdk/client-dynamodb/dist-es/other.js': { bytesInOutput: 200 },
+      'node_modules/jose/dist/node/esm/index.js': { bytesInOutput: 100 },
+      'lib/payment/gateway.ts': { bytesInOutput: 50 },
+      'node_modules/undici/node_modules/inner/x.js': { bytesInOutput: 700 },
+    });
+    expect([...sizes]).toEqual([
+      ['undici', 700],
+      ['@aws-sdk/client-dynamodb', 500],
+      ['jose', 100],
+      ['(our code)', 50],
+    ]);
   });
 });
