@@ -17,7 +17,7 @@ import { runChaos } from './lib/chaos-run.mjs';
 import { helpText, parseOptions, UsageError } from './lib/cli.mjs';
 import { describeViolations } from './lib/invariants.mjs';
 import { num, table } from './lib/report.mjs';
-import { connectOrStart } from './lib/target.mjs';
+import { connectOrStart, isLocalUrl } from './lib/target.mjs';
 
 const spec = /** @type {const} */ ({
   n: {
@@ -94,6 +94,11 @@ async function main() {
   if (options.help) {
     say(helpText(usage, spec));
     return 0;
+  }
+  if (process.env.BASE_URL && isLocalUrl(process.env.BASE_URL) && !process.env.DYNAMODB_ENDPOINT) {
+    throw new UsageError(
+      'The invariants are checked in the tables: with a local BASE_URL, set DYNAMODB_ENDPOINT too (`npm start` prints it).',
+    );
   }
   const target = await connectOrStart({ stage: 'test', say });
   try {

@@ -28,6 +28,14 @@ const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..')
  * }} Target
  */
 
+/**
+ * True for a stack on this machine (whose tables need its DynamoDB endpoint).
+ * @param {string} url
+ */
+export function isLocalUrl(url) {
+  return /^https?:\/\/(127\.0\.0\.1|localhost)(:|\/|$)/.test(url);
+}
+
 /** @type {Set<() => Promise<void>>} */
 const cleanups = new Set();
 let signalsHooked = false;
@@ -82,7 +90,7 @@ export async function connectOrStart(options = {}) {
     const stage = env.STAGE || 'local';
     const dynamoEndpoint = env.DYNAMODB_ENDPOINT || undefined;
     const fnEnv = await functionEnvironment(stage, dynamoEndpoint ?? '');
-    const local = /^https?:\/\/(127\.0\.0\.1|localhost)(:|\/|$)/.test(env.BASE_URL);
+    const local = isLocalUrl(env.BASE_URL);
     const lambdaUrl = env.LAMBDA_URL || (local ? 'http://127.0.0.1:3002' : undefined);
     const logFile = env.LOG_FILE || (local ? path.join(root, '.logs', 'local.log') : undefined);
     say(`Using the stack at ${env.BASE_URL} (stage ${stage}).`);
