@@ -128,3 +128,16 @@ describe('Demo chapters', () => {
     );
   });
 });
+
+describe('Function: sameJson', () => {
+  it('ignores the order of object keys, at any depth, but not of array items', () => {
+    expect(
+      steps.sameJson(
+        { a: 1, b: { c: [1, { d: 2, e: 3 }] } },
+        { b: { c: [1, { e: 3, d: 2 }] }, a: 1 },
+      ),
+    ).toBe(true);
+    expect(steps.sameJson({ a: [1, 2] }, { a: [2, 1] })).toBe(false);
+    expect(steps.sameJson({ a: 1 }, { a: 1, b: 2 })).toBe(false);
+  });
+});
