@@ -1,5 +1,5 @@
 import { serviceTokenProvider } from '../../lib/auth/service-tokens.js';
-import { outboxMetricsHooks } from '../../lib/outbox/metrics.js';
+import { outboxMetricsHooks, recordOutboxBacklog } from '../../lib/outbox/metrics.js';
 import { OutboxRelay } from '../../lib/outbox/relay.js';
 import { relayHandler } from '../../lib/outbox/relay-handler.js';
 import { paymentInternalClient } from '../../lib/payment/compose.js';
@@ -33,4 +33,6 @@ const relay = new OutboxRelay({
  * the invoke API under `npm start`): re-delivers pending events with backoff,
  * parks them as DEAD after OUTBOX_MAX_ATTEMPTS.
  */
-export const handler = relayHandler(relay, logger);
+export const handler = relayHandler(relay, logger, {
+  onRun: (result) => recordOutboxBacklog(metrics, result),
+});

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { CONFLICT, sleep as realSleep, retryOnConflict } from '../order/retry.js';
 import { ServiceUnavailableError } from '../shared/errors.js';
+import { CONFLICT, sleep as realSleep, retryOnConflict } from '../shared/retry-on-conflict.js';
 import type { NotificationChannel } from './channel.js';
 import { decodeCursor, encodeCursor } from './cursor.js';
 import { dedupeKey } from './dedupe.js';

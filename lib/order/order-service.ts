@@ -6,8 +6,8 @@ import {
   UnprocessableError,
 } from '../shared/errors.js';
 import type { Currency } from '../shared/money.js';
+import { CONFLICT, sleep as realSleep, retryOnConflict } from '../shared/retry-on-conflict.js';
 import type { OrderRepository } from './order-repository.js';
-import { CONFLICT, sleep as realSleep, retryOnConflict } from './retry.js';
 import { type OrderStatus, OrderStatusTransition } from './status-transition.js';
 import type { AuditEntry, AuditOutcome, OperationContext, Order } from './types.js';
 

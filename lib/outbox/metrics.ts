@@ -7,7 +7,21 @@ export const OUTBOX_METRICS = {
   delivered: 'OutboxDelivered',
   retried: 'OutboxRetried',
   dead: 'OutboxDead',
+  pending: 'OutboxPending',
 } as const;
+
+/**
+ * After each relay run: how many due events are still pending (failed again,
+ * or left for lack of time) — the backlog to watch alongside OutboxDead.
+ */
+export function recordOutboxBacklog(
+  metrics: Pick<Metrics, 'singleMetric'>,
+  result: { retried: number; skipped: number },
+): void {
+  metrics
+    .singleMetric()
+    .addMetric(OUTBOX_METRICS.pending, MetricUnit.Count, result.retried + result.skipped);
+}
 
 /**
  * Relay hooks that count deliveries, retries and dead events per event type.

@@ -30,7 +30,11 @@ const redriveEvent = z.object({
  * It never throws: a failed run is logged at error and the next one tries
  * again, with every event still pending.
  */
-export function relayHandler(relay: OutboxRelay, logger: Logger) {
+export function relayHandler(
+  relay: OutboxRelay,
+  logger: Logger,
+  options: { onRun?: (result: RelayRunResult) => void } = {},
+) {
   return middy<unknown, RelayInvocationResult | RedriveResult>()
     .use(injectLambdaContext(logger, { resetKeys: true }))
     .handler(async (event: unknown, context: Context) => {
@@ -56,6 +60,7 @@ export function relayHandler(relay: OutboxRelay, logger: Logger) {
         const result = await relay.runOnce({
           remainingTimeMs: () => context.getRemainingTimeInMillis(),
         });
+        options.onRun?.(result);
         return { ...result, failed: false };
       } catch (error) {
         logAction(logger, { action: 'outbox.relay', outcome: 'failed', error });

@@ -1,4 +1,5 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
+import { type BackoffOptions, fullJitterBackoff } from '../shared/backoff.js';
 import { logAction } from '../shared/logger.js';
 import type {
   DeliveryOutcome,
@@ -6,7 +7,6 @@ import type {
   OutboxEvent,
   OutboxStore,
 } from '../shared/outbox.js';
-import { type BackoffOptions, fullJitterBackoff } from './backoff.js';
 
 /** What one relay run did with the events it saw. */
 export interface RelayRunResult {

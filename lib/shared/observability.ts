@@ -3,17 +3,17 @@ import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import { Tracer } from '@aws-lambda-powertools/tracer';
 import { type BusinessIds, createLogger, type ServiceName } from './logger.js';
 
-/** The metric names this system emits (CloudWatch EMF, namespace POWERTOOLS_METRICS_NAMESPACE). */
+/**
+ * The business metrics a request counts (CloudWatch EMF, namespace
+ * POWERTOOLS_METRICS_NAMESPACE). The client's (retries, breaker openings) are
+ * in lib/http/metrics.ts and the relay's (delivered, retried, dead, pending)
+ * in lib/outbox/metrics.ts: each has a dimension of its own.
+ */
 export const METRIC = {
   paymentsCreated: 'PaymentsCreated',
   paymentReplays: 'PaymentReplays',
   idempotencyConflicts: 'IdempotencyConflicts',
   chargesDeclined: 'ChargesDeclined',
-  downstreamRetries: 'DownstreamRetries',
-  breakerOpened: 'BreakerOpened',
-  outboxPending: 'OutboxPending',
-  outboxDead: 'OutboxDead',
-  outboxDelivered: 'OutboxDelivered',
 } as const;
 
 /** A metric name from {@link METRIC}. */

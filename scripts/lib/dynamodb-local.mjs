@@ -54,11 +54,24 @@ export function assertJava() {
   }
 }
 
-/** Downloads, verifies and extracts DynamoDB Local once; returns its folder. */
-export async function ensureEmulator() {
+/** @type {Promise<string> | undefined} */
+let fetching;
+
+/**
+ * Downloads, verifies and extracts DynamoDB Local once; returns its folder.
+ * Concurrent callers in one process share one download.
+ */
+export function ensureEmulator() {
+  fetching ??= fetchEmulator().finally(() => {
+    fetching = undefined;
+  });
+  return fetching;
+}
+
+async function fetchEmulator() {
   const jar = path.join(emulatorDir, 'DynamoDBLocal.jar');
   if (existsSync(jar)) return emulatorDir;
-  const work = path.join(root, '.cache', `download-${process.pid}`);
+  const work = path.join(root, '.cache', `download-${process.pid}-${Date.now().toString(36)}`);
   rmSync(work, { recursive: true, force: true });
   mkdirSync(work, { recursive: true });
   try {
@@ -92,8 +105,11 @@ export async function ensureEmulator() {
     if (jarSum !== JAR_SHA256) {
       throw new Error(`Checksum mismatch for DynamoDBLocal.jar: got ${jarSum}, want ${JAR_SHA256}`);
     }
-    rmSync(emulatorDir, { recursive: true, force: true });
-    renameSync(extracted, emulatorDir);
+    // Another process may have finished first: its verified copy is as good as ours.
+    if (!existsSync(jar)) {
+      rmSync(emulatorDir, { recursive: true, force: true });
+      renameSync(extracted, emulatorDir);
+    }
     return emulatorDir;
   } finally {
     rmSync(work, { recursive: true, force: true });

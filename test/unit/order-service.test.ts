@@ -5,9 +5,9 @@ import type {
   OrderRepository,
 } from '../../lib/order/order-repository.js';
 import { createOrder, getOrderHistory, updateOrderStatus } from '../../lib/order/order-service.js';
-import { CONFLICT, retryOnConflict } from '../../lib/order/retry.js';
 import type { AuditEntry, EventMarker, Order } from '../../lib/order/types.js';
 import { isAppError } from '../../lib/shared/errors.js';
+import { CONFLICT, retryOnConflict } from '../../lib/shared/retry-on-conflict.js';
 
 /** An in-memory OrderRepository with the same conditional semantics as the DynamoDB one. */
 class FakeOrderRepository implements OrderRepository {

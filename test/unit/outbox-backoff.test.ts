@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { fullJitterBackoff } from '../../lib/outbox/backoff.js';
+import { fullJitterBackoff } from '../../lib/shared/backoff.js';
 
 const bounds = { baseMs: 100, capMs: 1000 };
 

@@ -1,3 +1,8 @@
+import { type BackoffOptions, fullJitterBackoff } from './backoff.js';
+
+/** Between conflicts: short, because the other writer is already done. */
+const CONFLICT_BACKOFF: BackoffOptions = { baseMs: 10, capMs: 250 };
+
 /** Tells {@link retryOnConflict} to re-read and try again. */
 export const CONFLICT = Symbol('conflict');
 
@@ -29,7 +34,7 @@ export async function retryOnConflict<T>(
     const result = await attempt(n);
     if (result !== CONFLICT) return result;
     if (n === options.maxAttempts) break;
-    const delay = Math.floor(random() * Math.min(250, 10 * 2 ** Math.min(n, 5)));
+    const delay = fullJitterBackoff(n + 1, CONFLICT_BACKOFF, random);
     // Give up while there is still time to answer, rather than be killed mid-way.
     if (options.deadline !== undefined && now() + delay >= options.deadline) break;
     await options.sleep(delay);
