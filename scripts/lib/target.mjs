@@ -123,6 +123,9 @@ export async function connectOrStart(options = {}) {
     logFile,
     env: keyEnv,
     ...options.startOptions,
+  }).catch((/** @type {unknown} */ error) => {
+    rmSync(logDir, { recursive: true, force: true });
+    throw error;
   });
   const stop = stopOnSignal(async () => {
     await stack.stop();
