@@ -275,13 +275,18 @@ export async function runChaos(options) {
   );
   log(`Creating ${plan.length} orders...`);
   await mapLimit(plan, options.concurrency, async (p) => {
-    const answer = await call('POST', '/orders', {
-      body: { orderId: p.orderId, userId: p.userId, amount: p.amount, currency: 'USD' },
-    });
-    if (answer.status !== 201 && answer.status !== 200) {
-      throw new Error(
-        `POST /orders ${p.orderId} answered ${answer.status}: ${answer.text.slice(0, 200)}`,
-      );
+    const body = { orderId: p.orderId, userId: p.userId, amount: p.amount, currency: 'USD' };
+    // A client retries a create that got no answer (POST /orders is idempotent on orderId).
+    for (let attempt = 1; ; attempt++) {
+      const answer = await call('POST', '/orders', { body });
+      const created = (answer.status === 201 || answer.status === 200) && answer.body?.status;
+      if (created) return;
+      if (attempt >= 5 || (answer.status >= 400 && answer.status < 500)) {
+        throw new Error(
+          `POST /orders ${p.orderId} answered ${answer.status} (attempt ${attempt}): ${answer.text.slice(0, 300)}`,
+        );
+      }
+      await sleep(200 * attempt);
     }
   });
 

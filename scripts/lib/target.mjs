@@ -127,9 +127,12 @@ export async function connectOrStart(options = {}) {
     rmSync(logDir, { recursive: true, force: true });
     throw error;
   });
+  const keepLogs = /^(1|true)$/i.test(env.KEEP_LOGS ?? '');
   const stop = stopOnSignal(async () => {
     await stack.stop();
-    rmSync(logDir, { recursive: true, force: true });
+    // The run's dev keys never outlive it; its log may, for a post-mortem.
+    rmSync(keepLogs ? path.join(logDir, 'keys') : logDir, { recursive: true, force: true });
+    if (keepLogs) say(`Logs kept (KEEP_LOGS): ${logFile}`);
   });
   try {
     const fnEnv = await functionEnvironment(stage, stack.db.endpoint);
