@@ -37,17 +37,8 @@ export async function authorizeInternalCall(
 ): Promise<AuthorizerResult> {
   const routeKey = event.routeKey;
   const header = headerValue(event.headers, 'authorization');
-  if (!header || header.length > MAX_HEADER_LENGTH) {
-    logAction(logger, {
-      action: 'auth.verify',
-      outcome: 'rejected',
-      routeKey,
-      reason: 'no-bearer',
-    });
-    return DENY;
-  }
-  const match = BEARER.exec(header);
-  if (!match?.[1]) {
+  const token = header && header.length <= MAX_HEADER_LENGTH ? BEARER.exec(header)?.[1] : undefined;
+  if (!token) {
     logAction(logger, {
       action: 'auth.verify',
       outcome: 'rejected',
@@ -57,7 +48,7 @@ export async function authorizeInternalCall(
     return DENY;
   }
   try {
-    const verified = await verifier.verify(match[1], routeKey);
+    const verified = await verifier.verify(token, routeKey);
     logAction(logger, {
       action: 'auth.verify',
       outcome: 'success',

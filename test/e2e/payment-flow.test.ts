@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { signature, tables } from '../integration/payment-fixtures.js';
+import { paymentBody, signature, tables } from '../integration/payment-fixtures.js';
 import { api, expectErrorFormat, uniqueId } from '../support/http.js';
 
 // Over serverless-offline. Until the order and notification services land in
@@ -7,17 +7,6 @@ import { api, expectErrorFormat, uniqueId } from '../support/http.js';
 // either way is asserted: one charge, one payment, each event exactly once.
 
 const secret = process.env.GATEWAY_WEBHOOK_SECRET ?? '';
-
-function paymentBody(overrides: Record<string, unknown> = {}) {
-  return {
-    transactionId: uniqueId('tx'),
-    orderId: uniqueId('order'),
-    userId: uniqueId('user'),
-    amount: 125.5,
-    currency: 'USD',
-    ...overrides,
-  };
-}
 
 async function expectOnePaymentTwoEvents(transactionId: string) {
   expect(await tables.charge(transactionId)).toMatchObject({ state: 'SUCCEEDED' });

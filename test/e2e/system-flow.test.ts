@@ -1,7 +1,8 @@
-import { describe, expect, it } from 'vitest';
+import { spawnSync } from 'node:child_process';
+import { describe, expect, inject, it } from 'vitest';
 import { tables } from '../integration/payment-fixtures.js';
 import { api, uniqueId } from '../support/http.js';
-import { waitForLogs } from '../support/logs.js';
+import { rawLogs, waitForLogs } from '../support/logs.js';
 import { redrive, relayUntil } from '../support/relay.js';
 
 // The whole system over serverless-offline: payment → order (PUT status, with
@@ -76,6 +77,29 @@ describe('A payment through all three services', () => {
         durationMs: expect.any(Number),
       });
     }
+
+    // `npm run trace` prints that path from the same log file, in time order.
+    const trace = spawnSync(
+      process.execPath,
+      ['scripts/trace.mjs', correlationId, inject('logFile')],
+      {
+        encoding: 'utf8',
+      },
+    );
+    expect(trace.status).toBe(0);
+    const steps = trace.stdout.split('\n').filter((l) => /^\d{4}-\d\d-\d\dT/.test(l));
+    const services = steps.map((l) => l.split(/\s+/)[2]?.split('/')[0]);
+    expect(new Set(services)).toEqual(new Set(['payment', 'order', 'notification']));
+    const times = steps.map((l) => Date.parse(l.split(' ')[0] ?? ''));
+    expect(times).toEqual([...times].sort((a, b) => a - b));
+    // The payment starts the path and answers last: its access line closes it.
+    expect(services[0]).toBe('payment');
+    expect(steps.at(-1)).toMatch(/payment\/\S+\s+http\.request\s+success/);
+
+    // No token or signature ever reaches the logs.
+    const logs = rawLogs();
+    expect(logs).not.toMatch(/Bearer\s/);
+    expect(logs).not.toMatch(/eyJ[\w-]+\.eyJ[\w-]+\.[\w-]+/);
   });
 
   it('marks the order PAYMENT_FAILED when the gateway declines', async () => {

@@ -1,18 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { DownstreamError } from '../../lib/shared/internal-client.js';
 import { uniqueId } from '../support/http.js';
-import { paymentHarness, tables } from './payment-fixtures.js';
-
-function paymentBody(overrides: Record<string, unknown> = {}) {
-  return {
-    transactionId: uniqueId('tx'),
-    orderId: uniqueId('order'),
-    userId: uniqueId('user'),
-    amount: 125.5,
-    currency: 'USD',
-    ...overrides,
-  };
-}
+import { paymentBody, paymentHarness, tables } from './payment-fixtures.js';
 
 describe('POST /payments against DynamoDB Local', () => {
   it('charges once when the same transactionId arrives 20 times at once', async () => {

@@ -16,9 +16,22 @@ import type {
 } from '../../lib/shared/internal-client.js';
 import { createLogger } from '../../lib/shared/logger.js';
 import { httpHandler } from '../../lib/shared/middleware/http-handler.js';
+import { uniqueId } from '../support/http.js';
 import { fakeContext, httpEvent } from '../support/lambda.js';
 
 /** The secret the in-process callback route verifies with. */
+/** A valid POST /payments body with fresh ids; `overrides` bends any field. */
+export function paymentBody(overrides: Record<string, unknown> = {}) {
+  return {
+    transactionId: uniqueId('tx'),
+    orderId: uniqueId('order'),
+    userId: uniqueId('user'),
+    amount: 125.5,
+    currency: 'USD',
+    ...overrides,
+  };
+}
+
 export const TEST_WEBHOOK_SECRET = 'integration-webhook-secret';
 
 /** A parsed in-process response. */
