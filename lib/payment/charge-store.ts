@@ -42,6 +42,11 @@ export interface ChargeStore {
    * payment is not final yet, oldest first (eventually consistent: re-read each).
    */
   listUnfinalized(createdBefore: Date, limit: number): Promise<string[]>;
+  /**
+   * Takes a PENDING charge off the reconciler's list (the gateway never saw it:
+   * nothing to finish) or puts it back (a retry is about to ask the gateway).
+   */
+  setReconcilable(transactionId: string, reconcilable: boolean): Promise<void>;
 }
 
 /** The charge an item stores (the index marker is the store's business, not the domain's). */
@@ -130,6 +135,28 @@ export class DynamoChargeStore implements ChargeStore {
       new GetCommand({ TableName: this.tableName, Key: { transactionId }, ConsistentRead: true }),
     );
     return out.Item ? toCharge(out.Item) : undefined;
+  }
+
+  async setReconcilable(transactionId: string, reconcilable: boolean): Promise<void> {
+    try {
+      await this.doc.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: { transactionId },
+          UpdateExpression: reconcilable ? 'SET #marker = :marker' : 'REMOVE #marker',
+          // Only while no result is recorded: a recorded charge leaves the list
+          // with its payment's final transaction, never before.
+          ConditionExpression: '#state = :pending',
+          ExpressionAttributeNames: { '#marker': UNFINALIZED_ATTRIBUTE, '#state': 'state' },
+          ExpressionAttributeValues: {
+            ':pending': 'PENDING',
+            ...(reconcilable ? { ':marker': UNFINALIZED_MARKER } : {}),
+          },
+        }),
+      );
+    } catch (error) {
+      if (!isConditionalCheckFailed(error)) throw error;
+    }
   }
 
   async listUnfinalized(createdBefore: Date, limit: number): Promise<string[]> {

@@ -6,7 +6,7 @@ import { logAction } from '../shared/logger.js';
 import type { EventDeliverer, OutboxEvent, OutboxStore } from '../shared/outbox.js';
 import type { ChargeStore } from './charge-store.js';
 import { outboxEventsFor } from './events.js';
-import type { PaymentGateway } from './gateway.js';
+import { GatewayUnavailableError, type PaymentGateway } from './gateway.js';
 import type { FinalizeResult, PaymentStore } from './payment-store.js';
 import type { Charge, Payment, PaymentRequest, PaymentResult, RecordedCharge } from './types.js';
 import { chargeView, paymentView, processingView } from './view.js';
@@ -190,7 +190,18 @@ export class PaymentService {
       });
       return charge;
     }
-    return this.askGateway(charge, ctx.faults);
+    // A retry of a charge the gateway never saw puts it back on the reconciler's list first.
+    if (!created) await this.deps.charges.setReconcilable(charge.transactionId, true);
+    try {
+      return await this.askGateway(charge, ctx.faults);
+    } catch (error) {
+      // Nothing was charged: the reconciler must not charge it later on its own.
+      // The client was told to retry (503); its retry charges, or nothing does.
+      if (error instanceof GatewayUnavailableError && !error.reachedGateway) {
+        await this.deps.charges.setReconcilable(charge.transactionId, false);
+      }
+      throw error;
+    }
   }
 
   /**

@@ -145,13 +145,14 @@ describe('Class: ChargeReconciler', () => {
     expect(await tables.charge(req.transactionId)).toMatchObject({ [UNFINALIZED_ATTRIBUTE]: 'Y' });
   });
 
-  it('asks the gateway again with the same key when the result was never recorded, then finalizes', async () => {
+  it('asks the gateway again with the same key when its answer was lost, then finalizes', async () => {
     const w = world();
     const req = request(1051); // the simulator declines *51
     await expect(
       w.service.pay(req, {
-        correlationId: uniqueId('corr-unavailable'),
-        faults: parseFaults({ 'x-fault-inject': 'gateway=unavailable' }, true),
+        correlationId: uniqueId('corr-timeout'),
+        // The gateway charged, then the answer was lost: only the gateway knows the result.
+        faults: parseFaults({ 'x-fault-inject': 'gateway=timeout' }, true),
         deliverer: w.deliverer,
       }),
     ).rejects.toMatchObject({ code: 'GATEWAY_UNAVAILABLE' });
@@ -168,6 +169,32 @@ describe('Class: ChargeReconciler', () => {
     const charge = await tables.charge(req.transactionId);
     expect(charge).toMatchObject({ state: 'DECLINED', resultSource: 'gateway' });
     expect(charge).not.toHaveProperty(UNFINALIZED_ATTRIBUTE);
+  });
+
+  it('never charges on its own a payment the gateway never saw; the client retry charges once', async () => {
+    const w = world();
+    const req = request();
+    const ctx = { correlationId: uniqueId('corr-refused'), deliverer: w.deliverer };
+    await expect(
+      w.service.pay(req, {
+        ...ctx,
+        faults: parseFaults({ 'x-fault-inject': 'gateway=unavailable' }, true),
+      }),
+    ).rejects.toMatchObject({ code: 'GATEWAY_UNAVAILABLE', reachedGateway: false });
+    const refused = await tables.charge(req.transactionId);
+    expect(refused).toMatchObject({ state: 'PENDING' });
+    expect(refused).not.toHaveProperty(UNFINALIZED_ATTRIBUTE);
+
+    w.advance(GRACE_MS + SECOND);
+    await w.reconciler.runOnce({ graceMs: GRACE_MS, limit: 25 });
+    expect(w.gateway.calls).toBe(1);
+    expect((await stored(req.transactionId)).payments).toHaveLength(0);
+
+    // The client follows the 503's Retry-After: one charge, and the payment is final.
+    await w.service.pay(req, { ...ctx, faults: [] });
+    expect(w.gateway.charges.size).toBe(1);
+    expect((await stored(req.transactionId)).payments).toHaveLength(1);
+    expect(await tables.charge(req.transactionId)).not.toHaveProperty(UNFINALIZED_ATTRIBUTE);
   });
 
   it('keeps a charge listed for the next run when the gateway still does not answer', async () => {
