@@ -33,7 +33,15 @@ const redriveEvent = z.object({
 export function relayHandler(
   relay: OutboxRelay,
   logger: Logger,
-  options: { onRun?: (result: RelayRunResult) => void } = {},
+  options: {
+    onRun?: (result: RelayRunResult) => void;
+    /**
+     * Work to do on each scheduled run before the relay pass (the payment
+     * service's charge reconciler), bounded by the same remaining time. It
+     * should not throw; if it does, the error is logged and the pass still runs.
+     */
+    beforeRun?: (run: { remainingTimeMs: () => number }) => Promise<unknown>;
+  } = {},
 ) {
   return middy<unknown, RelayInvocationResult | RedriveResult>()
     .use(injectLambdaContext(logger, { resetKeys: true }))
@@ -56,10 +64,16 @@ export function relayHandler(
           return { redriven: [], failed: true, error: 'the re-drive failed; see the logs' };
         }
       }
+      const remainingTimeMs = () => context.getRemainingTimeInMillis();
+      if (options.beforeRun) {
+        try {
+          await options.beforeRun({ remainingTimeMs });
+        } catch (error) {
+          logAction(logger, { action: 'outbox.before-run', outcome: 'failed', error });
+        }
+      }
       try {
-        const result = await relay.runOnce({
-          remainingTimeMs: () => context.getRemainingTimeInMillis(),
-        });
+        const result = await relay.runOnce({ remainingTimeMs });
         options.onRun?.(result);
         return { ...result, failed: false };
       } catch (error) {

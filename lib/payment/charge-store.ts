@@ -1,7 +1,20 @@
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { isConditionalCheckFailed } from '../shared/dynamo.js';
 import type { Charge, RecordedCharge } from './types.js';
+
+/** The sparse GSI that lists charges whose payment is not final yet (hash: the marker, range: createdAt). */
+export const UNFINALIZED_INDEX = 'charges-unfinalized';
+
+/**
+ * The marker attribute that puts a charge in {@link UNFINALIZED_INDEX}: set
+ * when the charge is created, removed only by the transaction that finalizes
+ * its payment (payment-store.ts).
+ */
+export const UNFINALIZED_ATTRIBUTE = 'unfinalized';
+
+/** The marker's one value (a constant hash key: the index is small and only ever read in order). */
+export const UNFINALIZED_MARKER = 'Y';
 
 /** What {@link ChargeStore.begin} found: a charge this call created, or the one that already existed. */
 export interface BeginResult {
@@ -24,6 +37,22 @@ export interface ChargeStore {
   /** Marks the charge confirmed by a callback; true only for the first confirmation. */
   confirm(transactionId: string, at: Date): Promise<boolean>;
   get(transactionId: string): Promise<Charge | undefined>;
+  /**
+   * The transactionIds of charges created at or before `createdBefore` whose
+   * payment is not final yet, oldest first (eventually consistent: re-read each).
+   */
+  listUnfinalized(createdBefore: Date, limit: number): Promise<string[]>;
+  /**
+   * Takes a PENDING charge off the reconciler's list (the gateway never saw it:
+   * nothing to finish) or puts it back (a retry is about to ask the gateway).
+   */
+  setReconcilable(transactionId: string, reconcilable: boolean): Promise<void>;
+}
+
+/** The charge an item stores (the index marker is the store's business, not the domain's). */
+function toCharge(item: Record<string, unknown>): Charge {
+  const { [UNFINALIZED_ATTRIBUTE]: _marker, ...charge } = item;
+  return charge as unknown as Charge;
 }
 
 /** {@link ChargeStore} on DynamoDB: conditional writes keyed by transactionId. */
@@ -38,7 +67,7 @@ export class DynamoChargeStore implements ChargeStore {
       await this.doc.send(
         new PutCommand({
           TableName: this.tableName,
-          Item: charge,
+          Item: { ...charge, [UNFINALIZED_ATTRIBUTE]: UNFINALIZED_MARKER },
           ConditionExpression: 'attribute_not_exists(transactionId)',
         }),
       );
@@ -73,7 +102,7 @@ export class DynamoChargeStore implements ChargeStore {
           ReturnValues: 'ALL_NEW',
         }),
       );
-      return out.Attributes as Charge;
+      return toCharge(out.Attributes ?? {});
     } catch (error) {
       if (!isConditionalCheckFailed(error)) throw error;
       const existing = await this.get(transactionId);
@@ -105,6 +134,53 @@ export class DynamoChargeStore implements ChargeStore {
     const out = await this.doc.send(
       new GetCommand({ TableName: this.tableName, Key: { transactionId }, ConsistentRead: true }),
     );
-    return out.Item as Charge | undefined;
+    return out.Item ? toCharge(out.Item) : undefined;
+  }
+
+  async setReconcilable(transactionId: string, reconcilable: boolean): Promise<void> {
+    try {
+      await this.doc.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: { transactionId },
+          UpdateExpression: reconcilable ? 'SET #marker = :marker' : 'REMOVE #marker',
+          // Only while no result is recorded: a recorded charge leaves the list
+          // with its payment's final transaction, never before.
+          ConditionExpression: '#state = :pending',
+          ExpressionAttributeNames: { '#marker': UNFINALIZED_ATTRIBUTE, '#state': 'state' },
+          ExpressionAttributeValues: {
+            ':pending': 'PENDING',
+            ...(reconcilable ? { ':marker': UNFINALIZED_MARKER } : {}),
+          },
+        }),
+      );
+    } catch (error) {
+      if (!isConditionalCheckFailed(error)) throw error;
+    }
+  }
+
+  async listUnfinalized(createdBefore: Date, limit: number): Promise<string[]> {
+    const ids: string[] = [];
+    let startKey: Record<string, unknown> | undefined;
+    do {
+      const out = await this.doc.send(
+        new QueryCommand({
+          TableName: this.tableName,
+          IndexName: UNFINALIZED_INDEX,
+          KeyConditionExpression: '#marker = :marker AND createdAt <= :before',
+          ExpressionAttributeNames: { '#marker': UNFINALIZED_ATTRIBUTE },
+          ExpressionAttributeValues: {
+            ':marker': UNFINALIZED_MARKER,
+            ':before': createdBefore.toISOString(),
+          },
+          ScanIndexForward: true,
+          Limit: limit,
+          ExclusiveStartKey: startKey,
+        }),
+      );
+      for (const item of out.Items ?? []) ids.push(String(item.transactionId));
+      startKey = out.LastEvaluatedKey;
+    } while (startKey && ids.length < limit);
+    return ids.slice(0, limit);
   }
 }

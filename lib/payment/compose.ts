@@ -24,10 +24,16 @@ export function composePaymentService(wiring: PaymentWiring): {
   service: PaymentService;
   outbox: DynamoOutboxStore;
   charges: DynamoChargeStore;
+  payments: DynamoPaymentStore;
 } {
   const outbox = new DynamoOutboxStore(wiring.doc, wiring.paymentsTable);
   const charges = new DynamoChargeStore(wiring.doc, wiring.chargesTable);
-  const payments = new DynamoPaymentStore(wiring.doc, wiring.paymentsTable, outbox);
+  const payments = new DynamoPaymentStore(
+    wiring.doc,
+    wiring.paymentsTable,
+    outbox,
+    wiring.chargesTable,
+  );
   const service = new PaymentService({
     charges,
     payments,
@@ -35,7 +41,7 @@ export function composePaymentService(wiring: PaymentWiring): {
     gateway: wiring.gateway,
     logger: wiring.logger,
   });
-  return { service, outbox, charges };
+  return { service, outbox, charges, payments };
 }
 
 /** The client the payment service calls order and notification with (all services share one base URL). */

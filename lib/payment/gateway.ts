@@ -24,12 +24,19 @@ export interface PaymentGateway {
 
 /** 503: the gateway did not answer; the charge stays PENDING and a retry asks again with the same key. */
 export class GatewayUnavailableError extends AppError {
-  constructor(message: string, options: { cause?: unknown } = {}) {
+  /**
+   * False only when the request certainly never reached the gateway (the
+   * connection was refused): then nothing was charged. A timeout is unknown.
+   */
+  readonly reachedGateway: boolean;
+
+  constructor(message: string, options: { cause?: unknown; reachedGateway?: boolean } = {}) {
     super(503, 'GATEWAY_UNAVAILABLE', message, {
-      ...options,
+      cause: options.cause,
       expose: true,
       headers: { 'Retry-After': '1' },
     });
+    this.reachedGateway = options.reachedGateway ?? true;
   }
 }
 
@@ -61,7 +68,9 @@ export class SimulatedGateway implements PaymentGateway {
     const delay = findFault(faults, 'gateway', 'delay');
     if (delay?.value) await sleep(delay.value);
     if (findFault(faults, 'gateway', 'unavailable')) {
-      throw new GatewayUnavailableError('The payment gateway is unavailable');
+      throw new GatewayUnavailableError('The payment gateway is unavailable', {
+        reachedGateway: false,
+      });
     }
     const gatewayReference = `sim_${request.idempotencyKey}`;
     const reason = simulatedDecline(request.amountMinor);

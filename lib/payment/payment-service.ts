@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type { Logger } from '@aws-lambda-powertools/logger';
 import { NotFoundError, UnprocessableError } from '../shared/errors.js';
 import { type Fault, findFault } from '../shared/fault-injection.js';
@@ -5,8 +6,8 @@ import { logAction } from '../shared/logger.js';
 import type { EventDeliverer, OutboxEvent, OutboxStore } from '../shared/outbox.js';
 import type { ChargeStore } from './charge-store.js';
 import { outboxEventsFor } from './events.js';
-import type { PaymentGateway } from './gateway.js';
-import type { PaymentStore } from './payment-store.js';
+import { GatewayUnavailableError, type PaymentGateway } from './gateway.js';
+import type { FinalizeResult, PaymentStore } from './payment-store.js';
 import type { Charge, Payment, PaymentRequest, PaymentResult, RecordedCharge } from './types.js';
 import { chargeView, paymentView, processingView } from './view.js';
 
@@ -42,6 +43,18 @@ export interface GatewayCallback {
   failureReason?: string;
 }
 
+/** What {@link PaymentService.recover} did with one charge. */
+export interface RecoverResult {
+  /** True only when this call wrote the final payment and its events. */
+  changed: boolean;
+  /** True when the result was unknown and the gateway was asked again. */
+  askedGateway: boolean;
+  /** The charge with its result recorded. */
+  charge: RecordedCharge;
+  /** The final payment, as this call wrote it or as someone else did. */
+  payment: Payment;
+}
+
 /** Thrown by the `payment=crash-after-charge` fault: the function "dies" between charge and transaction. */
 export class InjectedCrashError extends Error {
   constructor() {
@@ -68,7 +81,7 @@ export class PaymentService {
 
   /** POST /payments: the result is final (201 SUCCEEDED or FAILED) and safe to replay. */
   async pay(request: PaymentRequest, ctx: RequestContext): Promise<PaymentResult> {
-    const charge = await this.chargeOnce(request, ctx.faults);
+    const charge = await this.chargeOnce(request, ctx);
     if (findFault(ctx.faults, 'payment', 'crash-after-charge')) throw new InjectedCrashError();
     const record = await this.finalize(charge, ctx);
     return { statusCode: 201, body: paymentView(record.payment, record.events) };
@@ -147,7 +160,10 @@ export class PaymentService {
    * recorded result is reused, never charged again; a PENDING one asks the
    * (idempotent) gateway again with the same key.
    */
-  private async chargeOnce(request: PaymentRequest, faults: Fault[]): Promise<RecordedCharge> {
+  private async chargeOnce(
+    request: PaymentRequest,
+    ctx: Pick<RequestContext, 'correlationId' | 'faults'>,
+  ): Promise<RecordedCharge> {
     const { charge, created } = await this.deps.charges.begin({
       transactionId: request.transactionId,
       orderId: request.orderId,
@@ -156,6 +172,8 @@ export class PaymentService {
       currency: request.currency,
       state: 'PENDING',
       createdAt: this.clock().toISOString(),
+      // Kept so that a later recovery (the reconciler) joins this request's trace.
+      correlationId: ctx.correlationId,
     });
     const ids = {
       transactionId: request.transactionId,
@@ -172,17 +190,36 @@ export class PaymentService {
       });
       return charge;
     }
+    // A retry of a charge the gateway never saw puts it back on the reconciler's list first.
+    if (!created) await this.deps.charges.setReconcilable(charge.transactionId, true);
+    try {
+      return await this.askGateway(charge, ctx.faults);
+    } catch (error) {
+      // Nothing was charged: the reconciler must not charge it later on its own.
+      // The client was told to retry (503); its retry charges, or nothing does.
+      if (error instanceof GatewayUnavailableError && !error.reachedGateway) {
+        await this.deps.charges.setReconcilable(charge.transactionId, false);
+      }
+      throw error;
+    }
+  }
+
+  /**
+   * Asks the (idempotent) gateway about a PENDING charge under its
+   * transactionId and records the answer; the first recorded result wins.
+   */
+  private async askGateway(charge: Charge, faults: Fault[]): Promise<RecordedCharge> {
     const answer = await this.deps.gateway.charge(
       {
-        idempotencyKey: request.transactionId,
-        amountMinor: request.amountMinor,
-        currency: request.currency,
-        userId: request.userId,
+        idempotencyKey: charge.transactionId,
+        amountMinor: charge.amountMinor,
+        currency: charge.currency,
+        userId: charge.userId,
       },
       faults,
     );
     const stored = await this.deps.charges.recordResult(
-      request.transactionId,
+      charge.transactionId,
       {
         state: answer.outcome === 'succeeded' ? 'SUCCEEDED' : 'DECLINED',
         gatewayReference: answer.gatewayReference,
@@ -194,7 +231,9 @@ export class PaymentService {
     logAction(this.deps.logger, {
       action: 'payment.charge',
       outcome: stored.state === 'SUCCEEDED' ? 'success' : 'rejected',
-      ...ids,
+      transactionId: charge.transactionId,
+      orderId: charge.orderId,
+      userId: charge.userId,
       state: stored.state,
     });
     return stored as RecordedCharge;
@@ -215,8 +254,35 @@ export class PaymentService {
     }
   }
 
+  /**
+   * Recovers a charge whose request died before its payment was final (the
+   * reconciler's use case): asks the gateway again if the result is still
+   * unknown, then finalizes through the same conditional transaction as a
+   * request would. The events stay PENDING for the relay; nothing is
+   * delivered here. `changed` is false when someone else finalized first.
+   */
+  async recover(found: Charge): Promise<RecoverResult> {
+    const askedGateway = !isRecorded(found);
+    const charge = isRecorded(found) ? found : await this.askGateway(found, []);
+    // A charge written before correlation ids were stored gets a new one for its late effects.
+    const correlationId = found.correlationId ?? randomUUID();
+    const result = await this.writeFinal(charge, correlationId);
+    return { changed: result.changed, askedGateway, charge, payment: result.payment };
+  }
+
   /** Writes the final payment and its events once, then delivers them if this call wrote them. */
   private async finalize(charge: RecordedCharge, ctx: RequestContext) {
+    const result = await this.writeFinal(charge, ctx.correlationId);
+    if (!result.changed) return result;
+    await this.deliver(result.events, ctx.deliverer);
+    return {
+      ...result,
+      events: await this.deps.outbox.listForPayment(result.payment.transactionId),
+    };
+  }
+
+  /** The one conditional transaction that makes a payment final with its events (first writer wins). */
+  private async writeFinal(charge: RecordedCharge, correlationId: string): Promise<FinalizeResult> {
     const now = this.clock();
     const payment: Payment = {
       transactionId: charge.transactionId,
@@ -227,7 +293,7 @@ export class PaymentService {
       status: charge.state === 'SUCCEEDED' ? 'SUCCEEDED' : 'FAILED',
       failureReason: charge.declineReason,
       gatewayReference: charge.gatewayReference,
-      correlationId: ctx.correlationId,
+      correlationId,
       createdAt: charge.createdAt,
       finalizedAt: now.toISOString(),
     };
@@ -241,8 +307,7 @@ export class PaymentService {
       userId: payment.userId,
       status: payment.status,
     });
-    await this.deliver(result.events, ctx.deliverer);
-    return { ...result, events: await this.deps.outbox.listForPayment(payment.transactionId) };
+    return result;
   }
 
   /** The fast path: one attempt per event; what fails stays PENDING for the relay. */

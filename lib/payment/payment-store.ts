@@ -2,6 +2,7 @@ import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { GetCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import { isTransactionCanceled } from '../shared/dynamo.js';
 import type { OutboxEvent } from '../shared/outbox.js';
+import { UNFINALIZED_ATTRIBUTE } from './charge-store.js';
 import { type DynamoOutboxStore, eventToItem, paymentPk } from './outbox-store.js';
 import type { Payment, PaymentRecord } from './types.js';
 
@@ -15,19 +16,26 @@ export interface FinalizeResult extends PaymentRecord {
 /** Persistence of payments and the outbox events written with them. */
 export interface PaymentStore {
   /**
-   * Writes the final payment and its events in one transaction, only if the
-   * payment is not final yet; otherwise writes nothing and returns what is stored.
+   * Writes the final payment and its events, and takes the charge out of the
+   * unfinalized index, in one transaction, only if the payment is not final
+   * yet and the charge's result is recorded; otherwise writes nothing and
+   * returns what is stored.
    */
   finalize(payment: Payment, events: OutboxEvent[]): Promise<FinalizeResult>;
   get(transactionId: string): Promise<PaymentRecord | undefined>;
 }
 
-/** {@link PaymentStore} on the payments table: item `PAYMENT#<id>`/`PAYMENT` and its `EVENT#` items. */
+/**
+ * {@link PaymentStore} on the payments table: item `PAYMENT#<id>`/`PAYMENT` and
+ * its `EVENT#` items; finalizing also clears the charge's unfinalized marker
+ * in the charges table.
+ */
 export class DynamoPaymentStore implements PaymentStore {
   constructor(
     private readonly doc: DynamoDBDocumentClient,
     private readonly tableName: string,
     private readonly outbox: DynamoOutboxStore,
+    private readonly chargesTable: string,
   ) {}
 
   async finalize(payment: Payment, events: OutboxEvent[]): Promise<FinalizeResult> {
@@ -50,6 +58,18 @@ export class DynamoPaymentStore implements PaymentStore {
                 ConditionExpression: 'attribute_not_exists(pk)',
               },
             })),
+            {
+              // In the same transaction: no payment final with its charge still listed for the
+              // reconciler, and no charge unlisted without its payment final.
+              Update: {
+                TableName: this.chargesTable,
+                Key: { transactionId: payment.transactionId },
+                UpdateExpression: 'REMOVE #marker',
+                ConditionExpression: 'attribute_exists(transactionId) AND #state <> :pending',
+                ExpressionAttributeNames: { '#marker': UNFINALIZED_ATTRIBUTE, '#state': 'state' },
+                ExpressionAttributeValues: { ':pending': 'PENDING' },
+              },
+            },
           ],
         }),
       );

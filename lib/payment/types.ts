@@ -31,6 +31,8 @@ export interface Charge {
   recordedAt?: string;
   /** Set once, by the first valid callback for this charge. */
   confirmedAt?: string;
+  /** The correlation id of the request that created the charge: late effects join its trace. */
+  correlationId?: string;
 }
 
 /** A charge whose result is known. */

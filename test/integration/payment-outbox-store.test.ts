@@ -1,5 +1,6 @@
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { beforeEach, describe, expect, it } from 'vitest';
+import { DynamoChargeStore } from '../../lib/payment/charge-store.js';
 import { outboxEventsFor } from '../../lib/payment/events.js';
 import { DynamoOutboxStore, eventSk, paymentPk } from '../../lib/payment/outbox-store.js';
 import { DynamoPaymentStore } from '../../lib/payment/payment-store.js';
@@ -12,7 +13,27 @@ import { uniqueId } from '../support/http.js';
 const { doc } = dynamoFromEnv();
 const table = requireEnv('PAYMENTS_TABLE');
 const outbox = new DynamoOutboxStore(doc, table);
-const payments = new DynamoPaymentStore(doc, table, outbox);
+const charges = new DynamoChargeStore(doc, requireEnv('CHARGES_TABLE'));
+const payments = new DynamoPaymentStore(doc, table, outbox, requireEnv('CHARGES_TABLE'));
+
+/** A payment is final only with its charge's result recorded (the finalizing transaction checks it). */
+async function recordedCharge(p: Payment): Promise<void> {
+  const { transactionId, orderId, userId, amountMinor, currency, createdAt } = p;
+  await charges.begin({
+    transactionId,
+    orderId,
+    userId,
+    amountMinor,
+    currency,
+    createdAt,
+    state: 'PENDING',
+  });
+  await charges.recordResult(
+    p.transactionId,
+    { state: 'SUCCEEDED', gatewayReference: `sim_${p.transactionId}`, resultSource: 'gateway' },
+    new Date(p.createdAt),
+  );
+}
 
 function payment(transactionId: string, finalizedAt: Date): Payment {
   return {
@@ -52,6 +73,7 @@ describe('Class: DynamoOutboxStore', () => {
   beforeEach(async () => {
     t0 = new Date(Date.UTC(2001, 0, 1) + Math.floor(Math.random() * 300 * 86_400) * SECOND);
     transactionId = uniqueId('tx');
+    await recordedCharge(payment(transactionId, t0));
     const result = await payments.finalize(
       payment(transactionId, t0),
       outboxEventsFor(payment(transactionId, t0), t0),

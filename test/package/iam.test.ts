@@ -21,7 +21,8 @@ const tablesByFunction: Record<string, string[]> = {
   paymentCreate: ['ChargesTable', 'IdempotencyTable', 'PaymentsTable'],
   paymentCallback: ['ChargesTable', 'IdempotencyTable', 'PaymentsTable'],
   paymentGet: ['ChargesTable', 'PaymentsTable'],
-  paymentRelay: ['PaymentsTable'],
+  // The charges table for the charge reconciler, which runs before each relay pass.
+  paymentRelay: ['ChargesTable', 'PaymentsTable'],
   notificationSend: ['NotificationsTable'],
   notificationList: ['NotificationsTable'],
   internalAuthorizer: [],
@@ -207,14 +208,39 @@ describe('IAM of the packaged template', () => {
     }
   });
 
-  it('lets the relay query the outbox-due index and update events, but not charge', () => {
+  it('lets the relay query the outbox-due index and update events, and its reconciler finish abandoned charges', () => {
     const statements = statementsOf('paymentRelay');
     const resources = JSON.stringify(statements.map((s) => s.Resource));
     expect(resources).toContain('outbox-due');
-    expect(actionsOf(statements, 'dynamodb:').sort()).toEqual([
+    expect(resources).toContain('charges-unfinalized');
+    expect([...new Set(actionsOf(statements, 'dynamodb:'))].sort()).toEqual([
       'dynamodb:GetItem',
+      'dynamodb:PutItem',
       'dynamodb:Query',
       'dynamodb:UpdateItem',
+    ]);
+  });
+
+  it('lets the reconciler put only payments (the finalizing transaction), never a charge', () => {
+    const puts = statementsOf('paymentRelay').filter((s) =>
+      asList(s.Action).includes('dynamodb:PutItem'),
+    );
+    expect(puts.flatMap((s) => [...referencedIds(s.Resource)])).toEqual(['PaymentsTable']);
+  });
+
+  it('gives the charges table the sparse index the reconciler reads, keyed by marker and creation time', () => {
+    const charges = Object.values(template.Resources).find(
+      (r) => r.Type === 'AWS::DynamoDB::Table' && JSON.stringify(r).includes('charges-unfinalized'),
+    );
+    expect(charges?.Properties?.GlobalSecondaryIndexes).toEqual([
+      {
+        IndexName: 'charges-unfinalized',
+        KeySchema: [
+          { AttributeName: 'unfinalized', KeyType: 'HASH' },
+          { AttributeName: 'createdAt', KeyType: 'RANGE' },
+        ],
+        Projection: { ProjectionType: 'KEYS_ONLY' },
+      },
     ]);
   });
 

@@ -1,0 +1,282 @@
+import { describe, expect, it, vi } from 'vitest';
+import { ChargeReconciler } from '../../lib/payment/charge-reconciler.js';
+import { DynamoChargeStore, UNFINALIZED_ATTRIBUTE } from '../../lib/payment/charge-store.js';
+import { GatewayUnavailableError, SimulatedGateway } from '../../lib/payment/gateway.js';
+import { DynamoOutboxStore } from '../../lib/payment/outbox-store.js';
+import { InjectedCrashError, PaymentService } from '../../lib/payment/payment-service.js';
+import { DynamoPaymentStore } from '../../lib/payment/payment-store.js';
+import type { PaymentRequest } from '../../lib/payment/types.js';
+import { requireEnv } from '../../lib/shared/config.js';
+import { dynamoFromEnv } from '../../lib/shared/dynamo.js';
+import { parseFaults } from '../../lib/shared/fault-injection.js';
+import { createLogger } from '../../lib/shared/logger.js';
+import type { EventDeliverer } from '../../lib/shared/outbox.js';
+import { uniqueId } from '../support/http.js';
+import { tables } from './payment-fixtures.js';
+
+const SECOND = 1000;
+const GRACE_MS = 60 * SECOND;
+
+/**
+ * The payment service and its reconciler on DynamoDB Local, on a clock set to
+ * a random instant of 1995: the reconciler only ever lists charges created
+ * before its cutoff, so it sees this file's charges and never those that the
+ * other test files write (at the real time, or in 2001) while they run.
+ */
+function world() {
+  const { doc } = dynamoFromEnv();
+  const logger = createLogger('payment');
+  const paymentsTable = requireEnv('PAYMENTS_TABLE');
+  const chargesTable = requireEnv('CHARGES_TABLE');
+  let now = new Date(Date.UTC(1995, 0, 1) + Math.floor(Math.random() * 300 * 86_400) * SECOND);
+  const clock = () => now;
+  const gateway = new SimulatedGateway();
+  const charges = new DynamoChargeStore(doc, chargesTable);
+  const outbox = new DynamoOutboxStore(doc, paymentsTable, clock);
+  const payments = new DynamoPaymentStore(doc, paymentsTable, outbox, chargesTable);
+  const service = new PaymentService({ charges, payments, outbox, gateway, logger, clock });
+  const reconciler = new ChargeReconciler({ charges, service, logger, clock });
+  const delivered: string[] = [];
+  const deliverer: EventDeliverer = async (event) => {
+    delivered.push(event.eventId);
+    return { outcome: 'delivered', status: 200 };
+  };
+  return {
+    logger,
+    gateway,
+    service,
+    reconciler,
+    delivered,
+    deliverer,
+    /** Moves this world's clock forward. */
+    advance(ms: number) {
+      now = new Date(now.getTime() + ms);
+    },
+    now: () => now,
+  };
+}
+
+function request(amountMinor = 4200): PaymentRequest {
+  return {
+    transactionId: uniqueId('tx-rec'),
+    orderId: uniqueId('order'),
+    userId: uniqueId('user'),
+    amount: amountMinor / 100,
+    currency: 'USD',
+    amountMinor,
+  };
+}
+
+async function stored(transactionId: string) {
+  const items = await tables.paymentItems(transactionId);
+  return {
+    payments: items.filter((i) => i.sk === 'PAYMENT'),
+    events: items.filter((i) => String(i.sk).startsWith('EVENT#')),
+  };
+}
+
+/** The request dies between the charge and the finalizing transaction, and nobody retries. */
+async function crashAfterCharge(w: ReturnType<typeof world>, req: PaymentRequest, corr: string) {
+  await expect(
+    w.service.pay(req, {
+      correlationId: corr,
+      faults: parseFaults({ 'x-fault-inject': 'payment=crash-after-charge' }, true),
+      deliverer: w.deliverer,
+    }),
+  ).rejects.toBeInstanceOf(InjectedCrashError);
+}
+
+describe('Class: ChargeReconciler', () => {
+  it('finalizes a charge abandoned after a crash once the grace period is over: one payment, two PENDING events, marker gone', async () => {
+    const w = world();
+    const req = request();
+    const correlationId = uniqueId('corr-crash');
+    await crashAfterCharge(w, req, correlationId);
+    const abandoned = await tables.charge(req.transactionId);
+    expect(abandoned).toMatchObject({
+      state: 'SUCCEEDED',
+      correlationId,
+      [UNFINALIZED_ATTRIBUTE]: 'Y',
+    });
+    expect((await stored(req.transactionId)).payments).toHaveLength(0);
+
+    const info = vi.spyOn(w.logger, 'info');
+    w.advance(GRACE_MS + SECOND);
+    const run = await w.reconciler.runOnce({ graceMs: GRACE_MS, limit: 25 });
+
+    expect(run.finalized).toBeGreaterThanOrEqual(1);
+    const { payments, events } = await stored(req.transactionId);
+    expect(payments).toHaveLength(1);
+    expect(payments[0]).toMatchObject({ status: 'SUCCEEDED', correlationId });
+    expect(events).toHaveLength(2);
+    // Written for the relay to deliver; nothing was delivered inline.
+    expect(events.map((e) => e.status)).toEqual(['PENDING', 'PENDING']);
+    expect(events.map((e) => e.correlationId)).toEqual([correlationId, correlationId]);
+    expect(w.delivered).toEqual([]);
+    const charge = await tables.charge(req.transactionId);
+    expect(charge).toMatchObject({ state: 'SUCCEEDED' });
+    expect(charge).not.toHaveProperty(UNFINALIZED_ATTRIBUTE);
+    expect(w.gateway.calls).toBe(1);
+    // The late effect joins the original request's trace.
+    expect(info).toHaveBeenCalledWith(
+      'payment.reconcile success',
+      expect.objectContaining({
+        action: 'payment.reconcile',
+        outcome: 'success',
+        transactionId: req.transactionId,
+        correlation_id: correlationId,
+      }),
+    );
+
+    // A second run finds nothing left to do for it.
+    await w.reconciler.runOnce({ graceMs: GRACE_MS, limit: 25 });
+    expect((await stored(req.transactionId)).events).toHaveLength(2);
+  });
+
+  it('leaves alone a charge younger than the grace period', async () => {
+    const w = world();
+    const req = request();
+    await crashAfterCharge(w, req, uniqueId('corr-young'));
+
+    w.advance(GRACE_MS - 5 * SECOND);
+    await w.reconciler.runOnce({ graceMs: GRACE_MS, limit: 25 });
+
+    expect((await stored(req.transactionId)).payments).toHaveLength(0);
+    expect(await tables.charge(req.transactionId)).toMatchObject({ [UNFINALIZED_ATTRIBUTE]: 'Y' });
+  });
+
+  it('asks the gateway again with the same key when its answer was lost, then finalizes', async () => {
+    const w = world();
+    const req = request(1051); // the simulator declines *51
+    await expect(
+      w.service.pay(req, {
+        correlationId: uniqueId('corr-timeout'),
+        // The gateway charged, then the answer was lost: only the gateway knows the result.
+        faults: parseFaults({ 'x-fault-inject': 'gateway=timeout' }, true),
+        deliverer: w.deliverer,
+      }),
+    ).rejects.toMatchObject({ code: 'GATEWAY_UNAVAILABLE' });
+    expect(await tables.charge(req.transactionId)).toMatchObject({ state: 'PENDING' });
+
+    w.advance(GRACE_MS + SECOND);
+    await w.reconciler.runOnce({ graceMs: GRACE_MS, limit: 25 });
+
+    expect(w.gateway.charges.get(req.transactionId)).toMatchObject({ outcome: 'declined' });
+    const { payments, events } = await stored(req.transactionId);
+    expect(payments).toHaveLength(1);
+    expect(payments[0]).toMatchObject({ status: 'FAILED', failureReason: 'insufficient_funds' });
+    expect(events).toHaveLength(2);
+    const charge = await tables.charge(req.transactionId);
+    expect(charge).toMatchObject({ state: 'DECLINED', resultSource: 'gateway' });
+    expect(charge).not.toHaveProperty(UNFINALIZED_ATTRIBUTE);
+  });
+
+  it('never charges on its own a payment the gateway never saw; the client retry charges once', async () => {
+    const w = world();
+    const req = request();
+    const ctx = { correlationId: uniqueId('corr-refused'), deliverer: w.deliverer };
+    await expect(
+      w.service.pay(req, {
+        ...ctx,
+        faults: parseFaults({ 'x-fault-inject': 'gateway=unavailable' }, true),
+      }),
+    ).rejects.toMatchObject({ code: 'GATEWAY_UNAVAILABLE', reachedGateway: false });
+    const refused = await tables.charge(req.transactionId);
+    expect(refused).toMatchObject({ state: 'PENDING' });
+    expect(refused).not.toHaveProperty(UNFINALIZED_ATTRIBUTE);
+
+    w.advance(GRACE_MS + SECOND);
+    await w.reconciler.runOnce({ graceMs: GRACE_MS, limit: 25 });
+    expect(w.gateway.calls).toBe(1);
+    expect((await stored(req.transactionId)).payments).toHaveLength(0);
+
+    // The client follows the 503's Retry-After: one charge, and the payment is final.
+    await w.service.pay(req, { ...ctx, faults: [] });
+    expect(w.gateway.charges.size).toBe(1);
+    expect((await stored(req.transactionId)).payments).toHaveLength(1);
+    expect(await tables.charge(req.transactionId)).not.toHaveProperty(UNFINALIZED_ATTRIBUTE);
+  });
+
+  it('keeps a charge listed for the next run when the gateway still does not answer', async () => {
+    const w = world();
+    const req = request();
+    const failing = {
+      charge: async () => {
+        throw new GatewayUnavailableError('The payment gateway is unavailable');
+      },
+    };
+    const { doc } = dynamoFromEnv();
+    const charges = new DynamoChargeStore(doc, requireEnv('CHARGES_TABLE'));
+    const service = new PaymentService({
+      charges,
+      payments: new DynamoPaymentStore(
+        doc,
+        requireEnv('PAYMENTS_TABLE'),
+        new DynamoOutboxStore(doc, requireEnv('PAYMENTS_TABLE')),
+        requireEnv('CHARGES_TABLE'),
+      ),
+      outbox: new DynamoOutboxStore(doc, requireEnv('PAYMENTS_TABLE')),
+      gateway: failing,
+      logger: w.logger,
+      clock: w.now,
+    });
+    await expect(
+      service.pay(req, {
+        correlationId: uniqueId('corr-down'),
+        faults: [],
+        deliverer: w.deliverer,
+      }),
+    ).rejects.toMatchObject({ code: 'GATEWAY_UNAVAILABLE' });
+
+    w.advance(GRACE_MS + SECOND);
+    const reconciler = new ChargeReconciler({ charges, service, logger: w.logger, clock: w.now });
+    const run = await reconciler.runOnce({ graceMs: GRACE_MS, limit: 25 });
+
+    expect(run.retrying).toBeGreaterThanOrEqual(1);
+    expect((await stored(req.transactionId)).payments).toHaveLength(0);
+    expect(await tables.charge(req.transactionId)).toMatchObject({
+      state: 'PENDING',
+      [UNFINALIZED_ATTRIBUTE]: 'Y',
+    });
+    // The next run, with the gateway back, finishes it.
+    await w.reconciler.runOnce({ graceMs: GRACE_MS, limit: 25 });
+    expect((await stored(req.transactionId)).payments).toHaveLength(1);
+  });
+
+  it.each([1, 2, 3, 4, 5])(
+    'writes one payment and one set of events when the reconciler, a client retry and the callback race (round %i)',
+    async () => {
+      const w = world();
+      const req = request();
+      const correlationId = uniqueId('corr-race');
+      await crashAfterCharge(w, req, correlationId);
+      w.advance(GRACE_MS + SECOND);
+
+      const outcomes = await Promise.allSettled([
+        w.reconciler.runOnce({ graceMs: GRACE_MS, limit: 25 }),
+        w.service.pay(req, { correlationId, faults: [], deliverer: w.deliverer }),
+        w.service.confirm(
+          {
+            transactionId: req.transactionId,
+            status: 'succeeded',
+            gatewayReference: `sim_${req.transactionId}`,
+          },
+          { correlationId: uniqueId('corr-callback'), faults: [], deliverer: w.deliverer },
+        ),
+      ]);
+      // The reconciler never throws, whoever wins.
+      expect(outcomes[0].status).toBe('fulfilled');
+
+      const { payments, events } = await stored(req.transactionId);
+      expect(payments).toHaveLength(1);
+      expect(events).toHaveLength(2);
+      expect(new Set(events.map((e) => e.eventId)).size).toBe(2);
+      // Only the winner's events were ever delivered inline, each at most once.
+      expect(new Set(w.delivered).size).toBe(w.delivered.length);
+      expect(w.delivered.length === 0 || w.delivered.length === 2).toBe(true);
+      const charge = await tables.charge(req.transactionId);
+      expect(charge).not.toHaveProperty(UNFINALIZED_ATTRIBUTE);
+      expect(w.gateway.charges.size).toBe(1);
+    },
+  );
+});

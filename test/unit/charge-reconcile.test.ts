@@ -1,0 +1,165 @@
+import { describe, expect, it } from 'vitest';
+import { OutboxRelay } from '../../lib/outbox/relay.js';
+import { relayHandler } from '../../lib/outbox/relay-handler.js';
+import { ChargeReconciler } from '../../lib/payment/charge-reconciler.js';
+import type { ChargeStore } from '../../lib/payment/charge-store.js';
+import { GatewayUnavailableError } from '../../lib/payment/gateway.js';
+import type { RecoverResult } from '../../lib/payment/payment-service.js';
+import type { Charge, RecordedCharge } from '../../lib/payment/types.js';
+import { createLogger } from '../../lib/shared/logger.js';
+import type { OutboxStore } from '../../lib/shared/outbox.js';
+import { fakeContext } from '../support/lambda.js';
+
+const logger = createLogger('payment');
+const NOW = new Date('2026-03-01T12:00:00.000Z');
+
+function charge(transactionId: string): Charge {
+  return {
+    transactionId,
+    orderId: `order-${transactionId}`,
+    userId: 'user-1',
+    amountMinor: 1000,
+    currency: 'USD',
+    state: 'SUCCEEDED',
+    gatewayReference: `sim_${transactionId}`,
+    createdAt: '2026-03-01T11:00:00.000Z',
+    correlationId: `corr-${transactionId}`,
+  };
+}
+
+/** A charge store listing `ids`, and recording the cutoff it was asked for. */
+function chargeStore(ids: string[], options: { unreachable?: boolean } = {}) {
+  const asked: Date[] = [];
+  const store: Pick<ChargeStore, 'listUnfinalized' | 'get'> = {
+    listUnfinalized: async (before, limit) => {
+      if (options.unreachable) throw new Error('connect ECONNREFUSED 127.0.0.1:8000');
+      asked.push(before);
+      return ids.slice(0, limit);
+    },
+    get: async (transactionId) => charge(transactionId),
+  };
+  return { store, asked };
+}
+
+/** A recover that answers per transactionId: finalized, already final, or throws. */
+function recoverer(behaviour: Record<string, 'finalized' | 'final' | Error>) {
+  const recovered: string[] = [];
+  return {
+    recovered,
+    service: {
+      recover: async (found: Charge): Promise<RecoverResult> => {
+        recovered.push(found.transactionId);
+        const what = behaviour[found.transactionId] ?? 'finalized';
+        if (what instanceof Error) throw what;
+        return {
+          changed: what === 'finalized',
+          askedGateway: false,
+          charge: found as RecordedCharge,
+          payment: {
+            ...found,
+            status: 'SUCCEEDED',
+            correlationId: found.correlationId ?? 'x',
+            finalizedAt: NOW.toISOString(),
+          },
+        };
+      },
+    },
+  };
+}
+
+describe('Class: ChargeReconciler', () => {
+  it('lists only charges older than the grace period, and recovers each', async () => {
+    const { store, asked } = chargeStore(['tx-1', 'tx-2']);
+    const { service, recovered } = recoverer({ 'tx-2': 'final' });
+    const reconciler = new ChargeReconciler({ charges: store, service, logger });
+
+    const run = await reconciler.runOnce({ now: NOW, graceMs: 60_000, limit: 10 });
+
+    expect(asked).toEqual([new Date('2026-03-01T11:59:00.000Z')]);
+    expect(recovered).toEqual(['tx-1', 'tx-2']);
+    expect(run).toEqual({ found: 2, finalized: 1, skipped: 1, retrying: 0, failed: 0 });
+  });
+
+  it('keeps going after one charge fails, and counts a silent gateway as retrying', async () => {
+    const { store } = chargeStore(['tx-1', 'tx-2', 'tx-3']);
+    const { service, recovered } = recoverer({
+      'tx-1': new GatewayUnavailableError('The payment gateway is unavailable'),
+      'tx-2': new Error('TransactionConflict'),
+    });
+    const reconciler = new ChargeReconciler({ charges: store, service, logger });
+
+    const run = await reconciler.runOnce({ now: NOW });
+
+    expect(recovered).toEqual(['tx-1', 'tx-2', 'tx-3']);
+    expect(run).toEqual({ found: 3, finalized: 1, skipped: 0, retrying: 1, failed: 1 });
+  });
+
+  it('starts no charge when less than its reserve is left of the invocation', async () => {
+    const { store } = chargeStore(['tx-1', 'tx-2']);
+    const { service, recovered } = recoverer({});
+    const reconciler = new ChargeReconciler({ charges: store, service, logger, reserveMs: 20_000 });
+
+    const run = await reconciler.runOnce({ now: NOW, remainingTimeMs: () => 5_000 });
+
+    expect(recovered).toEqual([]);
+    expect(run).toMatchObject({ found: 2, finalized: 0, skipped: 2 });
+  });
+
+  it('does not throw when the charges table is unreachable, and says so', async () => {
+    const { store } = chargeStore([], { unreachable: true });
+    const { service } = recoverer({});
+    const reconciler = new ChargeReconciler({ charges: store, service, logger });
+
+    await expect(reconciler.runOnce({ now: NOW })).resolves.toMatchObject({ failed: 1 });
+  });
+});
+
+describe('Function: relayHandler with a reconciler', () => {
+  const emptyOutbox: OutboxStore = {
+    listDue: async () => [],
+    claim: async () => true,
+    markDelivered: async () => undefined,
+    markFailed: async () => undefined,
+    markDead: async () => undefined,
+    redrive: async () => [],
+  };
+  const relay = () =>
+    new OutboxRelay({
+      store: emptyOutbox,
+      deliver: async () => ({ outcome: 'delivered', status: 200 }),
+      logger,
+    });
+
+  it('reconciles before the relay pass, within the same invocation time', async () => {
+    const seen: number[] = [];
+    const handler = relayHandler(relay(), logger, {
+      beforeRun: async ({ remainingTimeMs }) => {
+        seen.push(remainingTimeMs());
+      },
+    });
+    const result = await handler({}, fakeContext(50_000));
+    expect(seen).toHaveLength(1);
+    expect(seen[0]).toBeGreaterThan(40_000);
+    expect(result).toMatchObject({ failed: false });
+  });
+
+  it('still runs the relay pass when the reconciler throws', async () => {
+    const handler = relayHandler(relay(), logger, {
+      beforeRun: async () => {
+        throw new Error('boom');
+      },
+    });
+    await expect(handler({}, fakeContext())).resolves.toMatchObject({ failed: false });
+  });
+
+  it('does not reconcile on an operator re-drive', async () => {
+    let ran = false;
+    const handler = relayHandler(relay(), logger, {
+      beforeRun: async () => {
+        ran = true;
+      },
+    });
+    await handler({ redrive: { transactionId: 'tx-1' } }, fakeContext());
+    expect(ran).toBe(false);
+  });
+});
