@@ -21,14 +21,23 @@ export function notificationMessage(payment: Payment): string {
     : `Payment ${payment.transactionId} of ${amount} for order ${payment.orderId} failed (${payment.failureReason ?? 'declined'}).`;
 }
 
-/** The outbox events of a final payment: the order's new status and a notification to the user. */
-export function outboxEventsFor(payment: Payment, now: Date): OutboxEvent[] {
+/**
+ * The outbox events of a final payment: the order's new status and a
+ * notification to the user. `firstRelayAt` is when the relay may first take
+ * them: later than now when the writer delivers them itself (the fast path),
+ * so a scheduled relay does not deliver the same event at the same moment.
+ */
+export function outboxEventsFor(
+  payment: Payment,
+  now: Date,
+  firstRelayAt: Date = now,
+): OutboxEvent[] {
   const base = {
     transactionId: payment.transactionId,
     correlationId: payment.correlationId,
     status: 'PENDING' as const,
     attempts: 0,
-    nextAttemptAt: now.toISOString(),
+    nextAttemptAt: firstRelayAt.toISOString(),
     createdAt: now.toISOString(),
   };
   const orderEventId = eventIdFor(payment.transactionId, 'order.status');

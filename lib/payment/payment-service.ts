@@ -68,6 +68,13 @@ function isRecorded(charge: Charge): charge is RecordedCharge {
 }
 
 /**
+ * How long the relay leaves a new event to the request that wrote it (its
+ * fast path): longer than the payment functions' 15 s timeout. A fast-path
+ * failure reschedules the event sooner; a crash leaves it to the relay then.
+ */
+export const FAST_PATH_WINDOW_MS = 20_000;
+
+/**
  * The payment use cases: charge at most once (the charge guard), finalize the
  * payment and its outbox events exactly once (one conditional transaction),
  * then deliver the events on the fast path.
@@ -266,13 +273,14 @@ export class PaymentService {
     const charge = isRecorded(found) ? found : await this.askGateway(found, []);
     // A charge written before correlation ids were stored gets a new one for its late effects.
     const correlationId = found.correlationId ?? randomUUID();
-    const result = await this.writeFinal(charge, correlationId);
+    // Nobody delivers these now: the relay may take them at once.
+    const result = await this.writeFinal(charge, correlationId, 0);
     return { changed: result.changed, askedGateway, charge, payment: result.payment };
   }
 
   /** Writes the final payment and its events once, then delivers them if this call wrote them. */
   private async finalize(charge: RecordedCharge, ctx: RequestContext) {
-    const result = await this.writeFinal(charge, ctx.correlationId);
+    const result = await this.writeFinal(charge, ctx.correlationId, FAST_PATH_WINDOW_MS);
     if (!result.changed) return result;
     await this.deliver(result.events, ctx.deliverer);
     return {
@@ -282,7 +290,11 @@ export class PaymentService {
   }
 
   /** The one conditional transaction that makes a payment final with its events (first writer wins). */
-  private async writeFinal(charge: RecordedCharge, correlationId: string): Promise<FinalizeResult> {
+  private async writeFinal(
+    charge: RecordedCharge,
+    correlationId: string,
+    relayAfterMs: number,
+  ): Promise<FinalizeResult> {
     const now = this.clock();
     const payment: Payment = {
       transactionId: charge.transactionId,
@@ -297,7 +309,11 @@ export class PaymentService {
       createdAt: charge.createdAt,
       finalizedAt: now.toISOString(),
     };
-    const result = await this.deps.payments.finalize(payment, outboxEventsFor(payment, now));
+    const firstRelayAt = new Date(now.getTime() + relayAfterMs);
+    const result = await this.deps.payments.finalize(
+      payment,
+      outboxEventsFor(payment, now, firstRelayAt),
+    );
     if (!result.changed) return result;
     logAction(this.deps.logger, {
       action: 'payment.finalize',

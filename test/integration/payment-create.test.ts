@@ -283,4 +283,20 @@ describe('GET /payments/{transactionId} against DynamoDB Local', () => {
 
     expect(answer.body).toMatchObject({ status: 'PROCESSING', charge: { state: 'PENDING' } });
   });
+
+  it("keeps a new payment's events from the relay while its own request delivers them", async () => {
+    const harness = paymentHarness();
+    const body = paymentBody();
+    const dueDuringDelivery: string[][] = [];
+    harness.answerWith(async () => {
+      // A scheduled relay run landing now must not see these events as due.
+      const due = await harness.outbox.listDue(new Date(), 100);
+      dueDuringDelivery.push(
+        due.filter((e) => e.transactionId === body.transactionId).map((e) => e.eventId),
+      );
+      return { status: 200, body: {}, attempts: 1 };
+    });
+    expect((await harness.postPayment(body)).status).toBe(201);
+    expect(dueDuringDelivery).toEqual([[], []]);
+  });
 });
