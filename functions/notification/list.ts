@@ -9,6 +9,7 @@ import { logger, observability, repository } from './dependencies.js';
 /** GET /notifications?userId=&limit=&cursor=: what was sent and skipped, newest first. */
 export const handler = httpHandler({ observability }, async (event) => {
   const query = parseInput(listNotificationsSchema, event.queryStringParameters ?? {}, 'query');
+  observability.tag({ userId: query.userId });
   const page = await listNotifications(repository, {
     userId: query.userId,
     limit: query.limit ?? 20,

@@ -9,6 +9,7 @@ import { logger, notificationDeps, observability } from './dependencies.js';
 /** POST /notifications (internal): send at most once per userId + message. */
 export const handler = httpHandler({ observability, body: { maxBytes: 8192 } }, async (event) => {
   const input = parseInput(sendNotificationSchema, event.jsonBody);
+  observability.tag({ userId: input.userId, eventId: input.eventId });
   const { status, record } = await sendNotification(notificationDeps, input, {
     correlationId: event.correlationId,
     caller: event.caller?.caller ?? 'unknown',

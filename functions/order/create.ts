@@ -10,6 +10,7 @@ import { callerOf, depsFor, logger, observability } from './dependencies.js';
 /** POST /orders: create an order in PENDING (idempotent on orderId). */
 export const handler = httpHandler({ observability, body: true }, async (event, context) => {
   const input = parseInput(createOrderSchema, event.jsonBody);
+  observability.tag({ orderId: input.orderId, userId: input.userId });
   const { orderId, userId, amountMinor, currency } = input;
   const result = await createOrder(
     depsFor(context),

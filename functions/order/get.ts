@@ -12,6 +12,7 @@ const loadOrder = (orderId: string) => repository.get(orderId);
 /** GET /orders/{orderId}: the order, its status and version (read-through cached). */
 export const handler = httpHandler({ observability }, async (event) => {
   const { orderId } = parseInput(orderPathSchema, event.pathParameters ?? {}, 'path');
+  observability.tag({ orderId });
   const order = await getOrder((id) => orderCache.get(id, loadOrder), orderId);
   logAction(logger, { action: 'order.get', outcome: 'success', orderId, version: order.version });
   return json(200, toOrderView(order));

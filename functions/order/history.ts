@@ -10,6 +10,7 @@ import { logger, observability, repository } from './dependencies.js';
 /** GET /orders/{orderId}/history: every operation on the order, in order. */
 export const handler = httpHandler({ observability }, async (event) => {
   const { orderId } = parseInput(orderPathSchema, event.pathParameters ?? {}, 'path');
+  observability.tag({ orderId });
   const entries = await getOrderHistory(repository, orderId);
   logAction(logger, {
     action: 'order.history',

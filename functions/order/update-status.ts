@@ -12,6 +12,7 @@ import { callerOf, depsFor, logger, observability } from './dependencies.js';
 export const handler = httpHandler({ observability, body: true }, async (event, context) => {
   const { orderId } = parseInput(orderPathSchema, event.pathParameters ?? {}, 'path');
   const input = parseInput(updateStatusSchema, event.jsonBody);
+  observability.tag({ orderId, eventId: input.eventId });
   const ids = { orderId, eventId: input.eventId, requestedStatus: input.status };
   try {
     const result = await updateOrderStatus(

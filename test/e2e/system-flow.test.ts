@@ -78,6 +78,12 @@ describe('A payment through all three services', () => {
       });
     }
 
+    // Each access line carries the business ids its service knows.
+    const byService = Object.fromEntries(lines.map((l) => [l.service, l]));
+    expect(byService.payment).toMatchObject({ orderId: order.orderId, userId: order.userId });
+    expect(byService.order).toMatchObject({ orderId: order.orderId });
+    expect(byService.notification).toMatchObject({ userId: order.userId });
+
     // `npm run trace` prints that path from the same log file, in time order.
     const trace = spawnSync(
       process.execPath,
