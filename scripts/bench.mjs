@@ -23,7 +23,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createApi } from './lib/api.mjs';
 import { BASELINE, buildBundles, measureInit } from './lib/bundles.mjs';
-import { helpText, parseOptions, UsageError } from './lib/cli.mjs';
+import { runCli } from './lib/cli.mjs';
 import { startDynamoCounter } from './lib/dynamo-counter.mjs';
 import { startDynamoDbLocal } from './lib/dynamodb-local.mjs';
 import { lambdaDurations, runLoad } from './lib/load.mjs';
@@ -370,13 +370,8 @@ function tableOwners(env) {
   return owners;
 }
 
-async function main() {
-  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
-  const options = parseOptions(spec, process.argv.slice(2));
-  if (options.help) {
-    say(helpText('usage: npm run bench [-- options]', spec));
-    return 0;
-  }
+/** @param {Record<string, any>} options */
+async function main(options) {
   const started = Date.now();
   say(`# npm run bench (${new Date().toISOString()}, Node ${process.version})`);
   if (process.env.BASE_URL) {
@@ -433,13 +428,4 @@ async function main() {
   return 0;
 }
 
-main()
-  .then((code) => process.exit(code))
-  .catch((error) => {
-    if (error instanceof UsageError) {
-      console.error(`${error.message}\n\n${helpText('usage: npm run bench [-- options]', spec)}`);
-      process.exit(2);
-    }
-    console.error(`\nnpm run bench failed: ${error instanceof Error ? error.stack : error}`);
-    process.exit(1);
-  });
+runCli({ name: 'bench', usage: 'usage: npm run bench [-- options]', spec, main });

@@ -14,7 +14,7 @@
  * private one it starts and stops.
  */
 import { runChaos } from './lib/chaos-run.mjs';
-import { helpText, parseOptions, UsageError } from './lib/cli.mjs';
+import { runCli, UsageError } from './lib/cli.mjs';
 import { describeViolations } from './lib/invariants.mjs';
 import { num, table } from './lib/report.mjs';
 import { connectOrStart, isLocalUrl } from './lib/target.mjs';
@@ -88,13 +88,8 @@ const spec = /** @type {const} */ ({
 const usage = 'usage: npm run chaos [-- options]';
 const say = (/** @type {string} */ line = '') => process.stdout.write(`${line}\n`);
 
-async function main() {
-  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
-  const options = parseOptions(spec, process.argv.slice(2));
-  if (options.help) {
-    say(helpText(usage, spec));
-    return 0;
-  }
+/** @param {Record<string, any>} options */
+async function main(options) {
   if (process.env.BASE_URL && isLocalUrl(process.env.BASE_URL) && !process.env.DYNAMODB_ENDPOINT) {
     throw new UsageError(
       'The invariants are checked in the tables: with a local BASE_URL, set DYNAMODB_ENDPOINT too (`npm start` prints it).',
@@ -167,13 +162,4 @@ async function main() {
   }
 }
 
-main()
-  .then((code) => process.exit(code))
-  .catch((error) => {
-    if (error instanceof UsageError) {
-      console.error(`${error.message}\n\n${helpText(usage, spec)}`);
-      process.exit(2);
-    }
-    console.error(`\nnpm run chaos failed: ${error instanceof Error ? error.stack : error}`);
-    process.exit(1);
-  });
+runCli({ name: 'chaos', usage, spec, main });

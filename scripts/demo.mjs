@@ -12,7 +12,7 @@
 import { readFile } from 'node:fs/promises';
 import { QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { createApi, gatewaySignature, invokeRelay } from './lib/api.mjs';
-import { helpText, parseOptions, UsageError } from './lib/cli.mjs';
+import { runCli } from './lib/cli.mjs';
 import { runDemo } from './lib/demo-steps.mjs';
 import { createNarrator } from './lib/narrator.mjs';
 import { documentClient } from './lib/snapshot.mjs';
@@ -32,13 +32,8 @@ const spec = /** @type {const} */ ({
 const usage = 'usage: npm run demo [-- options]   (BASE_URL=... to use a running stack)';
 const say = (/** @type {string} */ line = '') => process.stdout.write(`${line}\n`);
 
-async function main() {
-  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
-  const options = parseOptions(spec, process.argv.slice(2));
-  if (options.help) {
-    say(helpText(usage, spec));
-    return 0;
-  }
+/** @param {Record<string, any>} options */
+async function main(options) {
   say(
     '# lambda-payments: nobody is charged twice, no effect is lost, every request can be followed',
   );
@@ -116,13 +111,4 @@ async function main() {
   return narrator.broken().length === 0 ? 0 : 1;
 }
 
-main()
-  .then((code) => process.exit(code))
-  .catch((error) => {
-    if (error instanceof UsageError) {
-      console.error(`${error.message}\n\n${helpText(usage, spec)}`);
-      process.exit(2);
-    }
-    console.error(`\nnpm run demo failed: ${error instanceof Error ? error.stack : error}`);
-    process.exit(1);
-  });
+runCli({ name: 'demo', usage, spec, main });

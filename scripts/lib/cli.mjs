@@ -104,3 +104,32 @@ export function helpText(usage, spec) {
   });
   return `${usage}\n\nOptions (flag, or environment variable):\n${lines.join('\n')}\n  --help`;
 }
+
+/**
+ * Runs a command's `main(options)` the same way for every script: options
+ * from flags or env, `--help`, exit 2 with the help on a usage error, 1 with
+ * the stack on any other failure, else `main`'s own exit code.
+ * @param {{ name: string, usage: string, spec: Record<string, OptionSpec>,
+ *           main: (options: Record<string, any>) => Promise<number> }} command
+ */
+export function runCli({ name, usage, spec, main }) {
+  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+  const run = async () => {
+    const options = parseOptions(spec, process.argv.slice(2));
+    if (options.help) {
+      process.stdout.write(`${helpText(usage, spec)}\n`);
+      return 0;
+    }
+    return main(options);
+  };
+  run()
+    .then((code) => process.exit(code))
+    .catch((error) => {
+      if (error instanceof UsageError) {
+        console.error(`${error.message}\n\n${helpText(usage, spec)}`);
+        process.exit(2);
+      }
+      console.error(`\nnpm run ${name} failed: ${error instanceof Error ? error.stack : error}`);
+      process.exit(1);
+    });
+}
