@@ -26,6 +26,25 @@ export interface PaymentRouteDeps {
 /** Margin kept for the outbox writes after the last downstream call. */
 const DEADLINE_MARGIN_MS = 1000;
 
+/**
+ * The most the fast path may spend delivering (retries included): the client
+ * gets its answer quickly, and what is not delivered by then is the relay's.
+ * A fast path that used the whole function time would hold the idempotency
+ * key, and every retry would be a 409, for as long.
+ */
+export const FAST_PATH_BUDGET_MS = 5000;
+
+/** When the fast path of a request must be done: its budget, or the function's time less a margin. */
+export function fastPathDeadline(
+  context: { getRemainingTimeInMillis(): number },
+  now = Date.now(),
+): number {
+  return Math.min(
+    now + FAST_PATH_BUDGET_MS,
+    now + context.getRemainingTimeInMillis() - DEADLINE_MARGIN_MS,
+  );
+}
+
 /** POST /payments: validate, run the idempotent use case, answer its (possibly replayed) result. */
 export function createPayRoute(deps: PaymentRouteDeps & { pay: IdempotentPay }): HttpRoute {
   return async (event, context) => {
@@ -39,7 +58,7 @@ export function createPayRoute(deps: PaymentRouteDeps & { pay: IdempotentPay }):
     const faults = parseFaults(event.headers, deps.faultsEnabled);
     const deliverer = createEventDeliverer(deps.internalClient, {
       faults,
-      deadline: () => Date.now() + context.getRemainingTimeInMillis() - DEADLINE_MARGIN_MS,
+      deadline: () => fastPathDeadline(context),
     });
     let result: Awaited<ReturnType<IdempotentPay>>;
     try {
@@ -85,7 +104,7 @@ export function createCallbackRoute(
     const faults = parseFaults(event.headers, deps.faultsEnabled);
     const deliverer = createEventDeliverer(deps.internalClient, {
       faults,
-      deadline: () => Date.now() + context.getRemainingTimeInMillis() - DEADLINE_MARGIN_MS,
+      deadline: () => fastPathDeadline(context),
     });
     const result = await deps.service.confirm(callback, {
       correlationId: event.correlationId,

@@ -118,7 +118,8 @@ export function isLambdaTimeout(answer) {
  * @param {ReturnType<typeof createApi>} call
  * @param {Record<string, unknown>} body
  * @param {string} fault
- * @param {{ maxAttempts: number, random: () => number, onAnswer?: () => void }} options
+ * @param {{ maxAttempts: number, random: () => number, onAnswer?: () => void,
+ *           inProgressWaitMs?: number }} options
  */
 export async function payUntilFinal(call, body, fault, options) {
   /** @type {number[]} */
@@ -127,7 +128,13 @@ export async function payUntilFinal(call, body, fault, options) {
   const latencies = [];
   let timeouts = 0;
   let headers = fault ? { 'x-fault-inject': fault } : undefined;
-  for (let attempt = 1; attempt <= options.maxAttempts; attempt++) {
+  // A 409 means the first request still holds the key: if it died, it holds
+  // it until its function's timeout has passed (Powertools' in-progress
+  // expiry). A client waits that long before it calls it a failure.
+  const inProgressHorizon = Date.now() + (options.inProgressWaitMs ?? 45_000);
+  let attempt = 0;
+  for (;;) {
+    attempt += 1;
     const answer = await call('POST', '/payments', { body, headers });
     statuses.push(answer.status);
     latencies.push(answer.ms);
@@ -138,14 +145,14 @@ export async function payUntilFinal(call, body, fault, options) {
       answer.status === 0 ||
       answer.status >= 500 ||
       isLambdaTimeout(answer);
-    if (!retryable || attempt === options.maxAttempts)
-      return { answer, statuses, latencies, timeouts };
+    const outOfTries =
+      answer.status === 409 ? Date.now() > inProgressHorizon : attempt >= options.maxAttempts;
+    if (!retryable || outOfTries) return { answer, statuses, latencies, timeouts };
     headers = undefined;
     const retryAfterMs = Number(answer.headers.get('retry-after')) * 1000;
     const backoff = Math.min(2000, 100 * 2 ** attempt) * (0.5 + options.random() / 2);
     await sleep(retryAfterMs > 0 ? Math.min(retryAfterMs, 3000) : backoff);
   }
-  throw new Error('unreachable');
 }
 
 /**

@@ -116,4 +116,26 @@ describe('Function: payUntilFinal', () => {
       (await payUntilFinal(call503, {}, '', { maxAttempts: 3, random: () => 0 })).statuses,
     ).toEqual([503, 503, 503]);
   });
+
+  it('keeps retrying a 409 until the in-progress horizon has passed, not for a fixed count', async () => {
+    let calls = 0;
+    const call409 = async () => {
+      calls += 1;
+      return calls < 8 ? answer(409, { 'retry-after': '0' }) : answer(201);
+    };
+    const result = await payUntilFinal(call409, {}, '', {
+      maxAttempts: 3,
+      random: () => 0,
+      inProgressWaitMs: 60_000,
+    });
+    expect(result.statuses).toEqual([409, 409, 409, 409, 409, 409, 409, 201]);
+
+    const forever409 = async () => answer(409, { 'retry-after': '0' });
+    const givenUp = await payUntilFinal(forever409, {}, '', {
+      maxAttempts: 3,
+      random: () => 0,
+      inProgressWaitMs: 0,
+    });
+    expect(givenUp.answer.status).toBe(409);
+  });
 });
