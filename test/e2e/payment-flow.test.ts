@@ -168,7 +168,12 @@ describe('Payment service over serverless-offline', () => {
     expect(answers.filter((a) => a.status === 401)).toHaveLength(14);
     const accepted = answers.filter((a) => a.status === 200);
     expect(accepted).toHaveLength(36);
-    expect(accepted.filter((a) => a.body.changed)).toHaveLength(1);
+    // Exactly one callback confirms the charge. Under concurrency another one may
+    // be the one whose transaction finalizes the payment (both then report
+    // `changed`); the payment and its events are still written once (below).
+    expect(accepted.filter((a) => a.body.confirmed)).toHaveLength(1);
+    expect(accepted.filter((a) => a.body.changed).length).toBeGreaterThanOrEqual(1);
+    expect(accepted.filter((a) => a.body.changed).length).toBeLessThanOrEqual(2);
     expect(await tables.charge(body.transactionId)).toMatchObject({
       state: 'SUCCEEDED',
       resultSource: 'callback',
