@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { DynamoDBPersistenceLayer } from '@aws-lambda-powertools/idempotency/dynamodb';
 import { DeleteCommand, GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import type { Handler } from 'aws-lambda';
+import { expect } from 'vitest';
 import { composePaymentService } from '../../lib/payment/compose.js';
 import { SimulatedGateway } from '../../lib/payment/gateway.js';
 import { idempotentPay, PAYMENT_IDEMPOTENCY_PREFIX } from '../../lib/payment/idempotency.js';
@@ -191,3 +192,24 @@ export const tables = {
     );
   },
 };
+
+/**
+ * Exactly one of the accepted callbacks confirmed the charge, from the
+ * callback's own result. Under concurrency another one may be the one whose
+ * transaction finalizes the payment (both then report `changed`); the payment
+ * and its events are written once all the same (checked by the caller).
+ */
+export async function expectConfirmedOnce(
+  transactionId: string,
+  accepted: Array<{ body: { confirmed?: boolean; changed?: boolean } }>,
+): Promise<void> {
+  expect(accepted.filter((a) => a.body.confirmed)).toHaveLength(1);
+  const changed = accepted.filter((a) => a.body.changed).length;
+  expect(changed).toBeGreaterThanOrEqual(1);
+  expect(changed).toBeLessThanOrEqual(2);
+  expect(await tables.charge(transactionId)).toMatchObject({
+    state: 'SUCCEEDED',
+    resultSource: 'callback',
+    confirmedAt: expect.any(String),
+  });
+}
