@@ -199,26 +199,26 @@ export async function updateOrderStatus(
       requestedStatus: input.status,
       reason: input.reason,
     };
+    // Records an attempt that leaves the order as it is (repeat, refusal): only
+    // the audit counter moves, conditioned on the value read with the order.
+    const recordUnchanged = (entry: Pick<AuditEntry, 'outcome' | 'detail' | 'duplicateEvent'>) =>
+      repository.commit({
+        orderId: input.orderId,
+        expectedSeq: order.auditSeq,
+        audit: { ...base, ...entry, newStatus: order.status, version: order.version },
+      });
 
     const marker = input.eventId
       ? await repository.getEventMarker(input.orderId, input.eventId)
       : undefined;
     if (marker) {
       const reused = marker.requestedStatus !== input.status;
-      const audit: AuditEntry = {
-        ...base,
+      const result = await recordUnchanged({
         outcome: reused ? 'rejected' : 'unchanged',
-        newStatus: order.status,
         duplicateEvent: true,
         detail: reused
           ? `EVENT_ID_REUSED: first seen at seq ${marker.seq} asking for ${marker.requestedStatus}`
           : `DUPLICATE_EVENT: first seen at seq ${marker.seq} (${marker.outcome})`,
-        version: order.version,
-      };
-      const result = await repository.commit({
-        orderId: input.orderId,
-        expectedSeq: order.auditSeq,
-        audit,
       });
       if (result === 'conflict') return CONFLICT;
       if (reused) {
@@ -241,20 +241,9 @@ export async function updateOrderStatus(
 
     const decision = OrderStatusTransition.decide(order.status, input.status);
     if (decision.kind === 'illegal') {
-      const audit: AuditEntry = {
-        ...base,
-        outcome: 'rejected',
-        newStatus: order.status,
-        detail: decision.reason,
-        version: order.version,
-      };
       // No event marker: a transition that is early (not stale) may become
       // legal later, so a redelivery must be judged again.
-      const result = await repository.commit({
-        orderId: input.orderId,
-        expectedSeq: order.auditSeq,
-        audit,
-      });
+      const result = await recordUnchanged({ outcome: 'rejected', detail: decision.reason });
       if (result === 'conflict') return CONFLICT;
       throw new ConflictError('ILLEGAL_STATUS_TRANSITION', decision.reason, {
         details: [

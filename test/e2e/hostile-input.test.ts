@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { dynamoFromEnv } from '../../lib/shared/dynamo.js';
 import { api, expectErrorFormat, uniqueId } from '../support/http.js';
 import { signToken } from '../support/service-tokens.js';
+import { TABLE_ENV_VARS } from '../support/tables.js';
 
 // Every id this file sends carries RUN, and so does every correlation id, so
 // anything a service might write because of this file can be found.
@@ -473,15 +474,6 @@ function allCases(): Array<Case & { auth?: string }> {
 /** Every table's items, each as stable JSON, so an insert, update or delete shows. */
 type Snapshot = Record<string, Set<string>>;
 
-const TABLE_ENV = [
-  'ORDERS_TABLE',
-  'ORDER_AUDIT_TABLE',
-  'PAYMENTS_TABLE',
-  'CHARGES_TABLE',
-  'IDEMPOTENCY_TABLE',
-  'NOTIFICATIONS_TABLE',
-];
-
 function stableJson(value: unknown): string {
   return JSON.stringify(value, (_key, v: unknown) =>
     v && typeof v === 'object' && !Array.isArray(v)
@@ -498,7 +490,7 @@ function stableJson(value: unknown): string {
 async function snapshot(): Promise<Snapshot> {
   const { doc } = dynamoFromEnv();
   const result: Snapshot = {};
-  for (const name of TABLE_ENV) {
+  for (const name of TABLE_ENV_VARS) {
     const table = process.env[name];
     if (!table) throw new Error(`${name} is not set`);
     const items = new Set<string>();
@@ -556,7 +548,7 @@ describe('Hostile input over serverless-offline: every answer a 4xx, nothing wri
     // listed item by item; items carrying RUN were written because of this file.
     // (Run this file alone when other e2e files write to the same tables.)
     const after = await snapshot();
-    for (const name of TABLE_ENV) {
+    for (const name of TABLE_ENV_VARS) {
       const was = before[name] ?? new Set<string>();
       const now = after[name] ?? new Set<string>();
       const added = [...now].filter((item) => !was.has(item));
