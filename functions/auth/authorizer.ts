@@ -3,14 +3,14 @@ import type { APIGatewayRequestAuthorizerEventV2 } from 'aws-lambda';
 import { type AuthorizerResult, authorizeInternalCall } from '../../lib/auth/authorizer.js';
 import { AUTH_ENV, keySourceFromEnv } from '../../lib/auth/config.js';
 import { INTERNAL_ROUTES, trustedIssuers } from '../../lib/auth/route-policy.js';
-import { powertoolsParameterReader } from '../../lib/auth/ssm.js';
+import { ssmParameterReader } from '../../lib/auth/ssm.js';
 import { createTokenVerifier } from '../../lib/auth/token-verifier.js';
 import { envInt } from '../../lib/shared/config.js';
 
 // The authorizer belongs to no one service: it logs under its own name.
 const logger = new Logger({ serviceName: 'internal-authorizer' });
 
-const keys = keySourceFromEnv('order', process.env, powertoolsParameterReader);
+const keys = keySourceFromEnv('order', process.env, ssmParameterReader);
 const verifier = createTokenVerifier({
   routes: INTERNAL_ROUTES,
   trustedKeys: () => keys.trustedKeys(trustedIssuers(INTERNAL_ROUTES)),

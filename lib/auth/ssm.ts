@@ -1,15 +1,17 @@
+import { ssmParameterGetter } from '../shared/ssm-parameters.js';
 import type { ParameterReader } from './key-source.js';
 
 /** How long a key read from SSM is reused before it is read again (bounds rotation lag). */
 export const KEY_CACHE_SECONDS = 300;
 
+let getter: ReturnType<typeof ssmParameterGetter> | undefined;
+
 /**
- * The SSM reader for {@link ssmKeySource}: Powertools parameters with its
- * in-memory cache. Imported lazily so that local stages never load the SSM
- * client.
+ * The SSM reader for {@link ssmKeySource}: one signed GetParameter call
+ * (lib/shared/ssm-parameters.ts, no AWS SDK SSM client in the bundle) with an
+ * in-memory cache. Built on first use, so local stages never build it.
  */
-export async function powertoolsParameterReader(): Promise<ParameterReader> {
-  const { getParameter } = await import('@aws-lambda-powertools/parameters/ssm');
-  return async (name, { decrypt }) =>
-    (await getParameter(name, { decrypt, maxAge: KEY_CACHE_SECONDS })) ?? undefined;
+export async function ssmParameterReader(): Promise<ParameterReader> {
+  getter ??= ssmParameterGetter({ maxAgeSeconds: KEY_CACHE_SECONDS });
+  return getter;
 }

@@ -6,18 +6,22 @@
  */
 import { startDynamoDbLocal } from './dynamodb-local.mjs';
 import { startOffline } from './offline.mjs';
-import { createTables, resolvedServerlessConfig } from './tables.mjs';
+import { freePort } from './process.mjs';
+import { createTables, resolvedServerlessConfig, tableDefinitions } from './tables.mjs';
 
 /**
  * Starts DynamoDB Local unless `endpoint` is given, and creates the tables.
+ * The table definitions (`sls print`) are read while Java starts.
  * @param {{ stage: string, endpoint?: string, port?: number }} options
  */
 export async function startDatabase(options) {
   const external = options.endpoint;
+  const definitions = tableDefinitions(options.stage);
+  definitions.catch(() => undefined); // awaited below; not unhandled if Java fails first
   const local = external ? undefined : await startDynamoDbLocal({ port: options.port });
   const endpoint = external ?? /** @type {NonNullable<typeof local>} */ (local).endpoint;
   try {
-    const tables = await createTables(endpoint, options.stage);
+    const tables = await createTables(endpoint, options.stage, await definitions);
     return { endpoint, tables, pid: local?.pid, stop: async () => local?.stop() };
   } catch (error) {
     await local?.stop();
@@ -49,32 +53,37 @@ export async function functionEnvironment(stage, endpoint) {
  *           config?: string }} options
  */
 export async function startStack(options) {
-  const db = await startDatabase({
-    stage: options.stage,
-    endpoint: options.endpoint,
-    port: options.dynamoPort,
-  });
-  try {
-    const offline = await startOffline({
+  // The database and serverless-offline start side by side (offline only
+  // needs the database's address, and runs no function before a request):
+  // one after the other, `npm start` took 17-24 s on 2 cores.
+  const dynamoPort = options.endpoint ? undefined : (options.dynamoPort ?? (await freePort()));
+  const dynamoEndpoint = options.endpoint ?? `http://127.0.0.1:${dynamoPort}`;
+  const [db, offline] = await Promise.allSettled([
+    startDatabase({ stage: options.stage, endpoint: options.endpoint, port: dynamoPort }),
+    startOffline({
       stage: options.stage,
       httpPort: options.httpPort,
       lambdaPort: options.lambdaPort,
-      dynamoEndpoint: db.endpoint,
+      dynamoEndpoint,
       env: options.env,
       logFile: options.logFile,
       echo: options.echo,
       config: options.config,
-    });
-    return {
-      db,
-      offline,
-      stop: async () => {
-        await offline.stop();
-        await db.stop();
-      },
-    };
-  } catch (error) {
-    await db.stop();
-    throw error;
+    }),
+  ]);
+  if (db.status === 'rejected' || offline.status === 'rejected') {
+    if (offline.status === 'fulfilled') await offline.value.stop();
+    if (db.status === 'fulfilled') await db.value.stop();
+    throw db.status === 'rejected'
+      ? db.reason
+      : /** @type {PromiseRejectedResult} */ (offline).reason;
   }
+  return {
+    db: db.value,
+    offline: offline.value,
+    stop: async () => {
+      await offline.value.stop();
+      await db.value.stop();
+    },
+  };
 }

@@ -60,11 +60,12 @@ export function localDynamoClient(endpoint) {
  * Creates every table of serverless.yml at `endpoint` (existing ones are kept).
  * @param {string} endpoint
  * @param {string} stage
+ * @param {Record<string, any>} [known] the stage's {@link tableDefinitions}, if already read
  * @returns {Promise<Record<string, string>>} logical id → table name
  */
-export async function createTables(endpoint, stage) {
+export async function createTables(endpoint, stage, known) {
   const client = localDynamoClient(endpoint);
-  const definitions = await tableDefinitions(stage);
+  const definitions = known ?? (await tableDefinitions(stage));
   try {
     for (const props of Object.values(definitions)) {
       const {
