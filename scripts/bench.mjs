@@ -551,6 +551,16 @@ async function benchThroughput(
       ]);
     say('\nWhere the payment flow spends its time (serverless-offline reports each invocation):\n');
     say(table(['function', 'invocations per payment', 'mean ms', 'p50 ms', 'p99 ms'], rows));
+    // What each payment writes to the log: the functions' JSON lines (log
+    // lines and metrics) and serverless-offline's own lines.
+    const lines = text.split('\n').filter((l) => l.trim() !== '');
+    const json = lines.filter((l) => l.trimStart().startsWith('{'));
+    const metricLines = json.filter((l) => l.includes('"_aws"')).length;
+    say(
+      `\nLog lines per payment: ${num((json.length - metricLines) / Math.max(1, payment.ok), 1)} JSON log lines, ` +
+        `${num(metricLines / Math.max(1, payment.ok), 1)} metric (EMF) lines, ` +
+        `${num((lines.length - json.length) / Math.max(1, payment.ok), 1)} serverless-offline lines.`,
+    );
   }
   const share = ratio(payment.rps, ceiling.rps);
   const p50 = ratio(payment.p50, ceiling.p50);

@@ -169,7 +169,8 @@ export async function startDynamoDbLocal(options = {}) {
   const endpoint = `http://127.0.0.1:${port}`;
   try {
     await waitUntil(() => dynamoAnswers(endpoint), {
-      timeoutMs: 30_000,
+      // Java starts next to serverless-offline (scripts/lib/stack.mjs): room for a busy machine.
+      timeoutMs: 60_000,
       what: 'DynamoDB Local',
       abortIf: () =>
         child.exitCode !== null
