@@ -9,8 +9,6 @@ import { paymentBody } from '../integration/payment-fixtures.js';
 import { api } from '../support/http.js';
 
 const root = path.resolve(import.meta.dirname, '../..');
-/** The payment functions' timeout in serverless.yml: every answer must come before it. */
-const FUNCTION_TIMEOUT_MS = 15_000;
 
 describe('A cold burst on a freshly started serverless-offline', () => {
   it('answers 20 payments and a duplicate of each, sent at once with no warm-up, with 201 or 409 and Retry-After', async () => {
@@ -61,7 +59,8 @@ describe('A cold burst on a freshly started serverless-offline', () => {
       for (const answer of answers) {
         expect([201, 409], seen).toContain(answer.status);
         if (answer.status === 409) expect(answer.headers.get('retry-after'), seen).toBeTruthy();
-        expect(answer.ms, seen).toBeLessThan(FUNCTION_TIMEOUT_MS);
+        // No function timed out (that is a 503 now): how long the burst took
+        // is a figure of `npm run bench`, not a test's verdict.
         expect(answer.text, seen).not.toMatch(/stackTrace|node_modules|\.m?[jt]s:\d+/);
       }
       // Each payment was processed once: one first answer per transactionId.
