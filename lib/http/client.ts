@@ -271,20 +271,24 @@ export function createInternalClient(options: InternalClientOptions): InternalCl
         code: error?.code,
         ok: !error,
       });
-      logAction(logger, {
-        action: 'http.attempt',
-        outcome: error ? 'retrying' : 'success',
-        downstream: service,
-        attempt,
-        status: seenStatus,
-        code: error?.code,
-        injected: error?.injected,
-        durationMs,
-        breakerState: breakers.state(service),
-        correlation_id: request.correlationId,
-        idempotencyKey: request.idempotencyKey,
-        ...(error ? { error } : {}),
-      });
+      // A first attempt that succeeds is the call itself: the http.call line
+      // says it (one line per call instead of two); every other attempt has its own.
+      if (error || attempt > 1) {
+        logAction(logger, {
+          action: 'http.attempt',
+          outcome: error ? 'retrying' : 'success',
+          downstream: service,
+          attempt,
+          status: seenStatus,
+          code: error?.code,
+          injected: error?.injected,
+          durationMs,
+          breakerState: breakers.state(service),
+          correlation_id: request.correlationId,
+          idempotencyKey: request.idempotencyKey,
+          ...(error ? { error } : {}),
+        });
+      }
       return error as DownstreamError;
     }
   }
