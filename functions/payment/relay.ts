@@ -19,7 +19,8 @@ const relay = new OutboxRelay({
   store: payments.outbox,
   deliver: createEventDeliverer(internalClient()),
   logger,
-  maxAttempts: envInt('OUTBOX_MAX_ATTEMPTS', 8),
+  horizonMs: envInt('OUTBOX_RETRY_HORIZON_SECONDS', 86_400) * 1000,
+  maxAuthAttempts: envInt('OUTBOX_MAX_AUTH_ATTEMPTS', 10),
   batchSize: envInt('OUTBOX_BATCH_SIZE', 25),
   hooks: outboxMetricsHooks(metrics),
 });
@@ -28,8 +29,9 @@ const relay = new OutboxRelay({
  * Scheduled outbox relay (every minute in AWS; every RELAY_INTERVAL_MS through
  * the invoke API under `npm start`): first finishes charges abandoned for
  * CHARGE_RECONCILE_GRACE_SECONDS (their events join the outbox as PENDING),
- * then re-delivers pending events with backoff, parking them as DEAD after
- * OUTBOX_MAX_ATTEMPTS. `{ redrive: { transactionId, eventId? } }` re-drives.
+ * then re-delivers pending events with capped backoff, parking them as DEAD
+ * only when refused for good, after OUTBOX_MAX_AUTH_ATTEMPTS answers of
+ * 401/403, or past OUTBOX_RETRY_HORIZON_SECONDS. `{ redrive: { transactionId, eventId? } }` re-drives.
  */
 export const handler = relayHandler(relay, logger, {
   onRun: (result) => recordOutboxBacklog(metrics, result),

@@ -66,15 +66,21 @@ export class DynamoOutboxStore implements OutboxStore {
   }
 
   async claim(event: OutboxEvent, leaseUntil: Date, now: Date): Promise<boolean> {
+    // Conditioned on what was read, not only on the lease: an event that
+    // another run already tried (attempts moved) or rescheduled (not due
+    // yet) cannot be claimed from a stale listing, so overlapping relays
+    // never deliver one event early or twice.
     return this.conditionalUpdate(event, {
       UpdateExpression: 'SET leaseUntil = :lease',
       ConditionExpression:
-        '#status = :pending AND (attribute_not_exists(leaseUntil) OR leaseUntil < :now)',
+        '#status = :pending AND nextAttemptAt <= :now AND attempts = :attempts' +
+        ' AND (attribute_not_exists(leaseUntil) OR leaseUntil < :now)',
       ExpressionAttributeNames: { '#status': 'status' },
       ExpressionAttributeValues: {
         ':lease': leaseUntil.toISOString(),
         ':now': now.toISOString(),
         ':pending': 'PENDING',
+        ':attempts': event.attempts,
       },
     });
   }
@@ -96,17 +102,16 @@ export class DynamoOutboxStore implements OutboxStore {
 
   async markFailed(
     event: OutboxEvent,
-    failure: { error: string; nextAttemptAt: Date },
+    failure: { error: string; nextAttemptAt: Date; countAttempt?: boolean },
   ): Promise<void> {
     await this.conditionalUpdate(event, {
-      UpdateExpression:
-        'SET lastError = :error, nextAttemptAt = :next ADD attempts :one REMOVE leaseUntil',
+      UpdateExpression: `SET lastError = :error, nextAttemptAt = :next ADD attempts :one REMOVE leaseUntil`,
       ConditionExpression: '#status = :pending',
       ExpressionAttributeNames: { '#status': 'status' },
       ExpressionAttributeValues: {
         ':error': failure.error.slice(0, 1000),
         ':next': failure.nextAttemptAt.toISOString(),
-        ':one': 1,
+        ':one': failure.countAttempt === false ? 0 : 1,
         ':pending': 'PENDING',
       },
     });

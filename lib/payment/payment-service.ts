@@ -7,6 +7,7 @@ import type { EventDeliverer, OutboxEvent, OutboxStore } from '../shared/outbox.
 import type { ChargeStore } from './charge-store.js';
 import { outboxEventsFor } from './events.js';
 import { GatewayUnavailableError, type PaymentGateway } from './gateway.js';
+import type { GateContext, OrderGate } from './order-gate.js';
 import type { FinalizeResult, PaymentStore } from './payment-store.js';
 import type { Charge, Payment, PaymentRequest, PaymentResult, RecordedCharge } from './types.js';
 import { chargeView, paymentView, processingView } from './view.js';
@@ -22,6 +23,8 @@ export interface PaymentServiceDeps {
   payments: PaymentStore;
   outbox: PaymentOutbox;
   gateway: PaymentGateway;
+  /** The order service: it decides whether a payment may charge it (step 1b). */
+  orders: OrderGate;
   logger: Logger;
   clock?: () => Date;
   /** Delay before the relay retries what the fast path could not deliver. */
@@ -33,6 +36,8 @@ export interface RequestContext {
   correlationId: string;
   faults: Fault[];
   deliverer: EventDeliverer;
+  /** Epoch ms after which no call to the order may still run. */
+  deadline?: number;
 }
 
 /** A gateway callback, validated. */
@@ -86,12 +91,110 @@ export class PaymentService {
     this.clock = deps.clock ?? (() => new Date());
   }
 
-  /** POST /payments: the result is final (201 SUCCEEDED or FAILED) and safe to replay. */
+  /**
+   * POST /payments: the order decides first (it must exist, match and be
+   * payable, and this transactionId then holds it), then the charge at most
+   * once, then the payment and its events. The result is final (201
+   * SUCCEEDED or FAILED) and safe to replay; every refusal before the charge
+   * throws, so the idempotency key is released.
+   */
   async pay(request: PaymentRequest, ctx: RequestContext): Promise<PaymentResult> {
-    const charge = await this.chargeOnce(request, ctx);
+    const hold = await this.holdOrder(request, ctx);
+    let charge: RecordedCharge;
+    try {
+      charge = await this.chargeOnce(request, ctx);
+    } catch (error) {
+      if (error instanceof GatewayUnavailableError && !error.reachedGateway) {
+        // Proven uncharged: the order may be paid by another transactionId.
+        await this.releaseOrder(request, 'the gateway never saw the charge', ctx);
+      }
+      throw error;
+    }
     if (findFault(ctx.faults, 'payment', 'crash-after-charge')) throw new InjectedCrashError();
     const record = await this.finalize(charge, ctx);
+    if (hold.acquired && !record.changed && record.payment.status === 'FAILED') {
+      // A declined payment asked again after its hold ended took the order
+      // anew; its decline was delivered long ago, so give the order back now.
+      await this.releaseOrder(request, 'the payment was declined', ctx);
+    }
     return { statusCode: 201, body: paymentView(record.payment, record.events) };
+  }
+
+  /**
+   * Step 1b: asks the order to hold itself for this payment. When another
+   * transactionId holds it past its lease, and our own charge guard proves
+   * the gateway never saw that one's charge, this payment replaces it.
+   */
+  private async holdOrder(
+    request: PaymentRequest,
+    ctx: RequestContext,
+  ): Promise<{ acquired: boolean }> {
+    const gate: GateContext = {
+      correlationId: ctx.correlationId,
+      faults: ctx.faults,
+      deadline: ctx.deadline,
+    };
+    const ids = {
+      transactionId: request.transactionId,
+      orderId: request.orderId,
+      userId: request.userId,
+    };
+    let answer = await this.deps.orders.hold(request, gate);
+    if (answer.kind === 'held-elsewhere' && answer.leaseOver && answer.holder) {
+      const other = await this.deps.charges.get(answer.holder);
+      if (!other || other.gatewayNeverSaw) {
+        answer = await this.deps.orders.hold(request, gate, answer.holder);
+        if (answer.kind === 'held') {
+          logAction(this.deps.logger, {
+            action: 'payment.hold',
+            outcome: 'success',
+            ...ids,
+            reason: 'replaced a holder whose charge never reached the gateway',
+          });
+        }
+      }
+    }
+    if (answer.kind === 'held-elsewhere') {
+      logAction(this.deps.logger, {
+        action: 'payment.hold',
+        outcome: 'rejected',
+        ...ids,
+        reason: 'another transactionId holds the order',
+      });
+      throw answer.error;
+    }
+    return { acquired: answer.acquired };
+  }
+
+  /** Gives the order back; if that fails, the hold's lease and our charge guard let the next payment replace it. */
+  private async releaseOrder(
+    request: PaymentRequest,
+    reason: string,
+    ctx: RequestContext,
+  ): Promise<void> {
+    try {
+      await this.deps.orders.release(request, reason, {
+        correlationId: ctx.correlationId,
+        faults: ctx.faults,
+        deadline: ctx.deadline,
+      });
+      logAction(this.deps.logger, {
+        action: 'payment.release',
+        outcome: 'success',
+        transactionId: request.transactionId,
+        orderId: request.orderId,
+        reason,
+      });
+    } catch (error) {
+      logAction(this.deps.logger, {
+        action: 'payment.release',
+        outcome: 'failed',
+        transactionId: request.transactionId,
+        orderId: request.orderId,
+        reason,
+        error,
+      });
+    }
   }
 
   /**
@@ -345,6 +448,7 @@ export class PaymentService {
             await this.deps.outbox.markFailed(event, {
               error: result.error,
               nextAttemptAt: new Date(this.clock().getTime() + delay),
+              countAttempt: result.reason !== 'not-sent',
             });
             logAction(this.deps.logger, {
               action: 'outbox.deliver',

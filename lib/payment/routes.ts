@@ -62,7 +62,12 @@ export function createPayRoute(deps: PaymentRouteDeps & { pay: IdempotentPay }):
     });
     let result: Awaited<ReturnType<IdempotentPay>>;
     try {
-      result = await deps.pay(request, { correlationId: event.correlationId, faults, deliverer });
+      result = await deps.pay(request, {
+        correlationId: event.correlationId,
+        faults,
+        deliverer,
+        deadline: fastPathDeadline(context),
+      });
     } catch (error) {
       if (isAppError(error) && error.code.startsWith('IDEMPOTENCY_')) {
         deps.count?.(METRIC.idempotencyConflicts);
