@@ -23,8 +23,8 @@ const uid = (prefix: string) =>
 
 const orderBody = { userId: 'u-1', amountMinor: 1000, currency: 'USD' as const };
 
-/** A new PENDING order, held by `holder` (step 1b) unless it is undefined. */
-async function newOrder(holder: string | undefined = 'tx-1') {
+/** A new PENDING order, held by `holder` (step 1b) unless it is null. */
+async function newOrder(holder: string | null = 'tx-1') {
   const orderId = uid('o');
   await createOrder(deps, { orderId, ...orderBody }, ctx());
   if (holder) await holdForPayment(deps, { orderId, transactionId: holder, ...orderBody }, ctx());
@@ -179,7 +179,7 @@ describe('Order use cases on DynamoDB Local', () => {
   });
 
   it('lets exactly one of 10 transactionIds racing for one order hold it; the rest are told to wait', async () => {
-    const orderId = await newOrder(undefined);
+    const orderId = await newOrder(null);
     const results = await Promise.all(
       Array.from({ length: 10 }, (_, i) =>
         holdForPayment(deps, { orderId, transactionId: `race-${i}`, ...orderBody }, ctx(i)).then(
@@ -210,7 +210,7 @@ describe('Order use cases on DynamoDB Local', () => {
   });
 
   it('counts 20 conflicting creates on the order without one history row each', async () => {
-    const orderId = await newOrder(undefined);
+    const orderId = await newOrder(null);
     const statuses = await Promise.all(
       Array.from({ length: 20 }, (_, i) =>
         statusOf(createOrder(deps, { orderId, ...orderBody, amountMinor: 2000 + i }, ctx(i))),
