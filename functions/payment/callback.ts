@@ -12,6 +12,7 @@ export const handler = httpHandler(
     secret: requireEnv('GATEWAY_WEBHOOK_SECRET'),
     toleranceSeconds: envInt('GATEWAY_SIGNATURE_TOLERANCE_SECONDS', 300),
     faultsEnabled,
+    count: observability.count,
     internalClient: internalClient(),
   }),
 );

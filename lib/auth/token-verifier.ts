@@ -158,6 +158,11 @@ export function createTokenVerifier(options: TokenVerifierOptions): TokenVerifie
         throw fromJoseError(error);
       }
 
+      // jose accepts an `aud` array that merely contains the audience: a token
+      // addressed to several services would open each of them. Exactly one.
+      if (payload.aud !== policy.audience) {
+        throw new TokenRejectedError('wrong-audience', 'aud must be exactly the target service');
+      }
       const { iat, exp, jti } = payload as { iat: number; exp: number; jti: unknown };
       if (exp - iat > MAX_TOKEN_LIFETIME_SECONDS) {
         throw new TokenRejectedError('lifetime-too-long', `exp - iat is ${exp - iat} s`);

@@ -244,7 +244,14 @@ export class PaymentService {
     });
     return {
       statusCode: 200,
-      body: { transactionId, status: record.payment.status, changed, confirmed },
+      body: {
+        transactionId,
+        status: record.payment.status,
+        changed,
+        confirmed,
+        // The first recorded result stands; the gateway is told it said otherwise.
+        ...(disagrees ? { contradicted: true } : {}),
+      },
     };
   }
 

@@ -116,6 +116,7 @@ export function createCallbackRoute(
       faults,
       deliverer,
     });
+    if (result.body.contradicted) deps.count?.(METRIC.callbackContradictions);
     return json(result.statusCode, result.body);
   };
 }

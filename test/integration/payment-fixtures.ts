@@ -102,7 +102,13 @@ export function paymentHarness() {
       awsSdkV3Client: client,
     }),
   });
-  const deps = { logger, internalClient, faultsEnabled: true };
+  const counted: string[] = [];
+  const deps = {
+    logger,
+    internalClient,
+    faultsEnabled: true,
+    count: (name: string) => counted.push(name),
+  };
   const create = httpHandler({ logger, body: true }, createPayRoute({ ...deps, pay }));
   const callback = httpHandler(
     { logger, body: true },
@@ -113,6 +119,8 @@ export function paymentHarness() {
   return {
     gateway,
     sent,
+    /** The business metrics the routes counted, in order. */
+    counted,
     /** The calls to the order's hold and release routes, in order. */
     holds,
     outbox,
