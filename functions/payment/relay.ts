@@ -1,10 +1,12 @@
+import type { Context } from 'aws-lambda';
 import { outboxMetricsHooks, recordOutboxBacklog } from '../../lib/outbox/metrics.js';
 import { OutboxRelay } from '../../lib/outbox/relay.js';
 import { relayHandler } from '../../lib/outbox/relay-handler.js';
 import { ChargeReconciler } from '../../lib/payment/charge-reconciler.js';
 import { createEventDeliverer } from '../../lib/payment/deliverer.js';
 import { envInt } from '../../lib/shared/config.js';
-import { internalClient, observability, payments } from './dependencies.js';
+import { FAULT_HEADER, type Fault, parseFaults } from '../../lib/shared/fault-injection.js';
+import { faultsEnabled, internalClient, observability, payments } from './dependencies.js';
 
 const { logger, metrics } = observability;
 // The same stores and use cases as the payment handlers: the reconciler finishes
@@ -15,9 +17,11 @@ const reconciler = new ChargeReconciler({
   logger,
 });
 const reconcileGraceMs = envInt('CHARGE_RECONCILE_GRACE_SECONDS', 60) * 1000;
+// Faults of the current run (local and test stages only): `{ "faults": "order=status:503" }`.
+let runFaults: Fault[] = [];
 const relay = new OutboxRelay({
   store: payments.outbox,
-  deliver: createEventDeliverer(internalClient()),
+  deliver: createEventDeliverer(internalClient(), { faults: () => runFaults }),
   logger,
   horizonMs: envInt('OUTBOX_RETRY_HORIZON_SECONDS', 86_400) * 1000,
   maxAuthAttempts: envInt('OUTBOX_MAX_AUTH_ATTEMPTS', 10),
@@ -33,8 +37,20 @@ const relay = new OutboxRelay({
  * only when refused for good, after OUTBOX_MAX_AUTH_ATTEMPTS answers of
  * 401/403, or past OUTBOX_RETRY_HORIZON_SECONDS. `{ redrive: { transactionId, eventId? } }` re-drives.
  */
-export const handler = relayHandler(relay, logger, {
+const relayRun = relayHandler(relay, logger, {
   onRun: (result) => recordOutboxBacklog(metrics, result),
   beforeRun: ({ remainingTimeMs }) =>
     reconciler.runOnce({ graceMs: reconcileGraceMs, limit: 25, remainingTimeMs }),
 });
+
+/** The relay function: one run, meeting the faults its event names where the stage allows them. */
+export const handler = async (event: unknown, context: Context) => {
+  const faults = (event as { faults?: unknown } | null)?.faults;
+  runFaults =
+    typeof faults === 'string' ? parseFaults({ [FAULT_HEADER]: faults }, faultsEnabled) : [];
+  try {
+    return await relayRun(event, context);
+  } finally {
+    runFaults = [];
+  }
+};

@@ -23,8 +23,8 @@ function errorCode(body: unknown): string | undefined {
 
 /** Options of {@link createEventDeliverer}. */
 export interface DelivererOptions {
-  /** Faults of the request that triggered the delivery (local/test only). */
-  faults?: Fault[];
+  /** Faults of the request (or relay run) that triggered the delivery (local/test only). */
+  faults?: Fault[] | (() => Fault[]);
   /** Epoch ms after which no call may still run. */
   deadline?: () => number | undefined;
 }
@@ -86,7 +86,7 @@ export function createEventDeliverer(
     try {
       const response = await client.send({
         ...request,
-        faults: options.faults,
+        faults: typeof options.faults === 'function' ? options.faults() : options.faults,
         deadline: options.deadline?.(),
       });
       return byStatus(response.status, what, response.body);

@@ -279,7 +279,7 @@ describe('Order service over serverless-offline', () => {
       const response = await putHold(orderId, {
         transactionId: 'tx-a',
         userId: 'someone-else',
-        amount: 0.01,
+        amount: 1,
         currency: 'JPY',
       });
       expect(response.status).toBe(422);

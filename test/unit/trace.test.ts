@@ -1,11 +1,11 @@
 import { describe, expect, it } from 'vitest';
-// @ts-expect-error plain ESM script without types
 import {
   correlationIdsOf,
   formatTimeline,
   parseLogLines,
   story,
   timeline,
+  // @ts-expect-error plain ESM script without types
 } from '../../scripts/lib/trace.mjs';
 
 const captured = [
