@@ -9,7 +9,7 @@ import type { Currency } from '../shared/money.js';
 import { CONFLICT, sleep as realSleep, retryOnConflict } from '../shared/retry-on-conflict.js';
 import type { HistoryPage, HistoryPageRequest, OrderRepository } from './order-repository.js';
 import { type OrderStatus, OrderStatusTransition, PAYMENT_STATUSES } from './status-transition.js';
-import type { AuditEntry, AuditOutcome, OperationContext, Order } from './types.js';
+import type { AuditEntry, AuditOutcome, EventMarker, OperationContext, Order } from './types.js';
 
 /** Collaborators of the order use cases. */
 export interface OrderServiceDeps {
@@ -217,10 +217,11 @@ export async function updateOrderStatus(
         audit: { ...base, ...entry, newStatus: order.status, version: order.version },
       });
 
-    const marker = input.eventId
-      ? await repository.getEventMarker(input.orderId, input.eventId)
-      : undefined;
-    if (marker) {
+    // The eventId's marker is read only when it matters (a refusal, or a write
+    // that failed): the happy path writes it as a condition, in one transaction.
+    const markerOf = () =>
+      input.eventId ? repository.getEventMarker(input.orderId, input.eventId) : undefined;
+    const duplicate = async (marker: EventMarker) => {
       const reused = marker.requestedStatus !== input.status;
       const result = await recordUnchanged({
         outcome: reused ? 'rejected' : 'unchanged',
@@ -245,10 +246,16 @@ export async function updateOrderStatus(
         duplicateEvent: true,
         seq,
         originalSeq: marker.seq,
-      };
-    }
+      } satisfies UpdateStatusResult;
+    };
 
     const decision = OrderStatusTransition.decide(order.status, input.status);
+    const refusal = decision.kind === 'illegal' ? undefined : holderRefusal(order, input);
+    if (decision.kind === 'illegal' || refusal) {
+      // A redelivered event is answered as it was the first time, not judged anew.
+      const marker = await markerOf();
+      if (marker) return duplicate(marker);
+    }
     if (decision.kind === 'illegal') {
       // No event marker: a transition that is early (not stale) may become
       // legal later, so a redelivery must be judged again.
@@ -266,7 +273,6 @@ export async function updateOrderStatus(
       });
     }
 
-    const refusal = holderRefusal(order, input);
     if (refusal) {
       const result = await recordUnchanged({ outcome: 'rejected', detail: refusal.message });
       if (result === 'conflict') return CONFLICT;
@@ -304,7 +310,11 @@ export async function updateOrderStatus(
           }
         : undefined,
     });
-    if (result === 'conflict') return CONFLICT;
+    if (result === 'conflict') {
+      // Another writer moved the order, or this eventId was seen before.
+      const marker = await markerOf();
+      return marker ? duplicate(marker) : CONFLICT;
+    }
     if (changed) deps.onWrite?.(input.orderId);
     return {
       order: changed

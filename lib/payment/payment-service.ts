@@ -3,7 +3,12 @@ import type { Logger } from '@aws-lambda-powertools/logger';
 import { NotFoundError, UnprocessableError } from '../shared/errors.js';
 import { type Fault, findFault } from '../shared/fault-injection.js';
 import { logAction } from '../shared/logger.js';
-import type { EventDeliverer, OutboxEvent, OutboxStore } from '../shared/outbox.js';
+import type {
+  DeliveryOutcome,
+  EventDeliverer,
+  OutboxEvent,
+  OutboxStore,
+} from '../shared/outbox.js';
 import type { ChargeStore } from './charge-store.js';
 import { outboxEventsFor } from './events.js';
 import { GatewayUnavailableError, type PaymentGateway } from './gateway.js';
@@ -12,9 +17,11 @@ import type { FinalizeResult, PaymentStore } from './payment-store.js';
 import type { Charge, Payment, PaymentRequest, PaymentResult, RecordedCharge } from './types.js';
 import { chargeView, paymentView, processingView } from './view.js';
 
-/** The outbox as the payment service needs it: the relay's port plus a read of one payment's events. */
+/** The outbox as the payment service needs it: the relay's port, a read of one payment's events, and one write for several deliveries. */
 export type PaymentOutbox = OutboxStore & {
   listForPayment(transactionId: string): Promise<OutboxEvent[]>;
+  /** Marks every event delivered in one write (those already moved on are left as they are). */
+  markAllDelivered(events: OutboxEvent[], at: Date): Promise<void>;
 };
 
 /** Collaborators of {@link PaymentService}. */
@@ -392,11 +399,7 @@ export class PaymentService {
   private async finalize(charge: RecordedCharge, ctx: RequestContext) {
     const result = await this.writeFinal(charge, ctx.correlationId, FAST_PATH_WINDOW_MS);
     if (!result.changed) return result;
-    await this.deliver(result.events, ctx.deliverer);
-    return {
-      ...result,
-      events: await this.deps.outbox.listForPayment(result.payment.transactionId),
-    };
+    return { ...result, events: await this.deliver(result.events, ctx.deliverer) };
   }
 
   /** The one conditional transaction that makes a payment final with its events (first writer wins). */
@@ -436,26 +439,69 @@ export class PaymentService {
     return result;
   }
 
-  /** The fast path: one attempt per event; what fails stays PENDING for the relay. */
-  private async deliver(events: OutboxEvent[], deliverer: EventDeliverer): Promise<void> {
-    await Promise.all(
-      events.map(async (event) => {
+  /**
+   * The fast path: one attempt per event, in parallel; what fails stays
+   * PENDING for the relay. Every delivered event is marked in one write, and
+   * the events are returned as they now stand (no re-read).
+   */
+  private async deliver(events: OutboxEvent[], deliverer: EventDeliverer): Promise<OutboxEvent[]> {
+    const now = () => this.clock();
+    const outcomes = await Promise.all(
+      events.map((event) =>
+        deliverer(event).catch(
+          (error): DeliveryOutcome => ({
+            outcome: 'retry',
+            error: String((error as Error)?.message ?? error),
+            reason: 'transient',
+          }),
+        ),
+      ),
+    );
+    const delivered = events.filter((_e, i) => outcomes[i]?.outcome === 'delivered');
+    const at = now();
+    let deliveredRecorded = delivered.length === 0;
+    if (delivered.length > 0) {
+      try {
+        await this.deps.outbox.markAllDelivered(delivered, at);
+        deliveredRecorded = true;
+      } catch (error) {
+        // Still PENDING in the outbox: the relay delivers them again (consumers dedupe on eventId).
+        logAction(this.deps.logger, {
+          action: 'outbox.record',
+          outcome: 'failed',
+          transactionId: events[0]?.transactionId,
+          error,
+        });
+      }
+    }
+    return Promise.all(
+      events.map(async (event, i) => {
+        const result = outcomes[i] as DeliveryOutcome;
         const ids = {
           transactionId: event.transactionId,
           eventId: event.eventId,
           eventType: event.type,
         };
+        if (result.outcome === 'delivered') {
+          logAction(this.deps.logger, { action: 'outbox.deliver', outcome: 'success', ...ids });
+          return deliveredRecorded
+            ? {
+                ...event,
+                status: 'DELIVERED' as const,
+                attempts: event.attempts + 1,
+                deliveredAt: at.toISOString(),
+              }
+            : event;
+        }
         try {
-          const result = await deliverer(event);
-          if (result.outcome === 'delivered') {
-            await this.deps.outbox.markDelivered(event, this.clock());
-            logAction(this.deps.logger, { action: 'outbox.deliver', outcome: 'success', ...ids });
-          } else if (result.outcome === 'retry') {
+          if (result.outcome === 'retry') {
             const delay = Math.max(this.deps.retryDelayMs ?? 1000, result.retryAfterMs ?? 0);
+            const nextAttemptAt = new Date(now().getTime() + delay);
+            const countAttempt = result.reason !== 'not-sent';
             await this.deps.outbox.markFailed(event, {
               error: result.error,
-              nextAttemptAt: new Date(this.clock().getTime() + delay),
-              countAttempt: result.reason !== 'not-sent',
+              nextAttemptAt,
+              countAttempt,
             });
             logAction(this.deps.logger, {
               action: 'outbox.deliver',
@@ -463,15 +509,26 @@ export class PaymentService {
               ...ids,
               error: result.error,
             });
-          } else {
-            await this.deps.outbox.markDead(event, result.error);
-            logAction(this.deps.logger, {
-              action: 'outbox.deliver',
-              outcome: 'failed',
-              ...ids,
-              error: result.error,
-            });
+            return {
+              ...event,
+              attempts: event.attempts + (countAttempt ? 1 : 0),
+              lastError: result.error,
+              nextAttemptAt: nextAttemptAt.toISOString(),
+            };
           }
+          await this.deps.outbox.markDead(event, result.error);
+          logAction(this.deps.logger, {
+            action: 'outbox.deliver',
+            outcome: 'failed',
+            ...ids,
+            error: result.error,
+          });
+          return {
+            ...event,
+            status: 'DEAD' as const,
+            attempts: event.attempts + 1,
+            lastError: result.error,
+          };
         } catch (error) {
           // The event is safely PENDING in the outbox; the relay owns it from here.
           logAction(this.deps.logger, {
@@ -480,6 +537,7 @@ export class PaymentService {
             ...ids,
             error,
           });
+          return event;
         }
       }),
     );
