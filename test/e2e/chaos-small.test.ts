@@ -44,5 +44,5 @@ describe('Chaos run: duplicates in flight, downstream faults, crashes after char
       'declined then paid': 1,
     });
     expect(result.arbiter['relay runs during the outage']).toBeGreaterThan(0);
-  }, 120_000);
+  }, 240_000);
 });
