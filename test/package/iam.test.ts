@@ -18,6 +18,8 @@ const tablesByFunction: Record<string, string[]> = {
   orderGet: ['OrderAuditTable', 'OrdersTable'],
   orderHistory: ['OrderAuditTable', 'OrdersTable'],
   orderUpdateStatus: ['OrderAuditTable', 'OrdersTable'],
+  orderHold: ['OrderAuditTable', 'OrdersTable'],
+  orderRelease: ['OrderAuditTable', 'OrdersTable'],
   paymentCreate: ['ChargesTable', 'IdempotencyTable', 'PaymentsTable'],
   paymentCallback: ['ChargesTable', 'IdempotencyTable', 'PaymentsTable'],
   paymentGet: ['ChargesTable', 'PaymentsTable'],

@@ -10,7 +10,12 @@ import {
 } from '../support/template.js';
 
 /** Routes only other services may call (DESIGN.md: "internal"). */
-const internalRoutes = ['PUT /orders/{orderId}/status', 'POST /notifications'];
+const internalRoutes = [
+  'PUT /orders/{orderId}/status',
+  'PUT /orders/{orderId}/payment',
+  'POST /orders/{orderId}/payment/release',
+  'POST /notifications',
+];
 /** Routes that must stay open: clients, and the gateway (which signs its own callbacks). */
 const publicRoutes = [
   'POST /orders',
