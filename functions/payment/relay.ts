@@ -1,12 +1,19 @@
-import { outboxMetricsHooks, recordOutboxBacklog } from '../../lib/outbox/metrics.js';
+import {
+  outboxMetricsHooks,
+  recordOldestPendingAge,
+  recordOutboxBacklog,
+} from '../../lib/outbox/metrics.js';
 import { OutboxRelay } from '../../lib/outbox/relay.js';
 import { relayHandler } from '../../lib/outbox/relay-handler.js';
+import { DynamoRunLease } from '../../lib/outbox/run-lease.js';
 import { ChargeReconciler } from '../../lib/payment/charge-reconciler.js';
 import { createEventDeliverer } from '../../lib/payment/deliverer.js';
-import { envInt } from '../../lib/shared/config.js';
-import { internalClient, observability, payments } from './dependencies.js';
+import { oldestPendingAgeSeconds } from '../../lib/payment/outbox-backlog.js';
+import { envInt, requireEnv } from '../../lib/shared/config.js';
+import { dynamo, internalClient, observability, payments } from './dependencies.js';
 
 const { logger, metrics } = observability;
+const paymentsTable = requireEnv('PAYMENTS_TABLE');
 // The same stores and use cases as the payment handlers: the reconciler finishes
 // an abandoned charge exactly as its request would have.
 const reconciler = new ChargeReconciler({
@@ -26,13 +33,20 @@ const relay = new OutboxRelay({
 
 /**
  * Scheduled outbox relay (every minute in AWS; every RELAY_INTERVAL_MS through
- * the invoke API under `npm start`): first finishes charges abandoned for
+ * the invoke API under `npm start`), one run at a time through a lease item
+ * in the payments table: first finishes charges abandoned for
  * CHARGE_RECONCILE_GRACE_SECONDS (their events join the outbox as PENDING),
  * then re-delivers pending events with backoff, parking them as DEAD after
- * OUTBOX_MAX_ATTEMPTS. `{ redrive: { transactionId, eventId? } }` re-drives.
+ * OUTBOX_MAX_ATTEMPTS, then reports the backlog and its oldest event's age.
+ * A run that could not do its work fails the invocation.
+ * `{ redrive: { transactionId, eventId? } }` re-drives.
  */
 export const handler = relayHandler(relay, logger, {
-  onRun: (result) => recordOutboxBacklog(metrics, result),
+  lease: new DynamoRunLease({ doc: dynamo.doc, table: paymentsTable, name: 'outbox-relay' }),
   beforeRun: ({ remainingTimeMs }) =>
     reconciler.runOnce({ graceMs: reconcileGraceMs, limit: 25, remainingTimeMs }),
+  onRun: async (result) => {
+    recordOutboxBacklog(metrics, result);
+    recordOldestPendingAge(metrics, await oldestPendingAgeSeconds(dynamo.doc, paymentsTable));
+  },
 });
