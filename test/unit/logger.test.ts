@@ -42,7 +42,9 @@ describe('Function: logAction', () => {
       }),
     );
     expect(line?.error).toMatchObject({ name: 'TypeError', message: 'boom' });
-    expect(String((line?.error as { stack?: string }).stack)).toContain('TypeError: boom');
+    expect(String((line?.error as { stack?: string } | undefined)?.stack)).toContain(
+      'TypeError: boom',
+    );
   });
 
   it('writes no "error" field on a success, a rejection or a retry without an error', () => {

@@ -117,7 +117,13 @@ describe('Function: relayHandler', () => {
     const lease = fakeLease({ heldBy: 'another-run' });
     let listed = false;
     const relay = new OutboxRelay({
-      store: { ...store(), listDue: async () => ((listed = true), []) },
+      store: {
+        ...store(),
+        listDue: async () => {
+          listed = true;
+          return [];
+        },
+      },
       deliver: async () => ({ outcome: 'delivered', status: 200 }),
       logger,
     });
