@@ -226,7 +226,7 @@ describe('Routes of the packaged template', () => {
       '$request.header.Authorization',
       '$context.routeKey',
     ]);
-    // Tokens live 120 s and callers switch with >= 60 s left (README, Security).
+    // Tokens live 120 s and callers switch with >= 60 s left (docs/security.md).
     expect(authorizer?.AuthorizerResultTtlInSeconds).toBeLessThanOrEqual(30);
   });
 
