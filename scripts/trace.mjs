@@ -4,7 +4,7 @@
  * `npm run trace -- <correlationId> [logFile]`: the request's path through every
  * service, in time order, from the local stack's log file (.logs/local.log by
  * default; LOG_FILE overrides). In AWS, use the CloudWatch Logs Insights query
- * in the README.
+ * in docs/operations.md.
  */
 import { readFileSync } from 'node:fs';
 import path from 'node:path';

@@ -4,7 +4,7 @@ import { type KeySource, ssmKeySource, staticKeySource } from './key-source.js';
 
 /**
  * How long a key read from SSM is used before it is read again: bounds how
- * long a rotation takes to be seen (README, Security: rotating a key).
+ * long a rotation takes to be seen (docs/security.md: rotating a key).
  */
 export const KEY_CACHE_SECONDS = 300;
 

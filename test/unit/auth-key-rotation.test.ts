@@ -60,7 +60,7 @@ function containers() {
 const kidOf = (token: string) =>
   JSON.parse(Buffer.from(token.split('.')[0]!, 'base64url').toString()).kid as string;
 
-describe("Key rotation as the README's four steps describe it", () => {
+describe("Key rotation as docs/security.md's four steps describe it", () => {
   it("rotates payment's key with no call refused and no container recycled", async () => {
     const c = containers();
     const k1 = await pair('payment-k1');
