@@ -6,7 +6,7 @@
  * overrides). `<id>` is a correlation id (one request), or a transactionId or
  * orderId: then every request that touched it (the first try, retries under
  * new correlation ids, the gateway's callback, the relay's late deliveries)
- * is one story. In AWS, use the CloudWatch Logs Insights query in docs/.
+ * is one story. In AWS, use the CloudWatch Logs Insights query in docs/operations.md.
  */
 import { readFileSync } from 'node:fs';
 import path from 'node:path';

@@ -92,15 +92,17 @@ export function createPayRoute(deps: PaymentRouteDeps & { pay: IdempotentPay }):
 export function createCallbackRoute(
   deps: PaymentRouteDeps & {
     service: PaymentService;
-    secret: string;
+    /** The gateway's HMAC secret, or its loader (SSM in AWS; rejects with a 503 when missing). */
+    secret: string | (() => Promise<string>);
     toleranceSeconds: number;
     clock?: () => Date;
   },
 ): HttpRoute {
   return async (event, context) => {
+    const secret = typeof deps.secret === 'string' ? deps.secret : await deps.secret();
     // The signature covers the raw body: check it before trusting a single field.
     verifyGatewaySignature(headerValue(event.headers, SIGNATURE_HEADER), event.body ?? '', {
-      secret: deps.secret,
+      secret,
       now: deps.clock?.() ?? new Date(),
       toleranceSeconds: deps.toleranceSeconds,
     });
