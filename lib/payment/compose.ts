@@ -6,6 +6,7 @@ import { clientMetricsHooks } from '../http/metrics.js';
 import type { InternalClient, TokenProvider } from '../shared/internal-client.js';
 import { DynamoChargeStore } from './charge-store.js';
 import type { PaymentGateway } from './gateway.js';
+import type { OrderGate } from './order-gate.js';
 import { DynamoOutboxStore } from './outbox-store.js';
 import { PaymentService } from './payment-service.js';
 import { DynamoPaymentStore } from './payment-store.js';
@@ -16,6 +17,8 @@ export interface PaymentWiring {
   paymentsTable: string;
   chargesTable: string;
   gateway: PaymentGateway;
+  /** The order service's hold (step 1b). */
+  orders: OrderGate;
   logger: Logger;
 }
 
@@ -39,6 +42,7 @@ export function composePaymentService(wiring: PaymentWiring): {
     payments,
     outbox,
     gateway: wiring.gateway,
+    orders: wiring.orders,
     logger: wiring.logger,
   });
   return { service, outbox, charges, payments };

@@ -169,8 +169,7 @@ export async function startDynamoDbLocal(options = {}) {
   const endpoint = `http://127.0.0.1:${port}`;
   try {
     await waitUntil(() => dynamoAnswers(endpoint), {
-      // Java starts next to serverless-offline (scripts/lib/stack.mjs): room for a busy machine.
-      timeoutMs: 60_000,
+      timeoutMs: 90_000, // a busy 2-core machine can take long to start a JVM
       what: 'DynamoDB Local',
       abortIf: () =>
         child.exitCode !== null

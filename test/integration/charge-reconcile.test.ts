@@ -12,6 +12,7 @@ import { parseFaults } from '../../lib/shared/fault-injection.js';
 import { createLogger } from '../../lib/shared/logger.js';
 import type { EventDeliverer } from '../../lib/shared/outbox.js';
 import { uniqueId } from '../support/http.js';
+import { welcomingOrders } from '../support/order-gate.js';
 import { tables } from './payment-fixtures.js';
 
 const SECOND = 1000;
@@ -34,7 +35,8 @@ function world() {
   const charges = new DynamoChargeStore(doc, chargesTable);
   const outbox = new DynamoOutboxStore(doc, paymentsTable, clock);
   const payments = new DynamoPaymentStore(doc, paymentsTable, outbox, chargesTable);
-  const service = new PaymentService({ charges, payments, outbox, gateway, logger, clock });
+  const orders = welcomingOrders();
+  const service = new PaymentService({ charges, payments, outbox, gateway, orders, logger, clock });
   const reconciler = new ChargeReconciler({ charges, service, logger, clock });
   const delivered: string[] = [];
   const deliverer: EventDeliverer = async (event) => {
@@ -217,6 +219,7 @@ describe('Class: ChargeReconciler', () => {
       ),
       outbox: new DynamoOutboxStore(doc, requireEnv('PAYMENTS_TABLE')),
       gateway: failing,
+      orders: welcomingOrders(),
       logger: w.logger,
       clock: w.now,
     });

@@ -6,6 +6,7 @@ import { expect } from 'vitest';
 import { composePaymentService } from '../../lib/payment/compose.js';
 import { SimulatedGateway } from '../../lib/payment/gateway.js';
 import { idempotentPay, PAYMENT_IDEMPOTENCY_PREFIX } from '../../lib/payment/idempotency.js';
+import { createOrderGate } from '../../lib/payment/order-gate.js';
 import { createCallbackRoute, createGetRoute, createPayRoute } from '../../lib/payment/routes.js';
 import { signGatewayPayload } from '../../lib/payment/webhook-signature.js';
 import { requireEnv } from '../../lib/shared/config.js';
@@ -69,13 +70,26 @@ export function paymentHarness() {
     body: {},
     attempts: 1,
   });
+  // The order's hold (step 1b) and its release: recorded apart from the event deliveries.
+  const holds: InternalRequest[] = [];
+  let holdAnswer: (request: InternalRequest) => Promise<InternalResponse> = async () => ({
+    status: 200,
+    body: { status: 'PENDING', acquired: true },
+    attempts: 1,
+  });
+  const isHold = (request: InternalRequest) => /\/payment(\/release)?$/.test(request.path);
   const internalClient: InternalClient = {
     send: async (request) => {
+      if (isHold(request)) {
+        holds.push(request);
+        return holdAnswer(request);
+      }
       sent.push(request);
       return answer(request);
     },
   };
   const { service, outbox, charges } = composePaymentService({
+    orders: createOrderGate(internalClient),
     doc,
     paymentsTable: requireEnv('PAYMENTS_TABLE'),
     chargesTable: requireEnv('CHARGES_TABLE'),
@@ -88,7 +102,13 @@ export function paymentHarness() {
       awsSdkV3Client: client,
     }),
   });
-  const deps = { logger, internalClient, faultsEnabled: true };
+  const counted: string[] = [];
+  const deps = {
+    logger,
+    internalClient,
+    faultsEnabled: true,
+    count: (name: string) => counted.push(name),
+  };
   const create = httpHandler({ logger, body: true }, createPayRoute({ ...deps, pay }));
   const callback = httpHandler(
     { logger, body: true },
@@ -99,12 +119,20 @@ export function paymentHarness() {
   return {
     gateway,
     sent,
+    /** The business metrics the routes counted, in order. */
+    counted,
+    /** The calls to the order's hold and release routes, in order. */
+    holds,
     outbox,
     charges,
     doc,
-    /** Replaces what the fake order and notification services answer. */
+    /** Replaces what the fake order and notification services answer to event deliveries. */
     answerWith(fn: (request: InternalRequest) => Promise<InternalResponse>) {
       answer = fn;
+    },
+    /** Replaces what the fake order service answers to holds and releases. */
+    answerHoldWith(fn: (request: InternalRequest) => Promise<InternalResponse>) {
+      holdAnswer = fn;
     },
     postPayment(body: unknown, headers: Record<string, string> = {}) {
       return call(create, httpEvent({ method: 'POST', path: '/payments', body, headers }));
