@@ -44,8 +44,16 @@ export function toInternalRequest(
   };
 }
 
-function byStatus(status: number, what: string): DeliveryOutcome {
+/** A 409 whose code says the same work is still in progress elsewhere (e.g. NOTIFICATION_IN_PROGRESS): later, not never. */
+function inProgress(status: number, body: unknown): boolean {
+  const code = (body as { error?: { code?: unknown } } | undefined)?.error?.code;
+  return status === 409 && typeof code === 'string' && code.endsWith('_IN_PROGRESS');
+}
+
+function byStatus(status: number, what: string, body?: unknown): DeliveryOutcome {
   if (status >= 200 && status < 300) return { outcome: 'delivered', status };
+  if (inProgress(status, body))
+    return { outcome: 'retry', error: `${what} answered ${status} (in progress)` };
   if (PERMANENT_STATUSES.has(status))
     return { outcome: 'dead', error: `${what} answered ${status}` };
   // 5xx (501 included: a route not deployed yet), 408, 429...: a later attempt may succeed.
@@ -69,7 +77,7 @@ export function createEventDeliverer(
         faults: options.faults,
         deadline: options.deadline?.(),
       });
-      return byStatus(response.status, what);
+      return byStatus(response.status, what, response.body);
     } catch (error) {
       if (isDownstreamError(error)) {
         const retryAfterMs = (error as { retryAfterMs?: unknown }).retryAfterMs;

@@ -9,16 +9,25 @@ import { startOffline } from './offline.mjs';
 import { createTables, resolvedServerlessConfig } from './tables.mjs';
 
 /**
- * Starts DynamoDB Local unless `endpoint` is given, and creates the tables.
- * @param {{ stage: string, endpoint?: string, port?: number }} options
+ * Starts DynamoDB Local unless `endpoint` is given (on disk in `dbPath` when
+ * given, else in memory), and creates the tables (keeping existing ones).
+ * @param {{ stage: string, endpoint?: string, port?: number, dbPath?: string }} options
  */
 export async function startDatabase(options) {
   const external = options.endpoint;
-  const local = external ? undefined : await startDynamoDbLocal({ port: options.port });
+  const local = external
+    ? undefined
+    : await startDynamoDbLocal({ port: options.port, dbPath: options.dbPath });
   const endpoint = external ?? /** @type {NonNullable<typeof local>} */ (local).endpoint;
   try {
     const tables = await createTables(endpoint, options.stage);
-    return { endpoint, tables, pid: local?.pid, stop: async () => local?.stop() };
+    return {
+      endpoint,
+      tables,
+      pid: local?.pid,
+      dbPath: local?.dbPath,
+      stop: async () => local?.stop(),
+    };
   } catch (error) {
     await local?.stop();
     throw error;
@@ -45,14 +54,15 @@ export async function functionEnvironment(stage, endpoint) {
 /**
  * Starts the database and serverless-offline.
  * @param {{ stage: string, httpPort: number, lambdaPort: number, endpoint?: string,
- *           dynamoPort?: number, env?: NodeJS.ProcessEnv, logFile?: string, echo?: boolean,
- *           config?: string }} options
+ *           dynamoPort?: number, dbPath?: string, env?: NodeJS.ProcessEnv, logFile?: string,
+ *           echo?: boolean, config?: string }} options
  */
 export async function startStack(options) {
   const db = await startDatabase({
     stage: options.stage,
     endpoint: options.endpoint,
     port: options.dynamoPort,
+    dbPath: options.dbPath,
   });
   try {
     const offline = await startOffline({
