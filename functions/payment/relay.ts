@@ -4,7 +4,7 @@ import { relayHandler } from '../../lib/outbox/relay-handler.js';
 import { ChargeReconciler } from '../../lib/payment/charge-reconciler.js';
 import { createEventDeliverer } from '../../lib/payment/deliverer.js';
 import { envInt } from '../../lib/shared/config.js';
-import { internalClient, observability, payments } from './dependencies.js';
+import { gateway, internalClient, observability, payments } from './dependencies.js';
 
 const { logger, metrics } = observability;
 // The same stores and use cases as the payment handlers: the reconciler finishes
@@ -12,6 +12,7 @@ const { logger, metrics } = observability;
 const reconciler = new ChargeReconciler({
   charges: payments.charges,
   service: payments.service,
+  gateway,
   logger,
 });
 const reconcileGraceMs = envInt('CHARGE_RECONCILE_GRACE_SECONDS', 60) * 1000;

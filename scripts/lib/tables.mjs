@@ -37,16 +37,35 @@ export async function resolvedServerlessConfig(stage, env = process.env) {
 /**
  * The AWS::DynamoDB::Table resources of serverless.yml, keyed by logical id.
  * @param {string} stage
+ * @param {Record<string, any>} [resolved] the resolved config, if already at hand
  * @returns {Promise<Record<string, any>>}
  */
-export async function tableDefinitions(stage) {
-  const config = await resolvedServerlessConfig(stage);
+export async function tableDefinitions(stage, resolved) {
+  const config = resolved ?? (await resolvedServerlessConfig(stage));
   const resources = config.resources?.Resources ?? {};
   return Object.fromEntries(
     Object.entries(resources)
       .filter(([, r]) => r.Type === 'AWS::DynamoDB::Table')
       .map(([id, r]) => [id, r.Properties]),
   );
+}
+
+/**
+ * The gateway simulator's ledger table (GATEWAY_LEDGER_TABLE, local and test
+ * stages only): the simulated gateway's own storage, not one of our
+ * services' tables, so it is made here rather than declared in resources.
+ * @param {Record<string, any>} config the resolved serverless.yml
+ * @returns {Record<string, any> | undefined}
+ */
+export function gatewayLedgerDefinition(config) {
+  const name = config.provider?.environment?.GATEWAY_LEDGER_TABLE;
+  if (typeof name !== 'string' || name === '') return undefined;
+  return {
+    TableName: name,
+    BillingMode: 'PAY_PER_REQUEST',
+    AttributeDefinitions: [{ AttributeName: 'idempotencyKey', AttributeType: 'S' }],
+    KeySchema: [{ AttributeName: 'idempotencyKey', KeyType: 'HASH' }],
+  };
 }
 
 /** @param {string} endpoint */
@@ -165,7 +184,10 @@ export async function ensureTable(client, props) {
  */
 export async function createTables(endpoint, stage) {
   const client = localDynamoClient(endpoint);
-  const definitions = await tableDefinitions(stage);
+  const config = await resolvedServerlessConfig(stage);
+  const definitions = await tableDefinitions(stage, config);
+  const ledger = gatewayLedgerDefinition(config);
+  if (ledger) definitions.GatewayLedgerTable = ledger;
   try {
     for (const props of Object.values(definitions)) await ensureTable(client, props);
   } finally {
