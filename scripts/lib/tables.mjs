@@ -180,11 +180,12 @@ export async function ensureTable(client, props) {
  * named in an error when they do not.
  * @param {string} endpoint
  * @param {string} stage
+ * @param {Record<string, any>} [resolved] the resolved config, if already at hand (a restart)
  * @returns {Promise<Record<string, string>>} logical id → table name
  */
-export async function createTables(endpoint, stage) {
+export async function createTables(endpoint, stage, resolved) {
   const client = localDynamoClient(endpoint);
-  const config = await resolvedServerlessConfig(stage);
+  const config = resolved ?? (await resolvedServerlessConfig(stage));
   const definitions = await tableDefinitions(stage, config);
   const ledger = gatewayLedgerDefinition(config);
   if (ledger) definitions.GatewayLedgerTable = ledger;
