@@ -34,6 +34,8 @@ import { functionEnvironment } from './stack.mjs';
 import { createTables, resolvedServerlessConfig } from './tables.mjs';
 
 const sleep = (/** @type {number} */ ms) => new Promise((r) => setTimeout(r, ms));
+/** How long a client keeps asking for a final answer: far longer than any restart. */
+const CLIENT_PATIENCE_MS = 15 * 60_000;
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 
 /**
@@ -73,11 +75,16 @@ async function buy(call, p, random) {
     amount: p.amount,
     currency: 'USD',
   };
-  // A stack restart takes seconds and a dead request holds its key until its
-  // function's timeout: a client keeps trying for longer than both.
+  // A stack restart takes seconds (minutes on a loaded machine) and a dead
+  // request holds its key until its function's timeout: a client keeps trying
+  // until it has an answer, for as long as the run lasts.
   return Promise.all(
     p.copies.map(() =>
-      payUntilFinal(call, body, '', { maxAttempts: 200, random, inProgressWaitMs: 120_000 }),
+      payUntilFinal(call, body, '', {
+        maxAttempts: 2000,
+        random,
+        inProgressWaitMs: CLIENT_PATIENCE_MS,
+      }),
     ),
   );
 }
