@@ -30,5 +30,5 @@ describe('Crash run: the whole stack killed mid-burst and restarted on its data'
     expect(result.counts.charges).toBe(result.plan.length);
     expect(result.counts.notificationsSent).toBe(result.plan.length);
     expect(result.counts.eventsDelivered).toBe(2 * result.plan.length);
-  }, 240_000);
+  }, 300_000);
 });
