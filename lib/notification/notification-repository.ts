@@ -196,9 +196,16 @@ export class DynamoNotificationRepository implements NotificationRepository {
           TableName: this.#table,
           Key: { pk: userPk(record.userId), sk: recordSk(record) },
           UpdateExpression: 'SET leaseUntil = :until',
-          ConditionExpression: '#status = :sending AND leaseUntil < :now',
+          ConditionExpression:
+            '#status = :sending AND (leaseUntil < :now OR (attribute_not_exists(leaseUntil) AND createdAt < :createdBefore))',
           ExpressionAttributeNames: { '#status': 'status' },
-          ExpressionAttributeValues: { ':until': leaseUntil, ':sending': 'SENDING', ':now': nowMs },
+          ExpressionAttributeValues: {
+            ':until': leaseUntil,
+            ':sending': 'SENDING',
+            ':now': nowMs,
+            // A record from before leases: its claim ends one lease after its creation.
+            ':createdBefore': new Date(nowMs - (leaseUntil - nowMs)).toISOString(),
+          },
         }),
       );
       return true;

@@ -106,12 +106,13 @@ export async function sendNotification(
       // Taken, yet no live claim: a concurrent transaction collided or a claim
       // was just released. Try again.
       if (!original) return CONFLICT;
-      const held = await settled(deps, original.claim, input.userId, now, sleep);
+      const held = await settled(deps, original.claim, input.userId, leaseMs, now, sleep);
       // Claim and record are written together: no record means a race with a release.
       if (!held || held.status === 'FAILED') return CONFLICT;
       if (held.status === 'SENDING') {
         const nowMs = now().getTime();
-        if (leaseLive(held, nowMs)) throw inProgress(held, nowMs);
+        const until = leaseEnd(held, leaseMs);
+        if (until > nowMs) throw inProgress(held.notificationId, until - nowMs);
         // Its holder died between claim and send: finish its send, once.
         const taken = await deps.repository.renewLease(held, nowMs + leaseMs, nowMs);
         if (!taken) return CONFLICT;
@@ -173,9 +174,12 @@ async function sendClaimed(
   };
 }
 
-/** True while the holder of a SENDING record may still be sending (a record without a lease never expires). */
-function leaseLive(record: NotificationRecord, nowMs: number): boolean {
-  return record.leaseUntil === undefined || record.leaseUntil > nowMs;
+/**
+ * When the claim of a SENDING record ends: its lease, or (a record written
+ * before leases existed) its creation plus one lease.
+ */
+function leaseEnd(record: NotificationRecord, leaseMs: number): number {
+  return record.leaseUntil ?? Date.parse(record.createdAt) + leaseMs;
 }
 
 /**
@@ -186,6 +190,7 @@ async function settled(
   deps: NotificationServiceDeps,
   claim: DedupeClaim,
   userId: string,
+  leaseMs: number,
   now: () => Date,
   sleep: (ms: number) => Promise<void>,
 ): Promise<NotificationRecord | undefined> {
@@ -193,21 +198,19 @@ async function settled(
   let waited = 0;
   for (let pause = 25; ; pause = Math.min(pause * 2, 250)) {
     const record = await deps.repository.get({ ...claim, userId: claim.userId ?? userId });
-    const busy = record?.status === 'SENDING' && leaseLive(record, now().getTime());
+    const busy = record?.status === 'SENDING' && leaseEnd(record, leaseMs) > now().getTime();
     if (!busy || waited + pause > waitMs) return record;
     await sleep(pause);
     waited += pause;
   }
 }
 
-/** 409: the original is still being sent; retry once its lease may have ended. */
-function inProgress(held: NotificationRecord, nowMs: number): ConflictError {
-  const seconds =
-    held.leaseUntil === undefined ? 1 : Math.max(1, Math.ceil((held.leaseUntil - nowMs) / 1000));
+/** 409: the original is still being sent; retry once its lease may have ended (`leftMs` from now). */
+function inProgress(notificationId: string, leftMs: number): ConflictError {
   return new ConflictError(
     'NOTIFICATION_IN_PROGRESS',
-    `Notification ${held.notificationId} is still being sent; retry later`,
-    { headers: { 'Retry-After': String(seconds) } },
+    `Notification ${notificationId} is still being sent; retry later`,
+    { headers: { 'Retry-After': String(Math.max(1, Math.ceil(leftMs / 1000))) } },
   );
 }
 

@@ -171,7 +171,8 @@ export async function startDynamoDbLocal(options = {}) {
   const endpoint = `http://127.0.0.1:${port}`;
   try {
     await waitUntil(() => dynamoAnswers(endpoint), {
-      timeoutMs: 30_000,
+      // 2-5 s normally; much more on a machine busy with other work.
+      timeoutMs: 90_000,
       what: 'DynamoDB Local',
       abortIf: () =>
         child.exitCode !== null
