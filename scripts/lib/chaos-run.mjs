@@ -119,7 +119,8 @@ export function isLambdaTimeout(answer) {
  * @param {Record<string, unknown>} body
  * @param {string} fault
  * @param {{ maxAttempts: number, random: () => number, onAnswer?: () => void,
- *           inProgressWaitMs?: number }} options
+ *           inProgressWaitMs?: number, deadline?: number }} options `deadline`: epoch ms
+ *   after which no new attempt starts
  */
 export async function payUntilFinal(call, body, fault, options) {
   /** @type {number[]} */
@@ -146,7 +147,8 @@ export async function payUntilFinal(call, body, fault, options) {
       answer.status >= 500 ||
       isLambdaTimeout(answer);
     const outOfTries =
-      answer.status === 409 ? Date.now() > inProgressHorizon : attempt >= options.maxAttempts;
+      (answer.status === 409 ? Date.now() > inProgressHorizon : attempt >= options.maxAttempts) ||
+      (options.deadline !== undefined && Date.now() > options.deadline);
     if (!retryable || outOfTries) return { answer, statuses, latencies, timeouts };
     headers = undefined;
     const retryAfterMs = Number(answer.headers.get('retry-after')) * 1000;

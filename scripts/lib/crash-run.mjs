@@ -34,17 +34,19 @@ import { functionEnvironment } from './stack.mjs';
 import { createTables, resolvedServerlessConfig } from './tables.mjs';
 
 const sleep = (/** @type {number} */ ms) => new Promise((r) => setTimeout(r, ms));
-/** How long a client keeps asking for a final answer: far longer than any restart. */
-const CLIENT_PATIENCE_MS = 15 * 60_000;
+/** How long the run may take by default (clients keep asking for a final answer until then). */
+const DEFAULT_BUDGET_MS = 30 * 60_000;
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 
 /**
  * @typedef {{
  *   n: number, concurrency: number, dupRate: number, declineRate: number,
  *   kills: number, seed: number, drainSeconds: number, stage?: string,
- *   minGapMs?: number, maxGapMs?: number, log?: (line: string) => void,
+ *   minGapMs?: number, maxGapMs?: number, log?: (line: string) => void, budgetMs?: number,
  * }} CrashOptions `kills` ≥ 1 SIGKILLs of serverless-offline's group, each
- *   `minGapMs`–`maxGapMs` after the stack came back (DynamoDB Local too at the middle one)
+ *   `minGapMs`–`maxGapMs` after the stack came back (DynamoDB Local too at the middle one);
+ *   `budgetMs`: past it, no more kills, clients stop asking, the drain stops, and the run
+ *   reports what it found (a test's timeout never leaves it running in the background)
  */
 
 /**
@@ -53,8 +55,9 @@ const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..')
  * @param {ReturnType<typeof createApi>} call
  * @param {import('./chaos-run.mjs').PlannedPayment} p
  * @param {() => number} random
+ * @param {number} deadline epoch ms after which the client stops asking
  */
-async function buy(call, p, random) {
+async function buy(call, p, random, deadline) {
   const order = { orderId: p.orderId, userId: p.userId, amount: p.amount, currency: 'USD' };
   let orderAttempts = 0;
   for (;;) {
@@ -64,8 +67,11 @@ async function buy(call, p, random) {
     if (answer.status >= 400 && answer.status < 500 && answer.status !== 409) {
       throw new Error(`POST /orders ${p.orderId} answered ${answer.status}: ${answer.text}`);
     }
-    if (orderAttempts > 200)
-      throw new Error(`POST /orders ${p.orderId}: no answer after 200 tries`);
+    if (Date.now() > deadline) {
+      // Reported as a client without a final answer, like a payment that got none.
+      const text = `POST /orders ${p.orderId}: no answer before the run's budget ran out`;
+      return [{ answer: { status: 0, text, body: undefined }, statuses: [0], latencies: [] }];
+    }
     await sleep(Math.min(2000, 100 * 2 ** Math.min(orderAttempts, 5)) * (0.5 + random() / 2));
   }
   const body = {
@@ -83,7 +89,8 @@ async function buy(call, p, random) {
       payUntilFinal(call, body, '', {
         maxAttempts: 2000,
         random,
-        inProgressWaitMs: CLIENT_PATIENCE_MS,
+        inProgressWaitMs: Math.max(0, deadline - Date.now()),
+        deadline,
       }),
     ),
   );
@@ -96,6 +103,7 @@ async function buy(call, p, random) {
 export async function runCrash(options) {
   const log = options.log ?? (() => undefined);
   const stage = options.stage ?? 'test';
+  const deadline = Date.now() + (options.budgetMs ?? DEFAULT_BUDGET_MS);
   const random = seededRandom(options.seed);
   const prefix = `crash-${Date.now().toString(36)}${randomBytes(3).toString('hex')}`;
   const work = mkdtempSync(path.join(tmpdir(), 'lambda-payments-crash-'));
@@ -182,10 +190,12 @@ export async function runCrash(options) {
 
     // The killer: SIGKILL at a random moment after each restart, `kills` times.
     const killer = (async () => {
-      for (let k = 1; k <= options.kills; k++) {
+      for (let k = 1; k <= options.kills && Date.now() < deadline; k++) {
         // Once a payment of this window is on the wire (or the window is done),
         // at a random moment: inside a charge, a transaction, a delivery...
-        while (paymentsInFlight === 0 && (openInWindow[k - 1] ?? 0) > 0) await sleep(20);
+        while (paymentsInFlight === 0 && (openInWindow[k - 1] ?? 0) > 0 && Date.now() < deadline) {
+          await sleep(20);
+        }
         await sleep(minGap + random() * (maxGap - minGap));
         const database = k === dbKillAt;
         const at = Date.now();
@@ -228,9 +238,9 @@ export async function runCrash(options) {
     });
     await mapLimit(plan, options.concurrency, async (p, index) => {
       const window = windowOf(index);
-      while (killsDone < window && !killerFailed) await sleep(50);
+      while (killsDone < window && !killerFailed && Date.now() < deadline) await sleep(50);
       try {
-        const results = await buy(call, p, random);
+        const results = await buy(call, p, random, deadline);
         const outcomes = new Set();
         for (const { answer, statuses, latencies: ms } of results) {
           latencies.push(...ms);
@@ -269,7 +279,7 @@ export async function runCrash(options) {
         doc,
         table: env.PAYMENTS_TABLE ?? '',
         prefix,
-        timeoutMs: options.drainSeconds * 1000,
+        timeoutMs: Math.max(1000, Math.min(options.drainSeconds * 1000, deadline - Date.now())),
         log,
       });
       log(

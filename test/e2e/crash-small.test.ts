@@ -22,6 +22,8 @@ describe('Crash run: the whole stack killed mid-burst and restarted on its data'
       drainSeconds: 90,
       minGapMs: 0,
       maxGapMs: 800,
+      // Ends (and cleans up) before the test's own timeout, whatever happens.
+      budgetMs: 270_000,
     });
 
     expect(describeViolations(result.violations)).toBe('');
