@@ -1,7 +1,6 @@
 import { serviceTokenProvider } from '../../lib/auth/service-tokens.js';
 import { composePaymentService, paymentInternalClient } from '../../lib/payment/compose.js';
 import { SimulatedGateway } from '../../lib/payment/gateway.js';
-import { createOrderGate } from '../../lib/payment/order-gate.js';
 import { envInt, isTestStage, requireEnv } from '../../lib/shared/config.js';
 import { dynamoFromEnv } from '../../lib/shared/dynamo.js';
 import type { InternalClient } from '../../lib/shared/internal-client.js';
@@ -22,8 +21,6 @@ export const payments = composePaymentService({
   paymentsTable: requireEnv('PAYMENTS_TABLE'),
   chargesTable: requireEnv('CHARGES_TABLE'),
   gateway: new SimulatedGateway(),
-  // The client is built on first use (below); the gate only needs it per request.
-  orders: createOrderGate({ send: (request) => internalClient().send(request) }),
   logger: observability.logger,
 });
 

@@ -35,8 +35,7 @@ function world() {
   const charges = new DynamoChargeStore(doc, chargesTable);
   const outbox = new DynamoOutboxStore(doc, paymentsTable, clock);
   const payments = new DynamoPaymentStore(doc, paymentsTable, outbox, chargesTable);
-  const orders = welcomingOrders();
-  const service = new PaymentService({ charges, payments, outbox, gateway, orders, logger, clock });
+  const service = new PaymentService({ charges, payments, outbox, gateway, logger, clock });
   const reconciler = new ChargeReconciler({ charges, service, logger, clock });
   const delivered: string[] = [];
   const deliverer: EventDeliverer = async (event) => {
@@ -50,6 +49,8 @@ function world() {
     reconciler,
     delivered,
     deliverer,
+    /** An order service that lets every payment hold its order. */
+    orders: welcomingOrders(),
     /** Moves this world's clock forward. */
     advance(ms: number) {
       now = new Date(now.getTime() + ms);
@@ -84,6 +85,7 @@ async function crashAfterCharge(w: ReturnType<typeof world>, req: PaymentRequest
       correlationId: corr,
       faults: parseFaults({ 'x-fault-inject': 'payment=crash-after-charge' }, true),
       deliverer: w.deliverer,
+      orders: w.orders,
     }),
   ).rejects.toBeInstanceOf(InjectedCrashError);
 }
@@ -156,6 +158,7 @@ describe('Class: ChargeReconciler', () => {
         // The gateway charged, then the answer was lost: only the gateway knows the result.
         faults: parseFaults({ 'x-fault-inject': 'gateway=timeout' }, true),
         deliverer: w.deliverer,
+        orders: w.orders,
       }),
     ).rejects.toMatchObject({ code: 'GATEWAY_UNAVAILABLE' });
     expect(await tables.charge(req.transactionId)).toMatchObject({ state: 'PENDING' });
@@ -176,7 +179,11 @@ describe('Class: ChargeReconciler', () => {
   it('never charges on its own a payment the gateway never saw; the client retry charges once', async () => {
     const w = world();
     const req = request();
-    const ctx = { correlationId: uniqueId('corr-refused'), deliverer: w.deliverer };
+    const ctx = {
+      correlationId: uniqueId('corr-refused'),
+      deliverer: w.deliverer,
+      orders: w.orders,
+    };
     await expect(
       w.service.pay(req, {
         ...ctx,
@@ -219,7 +226,6 @@ describe('Class: ChargeReconciler', () => {
       ),
       outbox: new DynamoOutboxStore(doc, requireEnv('PAYMENTS_TABLE')),
       gateway: failing,
-      orders: welcomingOrders(),
       logger: w.logger,
       clock: w.now,
     });
@@ -228,6 +234,7 @@ describe('Class: ChargeReconciler', () => {
         correlationId: uniqueId('corr-down'),
         faults: [],
         deliverer: w.deliverer,
+        orders: w.orders,
       }),
     ).rejects.toMatchObject({ code: 'GATEWAY_UNAVAILABLE' });
 
@@ -257,14 +264,19 @@ describe('Class: ChargeReconciler', () => {
 
       const outcomes = await Promise.allSettled([
         w.reconciler.runOnce({ graceMs: GRACE_MS, limit: 25 }),
-        w.service.pay(req, { correlationId, faults: [], deliverer: w.deliverer }),
+        w.service.pay(req, { correlationId, faults: [], deliverer: w.deliverer, orders: w.orders }),
         w.service.confirm(
           {
             transactionId: req.transactionId,
             status: 'succeeded',
             gatewayReference: `sim_${req.transactionId}`,
           },
-          { correlationId: uniqueId('corr-callback'), faults: [], deliverer: w.deliverer },
+          {
+            correlationId: uniqueId('corr-callback'),
+            faults: [],
+            deliverer: w.deliverer,
+            orders: w.orders,
+          },
         ),
       ]);
       // The reconciler never throws, whoever wins.

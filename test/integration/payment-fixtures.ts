@@ -6,7 +6,6 @@ import { expect } from 'vitest';
 import { composePaymentService } from '../../lib/payment/compose.js';
 import { SimulatedGateway } from '../../lib/payment/gateway.js';
 import { idempotentPay, PAYMENT_IDEMPOTENCY_PREFIX } from '../../lib/payment/idempotency.js';
-import { createOrderGate } from '../../lib/payment/order-gate.js';
 import { createCallbackRoute, createGetRoute, createPayRoute } from '../../lib/payment/routes.js';
 import { signGatewayPayload } from '../../lib/payment/webhook-signature.js';
 import { requireEnv } from '../../lib/shared/config.js';
@@ -89,7 +88,6 @@ export function paymentHarness() {
     },
   };
   const { service, outbox, charges } = composePaymentService({
-    orders: createOrderGate(internalClient),
     doc,
     paymentsTable: requireEnv('PAYMENTS_TABLE'),
     chargesTable: requireEnv('CHARGES_TABLE'),
