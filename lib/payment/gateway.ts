@@ -64,7 +64,8 @@ export function simulatedDecline(amountMinor: number): string | undefined {
  *
  * Faults (local/test only): `gateway=delay:<ms>` answers slowly;
  * `gateway=unavailable` fails before charging; `gateway=timeout` charges and
- * then loses the answer (the case a callback or the reconciler later repairs).
+ * then loses the answer (the case a callback or the reconciler later repairs);
+ * `gateway=decline` declines whatever the amount (`card_declined`).
  */
 export class SimulatedGateway implements PaymentGateway {
   /** Keys charged by this instance, with their answer. */
@@ -89,7 +90,9 @@ export class SimulatedGateway implements PaymentGateway {
       });
     }
     const gatewayReference = `sim_${request.idempotencyKey}`;
-    const reason = simulatedDecline(request.amountMinor);
+    const reason = findFault(faults, 'gateway', 'decline')
+      ? 'card_declined'
+      : simulatedDecline(request.amountMinor);
     const answer: GatewayChargeResult = reason
       ? { outcome: 'declined', gatewayReference, reason }
       : { outcome: 'succeeded', gatewayReference };

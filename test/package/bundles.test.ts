@@ -104,6 +104,8 @@ describe('Function bundles', () => {
         rmSync(bare, { recursive: true, force: true });
       }
     },
+    // A fresh Node process per bundle: seconds on a loaded machine.
+    30_000,
   );
 
   it('keeps class names through minification, since errors are named after their class', () => {
