@@ -267,6 +267,7 @@ describe('Class: ChargeReconciler', () => {
       correlationId: uniqueId('corr-retry'),
       faults: [],
       deliverer: w.deliverer,
+      orders: w.orders,
     });
     expect(w.gateway.calls).toBe(1);
     expect((await stored(req.transactionId)).payments).toHaveLength(1);
