@@ -6,7 +6,6 @@ import { clientMetricsHooks } from '../http/metrics.js';
 import type { InternalClient, TokenProvider } from '../shared/internal-client.js';
 import { DynamoChargeStore } from './charge-store.js';
 import type { PaymentGateway } from './gateway.js';
-import type { OrderGate } from './order-gate.js';
 import { DynamoOutboxStore } from './outbox-store.js';
 import { PaymentService } from './payment-service.js';
 import { DynamoPaymentStore } from './payment-store.js';
@@ -17,8 +16,6 @@ export interface PaymentWiring {
   paymentsTable: string;
   chargesTable: string;
   gateway: PaymentGateway;
-  /** The order service's hold (step 1b). */
-  orders: OrderGate;
   logger: Logger;
 }
 
@@ -42,7 +39,6 @@ export function composePaymentService(wiring: PaymentWiring): {
     payments,
     outbox,
     gateway: wiring.gateway,
-    orders: wiring.orders,
     logger: wiring.logger,
   });
   return { service, outbox, charges, payments };

@@ -30,8 +30,6 @@ export interface PaymentServiceDeps {
   payments: PaymentStore;
   outbox: PaymentOutbox;
   gateway: PaymentGateway;
-  /** The order service: it decides whether a payment may charge it (step 1b). */
-  orders: OrderGate;
   logger: Logger;
   clock?: () => Date;
   /** Delay before the relay retries what the fast path could not deliver. */
@@ -43,6 +41,8 @@ export interface RequestContext {
   correlationId: string;
   faults: Fault[];
   deliverer: EventDeliverer;
+  /** The order service, which decides whether a payment may charge it (step 1b); only `pay` asks it. */
+  orders?: OrderGate;
   /** Epoch ms after which no call to the order may still run. */
   deadline?: number;
 }
@@ -146,11 +146,13 @@ export class PaymentService {
       orderId: request.orderId,
       userId: request.userId,
     };
-    let answer = await this.deps.orders.hold(request, gate);
+    const orders = ctx.orders;
+    if (!orders) throw new Error('pay needs the order service (RequestContext.orders)');
+    let answer = await orders.hold(request, gate);
     if (answer.kind === 'held-elsewhere' && answer.leaseOver && answer.holder) {
       const other = await this.deps.charges.get(answer.holder);
       if (!other || other.gatewayNeverSaw) {
-        answer = await this.deps.orders.hold(request, gate, answer.holder);
+        answer = await orders.hold(request, gate, answer.holder);
         if (answer.kind === 'held') {
           logAction(this.deps.logger, {
             action: 'payment.hold',
@@ -180,7 +182,7 @@ export class PaymentService {
     ctx: RequestContext,
   ): Promise<void> {
     try {
-      await this.deps.orders.release(request, reason, {
+      await ctx.orders?.release(request, reason, {
         correlationId: ctx.correlationId,
         faults: ctx.faults,
         deadline: ctx.deadline,
@@ -215,6 +217,7 @@ export class PaymentService {
     const existing = await this.deps.charges.get(transactionId);
     if (!existing)
       throw new NotFoundError(`No charge for transaction ${transactionId}`, 'CHARGE_NOT_FOUND');
+    ctx = this.joinOriginalRequest(existing, ctx);
     const now = this.clock();
     const charge = await this.deps.charges.recordResult(
       transactionId,
@@ -260,6 +263,26 @@ export class PaymentService {
         ...(disagrees ? { contradicted: true } : {}),
       },
     };
+  }
+
+  /**
+   * A callback continues the story of the request that charged: from here on
+   * its log lines and the events it writes carry that request's correlation
+   * id (stored with the charge), and one line links the callback's own id to it.
+   */
+  private joinOriginalRequest(charge: Charge, ctx: RequestContext): RequestContext {
+    const original = charge.correlationId;
+    if (!original || original === ctx.correlationId) return ctx;
+    this.deps.logger.appendKeys({ correlation_id: original });
+    logAction(this.deps.logger, {
+      action: 'payment.callback.join',
+      outcome: 'success',
+      transactionId: charge.transactionId,
+      orderId: charge.orderId,
+      userId: charge.userId,
+      callbackCorrelationId: ctx.correlationId,
+    });
+    return { ...ctx, correlationId: original };
   }
 
   /** GET /payments/{id}: the payment, its charge and its events; 404 when there is no trace of it. */

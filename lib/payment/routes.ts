@@ -9,6 +9,7 @@ import { METRIC, type MetricName } from '../shared/observability.js';
 import { parseInput } from '../shared/validation.js';
 import { createEventDeliverer } from './deliverer.js';
 import type { IdempotentPay } from './idempotency.js';
+import { createOrderGate } from './order-gate.js';
 import type { PaymentService } from './payment-service.js';
 import { gatewayCallbackSchema, paymentPathSchema, paymentRequestSchema } from './schemas.js';
 import { SIGNATURE_HEADER, verifyGatewaySignature } from './webhook-signature.js';
@@ -66,6 +67,7 @@ export function createPayRoute(deps: PaymentRouteDeps & { pay: IdempotentPay }):
         correlationId: event.correlationId,
         faults,
         deliverer,
+        orders: createOrderGate(deps.internalClient),
         deadline: fastPathDeadline(context),
       });
     } catch (error) {

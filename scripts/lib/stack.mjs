@@ -7,22 +7,31 @@
 import { startDynamoDbLocal } from './dynamodb-local.mjs';
 import { startOffline } from './offline.mjs';
 import { freePort } from './process.mjs';
-import { createTables, resolvedServerlessConfig, tableDefinitions } from './tables.mjs';
+import { createTables, resolvedServerlessConfig } from './tables.mjs';
 
 /**
- * Starts DynamoDB Local unless `endpoint` is given, and creates the tables.
- * The table definitions (`sls print`) are read while Java starts.
- * @param {{ stage: string, endpoint?: string, port?: number }} options
+ * Starts DynamoDB Local unless `endpoint` is given (on disk in `dbPath` when
+ * given, else in memory), and creates the tables (keeping existing ones).
+ * @param {{ stage: string, endpoint?: string, port?: number, dbPath?: string }} options
  */
 export async function startDatabase(options) {
   const external = options.endpoint;
-  const definitions = tableDefinitions(options.stage);
-  definitions.catch(() => undefined); // awaited below; not unhandled if Java fails first
-  const local = external ? undefined : await startDynamoDbLocal({ port: options.port });
+  // serverless.yml resolved (`sls print`) while Java starts, not after.
+  const resolved = resolvedServerlessConfig(options.stage);
+  resolved.catch(() => undefined); // awaited below; not unhandled if Java fails first
+  const local = external
+    ? undefined
+    : await startDynamoDbLocal({ port: options.port, dbPath: options.dbPath });
   const endpoint = external ?? /** @type {NonNullable<typeof local>} */ (local).endpoint;
   try {
-    const tables = await createTables(endpoint, options.stage, await definitions);
-    return { endpoint, tables, pid: local?.pid, stop: async () => local?.stop() };
+    const tables = await createTables(endpoint, options.stage, await resolved);
+    return {
+      endpoint,
+      tables,
+      pid: local?.pid,
+      dbPath: local?.dbPath,
+      stop: async () => local?.stop(),
+    };
   } catch (error) {
     await local?.stop();
     throw error;
@@ -55,8 +64,8 @@ export async function functionEnvironment(stage, endpoint) {
 /**
  * Starts the database and serverless-offline.
  * @param {{ stage: string, httpPort: number, lambdaPort: number, endpoint?: string,
- *           dynamoPort?: number, env?: NodeJS.ProcessEnv, logFile?: string, echo?: boolean,
- *           config?: string }} options
+ *           dynamoPort?: number, dbPath?: string, env?: NodeJS.ProcessEnv, logFile?: string,
+ *           echo?: boolean, config?: string }} options
  */
 export async function startStack(options) {
   // The database and serverless-offline start side by side (offline only
@@ -65,7 +74,12 @@ export async function startStack(options) {
   const dynamoPort = options.endpoint ? undefined : (options.dynamoPort ?? (await freePort()));
   const dynamoEndpoint = options.endpoint ?? `http://127.0.0.1:${dynamoPort}`;
   const [db, offline] = await Promise.allSettled([
-    startDatabase({ stage: options.stage, endpoint: options.endpoint, port: dynamoPort }),
+    startDatabase({
+      stage: options.stage,
+      endpoint: options.endpoint,
+      port: dynamoPort,
+      dbPath: options.dbPath,
+    }),
     startOffline({
       stage: options.stage,
       httpPort: options.httpPort,

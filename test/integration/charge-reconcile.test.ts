@@ -35,9 +35,8 @@ function world() {
   const charges = new DynamoChargeStore(doc, chargesTable);
   const outbox = new DynamoOutboxStore(doc, paymentsTable, clock);
   const payments = new DynamoPaymentStore(doc, paymentsTable, outbox, chargesTable);
-  const orders = welcomingOrders();
-  const service = new PaymentService({ charges, payments, outbox, gateway, orders, logger, clock });
-  const reconciler = new ChargeReconciler({ charges, service, logger, clock });
+  const service = new PaymentService({ charges, payments, outbox, gateway, logger, clock });
+  const reconciler = new ChargeReconciler({ charges, service, gateway, logger, clock });
   const delivered: string[] = [];
   const deliverer: EventDeliverer = async (event) => {
     delivered.push(event.eventId);
@@ -50,6 +49,8 @@ function world() {
     reconciler,
     delivered,
     deliverer,
+    /** An order service that lets every payment hold its order. */
+    orders: welcomingOrders(),
     /** Moves this world's clock forward. */
     advance(ms: number) {
       now = new Date(now.getTime() + ms);
@@ -84,6 +85,7 @@ async function crashAfterCharge(w: ReturnType<typeof world>, req: PaymentRequest
       correlationId: corr,
       faults: parseFaults({ 'x-fault-inject': 'payment=crash-after-charge' }, true),
       deliverer: w.deliverer,
+      orders: w.orders,
     }),
   ).rejects.toBeInstanceOf(InjectedCrashError);
 }
@@ -156,6 +158,7 @@ describe('Class: ChargeReconciler', () => {
         // The gateway charged, then the answer was lost: only the gateway knows the result.
         faults: parseFaults({ 'x-fault-inject': 'gateway=timeout' }, true),
         deliverer: w.deliverer,
+        orders: w.orders,
       }),
     ).rejects.toMatchObject({ code: 'GATEWAY_UNAVAILABLE' });
     expect(await tables.charge(req.transactionId)).toMatchObject({ state: 'PENDING' });
@@ -176,7 +179,11 @@ describe('Class: ChargeReconciler', () => {
   it('never charges on its own a payment the gateway never saw; the client retry charges once', async () => {
     const w = world();
     const req = request();
-    const ctx = { correlationId: uniqueId('corr-refused'), deliverer: w.deliverer };
+    const ctx = {
+      correlationId: uniqueId('corr-refused'),
+      deliverer: w.deliverer,
+      orders: w.orders,
+    };
     await expect(
       w.service.pay(req, {
         ...ctx,
@@ -206,6 +213,9 @@ describe('Class: ChargeReconciler', () => {
       charge: async () => {
         throw new GatewayUnavailableError('The payment gateway is unavailable');
       },
+      retrieve: async () => {
+        throw new GatewayUnavailableError('The payment gateway is unavailable');
+      },
     };
     const { doc } = dynamoFromEnv();
     const charges = new DynamoChargeStore(doc, requireEnv('CHARGES_TABLE'));
@@ -219,7 +229,6 @@ describe('Class: ChargeReconciler', () => {
       ),
       outbox: new DynamoOutboxStore(doc, requireEnv('PAYMENTS_TABLE')),
       gateway: failing,
-      orders: welcomingOrders(),
       logger: w.logger,
       clock: w.now,
     });
@@ -228,11 +237,18 @@ describe('Class: ChargeReconciler', () => {
         correlationId: uniqueId('corr-down'),
         faults: [],
         deliverer: w.deliverer,
+        orders: w.orders,
       }),
     ).rejects.toMatchObject({ code: 'GATEWAY_UNAVAILABLE' });
 
     w.advance(GRACE_MS + SECOND);
-    const reconciler = new ChargeReconciler({ charges, service, logger: w.logger, clock: w.now });
+    const reconciler = new ChargeReconciler({
+      charges,
+      service,
+      gateway: failing,
+      logger: w.logger,
+      clock: w.now,
+    });
     const run = await reconciler.runOnce({ graceMs: GRACE_MS, limit: 25 });
 
     expect(run.retrying).toBeGreaterThanOrEqual(1);
@@ -241,8 +257,19 @@ describe('Class: ChargeReconciler', () => {
       state: 'PENDING',
       [UNFINALIZED_ATTRIBUTE]: 'Y',
     });
-    // The next run, with the gateway back, finishes it.
+    // The next run, with the gateway back: it never charged that key, so
+    // nothing is finished and nothing is charged; the client's retry charges once.
     await w.reconciler.runOnce({ graceMs: GRACE_MS, limit: 25 });
+    expect((await stored(req.transactionId)).payments).toHaveLength(0);
+    expect(w.gateway.calls).toBe(0);
+    expect(await tables.charge(req.transactionId)).not.toHaveProperty(UNFINALIZED_ATTRIBUTE);
+    await w.service.pay(req, {
+      correlationId: uniqueId('corr-retry'),
+      faults: [],
+      deliverer: w.deliverer,
+      orders: w.orders,
+    });
+    expect(w.gateway.calls).toBe(1);
     expect((await stored(req.transactionId)).payments).toHaveLength(1);
   });
 
@@ -257,14 +284,19 @@ describe('Class: ChargeReconciler', () => {
 
       const outcomes = await Promise.allSettled([
         w.reconciler.runOnce({ graceMs: GRACE_MS, limit: 25 }),
-        w.service.pay(req, { correlationId, faults: [], deliverer: w.deliverer }),
+        w.service.pay(req, { correlationId, faults: [], deliverer: w.deliverer, orders: w.orders }),
         w.service.confirm(
           {
             transactionId: req.transactionId,
             status: 'succeeded',
             gatewayReference: `sim_${req.transactionId}`,
           },
-          { correlationId: uniqueId('corr-callback'), faults: [], deliverer: w.deliverer },
+          {
+            correlationId: uniqueId('corr-callback'),
+            faults: [],
+            deliverer: w.deliverer,
+            orders: w.orders,
+          },
         ),
       ]);
       // The reconciler never throws, whoever wins.
