@@ -54,6 +54,8 @@ function toCharge(item: Record<string, unknown>): Charge {
   const { [UNFINALIZED_ATTRIBUTE]: marker, ...charge } = item;
   // A PENDING charge off the reconciler's list is one the gateway never saw (setReconcilable).
   if (charge.state === 'PENDING' && marker === undefined) charge.gatewayNeverSaw = true;
+  // A recorded charge leaves the list only through the transaction that makes its payment final.
+  if (charge.state !== 'PENDING' && marker === undefined) charge.finalized = true;
   return charge as unknown as Charge;
 }
 

@@ -218,6 +218,11 @@ export class PaymentService {
     if (!existing)
       throw new NotFoundError(`No charge for transaction ${transactionId}`, 'CHARGE_NOT_FOUND');
     ctx = this.joinOriginalRequest(existing, ctx);
+    if (existing.state !== 'PENDING' && existing.confirmedAt && existing.finalized) {
+      // A gateway sends its callback many times: once the charge is recorded,
+      // confirmed and its payment final, a repeat is answered from this one read.
+      return this.repeatedCallback(existing as RecordedCharge, callback);
+    }
     const now = this.clock();
     const charge = await this.deps.charges.recordResult(
       transactionId,
@@ -283,6 +288,30 @@ export class PaymentService {
       callbackCorrelationId: ctx.correlationId,
     });
     return { ...ctx, correlationId: original };
+  }
+
+  /** The answer to a callback that changes nothing: the recorded result stands (a contradiction is flagged). */
+  private repeatedCallback(charge: RecordedCharge, callback: GatewayCallback): PaymentResult {
+    const disagrees = (charge.state === 'SUCCEEDED') !== (callback.status === 'succeeded');
+    logAction(this.deps.logger, {
+      action: 'payment.callback',
+      outcome: disagrees ? 'rejected' : 'skipped',
+      transactionId: charge.transactionId,
+      orderId: charge.orderId,
+      userId: charge.userId,
+      ...(disagrees ? { recorded: charge.state, received: callback.status } : {}),
+      reason: 'already confirmed and final',
+    });
+    return {
+      statusCode: 200,
+      body: {
+        transactionId: charge.transactionId,
+        status: charge.state === 'SUCCEEDED' ? 'SUCCEEDED' : 'FAILED',
+        changed: false,
+        confirmed: false,
+        ...(disagrees ? { contradicted: true } : {}),
+      },
+    };
   }
 
   /** GET /payments/{id}: the payment, its charge and its events; 404 when there is no trace of it. */

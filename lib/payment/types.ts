@@ -39,6 +39,8 @@ export interface Charge {
    * hold on the order may be given to another payment.
    */
   gatewayNeverSaw?: boolean;
+  /** True once the transaction that made its payment final has taken it off the reconciler's list. */
+  finalized?: boolean;
 }
 
 /** A charge whose result is known. */

@@ -25,6 +25,20 @@ function paymentFor(order: { orderId: string; userId: string; amount: number; cu
   return { transactionId: uniqueId('tx'), ...order };
 }
 
+/**
+ * The order once it shows `status`: GET /orders is read through a short cache
+ * (ORDER_CACHE_TTL_MS) in each container, so a write made by another function
+ * shows within that TTL, not at once.
+ */
+async function orderReaching(orderId: string, status: string, timeoutMs = 5000) {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const shown = await api('GET', `/orders/${orderId}`);
+    if (shown.body.status === status || Date.now() > deadline) return shown.body;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
 async function notificationsOf(userId: string) {
   const listed = await api('GET', `/notifications?userId=${userId}`);
   expect(listed.status).toBe(200);
@@ -300,7 +314,7 @@ describe('The order is the arbiter of its payment', () => {
     const paid = await api('POST', '/payments', { body: retry });
     expect(paid.status).toBe(201);
     expect(paid.body.status).toBe('SUCCEEDED');
-    expect((await api('GET', `/orders/${order.orderId}`)).body).toMatchObject({
+    expect(await orderReaching(order.orderId, 'PAID')).toMatchObject({
       status: 'PAID',
       paidBy: retry.transactionId,
     });

@@ -144,4 +144,31 @@ describe('POST /payments/callback against DynamoDB Local', () => {
       expect.arrayContaining(['transactionId', 'status']),
     );
   });
+
+  it('answers a repeated callback from one read once the charge is confirmed and its payment final', async () => {
+    const harness = paymentHarness();
+    const body = paymentBody();
+    await harness.postPayment(body);
+    const raw = callbackBody(body.transactionId);
+    expect((await harness.postCallback(raw, signature(raw))).body.confirmed).toBe(true);
+    const commands: string[] = [];
+    harness.doc.middlewareStack.add(
+      (next, context) => async (args) => {
+        commands.push(String(context.commandName));
+        return next(args);
+      },
+      { step: 'initialize', name: 'countCommands' },
+    );
+    try {
+      const again = await harness.postCallback(raw, signature(raw));
+      expect(again.body).toMatchObject({ status: 'SUCCEEDED', changed: false, confirmed: false });
+      const contradicting = callbackBody(body.transactionId, 'failed');
+      const late = await harness.postCallback(contradicting, signature(contradicting));
+      expect(late.body).toMatchObject({ status: 'SUCCEEDED', contradicted: true });
+    } finally {
+      harness.doc.middlewareStack.remove('countCommands');
+    }
+    expect(commands).toEqual(['GetItemCommand', 'GetItemCommand']); // one read per callback
+    expect(harness.counted.filter((m) => m === 'CallbackContradictions')).toHaveLength(1);
+  });
 });
