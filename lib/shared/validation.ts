@@ -59,12 +59,13 @@ function describe(issue: z.core.$ZodIssue, input: unknown): ErrorDetail[] {
  * Parses `input` with `schema`, or throws a ValidationError (400) whose details
  * name every bad field. The domain only ever sees the parsed value.
  */
-export function parseInput<S extends z.ZodType>(
+export function parseInput<S extends z.core.$ZodType>(
   schema: S,
   input: unknown,
   what = 'request body',
 ): z.output<S> {
-  const result = schema.safeParse(input);
+  // The functional form accepts both zod and zod/mini schemas.
+  const result = z.safeParse(schema, input);
   if (result.success) return result.data;
   const details = result.error.issues.flatMap((issue) => describe(issue, input));
   const fields = [...new Set(details.map((d) => d.field).filter(Boolean))];
