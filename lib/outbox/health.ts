@@ -124,9 +124,7 @@ export async function readOutboxHealth(deps: {
   };
 }
 
-type Query = (
-  input: ConstructorParameters<typeof QueryCommand>[0],
-) => Promise<{
+type Query = (input: ConstructorParameters<typeof QueryCommand>[0]) => Promise<{
   Items?: Record<string, unknown>[];
   Count?: number;
   LastEvaluatedKey?: Record<string, unknown>;

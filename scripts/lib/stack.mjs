@@ -46,7 +46,7 @@ export async function functionEnvironment(stage, endpoint) {
  * Starts the database and serverless-offline.
  * @param {{ stage: string, httpPort: number, lambdaPort: number, endpoint?: string,
  *           dynamoPort?: number, env?: NodeJS.ProcessEnv, logFile?: string, echo?: boolean,
- *           config?: string }} options
+ *           config?: string, timeoutMs?: number }} options `timeoutMs`: how long offline may take to be ready
  */
 export async function startStack(options) {
   const db = await startDatabase({
@@ -64,6 +64,7 @@ export async function startStack(options) {
       logFile: options.logFile,
       echo: options.echo,
       config: options.config,
+      timeoutMs: options.timeoutMs,
     });
     return {
       db,
