@@ -25,6 +25,3 @@ export const redrivePathSchema = z.object({ transactionId: id });
 
 /** Body of `POST /payments/{transactionId}/redrive`: one event, or (empty body) every DEAD one. */
 export const redriveBodySchema = z.strictObject({ eventId: z.optional(id) });
-
-/** Path of `GET /logs/{correlationId}`. */
-export const timelinePathSchema = z.object({ correlationId: id });

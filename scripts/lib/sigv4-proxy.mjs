@@ -10,7 +10,7 @@ import { createServer } from 'node:http';
 import { SignatureV4 } from '@smithy/signature-v4';
 
 /** The SHA-256 that SignatureV4 asks for, from node:crypto (HMAC when given a secret). */
-class NodeSha256 {
+export class NodeSha256 {
   /** @param {import('node:crypto').BinaryLike} [secret] */
   constructor(secret) {
     this.hash = secret ? createHmac('sha256', secret) : createHash('sha256');
@@ -93,17 +93,15 @@ export async function startSigningProxy(options) {
       });
       res.writeHead(upstream.status, back).end(out);
     } catch (error) {
-      res
-        .writeHead(502, { 'content-type': 'application/json' })
-        .end(
-          JSON.stringify({
-            error: {
-              code: 'PROXY_FAILED',
-              message: `The signing proxy could not reach the API: ${error}`,
-              details: [],
-            },
-          }),
-        );
+      res.writeHead(502, { 'content-type': 'application/json' }).end(
+        JSON.stringify({
+          error: {
+            code: 'PROXY_FAILED',
+            message: `The signing proxy could not reach the API: ${error}`,
+            details: [],
+          },
+        }),
+      );
     }
   });
   await new Promise((resolve) =>

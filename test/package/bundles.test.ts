@@ -65,6 +65,8 @@ describe('Function bundles', () => {
     'paymentRelay',
     'notificationSend',
     'internalAuthorizer',
+    'console',
+    'opsTimeline',
   ])(
     'loads %s from its zip alone, with no node_modules in reach: the AWS SDK and every package are inside',
     (fn) => {
@@ -105,6 +107,13 @@ describe('Function bundles', () => {
       }
     },
   );
+
+  it("embeds the operations console's page, script and stylesheet in the console function", () => {
+    const { code } = bundleOf('console');
+    expect(code).toContain('/console/app.js');
+    expect(code).toContain('Downstream effects of this payment');
+    expect(code).toContain('--bad-bg');
+  });
 
   it('keeps class names through minification, since errors are named after their class', () => {
     // lib/shared/errors.ts sets name = new.target.name; a minifier would rename AppError to a letter.
