@@ -45,6 +45,7 @@ const TONE: Record<string, string> = {
   applied: 'good',
   success: 'good',
   PENDING: 'wait',
+  retrying: 'wait',
   PROCESSING: 'wait',
   SENDING: 'wait',
   SHIPPED: 'good',

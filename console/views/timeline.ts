@@ -1,5 +1,5 @@
 import { get, seg } from '../api.js';
-import { h, table } from '../dom.js';
+import { badge, h, table } from '../dom.js';
 import { IN_FLIGHT_POLL_MS, type View } from '../view.js';
 
 type Line = Record<string, any> & { timestamp: string };
@@ -78,11 +78,9 @@ export const timelineView: View = async ({ segments }) => {
     String(l.service ?? ''),
     String(l.function_name ?? ''),
     what(l),
-    h(
-      'span',
-      { class: isFailure(l) ? 'badge tone-bad' : 'badge tone-none' },
-      String(l.outcome ?? l.level ?? ''),
-    ),
+    isFailure(l)
+      ? h('span', { class: 'badge tone-bad' }, String(l.outcome ?? l.level))
+      : badge(String(l.outcome ?? l.level ?? '')),
     IDS.filter((k) => l[k] !== undefined)
       .map((k) => `${k}=${l[k]}`)
       .join(' '),

@@ -29,7 +29,15 @@ export class FileLogSource implements LogSource {
         cause: error,
       });
     }
-    return (timeline(parseLogLines(text), correlationId) as LogRecord[]).slice(0, TIMELINE_LIMIT);
+    // Only lines that mention the id are parsed: the file holds every request of the session.
+    const mentions = text
+      .split('\n')
+      .filter((line) => line.includes(correlationId))
+      .join('\n');
+    return (timeline(parseLogLines(mentions), correlationId) as LogRecord[]).slice(
+      0,
+      TIMELINE_LIMIT,
+    );
   }
 }
 

@@ -134,7 +134,9 @@ describe('The operations console', () => {
     const payment = await pay();
     await page.goto(consoleUrl(`#/payments/${payment.transactionId}`));
     await page.getByRole('link', { name: 'Open this request\u2019s timeline' }).click();
-    await page.getByRole('heading', { name: `Request ${payment.correlationId}` }).waitFor();
+    await eventually(() => page.locator('main h1').textContent()).toBe(
+      `Request ${payment.correlationId}`,
+    );
     for (const service of ['payment', 'order', 'notification']) {
       const lane = page.getByRole('list', { name: service, exact: true });
       await expect
