@@ -27,6 +27,7 @@ export interface OutboxHealth {
   /** True when a count reached the cap and stopped there. */
   capped: boolean;
   oldestPending?: { eventId: string; transactionId: string; createdAt: string; ageSeconds: number };
+  /** The most recently parked first, at most 50. */
   dead: DeadEvent[];
   /** Charges whose payment is not final yet (the reconciler finishes the old ones), oldest first. */
   unfinalizedCharges: { transactionId: string; createdAt: string; ageSeconds: number }[];
@@ -76,7 +77,8 @@ export async function readOutboxHealth(deps: {
         ':since': new Date(now.getTime() - 3_600_000).toISOString(),
       },
     }),
-    query({ ...byOutboxStatus('DEAD'), Limit: LIST_LIMIT }),
+    // The most recently parked first (their last attempt, which set nextAttemptAt).
+    query({ ...byOutboxStatus('DEAD'), ScanIndexForward: false, Limit: LIST_LIMIT }),
     query({
       TableName: deps.chargesTable,
       IndexName: UNFINALIZED_INDEX,

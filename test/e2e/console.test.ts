@@ -49,6 +49,12 @@ const eventRow = (type: string) =>
 const eventually = <T>(read: () => Promise<T>) =>
   expect.poll(read, { timeout: 30_000, interval: 250 });
 
+/** Opens a payment's page and waits until it shows that payment (not the previous page). */
+async function openPayment(transactionId: string) {
+  await page.goto(consoleUrl(`#/payments/${transactionId}`));
+  await eventually(() => page.locator('main h1').textContent()).toBe(`Payment ${transactionId}`);
+}
+
 async function expectAccessible() {
   expect(await axeViolations(page)).toEqual([]);
 }
@@ -88,7 +94,7 @@ describe('The operations console', () => {
 
   it('shows an event PENDING while order answers 503, then DELIVERED once the relay delivers it', async () => {
     const payment = await pay({ 'x-fault-inject': 'order=status:503' });
-    await page.goto(consoleUrl(`#/payments/${payment.transactionId}`));
+    await openPayment(payment.transactionId);
     await eventually(() => eventRow('order.status').textContent()).toContain('PENDING');
     // The relay runs without the request's fault; the page, polling, follows it.
     await relayUntil(async () =>
@@ -112,7 +118,7 @@ describe('The operations console', () => {
     await deadRow.getByRole('button', { name: /^Re-drive order\.status event/ }).waitFor();
     await expectAccessible();
 
-    await page.goto(consoleUrl(`#/payments/${payment.transactionId}`));
+    await openPayment(payment.transactionId);
     await eventually(() => eventRow('order.status').textContent()).toContain('DEAD');
     await expectAccessible();
     const redrive = eventRow('order.status').getByRole('button', {
@@ -132,7 +138,7 @@ describe('The operations console', () => {
 
   it('lays out a payment request on a timeline with payment, order and notification lanes', async () => {
     const payment = await pay();
-    await page.goto(consoleUrl(`#/payments/${payment.transactionId}`));
+    await openPayment(payment.transactionId);
     await page.getByRole('link', { name: 'Open this request\u2019s timeline' }).click();
     await eventually(() => page.locator('main h1').textContent()).toBe(
       `Request ${payment.correlationId}`,

@@ -106,6 +106,8 @@ describe('Function bundles', () => {
         rmSync(bare, { recursive: true, force: true });
       }
     },
+    // Within the child's own 20 s: loading a bundle on a busy machine takes seconds.
+    30_000,
   );
 
   it("embeds the operations console's page, script and stylesheet in the console function", () => {
