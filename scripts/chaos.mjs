@@ -75,6 +75,23 @@ const spec = /** @type {const} */ ({
     min: 0,
     describe: 'seed of the workload (printed, to replay a run)',
   },
+  arbiter: {
+    type: 'integer',
+    default: 3,
+    env: 'CHAOS_ARBITER',
+    min: 0,
+    max: 100,
+    describe:
+      'how many of each order scenario: missing and mismatched orders, racing transactionIds, decline then retry, an order outage',
+  },
+  outageSeconds: {
+    type: 'integer',
+    default: 120,
+    env: 'CHAOS_OUTAGE_SECONDS',
+    min: 0,
+    max: 3600,
+    describe: 'how long the order service answers 503 to the relay in the outage scenario',
+  },
   drainSeconds: {
     type: 'integer',
     default: 300,
@@ -137,7 +154,8 @@ async function main(options) {
         ],
       ),
     );
-    say(`\nFirst answers: ${line(result.firstStatuses)}`);
+    say(`\nOrder scenarios: ${line(result.arbiter) || 'none'}`);
+    say(`First answers: ${line(result.firstStatuses)}`);
     say(`Final answers: ${line(result.finalStatuses)}`);
     say(`Faults injected: ${line(result.faultsSent) || 'none'}`);
     say(

@@ -89,7 +89,7 @@ async function main(options) {
       traceOf: async (correlationId) => {
         if (!target.logFile)
           return [
-            '(no log file for this stack: in AWS, use the CloudWatch Logs Insights query in the README)',
+            '(no log file for this stack: in AWS, use the CloudWatch Logs Insights query in docs/operations.md)',
           ];
         // serverless-offline writes the log lines a moment after answering: wait for them, bounded.
         const deadline = Date.now() + 10_000;

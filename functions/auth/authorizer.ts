@@ -3,36 +3,30 @@ import type { APIGatewayRequestAuthorizerEventV2 } from 'aws-lambda';
 import { type AuthorizerResult, authorizeInternalCall } from '../../lib/auth/authorizer.js';
 import { AUTH_ENV, keySourceFromEnv } from '../../lib/auth/config.js';
 import { INTERNAL_ROUTES, trustedIssuers } from '../../lib/auth/route-policy.js';
-import { powertoolsParameterReader } from '../../lib/auth/ssm.js';
 import { createTokenVerifier } from '../../lib/auth/token-verifier.js';
 import { envInt } from '../../lib/shared/config.js';
+import { logAction } from '../../lib/shared/logger.js';
+import { ssmParameterReader } from '../../lib/shared/ssm.js';
 
 // The authorizer belongs to no one service: it logs under its own name.
 const logger = new Logger({ serviceName: 'internal-authorizer' });
 
-const keys = keySourceFromEnv('order', process.env, powertoolsParameterReader);
+const keys = keySourceFromEnv('order', process.env, ssmParameterReader());
 const verifier = createTokenVerifier({
   routes: INTERNAL_ROUTES,
   trustedKeys: () => keys.trustedKeys(trustedIssuers(INTERNAL_ROUTES)),
   clockToleranceSeconds: envInt(AUTH_ENV.clockTolerance, 5),
+  onKeyLoadError: (error) =>
+    logAction(logger, { action: 'auth.keys.reload', outcome: 'retrying', error }),
 });
 
 /**
  * Lambda request authorizer `internalJwt` (HTTP API, payload 2.0, simple
  * responses): lets a call through only with a valid service token for its
- * route, and hands the verified caller to the handler.
+ * route, and hands the verified caller to the handler. When it cannot check
+ * the token (keys unavailable) it throws: API Gateway answers 500, which the
+ * caller retries, and caches no deny.
  */
 export const handler = async (
   event: APIGatewayRequestAuthorizerEventV2,
-): Promise<AuthorizerResult> => {
-  try {
-    return await authorizeInternalCall(event, verifier, logger);
-  } catch (error) {
-    logger.error('Authorizer failed', {
-      action: 'auth.verify',
-      outcome: 'failed',
-      error: error as Error,
-    });
-    return { isAuthorized: false, context: { caller: '', jti: '' } };
-  }
-};
+): Promise<AuthorizerResult> => authorizeInternalCall(event, verifier, logger);

@@ -1,17 +1,27 @@
 import { createCallbackRoute } from '../../lib/payment/routes.js';
-import { envInt, requireEnv } from '../../lib/shared/config.js';
+import { webhookSecretFromEnv } from '../../lib/payment/webhook-secret.js';
+import { envInt } from '../../lib/shared/config.js';
 import { httpHandler } from '../../lib/shared/middleware/http-handler.js';
+import { ssmParameterReader } from '../../lib/shared/ssm.js';
 import { faultsEnabled, internalClient, observability, payments } from './dependencies.js';
 
-/** POST /payments/callback: the gateway's signed confirmation, processed at most once. */
+/**
+ * POST /payments/callback: the gateway's signed confirmation, processed at
+ * most once. The HMAC secret is read at run time (SSM in AWS, cached): a
+ * stage without it answers 503 and logs which parameter is missing.
+ */
 export const handler = httpHandler(
   { observability, body: true },
   createCallbackRoute({
     logger: observability.logger,
     service: payments.service,
-    secret: requireEnv('GATEWAY_WEBHOOK_SECRET'),
+    secret: webhookSecretFromEnv(process.env, {
+      readParameter: ssmParameterReader,
+      logger: observability.logger,
+    }),
     toleranceSeconds: envInt('GATEWAY_SIGNATURE_TOLERANCE_SECONDS', 300),
     faultsEnabled,
+    count: observability.count,
     internalClient: internalClient(),
   }),
 );

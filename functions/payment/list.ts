@@ -2,7 +2,7 @@ import { createListRoute } from '../../lib/payment/operator-routes.js';
 import { DynamoPaymentList } from '../../lib/payment/payment-list.js';
 import { requireEnv } from '../../lib/shared/config.js';
 import { httpHandler } from '../../lib/shared/middleware/http-handler.js';
-import { dynamo, observability } from './dependencies.js';
+import { dynamo, observability } from './operator-dependencies.js';
 
 const list = new DynamoPaymentList(
   dynamo.doc,

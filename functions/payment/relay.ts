@@ -1,12 +1,21 @@
-import { outboxMetricsHooks, recordOutboxBacklog } from '../../lib/outbox/metrics.js';
+import type { Context } from 'aws-lambda';
+import {
+  outboxMetricsHooks,
+  recordOldestPendingAge,
+  recordOutboxBacklog,
+} from '../../lib/outbox/metrics.js';
 import { OutboxRelay } from '../../lib/outbox/relay.js';
 import { relayHandler } from '../../lib/outbox/relay-handler.js';
+import { DynamoRunLease } from '../../lib/outbox/run-lease.js';
 import { ChargeReconciler } from '../../lib/payment/charge-reconciler.js';
 import { createEventDeliverer } from '../../lib/payment/deliverer.js';
-import { envInt } from '../../lib/shared/config.js';
-import { internalClient, observability, payments } from './dependencies.js';
+import { oldestPendingAgeSeconds } from '../../lib/payment/outbox-backlog.js';
+import { envInt, requireEnv } from '../../lib/shared/config.js';
+import { FAULT_HEADER, type Fault, parseFaults } from '../../lib/shared/fault-injection.js';
+import { dynamo, faultsEnabled, internalClient, observability, payments } from './dependencies.js';
 
 const { logger, metrics } = observability;
+const paymentsTable = requireEnv('PAYMENTS_TABLE');
 // The same stores and use cases as the payment handlers: the reconciler finishes
 // an abandoned charge exactly as its request would have.
 const reconciler = new ChargeReconciler({
@@ -15,24 +24,55 @@ const reconciler = new ChargeReconciler({
   logger,
 });
 const reconcileGraceMs = envInt('CHARGE_RECONCILE_GRACE_SECONDS', 60) * 1000;
+// Faults of the current run (local and test stages only): `{ "faults": "order=status:503" }`.
+let runFaults: Fault[] = [];
 const relay = new OutboxRelay({
   store: payments.outbox,
-  deliver: createEventDeliverer(internalClient()),
+  deliver: createEventDeliverer(internalClient(), { faults: () => runFaults }),
   logger,
-  maxAttempts: envInt('OUTBOX_MAX_ATTEMPTS', 8),
+  horizonMs: envInt('OUTBOX_RETRY_HORIZON_SECONDS', 86_400) * 1000,
+  maxAuthAttempts: envInt('OUTBOX_MAX_AUTH_ATTEMPTS', 10),
   batchSize: envInt('OUTBOX_BATCH_SIZE', 25),
   hooks: outboxMetricsHooks(metrics),
 });
 
+const AGE_MEASURE_INTERVAL_MS = 55_000;
+let lastAgeMeasuredAt = Number.NEGATIVE_INFINITY;
+
 /**
  * Scheduled outbox relay (every minute in AWS; every RELAY_INTERVAL_MS through
- * the invoke API under `npm start`): first finishes charges abandoned for
+ * the invoke API under `npm start`), one run at a time through a lease item
+ * in the payments table: first finishes charges abandoned for
  * CHARGE_RECONCILE_GRACE_SECONDS (their events join the outbox as PENDING),
- * then re-delivers pending events with backoff, parking them as DEAD after
- * OUTBOX_MAX_ATTEMPTS. `{ redrive: { transactionId, eventId? } }` re-drives.
+ * then re-delivers pending events with capped backoff, parking them as DEAD
+ * only when refused for good, after OUTBOX_MAX_AUTH_ATTEMPTS answers of
+ * 401/403, or past OUTBOX_RETRY_HORIZON_SECONDS; then reports the backlog and
+ * its oldest event's age. A run that could not do its work fails the
+ * invocation. `{ redrive: { transactionId, eventId? } }` re-drives.
  */
-export const handler = relayHandler(relay, logger, {
-  onRun: (result) => recordOutboxBacklog(metrics, result),
+const relayRun = relayHandler(relay, logger, {
+  lease: new DynamoRunLease({ doc: dynamo.doc, table: paymentsTable, name: 'outbox-relay' }),
   beforeRun: ({ remainingTimeMs }) =>
     reconciler.runOnce({ graceMs: reconcileGraceMs, limit: 25, remainingTimeMs }),
+  onRun: async (result) => {
+    recordOutboxBacklog(metrics, result);
+    // It reads every PENDING entry of the index: once a minute is what the
+    // alarm needs (the schedule's rate in AWS; `npm start` and the tests
+    // invoke the relay far more often).
+    if (Date.now() - lastAgeMeasuredAt < AGE_MEASURE_INTERVAL_MS) return;
+    lastAgeMeasuredAt = Date.now();
+    recordOldestPendingAge(metrics, await oldestPendingAgeSeconds(dynamo.doc, paymentsTable));
+  },
 });
+
+/** The relay function: one run, meeting the faults its event names where the stage allows them. */
+export const handler = async (event: unknown, context: Context) => {
+  const faults = (event as { faults?: unknown } | null)?.faults;
+  runFaults =
+    typeof faults === 'string' ? parseFaults({ [FAULT_HEADER]: faults }, faultsEnabled) : [];
+  try {
+    return await relayRun(event, context);
+  } finally {
+    runFaults = [];
+  }
+};

@@ -24,11 +24,26 @@ const BEARER = /^Bearer ([A-Za-z0-9_-]+\.[A-Za-z0-9_-]*\.[A-Za-z0-9_-]*)$/;
 const DENY: AuthorizerResult = { isAuthorized: false, context: { caller: '', jti: '' } };
 
 /**
+ * The authorizer could not check a token (keys not loadable: SSM throttled or
+ * down, a parameter missing). Thrown out of the function on purpose: API
+ * Gateway answers 500 and caches nothing, so the caller retries a server
+ * error, instead of a 403 that would be cached for every call with the token.
+ */
+export class AuthorizerUnavailableError extends Error {
+  constructor(options?: { cause?: unknown }) {
+    super('The service token could not be checked: keys unavailable', options);
+    this.name = 'AuthorizerUnavailableError';
+  }
+}
+
+/**
  * Decides one internal call: `Authorization: Bearer <JWT>` (looked up
  * case-insensitively: serverless-offline keeps header case) verified for the
- * event's route key. Never throws: API Gateway answers 500 for an authorizer
- * error, so every failure is a deny (403). A missing header never gets here
- * (API Gateway and offline answer 401 themselves).
+ * event's route key. A token that does not grant the call is a deny (403). A
+ * token that could not be checked (keys unavailable) is an
+ * {@link AuthorizerUnavailableError}, logged at error and thrown: API Gateway
+ * answers 500 and caches no decision. A missing header never gets here (API
+ * Gateway and offline answer 401 themselves).
  */
 export async function authorizeInternalCall(
   event: Pick<APIGatewayRequestAuthorizerEventV2, 'headers' | 'routeKey'>,
@@ -67,10 +82,11 @@ export async function authorizeInternalCall(
         reason: error.reason,
         error: error.message,
       });
-    } else {
-      // Keys could not be loaded (SSM down, bad configuration): deny, loudly.
-      logAction(logger, { action: 'auth.verify', outcome: 'failed', routeKey, error });
+      return DENY;
     }
-    return DENY;
+    // Keys could not be loaded (SSM throttled or down, a parameter missing):
+    // not the caller's fault, and not a decision anyone may cache.
+    logAction(logger, { action: 'auth.verify', outcome: 'failed', routeKey, error });
+    throw new AuthorizerUnavailableError({ cause: error });
   }
 }

@@ -1,4 +1,5 @@
 import type { ServiceName } from '../shared/logger.js';
+import type { ParameterReader } from '../shared/ssm.js';
 import {
   KeyConfigurationError,
   loadSigningKey,
@@ -15,11 +16,7 @@ export interface KeySource {
   trustedKeys(issuers: readonly ServiceName[]): Promise<TrustedKeys>;
 }
 
-/** Reads one SSM parameter (SecureString when `decrypt`); the adapter owns caching. */
-export type ParameterReader = (
-  name: string,
-  options: { decrypt: boolean },
-) => Promise<string | undefined>;
+export type { ParameterReader } from '../shared/ssm.js';
 
 /**
  * Keys from configuration text (local and test stages): `signingKeys` maps a
@@ -56,9 +53,9 @@ export function staticKeySource(config: {
  * Keys from SSM Parameter Store under `prefix` (AWS stages):
  * `<prefix>/<service>/signing-key` is a SecureString holding the private JWK;
  * `<prefix>/<service>/public-keys` holds a JSON array of 1-2 public JWKs (the
- * active key and, during a rotation, the next or previous one). The reader is
- * the Powertools parameters provider, whose cache (maxAge) bounds how long a
- * rotated key takes to be seen.
+ * active key and, during a rotation, the next or previous one). Every call
+ * reads SSM: the token provider and verifier keep what they get for
+ * KEY_CACHE_SECONDS, which bounds how long a rotated key takes to be seen.
  */
 export function ssmKeySource(prefix: string, read: ParameterReader): KeySource {
   const base = prefix.replace(/\/+$/, '');

@@ -15,6 +15,8 @@ export interface RoutePolicy {
  */
 export const INTERNAL_ROUTES: Readonly<Record<string, RoutePolicy>> = {
   'PUT /orders/{orderId}/status': { audience: 'order', callers: ['payment'] },
+  'PUT /orders/{orderId}/payment': { audience: 'order', callers: ['payment'] },
+  'POST /orders/{orderId}/payment/release': { audience: 'order', callers: ['payment'] },
   'POST /notifications': { audience: 'notification', callers: ['payment'] },
 };
 

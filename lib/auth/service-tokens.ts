@@ -1,7 +1,7 @@
 import type { TokenProvider } from '../shared/internal-client.js';
 import type { ServiceName } from '../shared/logger.js';
+import { ssmParameterReader } from '../shared/ssm.js';
 import { keySourceFromEnv } from './config.js';
-import { powertoolsParameterReader } from './ssm.js';
 import { createTokenProvider } from './token-provider.js';
 
 /**
@@ -14,6 +14,6 @@ export function serviceTokenProvider(
   service: ServiceName,
   env: NodeJS.ProcessEnv = process.env,
 ): TokenProvider {
-  const keys = keySourceFromEnv(service, env, powertoolsParameterReader);
+  const keys = keySourceFromEnv(service, env, ssmParameterReader());
   return createTokenProvider({ issuer: service, signingKey: () => keys.signingKey(service) });
 }

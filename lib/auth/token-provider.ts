@@ -1,7 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { SignJWT } from 'jose';
+import { RefreshingValue } from '../cache/refreshing-value.js';
 import type { TokenProvider } from '../shared/internal-client.js';
 import type { ServiceName } from '../shared/logger.js';
+import { KEY_CACHE_SECONDS, KEY_EARLY_REFRESH_SECONDS } from './config.js';
 import type { SigningKey } from './keys.js';
 
 /** The longest life a service token may have (DESIGN.md: exp at most 5 minutes after iat). */
@@ -11,8 +13,13 @@ export const MAX_TOKEN_LIFETIME_SECONDS = 300;
 export interface TokenProviderOptions {
   /** The calling service: the token's `iss`. */
   issuer: ServiceName;
-  /** The issuer's private key, or a loader for it (SSM): loaded once, on first use. */
+  /**
+   * The issuer's private key, or a loader for it (SSM): loaded on first use,
+   * then again every `keyCacheSeconds`, so a rotated key is picked up.
+   */
   signingKey: SigningKey | (() => Promise<SigningKey>);
+  /** How long a loaded key is used before it is read again (default 300). */
+  keyCacheSeconds?: number;
   /** Life of one token in seconds; default 120, at most {@link MAX_TOKEN_LIFETIME_SECONDS}. */
   ttlSeconds?: number;
   /** Epoch milliseconds; injected by tests. */
@@ -38,15 +45,17 @@ export function createTokenProvider(options: TokenProviderOptions): TokenProvide
   }
   const clock = options.clock ?? Date.now;
   const source = options.signingKey;
-  let signingKey: Promise<SigningKey> | undefined;
-  const key = () => {
-    signingKey ??= typeof source === 'function' ? source() : Promise.resolve(source);
-    // A failed load (SSM hiccup) must not be cached forever.
-    signingKey.catch(() => {
-      signingKey = undefined;
-    });
-    return signingKey;
-  };
+  // A failed reload (SSM throttled) keeps the previous key; a failed first load is retried.
+  const loaded =
+    typeof source === 'function'
+      ? new RefreshingValue({
+          load: source,
+          maxAgeMs: (options.keyCacheSeconds ?? KEY_CACHE_SECONDS) * 1000,
+          minIntervalMs: KEY_EARLY_REFRESH_SECONDS * 1000,
+          now: clock,
+        })
+      : undefined;
+  const key = () => (loaded ? loaded.get() : Promise.resolve(source as SigningKey));
   const cache = new Map<ServiceName, CachedToken>();
 
   const mint = async (audience: ServiceName, issuedAt: number): Promise<string> => {

@@ -6,8 +6,10 @@ import {
   type JWK,
   jwtVerify,
 } from 'jose';
+import { RefreshingValue } from '../cache/refreshing-value.js';
 import type { ServiceName } from '../shared/logger.js';
 import { ID_PATTERN } from '../shared/validation.js';
+import { KEY_CACHE_SECONDS, KEY_EARLY_REFRESH_SECONDS } from './config.js';
 import { ALLOWED_ALGORITHMS, type SigningAlgorithm, type TrustedKeys } from './keys.js';
 import type { RoutePolicy } from './route-policy.js';
 import { MAX_TOKEN_LIFETIME_SECONDS } from './token-provider.js';
@@ -57,8 +59,18 @@ export interface VerifiedCaller {
 
 /** Options of {@link createTokenVerifier}. */
 export interface TokenVerifierOptions {
-  /** Public keys per issuer, or a loader (SSM) called once and reused. */
+  /**
+   * Public keys per issuer, or a loader (SSM): its keys are used for
+   * `keyCacheSeconds`, then loaded again; a token with an unknown `kid`
+   * loads them early, at most once per `earlyRefreshSeconds`.
+   */
   trustedKeys: TrustedKeys | (() => Promise<TrustedKeys>);
+  /** How long loaded keys are used before they are read again (default 300). */
+  keyCacheSeconds?: number;
+  /** The least time between two early reloads for an unknown `kid` (default 10). */
+  earlyRefreshSeconds?: number;
+  /** Told when a reload fails while the previous keys are still used (to log it). */
+  onKeyLoadError?: (error: unknown) => void;
   /** Internal routes by route key. */
   routes: Readonly<Record<string, RoutePolicy>>;
   /** Tolerated clock difference between services, in seconds (default 5). */
@@ -87,14 +99,19 @@ export function createTokenVerifier(options: TokenVerifierOptions): TokenVerifie
   const tolerance = options.clockToleranceSeconds ?? 5;
   const clock = options.clock ?? Date.now;
   const source = options.trustedKeys;
-  let keys: Promise<TrustedKeys> | undefined;
-  const trusted = () => {
-    keys ??= typeof source === 'function' ? source() : Promise.resolve(source);
-    keys.catch(() => {
-      keys = undefined;
-    });
-    return keys;
-  };
+  const keys =
+    typeof source === 'function'
+      ? new RefreshingValue({
+          load: source,
+          maxAgeMs: (options.keyCacheSeconds ?? KEY_CACHE_SECONDS) * 1000,
+          minIntervalMs: (options.earlyRefreshSeconds ?? KEY_EARLY_REFRESH_SECONDS) * 1000,
+          now: clock,
+          onError: (error, stale) => {
+            if (stale) options.onKeyLoadError?.(error);
+          },
+        })
+      : undefined;
+  const trusted = () => (keys ? keys.get() : Promise.resolve(source as TrustedKeys));
   const imported = new Map<string, Promise<CryptoKey>>();
   const importKey = (issuer: ServiceName, jwk: JWK & { kid: string }, alg: SigningAlgorithm) => {
     const id = `${issuer}/${jwk.kid}/${alg}`;
@@ -133,7 +150,11 @@ export function createTokenVerifier(options: TokenVerifierOptions): TokenVerifie
           `${String(issuer)} may not call ${routeKey}`,
         );
       }
-      const jwk = (await trusted())[issuer]?.find((k) => k.kid === header.kid && k.alg === alg);
+      const find = (set: TrustedKeys) =>
+        set[issuer]?.find((k) => k.kid === header.kid && k.alg === alg);
+      let jwk = find(await trusted());
+      // A kid we do not know may be a rotation we have not seen yet: look once more.
+      if (!jwk && keys && (await keys.refresh())) jwk = find(await trusted());
       if (!jwk) {
         throw new TokenRejectedError('unknown-key', `No ${alg} key ${header.kid} for ${issuer}`);
       }
@@ -158,6 +179,11 @@ export function createTokenVerifier(options: TokenVerifierOptions): TokenVerifie
         throw fromJoseError(error);
       }
 
+      // jose accepts an `aud` array that merely contains the audience: a token
+      // addressed to several services would open each of them. Exactly one.
+      if (payload.aud !== policy.audience) {
+        throw new TokenRejectedError('wrong-audience', 'aud must be exactly the target service');
+      }
       const { iat, exp, jti } = payload as { iat: number; exp: number; jti: unknown };
       if (exp - iat > MAX_TOKEN_LIFETIME_SECONDS) {
         throw new TokenRejectedError('lifetime-too-long', `exp - iat is ${exp - iat} s`);

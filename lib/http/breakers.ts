@@ -45,7 +45,7 @@ const countsAsFailure = handleWhen(
 /**
  * One circuit breaker per downstream service. The state lives in this object,
  * so in the default registry it lives per Lambda container: each container
- * learns on its own that a downstream is down (see README, "Calls between
+ * learns on its own that a downstream is down (see docs/guarantees.md, "Calls between
  * services"). The first options given for a service win.
  */
 export class BreakerRegistry {

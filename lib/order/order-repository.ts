@@ -4,8 +4,9 @@ import {
   QueryCommand,
   TransactWriteCommand,
   type TransactWriteCommandInput,
+  UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
-import { isTransactionCanceled } from '../shared/dynamo.js';
+import { isConditionalCheckFailed, isTransactionCanceled } from '../shared/dynamo.js';
 import { ServiceUnavailableError } from '../shared/errors.js';
 import type { AuditEntry, EventMarker, Order } from './types.js';
 
@@ -15,8 +16,10 @@ export interface OrderCommit {
   /** The auditSeq read before deciding; the commit fails if it moved. */
   expectedSeq: number;
   audit: AuditEntry;
-  /** The new status and version, when the operation changes the order. */
-  change?: { status: Order['status']; version: number; updatedAt: string };
+  /** Attributes the operation sets on the order (status, version, hold...). */
+  set?: Partial<Omit<Order, 'orderId' | 'auditSeq'>>;
+  /** Attributes the operation removes from the order (e.g. a released hold). */
+  remove?: (keyof Order)[];
   /** Remember this eventId (first time it is seen). */
   marker?: EventMarker;
 }
@@ -34,8 +37,23 @@ export interface OrderRepository {
   create(order: Order, audit: AuditEntry): Promise<CommitResult>;
   /** Applies one operation atomically, conditioned on the auditSeq read. */
   commit(commit: OrderCommit): Promise<CommitResult>;
-  /** Every audit record of the order, in seq order. */
-  history(orderId: string): Promise<AuditEntry[]>;
+  /** Counts a refused create on the order instead of appending it to the history. */
+  countRefusedCreate(orderId: string): Promise<void>;
+  /** One page of the audit trail in seq order, starting after `afterSeq`. */
+  history(orderId: string, page: HistoryPageRequest): Promise<HistoryPage>;
+}
+
+/** Which page of the history to read. */
+export interface HistoryPageRequest {
+  limit: number;
+  /** The last seq of the previous page. */
+  afterSeq?: number;
+}
+
+/** One page of the history; `lastSeq` is set when more may follow. */
+export interface HistoryPage {
+  entries: AuditEntry[];
+  lastSeq?: number;
 }
 
 /** Options of {@link DynamoOrderRepository}. */
@@ -117,16 +135,18 @@ export class DynamoOrderRepository implements OrderRepository {
       ':expected': commit.expectedSeq,
       ':seq': commit.audit.seq,
     };
-    let update = 'SET #seq = :seq';
-    if (commit.change) {
-      update += ', #status = :status, #version = :version, #updatedAt = :updatedAt';
-      names['#status'] = 'status';
-      names['#version'] = 'version';
-      names['#updatedAt'] = 'updatedAt';
-      values[':status'] = commit.change.status;
-      values[':version'] = commit.change.version;
-      values[':updatedAt'] = commit.change.updatedAt;
+    const sets = ['#seq = :seq'];
+    for (const [key, value] of Object.entries(commit.set ?? {})) {
+      if (value === undefined) continue;
+      names[`#${key}`] = key;
+      values[`:${key}`] = value;
+      sets.push(`#${key} = :${key}`);
     }
+    const removes = (commit.remove ?? []).map((key) => {
+      names[`#${key}`] = key;
+      return `#${key}`;
+    });
+    const update = `SET ${sets.join(', ')}${removes.length ? ` REMOVE ${removes.join(', ')}` : ''}`;
     const items: NonNullable<TransactWriteCommandInput['TransactItems']> = [
       {
         Update: {
@@ -155,28 +175,45 @@ export class DynamoOrderRepository implements OrderRepository {
     return this.#transact({ TransactItems: items });
   }
 
-  async history(orderId: string): Promise<AuditEntry[]> {
-    const entries: AuditEntry[] = [];
-    let start: Record<string, unknown> | undefined;
+  async countRefusedCreate(orderId: string): Promise<void> {
     try {
-      do {
-        const page = await this.#doc.send(
-          new QueryCommand({
-            TableName: this.#audit,
-            KeyConditionExpression: 'orderId = :id',
-            ExpressionAttributeValues: { ':id': orderId },
-            ConsistentRead: true,
-            ScanIndexForward: true,
-            ExclusiveStartKey: start,
-          }),
-        );
-        entries.push(...((page.Items ?? []) as AuditEntry[]));
-        start = page.LastEvaluatedKey;
-      } while (start);
+      await this.#doc.send(
+        new UpdateCommand({
+          TableName: this.#orders,
+          Key: { orderId },
+          UpdateExpression: 'ADD refusedCreates :one',
+          ConditionExpression: 'attribute_exists(orderId)',
+          ExpressionAttributeValues: { ':one': 1 },
+        }),
+      );
+    } catch (error) {
+      if (isConditionalCheckFailed(error)) return;
+      throw unavailable(error);
+    }
+  }
+
+  async history(orderId: string, page: HistoryPageRequest): Promise<HistoryPage> {
+    try {
+      const out = await this.#doc.send(
+        new QueryCommand({
+          TableName: this.#audit,
+          KeyConditionExpression:
+            page.afterSeq === undefined ? 'orderId = :id' : 'orderId = :id AND seq > :after',
+          ExpressionAttributeValues: {
+            ':id': orderId,
+            ...(page.afterSeq === undefined ? {} : { ':after': page.afterSeq }),
+          },
+          ConsistentRead: true,
+          ScanIndexForward: true,
+          Limit: page.limit,
+        }),
+      );
+      const entries = (out.Items ?? []) as AuditEntry[];
+      const last = entries.at(-1);
+      return { entries, ...(out.LastEvaluatedKey && last ? { lastSeq: last.seq } : {}) };
     } catch (error) {
       throw unavailable(error);
     }
-    return entries;
   }
 
   #auditPut(audit: AuditEntry) {

@@ -7,9 +7,9 @@ import {
 } from '../shared/errors.js';
 import type { Currency } from '../shared/money.js';
 import { CONFLICT, sleep as realSleep, retryOnConflict } from '../shared/retry-on-conflict.js';
-import type { OrderRepository } from './order-repository.js';
-import { type OrderStatus, OrderStatusTransition } from './status-transition.js';
-import type { AuditEntry, AuditOutcome, OperationContext, Order } from './types.js';
+import type { HistoryPage, HistoryPageRequest, OrderRepository } from './order-repository.js';
+import { type OrderStatus, OrderStatusTransition, PAYMENT_STATUSES } from './status-transition.js';
+import type { AuditEntry, AuditOutcome, EventMarker, OperationContext, Order } from './types.js';
 
 /** Collaborators of the order use cases. */
 export interface OrderServiceDeps {
@@ -44,6 +44,8 @@ export interface UpdateStatusInput {
   orderId: string;
   status: OrderStatus;
   eventId?: string;
+  /** The payment the status comes from: PAID and PAYMENT_FAILED need the holder's. */
+  transactionId?: string;
   reason?: string;
 }
 
@@ -62,7 +64,8 @@ export interface UpdateStatusResult {
 
 const DEFAULT_ATTEMPTS = 25;
 
-function settings(deps: OrderServiceDeps) {
+/** The clock and the conflict-retry policy of one use case. */
+export function settings(deps: OrderServiceDeps) {
   return {
     now: deps.now ?? (() => new Date()),
     retry: {
@@ -77,7 +80,8 @@ function settings(deps: OrderServiceDeps) {
   };
 }
 
-function notFound(orderId: string): NotFoundError {
+/** 404 ORDER_NOT_FOUND. */
+export function notFound(orderId: string): NotFoundError {
   return new NotFoundError(`Order ${orderId} does not exist`, 'ORDER_NOT_FOUND');
 }
 
@@ -100,7 +104,8 @@ function differences(existing: Order, input: CreateOrderInput): ErrorDetail[] {
  * Creates an order in PENDING with its first audit record, in one transaction.
  * Idempotent on orderId: the same body again returns the existing order
  * (recorded as unchanged); another body is a 409 ORDER_ALREADY_EXISTS naming
- * the differing fields (recorded as rejected).
+ * the differing fields (counted on the order as `refusedCreates`, not
+ * appended to its history: anyone may call this route).
  */
 export async function createOrder(
   deps: OrderServiceDeps,
@@ -136,17 +141,27 @@ export async function createOrder(
     const existing = await repository.get(input.orderId);
     if (!existing) return CONFLICT; // a concurrent transaction, not an existing order
     const diffs = differences(existing, input);
+    if (diffs.length > 0) {
+      // Anyone may POST /orders: a refusal is counted on the order, never
+      // appended to its history, so the audit trail cannot be flooded.
+      await repository.countRefusedCreate(input.orderId);
+      throw new ConflictError(
+        'ORDER_ALREADY_EXISTS',
+        `Order ${input.orderId} already exists with different ${diffs.map((d) => d.field).join(', ')}`,
+        { details: diffs },
+      );
+    }
     const repeat: AuditEntry = {
       orderId: input.orderId,
       seq: existing.auditSeq + 1,
       // Taken after the read, so audit times never run backwards against seq.
       at: now().toISOString(),
       operation: 'create',
-      outcome: diffs.length > 0 ? 'rejected' : 'unchanged',
+      outcome: 'unchanged',
       ...context,
       previousStatus: existing.status,
       newStatus: existing.status,
-      detail: diffs.length > 0 ? 'ORDER_ALREADY_EXISTS' : 'ORDER_EXISTS_WITH_SAME_BODY',
+      detail: 'ORDER_EXISTS_WITH_SAME_BODY',
       version: existing.version,
     };
     const result = await repository.commit({
@@ -155,13 +170,6 @@ export async function createOrder(
       audit: repeat,
     });
     if (result === 'conflict') return CONFLICT;
-    if (diffs.length > 0) {
-      throw new ConflictError(
-        'ORDER_ALREADY_EXISTS',
-        `Order ${input.orderId} already exists with different ${diffs.map((d) => d.field).join(', ')}`,
-        { details: diffs },
-      );
-    }
     return { created: false, order: { ...existing, auditSeq: repeat.seq } };
   }, retry);
 }
@@ -195,6 +203,7 @@ export async function updateOrderStatus(
       operation: 'status' as const,
       ...context,
       eventId: input.eventId,
+      ...(input.transactionId ? { transactionId: input.transactionId } : {}),
       previousStatus: order.status,
       requestedStatus: input.status,
       reason: input.reason,
@@ -208,10 +217,11 @@ export async function updateOrderStatus(
         audit: { ...base, ...entry, newStatus: order.status, version: order.version },
       });
 
-    const marker = input.eventId
-      ? await repository.getEventMarker(input.orderId, input.eventId)
-      : undefined;
-    if (marker) {
+    // The eventId's marker is read only when it matters (a refusal, or a write
+    // that failed): the happy path writes it as a condition, in one transaction.
+    const markerOf = () =>
+      input.eventId ? repository.getEventMarker(input.orderId, input.eventId) : undefined;
+    const duplicate = async (marker: EventMarker) => {
       const reused = marker.requestedStatus !== input.status;
       const result = await recordUnchanged({
         outcome: reused ? 'rejected' : 'unchanged',
@@ -236,10 +246,16 @@ export async function updateOrderStatus(
         duplicateEvent: true,
         seq,
         originalSeq: marker.seq,
-      };
-    }
+      } satisfies UpdateStatusResult;
+    };
 
     const decision = OrderStatusTransition.decide(order.status, input.status);
+    const refusal = decision.kind === 'illegal' ? undefined : holderRefusal(order, input);
+    if (decision.kind === 'illegal' || refusal) {
+      // A redelivered event is answered as it was the first time, not judged anew.
+      const marker = await markerOf();
+      if (marker) return duplicate(marker);
+    }
     if (decision.kind === 'illegal') {
       // No event marker: a transition that is early (not stale) may become
       // legal later, so a redelivery must be judged again.
@@ -257,15 +273,32 @@ export async function updateOrderStatus(
       });
     }
 
+    if (refusal) {
+      const result = await recordUnchanged({ outcome: 'rejected', detail: refusal.message });
+      if (result === 'conflict') return CONFLICT;
+      throw refusal;
+    }
+
     const changed = decision.kind === 'apply';
     const version = changed ? order.version + 1 : order.version;
     const outcome: AuditOutcome = changed ? 'applied' : 'unchanged';
     const audit: AuditEntry = { ...base, outcome, newStatus: input.status, version };
+    // The holder's result ends its hold: PAID names the payer, a decline frees the order.
+    const ends = changed && PAYMENT_STATUSES.includes(input.status);
+    const set: Partial<Order> = changed
+      ? {
+          status: input.status,
+          version,
+          updatedAt: at,
+          ...(input.status === 'PAID' ? { paidBy: input.transactionId } : {}),
+        }
+      : {};
     const result = await repository.commit({
       orderId: input.orderId,
       expectedSeq: order.auditSeq,
       audit,
-      change: changed ? { status: input.status, version, updatedAt: at } : undefined,
+      set,
+      remove: ends ? ['paymentHolder', 'holdUntil'] : undefined,
       marker: input.eventId
         ? {
             orderId: input.orderId,
@@ -277,11 +310,15 @@ export async function updateOrderStatus(
           }
         : undefined,
     });
-    if (result === 'conflict') return CONFLICT;
+    if (result === 'conflict') {
+      // Another writer moved the order, or this eventId was seen before.
+      const marker = await markerOf();
+      return marker ? duplicate(marker) : CONFLICT;
+    }
     if (changed) deps.onWrite?.(input.orderId);
     return {
       order: changed
-        ? { ...order, status: input.status, version, auditSeq: seq, updatedAt: at }
+        ? withoutHold({ ...order, ...set, auditSeq: seq }, ends)
         : { ...order, auditSeq: seq },
       previousStatus: order.status,
       changed,
@@ -290,6 +327,54 @@ export async function updateOrderStatus(
       seq,
     };
   }, retry);
+}
+
+/** The order after its hold ended (when `ends`). */
+function withoutHold(order: Order, ends: boolean): Order {
+  if (!ends) return order;
+  const { paymentHolder: _holder, holdUntil: _until, ...rest } = order;
+  return rest;
+}
+
+/**
+ * Why a status may not be set by this caller, if it may not: PAID and
+ * PAYMENT_FAILED come only from the payment that holds the order (PAID again
+ * from the one that paid it is a harmless repeat); nothing else may move an
+ * order while a payment holds it, so a cancel cannot race a charge.
+ */
+function holderRefusal(order: Order, input: UpdateStatusInput): ConflictError | undefined {
+  const tx = input.transactionId;
+  if (PAYMENT_STATUSES.includes(input.status)) {
+    const holds = tx !== undefined && tx === order.paymentHolder;
+    const repeat = input.status === 'PAID' && tx !== undefined && tx === order.paidBy;
+    if (holds || repeat) return undefined;
+    return new ConflictError(
+      'NOT_PAYMENT_HOLDER',
+      tx
+        ? `Transaction ${tx} does not hold the payment of order ${order.orderId}`
+        : `${input.status} needs the transactionId that holds the payment of order ${order.orderId}`,
+      {
+        details: [
+          {
+            field: 'transactionId',
+            issue: tx ? 'does not hold the order' : `is required for ${input.status}`,
+          },
+        ],
+      },
+    );
+  }
+  if (order.paymentHolder && input.status !== order.status) {
+    return new ConflictError(
+      'ORDER_PAYMENT_IN_PROGRESS',
+      `A payment holds order ${order.orderId}; it cannot move to ${input.status} now`,
+      {
+        details: [
+          { field: 'status', issue: 'a payment is in progress', currentStatus: order.status },
+        ],
+      },
+    );
+  }
+  return undefined;
 }
 
 /** The order, or a 404 ORDER_NOT_FOUND. */
@@ -302,12 +387,16 @@ export async function getOrder(
   return order;
 }
 
-/** The order's audit trail in seq order, or a 404 for an unknown order. */
+/** One page of the order's audit trail in seq order, or a 404 for an unknown order. */
 export async function getOrderHistory(
   repository: OrderRepository,
   orderId: string,
-): Promise<AuditEntry[]> {
-  const entries = await repository.history(orderId);
-  if (entries.length === 0 && !(await repository.get(orderId))) throw notFound(orderId);
-  return entries;
+  page: HistoryPageRequest = { limit: 100 },
+): Promise<HistoryPage & { refusedCreates: number }> {
+  const [history, order] = await Promise.all([
+    repository.history(orderId, page),
+    repository.get(orderId),
+  ]);
+  if (!order) throw notFound(orderId);
+  return { ...history, refusedCreates: order.refusedCreates ?? 0 };
 }

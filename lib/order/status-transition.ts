@@ -22,22 +22,31 @@ export type TransitionDecision =
 const NEXT: Readonly<Record<OrderStatus, readonly OrderStatus[]>> = {
   PENDING: ['PAID', 'PAYMENT_FAILED', 'CANCELLED'],
   PAID: ['SHIPPED', 'REFUNDED'],
-  PAYMENT_FAILED: [],
+  // A declined order may be paid again, by a new transactionId (and declined again).
+  PAYMENT_FAILED: ['PAID', 'PAYMENT_FAILED', 'CANCELLED'],
   SHIPPED: [],
   REFUNDED: [],
   CANCELLED: [],
 };
 
+/** The statuses a payment may still be taken in (DESIGN.md, step 1b). */
+export const PAYABLE_STATUSES: readonly OrderStatus[] = ['PENDING', 'PAYMENT_FAILED'];
+
+/** The statuses only the payment that holds the order may set. */
+export const PAYMENT_STATUSES: readonly OrderStatus[] = ['PAID', 'PAYMENT_FAILED'];
+
 /**
  * The order state machine as a pure function: PENDING → PAID | PAYMENT_FAILED |
- * CANCELLED; PAID → SHIPPED | REFUNDED. Same status is `unchanged`; anything
+ * CANCELLED; PAYMENT_FAILED → PAID | PAYMENT_FAILED | CANCELLED; PAID → SHIPPED
+ * | REFUNDED. An edge is `apply` (PAYMENT_FAILED → PAYMENT_FAILED is a new
+ * payment's decline); the same status without an edge is `unchanged`; anything
  * else (stale, backwards, skipping a step) is `illegal`.
  */
 export const OrderStatusTransition = {
   /** Decides whether `requested` may follow `current`. */
   decide(current: OrderStatus, requested: OrderStatus): TransitionDecision {
-    if (current === requested) return { kind: 'unchanged' };
     if (NEXT[current].includes(requested)) return { kind: 'apply' };
+    if (current === requested) return { kind: 'unchanged' };
     return {
       kind: 'illegal',
       reason: `An order in ${current} cannot move to ${requested}`,

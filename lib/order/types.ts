@@ -14,13 +14,24 @@ export interface Order {
   auditSeq: number;
   createdAt: string;
   updatedAt: string;
+  /** The transactionId that holds the order's payment (one at a time), if any. */
+  paymentHolder?: string;
+  /**
+   * Until when the hold is protected even if its charge never started: longer
+   * than a payment function can run, so after it the holder is certainly dead.
+   */
+  holdUntil?: string;
+  /** The transactionId whose payment made the order PAID. */
+  paidBy?: string;
+  /** Public creates refused for this orderId (a different body): counted, not appended to the history. */
+  refusedCreates?: number;
 }
 
 /** What happened to one operation on an order. */
 export type AuditOutcome = 'applied' | 'unchanged' | 'rejected';
 
 /** Which operation an audit record describes. */
-export type AuditOperation = 'create' | 'status';
+export type AuditOperation = 'create' | 'status' | 'payment-hold' | 'payment-release';
 
 /** One entry of an order's audit trail (ORDER_AUDIT_TABLE, pk orderId, sk seq). */
 export interface AuditEntry {
@@ -32,6 +43,8 @@ export interface AuditEntry {
   correlationId: string;
   caller: string;
   eventId?: string;
+  /** The payment the operation came from (status events, holds). */
+  transactionId?: string;
   previousStatus?: OrderStatus;
   newStatus?: OrderStatus;
   requestedStatus?: OrderStatus;

@@ -12,6 +12,10 @@ export interface OrderView {
   version: number;
   createdAt: string;
   updatedAt: string;
+  /** The transactionId that holds the order's payment now, if any. */
+  paymentHolder?: string;
+  /** The transactionId that paid the order, once PAID. */
+  paidBy?: string;
 }
 
 /** Maps a stored order to its wire shape (the internal audit counter stays inside). */
@@ -26,6 +30,8 @@ export function toOrderView(order: Order): OrderView {
     version: order.version,
     createdAt: order.createdAt,
     updatedAt: order.updatedAt,
+    ...(order.paymentHolder ? { paymentHolder: order.paymentHolder } : {}),
+    ...(order.paidBy ? { paidBy: order.paidBy } : {}),
   };
 }
 

@@ -6,9 +6,28 @@ import { z } from 'zod';
 import { logAction } from '../shared/logger.js';
 import { idSchema } from '../shared/validation.js';
 import type { OutboxRelay, RelayRunResult } from './relay.js';
+import type { RunLease } from './run-lease.js';
 
-/** What the relay function answers: the run's counts, and whether the run itself failed. */
-export type RelayInvocationResult = RelayRunResult & { failed: boolean };
+/**
+ * What the relay function answers: the run's counts, `failed: false` (a run
+ * that fails throws instead), and `leaseHeld` when another run was busy.
+ */
+export type RelayInvocationResult = RelayRunResult & { failed: boolean; leaseHeld?: boolean };
+
+/**
+ * A scheduled run could not do its work (the outbox or the lease unreachable,
+ * the reconciler failed): thrown out of the function so that Lambda counts an
+ * error and the failure lands in the on-failure queue, where the alarms see it.
+ */
+export class RelayRunFailedError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'RelayRunFailedError';
+  }
+}
+
+/** How long a run's lease outlives the invocation's own deadline (clock skew, the release write). */
+const LEASE_MARGIN_MS = 5000;
 
 /** What an operator's re-drive answers: the events put back to PENDING. */
 export interface RedriveResult {
@@ -22,26 +41,35 @@ const redriveEvent = z.object({
   redrive: z.strictObject({ transactionId: idSchema, eventId: idSchema.optional() }),
 });
 
+/** Options of {@link relayHandler}. */
+export interface RelayHandlerOptions {
+  /** After a successful pass (metrics); awaited, and a failure of its own is only logged. */
+  onRun?: (result: RelayRunResult) => unknown;
+  /** Single-flight across concurrent invocations; without it, runs may overlap. */
+  lease?: RunLease;
+  /**
+   * Work to do on each scheduled run before the relay pass (the payment
+   * service's charge reconciler), bounded by the same remaining time. It
+   * should not throw; if it does, the error is logged, the pass still runs,
+   * and then the invocation fails.
+   */
+  beforeRun?: (run: { remainingTimeMs: () => number }) => Promise<unknown>;
+}
+
 /**
  * The relay function's body. A scheduled event (EventBridge in AWS, the invoke
  * API on :3002 locally) runs one relay pass bounded by the invocation's
  * remaining time; an operator's `{ redrive: { transactionId, eventId? } }`
  * (`npm run redrive`, or `sls invoke -f paymentRelay`) puts DEAD events back.
- * It never throws: a failed run is logged at error and the next one tries
- * again, with every event still pending.
+ * One scheduled run at a time: with a `lease`, a run that finds it held by
+ * another answers `leaseHeld` and does nothing. A run that could not do its
+ * work is logged at error and throws {@link RelayRunFailedError}; every event
+ * stays pending and the next run tries again.
  */
 export function relayHandler(
   relay: OutboxRelay,
   logger: Logger,
-  options: {
-    onRun?: (result: RelayRunResult) => void;
-    /**
-     * Work to do on each scheduled run before the relay pass (the payment
-     * service's charge reconciler), bounded by the same remaining time. It
-     * should not throw; if it does, the error is logged and the pass still runs.
-     */
-    beforeRun?: (run: { remainingTimeMs: () => number }) => Promise<unknown>;
-  } = {},
+  options: RelayHandlerOptions = {},
 ) {
   return middy<unknown, RelayInvocationResult | RedriveResult>()
     .use(injectLambdaContext(logger, { resetKeys: true }))
@@ -65,20 +93,69 @@ export function relayHandler(
         }
       }
       const remainingTimeMs = () => context.getRemainingTimeInMillis();
-      if (options.beforeRun) {
+      const owner = context.awsRequestId;
+      if (options.lease) {
+        let held: boolean;
         try {
-          await options.beforeRun({ remainingTimeMs });
+          held = await options.lease.acquire(
+            owner,
+            Date.now() + remainingTimeMs() + LEASE_MARGIN_MS,
+          );
         } catch (error) {
-          logAction(logger, { action: 'outbox.before-run', outcome: 'failed', error });
+          logAction(logger, { action: 'outbox.lease', outcome: 'failed', error });
+          throw new RelayRunFailedError('the relay lease could not be taken', { cause: error });
+        }
+        if (!held) {
+          logAction(logger, { action: 'outbox.relay', outcome: 'skipped', reason: 'lease-held' });
+          return { ...EMPTY_RUN, failed: false, leaseHeld: true };
         }
       }
       try {
-        const result = await relay.runOnce({ remainingTimeMs });
-        options.onRun?.(result);
-        return { ...result, failed: false };
-      } catch (error) {
-        logAction(logger, { action: 'outbox.relay', outcome: 'failed', error });
-        return { claimed: 0, delivered: 0, retried: 0, dead: 0, skipped: 0, failed: true };
+        return await runPass(relay, logger, options, remainingTimeMs);
+      } finally {
+        await options.lease
+          ?.release(owner)
+          .catch((error) =>
+            logAction(logger, { action: 'outbox.lease', outcome: 'failed', error }),
+          );
       }
     });
+}
+
+const EMPTY_RUN: RelayRunResult = { claimed: 0, delivered: 0, retried: 0, dead: 0, skipped: 0 };
+
+/** One scheduled pass: the work before it, the relay, then its metrics; throws when work was left undone. */
+async function runPass(
+  relay: OutboxRelay,
+  logger: Logger,
+  options: RelayHandlerOptions,
+  remainingTimeMs: () => number,
+): Promise<RelayInvocationResult> {
+  let beforeRunError: unknown;
+  if (options.beforeRun) {
+    try {
+      await options.beforeRun({ remainingTimeMs });
+    } catch (error) {
+      beforeRunError = error;
+      logAction(logger, { action: 'outbox.before-run', outcome: 'failed', error });
+    }
+  }
+  let result: RelayRunResult;
+  try {
+    result = await relay.runOnce({ remainingTimeMs });
+  } catch (error) {
+    logAction(logger, { action: 'outbox.relay', outcome: 'failed', error });
+    throw new RelayRunFailedError('the relay pass failed', { cause: error });
+  }
+  try {
+    await options.onRun?.(result);
+  } catch (error) {
+    logAction(logger, { action: 'outbox.metrics', outcome: 'failed', error });
+  }
+  if (beforeRunError !== undefined) {
+    throw new RelayRunFailedError('the work before the relay pass failed', {
+      cause: beforeRunError,
+    });
+  }
+  return { ...result, failed: false };
 }

@@ -35,8 +35,14 @@ export interface OutboxRelayOptions {
   logger: Logger;
   /** The current time; injectable for tests. */
   clock?: () => Date;
-  /** Attempts (the fast path's included) before an event is parked as DEAD. */
-  maxAttempts?: number;
+  /**
+   * How long a transient failure is retried, from the event's creation, in
+   * ms (default 24 h): past it the event is parked as DEAD. Timeouts, 5xx,
+   * 404 and open breakers never park an event before then.
+   */
+  horizonMs?: number;
+  /** Attempts answered 401/403 (the fast path's included) before an event is parked as DEAD. */
+  maxAuthAttempts?: number;
   /** Backoff between attempts (capped exponential, full jitter). */
   backoff?: BackoffOptions;
   /** How long a claimed event is ours; longer than one delivery can take. */
@@ -68,7 +74,8 @@ export class OutboxRelay {
   private readonly deliver: EventDeliverer;
   private readonly logger: Logger;
   private readonly clock: () => Date;
-  private readonly maxAttempts: number;
+  private readonly horizonMs: number;
+  private readonly maxAuthAttempts: number;
   private readonly backoff: BackoffOptions;
   private readonly leaseMs: number;
   private readonly batchSize: number;
@@ -81,7 +88,8 @@ export class OutboxRelay {
     this.deliver = options.deliver;
     this.logger = options.logger;
     this.clock = options.clock ?? (() => new Date());
-    this.maxAttempts = options.maxAttempts ?? 8;
+    this.horizonMs = options.horizonMs ?? 24 * 60 * 60_000;
+    this.maxAuthAttempts = options.maxAuthAttempts ?? 10;
     this.backoff = options.backoff ?? { baseMs: 1000, capMs: 5 * 60_000 };
     this.leaseMs = options.leaseMs ?? 30_000;
     this.batchSize = options.batchSize ?? 25;
@@ -134,6 +142,26 @@ export class OutboxRelay {
     return events;
   }
 
+  /**
+   * Why a failed event is given up, if it is: a 401/403 that persisted for
+   * `maxAuthAttempts`, or any failure past the horizon. Otherwise undefined:
+   * trouble that passes never parks an event.
+   */
+  private giveUpReason(
+    event: OutboxEvent,
+    outcome: Extract<DeliveryOutcome, { outcome: 'retry' }>,
+  ): string | undefined {
+    const attempt = event.attempts + 1;
+    if (outcome.reason === 'auth' && attempt >= this.maxAuthAttempts) {
+      return `Refused by authentication ${attempt} times: ${outcome.error}`;
+    }
+    const ageMs = this.clock().getTime() - Date.parse(event.createdAt);
+    if (ageMs >= this.horizonMs) {
+      return `Gave up after ${Math.round(ageMs / 60_000)} min and ${attempt} attempts: ${outcome.error}`;
+    }
+    return undefined;
+  }
+
   private async relayOne(event: OutboxEvent): Promise<'delivered' | 'retried' | 'dead'> {
     const attempt = event.attempts + 1;
     const ids = {
@@ -166,11 +194,9 @@ export class OutboxRelay {
         this.hooks.onDelivered?.(event);
         return 'delivered';
       }
-      if (outcome.outcome === 'dead' || attempt >= this.maxAttempts) {
-        const error =
-          outcome.outcome === 'dead'
-            ? outcome.error
-            : `Gave up after ${attempt} attempts: ${outcome.error}`;
+      const retry = outcome.outcome === 'retry' ? outcome : undefined;
+      const error = retry ? this.giveUpReason(event, retry) : (outcome as { error: string }).error;
+      if (error !== undefined) {
         await this.store.markDead(event, error);
         logAction(this.logger, {
           action: 'outbox.dead',
@@ -182,12 +208,17 @@ export class OutboxRelay {
         this.hooks.onDead?.(event, error);
         return 'dead';
       }
+      if (!retry) return 'retried'; // unreachable: delivered and dead returned above
       const delayMs = Math.max(
         fullJitterBackoff(attempt, this.backoff, this.random),
-        Math.min(outcome.retryAfterMs ?? 0, this.backoff.capMs),
+        Math.min(retry.retryAfterMs ?? 0, this.backoff.capMs),
       );
       const nextAttemptAt = new Date(this.clock().getTime() + delayMs);
-      await this.store.markFailed(event, { error: outcome.error, nextAttemptAt });
+      await this.store.markFailed(event, {
+        error: retry.error,
+        nextAttemptAt,
+        countAttempt: retry.reason !== 'not-sent',
+      });
       logAction(this.logger, {
         action: 'outbox.deliver',
         outcome: 'retrying',
@@ -195,7 +226,7 @@ export class OutboxRelay {
         durationMs,
         delayMs,
         nextAttemptAt: nextAttemptAt.toISOString(),
-        error: outcome.error,
+        error: retry.error,
       });
       this.hooks.onRetry?.(event, nextAttemptAt);
       return 'retried';

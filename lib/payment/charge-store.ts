@@ -51,7 +51,9 @@ export interface ChargeStore {
 
 /** The charge an item stores (the index marker is the store's business, not the domain's). */
 function toCharge(item: Record<string, unknown>): Charge {
-  const { [UNFINALIZED_ATTRIBUTE]: _marker, ...charge } = item;
+  const { [UNFINALIZED_ATTRIBUTE]: marker, ...charge } = item;
+  // A PENDING charge off the reconciler's list is one the gateway never saw (setReconcilable).
+  if (charge.state === 'PENDING' && marker === undefined) charge.gatewayNeverSaw = true;
   return charge as unknown as Charge;
 }
 

@@ -6,13 +6,25 @@ import {
 } from '../shared/internal-client.js';
 import type { DeliveryOutcome, EventDeliverer, OutboxEvent } from '../shared/outbox.js';
 
-/** Statuses that no retry can fix: the event is parked as DEAD with the reason. */
-const PERMANENT_STATUSES = new Set([400, 401, 403, 404, 409, 422]);
+/**
+ * Statuses that no retry can fix: our own contract refused the event (a bad
+ * body, an illegal transition, a reused eventId). Parked as DEAD with the reason.
+ */
+const PERMANENT_STATUSES = new Set([400, 409, 422]);
+
+/** Client failure codes of calls that never left this function: not an attempt. */
+const NOT_SENT_CODES = new Set(['BREAKER_OPEN', 'DEADLINE_EXCEEDED']);
+
+/** The error code of our own error format in a body, if any. */
+function errorCode(body: unknown): string | undefined {
+  const code = (body as { error?: { code?: unknown } } | undefined)?.error?.code;
+  return typeof code === 'string' ? code : undefined;
+}
 
 /** Options of {@link createEventDeliverer}. */
 export interface DelivererOptions {
-  /** Faults of the request that triggered the delivery (local/test only). */
-  faults?: Fault[];
+  /** Faults of the request (or relay run) that triggered the delivery (local/test only). */
+  faults?: Fault[] | (() => Fault[]);
   /** Epoch ms after which no call may still run. */
   deadline?: () => number | undefined;
 }
@@ -44,17 +56,25 @@ export function toInternalRequest(
   };
 }
 
-function byStatus(status: number, what: string): DeliveryOutcome {
+function byStatus(status: number, what: string, body?: unknown): DeliveryOutcome {
   if (status >= 200 && status < 300) return { outcome: 'delivered', status };
-  if (PERMANENT_STATUSES.has(status))
-    return { outcome: 'dead', error: `${what} answered ${status}` };
-  // 5xx (501 included: a route not deployed yet), 408, 429...: a later attempt may succeed.
-  return { outcome: 'retry', error: `${what} answered ${status}` };
+  const code = errorCode(body);
+  const error = `${what} answered ${status}${code ? ` ${code}` : ''}`;
+  // A duplicate still being processed (409 *_IN_PROGRESS): the first may yet fail, so ask again.
+  if (status === 409 && code?.endsWith('_IN_PROGRESS')) {
+    return { outcome: 'retry', error, reason: 'transient' };
+  }
+  if (PERMANENT_STATUSES.has(status)) return { outcome: 'dead', error };
+  // Auth is configuration that recovers (a rotated key, an SSM hiccup): retried, a bounded number of times.
+  if (status === 401 || status === 403) return { outcome: 'retry', error, reason: 'auth' };
+  // 404 (the resource may yet appear), 408, 429, any 5xx: a later attempt may succeed.
+  return { outcome: 'retry', error, reason: 'transient' };
 }
 
 /**
- * An {@link EventDeliverer} over the internal client: 2xx is delivered, a
- * permanent 4xx is dead, everything else (transient errors, any 5xx) is retried.
+ * An {@link EventDeliverer} over the internal client: 2xx is delivered; a
+ * refusal of our own contract (400, 409, 422) is dead; everything else is
+ * retried, with the reason the relay needs to bound it.
  */
 export function createEventDeliverer(
   client: InternalClient,
@@ -66,23 +86,26 @@ export function createEventDeliverer(
     try {
       const response = await client.send({
         ...request,
-        faults: options.faults,
+        faults: typeof options.faults === 'function' ? options.faults() : options.faults,
         deadline: options.deadline?.(),
       });
-      return byStatus(response.status, what);
+      return byStatus(response.status, what, response.body);
     } catch (error) {
       if (isDownstreamError(error)) {
         const retryAfterMs = (error as { retryAfterMs?: unknown }).retryAfterMs;
         if (!error.transient && error.status !== undefined) return byStatus(error.status, what);
+        const notSent = error.code !== undefined && NOT_SENT_CODES.has(error.code);
         return {
           outcome: 'retry',
           error: error.message,
+          reason: notSent ? 'not-sent' : 'transient',
           ...(typeof retryAfterMs === 'number' ? { retryAfterMs } : {}),
         };
       }
       return {
         outcome: 'retry',
         error: `${what} failed: ${String((error as Error)?.message ?? error)}`,
+        reason: 'transient',
       };
     }
   };

@@ -53,6 +53,8 @@ export function outboxEventsFor(
         orderId: payment.orderId,
         status: payment.status === 'SUCCEEDED' ? 'PAID' : 'PAYMENT_FAILED',
         eventId: orderEventId,
+        // The order applies PAID or PAYMENT_FAILED only from the payment that holds it.
+        transactionId: payment.transactionId,
         ...(payment.failureReason ? { reason: payment.failureReason } : {}),
       },
     },

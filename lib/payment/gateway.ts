@@ -55,7 +55,8 @@ export function simulatedDecline(amountMinor: number): string | undefined {
  *
  * Faults (local/test only): `gateway=delay:<ms>` answers slowly;
  * `gateway=unavailable` fails before charging; `gateway=timeout` charges and
- * then loses the answer (the case a callback later repairs).
+ * then loses the answer (the case a callback later repairs);
+ * `gateway=decline` declines whatever the amount (`card_declined`).
  */
 export class SimulatedGateway implements PaymentGateway {
   /** Keys charged by this instance, with their answer. */
@@ -73,7 +74,9 @@ export class SimulatedGateway implements PaymentGateway {
       });
     }
     const gatewayReference = `sim_${request.idempotencyKey}`;
-    const reason = simulatedDecline(request.amountMinor);
+    const reason = findFault(faults, 'gateway', 'decline')
+      ? 'card_declined'
+      : simulatedDecline(request.amountMinor);
     const result: GatewayChargeResult = reason
       ? { outcome: 'declined', gatewayReference, reason }
       : { outcome: 'succeeded', gatewayReference };

@@ -1,6 +1,6 @@
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { isConditionalCheckFailed } from '../shared/dynamo.js';
+import { QueryCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { isConditionalCheckFailed, isTransactionCanceled } from '../shared/dynamo.js';
 import type { OutboxEvent, OutboxStore } from '../shared/outbox.js';
 
 /** The GSI that lists due events; it holds an event only while `outboxStatus` is set. */
@@ -27,6 +27,15 @@ export function itemToEvent(item: Record<string, unknown>): OutboxEvent {
   const { pk: _pk, sk: _sk, outboxStatus: _indexed, ...event } = item;
   return event as unknown as OutboxEvent;
 }
+
+/** The update that records a delivery (`:at` to add): conditional on the event still PENDING. */
+const DELIVERED_UPDATE = {
+  UpdateExpression:
+    'SET #status = :delivered, deliveredAt = :at ADD attempts :one REMOVE outboxStatus, leaseUntil',
+  ConditionExpression: '#status = :pending',
+  ExpressionAttributeNames: { '#status': 'status' },
+  ExpressionAttributeValues: { ':delivered': 'DELIVERED', ':one': 1, ':pending': 'PENDING' },
+};
 
 /**
  * {@link OutboxStore} on the payments table. Every mark* records the outcome
@@ -66,47 +75,73 @@ export class DynamoOutboxStore implements OutboxStore {
   }
 
   async claim(event: OutboxEvent, leaseUntil: Date, now: Date): Promise<boolean> {
+    // Conditioned on what was read, not only on the lease: an event that
+    // another run already tried (attempts moved) or rescheduled (not due
+    // yet) cannot be claimed from a stale listing, so overlapping relays
+    // never deliver one event early or twice.
     return this.conditionalUpdate(event, {
       UpdateExpression: 'SET leaseUntil = :lease',
       ConditionExpression:
-        '#status = :pending AND (attribute_not_exists(leaseUntil) OR leaseUntil < :now)',
+        '#status = :pending AND nextAttemptAt <= :now AND attempts = :attempts' +
+        ' AND (attribute_not_exists(leaseUntil) OR leaseUntil < :now)',
       ExpressionAttributeNames: { '#status': 'status' },
       ExpressionAttributeValues: {
         ':lease': leaseUntil.toISOString(),
         ':now': now.toISOString(),
         ':pending': 'PENDING',
+        ':attempts': event.attempts,
       },
     });
   }
 
   async markDelivered(event: OutboxEvent, at: Date): Promise<void> {
     await this.conditionalUpdate(event, {
-      UpdateExpression:
-        'SET #status = :delivered, deliveredAt = :at ADD attempts :one REMOVE outboxStatus, leaseUntil',
-      ConditionExpression: '#status = :pending',
-      ExpressionAttributeNames: { '#status': 'status' },
+      ...DELIVERED_UPDATE,
       ExpressionAttributeValues: {
-        ':delivered': 'DELIVERED',
+        ...DELIVERED_UPDATE.ExpressionAttributeValues,
         ':at': at.toISOString(),
-        ':one': 1,
-        ':pending': 'PENDING',
       },
     });
   }
 
+  async markAllDelivered(events: OutboxEvent[], at: Date): Promise<void> {
+    const [only] = events;
+    if (events.length === 1 && only) return this.markDelivered(only, at);
+    try {
+      await this.doc.send(
+        new TransactWriteCommand({
+          TransactItems: events.map((event) => ({
+            Update: {
+              TableName: this.tableName,
+              Key: { pk: paymentPk(event.transactionId), sk: eventSk(event.eventId) },
+              ...DELIVERED_UPDATE,
+              ExpressionAttributeValues: {
+                ...DELIVERED_UPDATE.ExpressionAttributeValues,
+                ':at': at.toISOString(),
+              },
+            },
+          })),
+        }),
+      );
+    } catch (error) {
+      if (!isTransactionCanceled(error)) throw error;
+      // One of them moved on (a relay got there): mark the others one by one.
+      for (const event of events) await this.markDelivered(event, at);
+    }
+  }
+
   async markFailed(
     event: OutboxEvent,
-    failure: { error: string; nextAttemptAt: Date },
+    failure: { error: string; nextAttemptAt: Date; countAttempt?: boolean },
   ): Promise<void> {
     await this.conditionalUpdate(event, {
-      UpdateExpression:
-        'SET lastError = :error, nextAttemptAt = :next ADD attempts :one REMOVE leaseUntil',
+      UpdateExpression: `SET lastError = :error, nextAttemptAt = :next ADD attempts :one REMOVE leaseUntil`,
       ConditionExpression: '#status = :pending',
       ExpressionAttributeNames: { '#status': 'status' },
       ExpressionAttributeValues: {
         ':error': failure.error.slice(0, 1000),
         ':next': failure.nextAttemptAt.toISOString(),
-        ':one': 1,
+        ':one': failure.countAttempt === false ? 0 : 1,
         ':pending': 'PENDING',
       },
     });

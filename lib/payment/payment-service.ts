@@ -3,17 +3,25 @@ import type { Logger } from '@aws-lambda-powertools/logger';
 import { NotFoundError, UnprocessableError } from '../shared/errors.js';
 import { type Fault, findFault } from '../shared/fault-injection.js';
 import { logAction } from '../shared/logger.js';
-import type { EventDeliverer, OutboxEvent, OutboxStore } from '../shared/outbox.js';
+import type {
+  DeliveryOutcome,
+  EventDeliverer,
+  OutboxEvent,
+  OutboxStore,
+} from '../shared/outbox.js';
 import type { ChargeStore } from './charge-store.js';
 import { outboxEventsFor } from './events.js';
 import { GatewayUnavailableError, type PaymentGateway } from './gateway.js';
+import type { GateContext, OrderGate } from './order-gate.js';
 import type { FinalizeResult, PaymentStore } from './payment-store.js';
 import type { Charge, Payment, PaymentRequest, PaymentResult, RecordedCharge } from './types.js';
 import { chargeView, paymentView, processingView } from './view.js';
 
-/** The outbox as the payment service needs it: the relay's port plus a read of one payment's events. */
+/** The outbox as the payment service needs it: the relay's port, a read of one payment's events, and one write for several deliveries. */
 export type PaymentOutbox = OutboxStore & {
   listForPayment(transactionId: string): Promise<OutboxEvent[]>;
+  /** Marks every event delivered in one write (those already moved on are left as they are). */
+  markAllDelivered(events: OutboxEvent[], at: Date): Promise<void>;
 };
 
 /** Collaborators of {@link PaymentService}. */
@@ -33,6 +41,10 @@ export interface RequestContext {
   correlationId: string;
   faults: Fault[];
   deliverer: EventDeliverer;
+  /** The order service, which decides whether a payment may charge it (step 1b); only `pay` asks it. */
+  orders?: OrderGate;
+  /** Epoch ms after which no call to the order may still run. */
+  deadline?: number;
 }
 
 /** A gateway callback, validated. */
@@ -86,12 +98,112 @@ export class PaymentService {
     this.clock = deps.clock ?? (() => new Date());
   }
 
-  /** POST /payments: the result is final (201 SUCCEEDED or FAILED) and safe to replay. */
+  /**
+   * POST /payments: the order decides first (it must exist, match and be
+   * payable, and this transactionId then holds it), then the charge at most
+   * once, then the payment and its events. The result is final (201
+   * SUCCEEDED or FAILED) and safe to replay; every refusal before the charge
+   * throws, so the idempotency key is released.
+   */
   async pay(request: PaymentRequest, ctx: RequestContext): Promise<PaymentResult> {
-    const charge = await this.chargeOnce(request, ctx);
+    const hold = await this.holdOrder(request, ctx);
+    let charge: RecordedCharge;
+    try {
+      charge = await this.chargeOnce(request, ctx);
+    } catch (error) {
+      if (error instanceof GatewayUnavailableError && !error.reachedGateway) {
+        // Proven uncharged: the order may be paid by another transactionId.
+        await this.releaseOrder(request, 'the gateway never saw the charge', ctx);
+      }
+      throw error;
+    }
     if (findFault(ctx.faults, 'payment', 'crash-after-charge')) throw new InjectedCrashError();
     const record = await this.finalize(charge, ctx);
+    if (hold.acquired && !record.changed && record.payment.status === 'FAILED') {
+      // A declined payment asked again after its hold ended took the order
+      // anew; its decline was delivered long ago, so give the order back now.
+      await this.releaseOrder(request, 'the payment was declined', ctx);
+    }
     return { statusCode: 201, body: paymentView(record.payment, record.events) };
+  }
+
+  /**
+   * Step 1b: asks the order to hold itself for this payment. When another
+   * transactionId holds it past its lease, and our own charge guard proves
+   * the gateway never saw that one's charge, this payment replaces it.
+   */
+  private async holdOrder(
+    request: PaymentRequest,
+    ctx: RequestContext,
+  ): Promise<{ acquired: boolean }> {
+    const gate: GateContext = {
+      correlationId: ctx.correlationId,
+      faults: ctx.faults,
+      deadline: ctx.deadline,
+    };
+    const ids = {
+      transactionId: request.transactionId,
+      orderId: request.orderId,
+      userId: request.userId,
+    };
+    const orders = ctx.orders;
+    if (!orders) throw new Error('pay needs the order service (RequestContext.orders)');
+    let answer = await orders.hold(request, gate);
+    if (answer.kind === 'held-elsewhere' && answer.leaseOver && answer.holder) {
+      const other = await this.deps.charges.get(answer.holder);
+      if (!other || other.gatewayNeverSaw) {
+        answer = await orders.hold(request, gate, answer.holder);
+        if (answer.kind === 'held') {
+          logAction(this.deps.logger, {
+            action: 'payment.hold',
+            outcome: 'success',
+            ...ids,
+            reason: 'replaced a holder whose charge never reached the gateway',
+          });
+        }
+      }
+    }
+    if (answer.kind === 'held-elsewhere') {
+      logAction(this.deps.logger, {
+        action: 'payment.hold',
+        outcome: 'rejected',
+        ...ids,
+        reason: 'another transactionId holds the order',
+      });
+      throw answer.error;
+    }
+    return { acquired: answer.acquired };
+  }
+
+  /** Gives the order back; if that fails, the hold's lease and our charge guard let the next payment replace it. */
+  private async releaseOrder(
+    request: PaymentRequest,
+    reason: string,
+    ctx: RequestContext,
+  ): Promise<void> {
+    try {
+      await ctx.orders?.release(request, reason, {
+        correlationId: ctx.correlationId,
+        faults: ctx.faults,
+        deadline: ctx.deadline,
+      });
+      logAction(this.deps.logger, {
+        action: 'payment.release',
+        outcome: 'success',
+        transactionId: request.transactionId,
+        orderId: request.orderId,
+        reason,
+      });
+    } catch (error) {
+      logAction(this.deps.logger, {
+        action: 'payment.release',
+        outcome: 'failed',
+        transactionId: request.transactionId,
+        orderId: request.orderId,
+        reason,
+        error,
+      });
+    }
   }
 
   /**
@@ -141,7 +253,14 @@ export class PaymentService {
     });
     return {
       statusCode: 200,
-      body: { transactionId, status: record.payment.status, changed, confirmed },
+      body: {
+        transactionId,
+        status: record.payment.status,
+        changed,
+        confirmed,
+        // The first recorded result stands; the gateway is told it said otherwise.
+        ...(disagrees ? { contradicted: true } : {}),
+      },
     };
   }
 
@@ -282,11 +401,7 @@ export class PaymentService {
   private async finalize(charge: RecordedCharge, ctx: RequestContext) {
     const result = await this.writeFinal(charge, ctx.correlationId, FAST_PATH_WINDOW_MS);
     if (!result.changed) return result;
-    await this.deliver(result.events, ctx.deliverer);
-    return {
-      ...result,
-      events: await this.deps.outbox.listForPayment(result.payment.transactionId),
-    };
+    return { ...result, events: await this.deliver(result.events, ctx.deliverer) };
   }
 
   /** The one conditional transaction that makes a payment final with its events (first writer wins). */
@@ -326,25 +441,69 @@ export class PaymentService {
     return result;
   }
 
-  /** The fast path: one attempt per event; what fails stays PENDING for the relay. */
-  private async deliver(events: OutboxEvent[], deliverer: EventDeliverer): Promise<void> {
-    await Promise.all(
-      events.map(async (event) => {
+  /**
+   * The fast path: one attempt per event, in parallel; what fails stays
+   * PENDING for the relay. Every delivered event is marked in one write, and
+   * the events are returned as they now stand (no re-read).
+   */
+  private async deliver(events: OutboxEvent[], deliverer: EventDeliverer): Promise<OutboxEvent[]> {
+    const now = () => this.clock();
+    const outcomes = await Promise.all(
+      events.map((event) =>
+        deliverer(event).catch(
+          (error): DeliveryOutcome => ({
+            outcome: 'retry',
+            error: String((error as Error)?.message ?? error),
+            reason: 'transient',
+          }),
+        ),
+      ),
+    );
+    const delivered = events.filter((_e, i) => outcomes[i]?.outcome === 'delivered');
+    const at = now();
+    let deliveredRecorded = delivered.length === 0;
+    if (delivered.length > 0) {
+      try {
+        await this.deps.outbox.markAllDelivered(delivered, at);
+        deliveredRecorded = true;
+      } catch (error) {
+        // Still PENDING in the outbox: the relay delivers them again (consumers dedupe on eventId).
+        logAction(this.deps.logger, {
+          action: 'outbox.record',
+          outcome: 'failed',
+          transactionId: events[0]?.transactionId,
+          error,
+        });
+      }
+    }
+    return Promise.all(
+      events.map(async (event, i) => {
+        const result = outcomes[i] as DeliveryOutcome;
         const ids = {
           transactionId: event.transactionId,
           eventId: event.eventId,
           eventType: event.type,
         };
+        if (result.outcome === 'delivered') {
+          logAction(this.deps.logger, { action: 'outbox.deliver', outcome: 'success', ...ids });
+          return deliveredRecorded
+            ? {
+                ...event,
+                status: 'DELIVERED' as const,
+                attempts: event.attempts + 1,
+                deliveredAt: at.toISOString(),
+              }
+            : event;
+        }
         try {
-          const result = await deliverer(event);
-          if (result.outcome === 'delivered') {
-            await this.deps.outbox.markDelivered(event, this.clock());
-            logAction(this.deps.logger, { action: 'outbox.deliver', outcome: 'success', ...ids });
-          } else if (result.outcome === 'retry') {
+          if (result.outcome === 'retry') {
             const delay = Math.max(this.deps.retryDelayMs ?? 1000, result.retryAfterMs ?? 0);
+            const nextAttemptAt = new Date(now().getTime() + delay);
+            const countAttempt = result.reason !== 'not-sent';
             await this.deps.outbox.markFailed(event, {
               error: result.error,
-              nextAttemptAt: new Date(this.clock().getTime() + delay),
+              nextAttemptAt,
+              countAttempt,
             });
             logAction(this.deps.logger, {
               action: 'outbox.deliver',
@@ -352,15 +511,26 @@ export class PaymentService {
               ...ids,
               error: result.error,
             });
-          } else {
-            await this.deps.outbox.markDead(event, result.error);
-            logAction(this.deps.logger, {
-              action: 'outbox.deliver',
-              outcome: 'failed',
-              ...ids,
-              error: result.error,
-            });
+            return {
+              ...event,
+              attempts: event.attempts + (countAttempt ? 1 : 0),
+              lastError: result.error,
+              nextAttemptAt: nextAttemptAt.toISOString(),
+            };
           }
+          await this.deps.outbox.markDead(event, result.error);
+          logAction(this.deps.logger, {
+            action: 'outbox.deliver',
+            outcome: 'failed',
+            ...ids,
+            error: result.error,
+          });
+          return {
+            ...event,
+            status: 'DEAD' as const,
+            attempts: event.attempts + 1,
+            lastError: result.error,
+          };
         } catch (error) {
           // The event is safely PENDING in the outbox; the relay owns it from here.
           logAction(this.deps.logger, {
@@ -369,6 +539,7 @@ export class PaymentService {
             ...ids,
             error,
           });
+          return event;
         }
       }),
     );

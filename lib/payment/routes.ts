@@ -9,6 +9,7 @@ import { METRIC, type MetricName } from '../shared/observability.js';
 import { parseInput } from '../shared/validation.js';
 import { createEventDeliverer } from './deliverer.js';
 import type { IdempotentPay } from './idempotency.js';
+import { createOrderGate } from './order-gate.js';
 import type { PaymentService } from './payment-service.js';
 import { gatewayCallbackSchema, paymentPathSchema, paymentRequestSchema } from './schemas.js';
 import { SIGNATURE_HEADER, verifyGatewaySignature } from './webhook-signature.js';
@@ -62,7 +63,13 @@ export function createPayRoute(deps: PaymentRouteDeps & { pay: IdempotentPay }):
     });
     let result: Awaited<ReturnType<IdempotentPay>>;
     try {
-      result = await deps.pay(request, { correlationId: event.correlationId, faults, deliverer });
+      result = await deps.pay(request, {
+        correlationId: event.correlationId,
+        faults,
+        deliverer,
+        orders: createOrderGate(deps.internalClient),
+        deadline: fastPathDeadline(context),
+      });
     } catch (error) {
       if (isAppError(error) && error.code.startsWith('IDEMPOTENCY_')) {
         deps.count?.(METRIC.idempotencyConflicts);
@@ -87,15 +94,17 @@ export function createPayRoute(deps: PaymentRouteDeps & { pay: IdempotentPay }):
 export function createCallbackRoute(
   deps: PaymentRouteDeps & {
     service: PaymentService;
-    secret: string;
+    /** The gateway's HMAC secret, or its loader (SSM in AWS; rejects with a 503 when missing). */
+    secret: string | (() => Promise<string>);
     toleranceSeconds: number;
     clock?: () => Date;
   },
 ): HttpRoute {
   return async (event, context) => {
+    const secret = typeof deps.secret === 'string' ? deps.secret : await deps.secret();
     // The signature covers the raw body: check it before trusting a single field.
     verifyGatewaySignature(headerValue(event.headers, SIGNATURE_HEADER), event.body ?? '', {
-      secret: deps.secret,
+      secret,
       now: deps.clock?.() ?? new Date(),
       toleranceSeconds: deps.toleranceSeconds,
     });
@@ -111,6 +120,7 @@ export function createCallbackRoute(
       faults,
       deliverer,
     });
+    if (result.body.contradicted) deps.count?.(METRIC.callbackContradictions);
     return json(result.statusCode, result.body);
   };
 }

@@ -33,6 +33,12 @@ export interface Charge {
   confirmedAt?: string;
   /** The correlation id of the request that created the charge: late effects join its trace. */
   correlationId?: string;
+  /**
+   * True for a PENDING charge that the gateway is known never to have seen
+   * (its request was refused before reaching it): nothing to finish, and its
+   * hold on the order may be given to another payment.
+   */
+  gatewayNeverSaw?: boolean;
 }
 
 /** A charge whose result is known. */

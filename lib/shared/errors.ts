@@ -124,3 +124,58 @@ export class ServiceUnavailableError extends AppError {
     super(503, code, message, { expose: true, ...options });
   }
 }
+
+/** SDK error names of a DynamoDB (or any AWS service) that is busy or away for a while. */
+const UNAVAILABLE_NAMES = new Set([
+  'ProvisionedThroughputExceededException',
+  'RequestLimitExceeded',
+  'ThrottlingException',
+  'InternalServerError',
+  'ServiceUnavailable',
+  'ServiceUnavailableException',
+  'TimeoutError',
+  'TransactionInProgressException',
+]);
+
+/** Socket-level codes of a store that cannot be reached. */
+const UNREACHABLE_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'EPIPE',
+  'EAI_AGAIN',
+]);
+
+/**
+ * True when `error` (or one of its causes) says a store is unreachable, busy
+ * or failing on its side: trouble that passes, answered 503 + Retry-After
+ * rather than 500 (Powertools wraps the idempotency table's errors, so the
+ * cause chain is walked).
+ */
+export function isStoreUnavailable(error: unknown): boolean {
+  let current: unknown = error;
+  for (let depth = 0; depth < 5 && current instanceof Error; depth++) {
+    const e = current as Error & {
+      code?: unknown;
+      $fault?: unknown;
+      $metadata?: unknown;
+      $retryable?: unknown;
+    };
+    if (UNAVAILABLE_NAMES.has(e.name)) return true;
+    if (typeof e.code === 'string' && UNREACHABLE_CODES.has(e.code)) return true;
+    if (e.$metadata !== undefined && (e.$fault === 'server' || e.$retryable !== undefined)) {
+      return true;
+    }
+    current = e.cause;
+  }
+  return false;
+}
+
+/** 503 STORE_UNAVAILABLE for an outage of our own store that no adapter named: the client may retry. */
+export function storeUnavailable(cause: unknown): ServiceUnavailableError {
+  return new ServiceUnavailableError(
+    'STORE_UNAVAILABLE',
+    'The service cannot reach its store right now; nothing was lost. Retry later',
+    { cause, headers: { 'Retry-After': '1' } },
+  );
+}

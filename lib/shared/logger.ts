@@ -38,7 +38,13 @@ export function logAction(logger: Logger, entry: ActionLog): void {
   const message = `${action} ${outcome}`;
   const fields: Record<string, unknown> = { action, outcome, ...rest };
   if (outcome === 'failed') {
-    logger.error(message, { ...fields, error: error instanceof Error ? error : String(error) });
+    // No `"error":"undefined"` when a failure has no error object to show.
+    logger.error(
+      message,
+      error === undefined
+        ? fields
+        : { ...fields, error: error instanceof Error ? error : String(error) },
+    );
   } else if (outcome === 'rejected' || outcome === 'retrying') {
     logger.warn(
       message,

@@ -14,6 +14,8 @@ export const METRIC = {
   paymentReplays: 'PaymentReplays',
   idempotencyConflicts: 'IdempotencyConflicts',
   chargesDeclined: 'ChargesDeclined',
+  /** A gateway callback that contradicts the result we recorded: an alarm (serverless.yml). */
+  callbackContradictions: 'CallbackContradictions',
 } as const;
 
 /** A metric name from {@link METRIC}. */

@@ -38,8 +38,15 @@ export interface OutboxStore {
   /** Takes a lease on a pending event; false when another relay holds it or it is no longer pending. */
   claim(event: OutboxEvent, leaseUntil: Date, now: Date): Promise<boolean>;
   markDelivered(event: OutboxEvent, at: Date): Promise<void>;
-  /** Counts a failed attempt, releases the lease and schedules the next one. */
-  markFailed(event: OutboxEvent, failure: { error: string; nextAttemptAt: Date }): Promise<void>;
+  /**
+   * Records a failed attempt, releases the lease and schedules the next one.
+   * `countAttempt: false` reschedules without counting (the call never left:
+   * an open breaker, no time left).
+   */
+  markFailed(
+    event: OutboxEvent,
+    failure: { error: string; nextAttemptAt: Date; countAttempt?: boolean },
+  ): Promise<void>;
   /** Parks the event as DEAD: no more automatic attempts until re-driven. */
   markDead(event: OutboxEvent, error: string): Promise<void>;
   /** Puts DEAD events of a payment (or one event) back to PENDING with attempts reset. */
@@ -49,7 +56,19 @@ export interface OutboxStore {
 /** What one delivery attempt came to. */
 export type DeliveryOutcome =
   | { outcome: 'delivered'; status: number }
-  | { outcome: 'retry'; error: string; retryAfterMs?: number }
+  | {
+      outcome: 'retry';
+      error: string;
+      retryAfterMs?: number;
+      /**
+       * Why a later attempt may succeed: `transient` (timeouts, 5xx, a 404 of
+       * something that may yet appear, an in-progress duplicate), `auth` (a
+       * 401/403: keys rotate and recover, but a bounded number of times), or
+       * `not-sent` (the call never left: an open breaker, no time left; it
+       * does not count as an attempt).
+       */
+      reason?: 'transient' | 'auth' | 'not-sent';
+    }
   | { outcome: 'dead'; error: string };
 
 /** Delivers one event to its consumer (one call through the internal client). */

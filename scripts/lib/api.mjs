@@ -85,13 +85,15 @@ export function gatewaySignature(rawBody, secret, unixSeconds = Math.floor(Date.
  * (the scheduled function's local stand-in) and returns what it reported.
  * @param {string} lambdaUrl
  * @param {string} stage
- * @param {{ timeoutMs?: number }} [options]
+ * `faults` (local and test stages only) makes this one run meet them, as the
+ * `x-fault-inject` header does for a request.
+ * @param {{ timeoutMs?: number, faults?: string }} [options]
  */
 export async function invokeRelay(lambdaUrl, stage, options = {}) {
   const url = `${lambdaUrl}/2015-03-31/functions/lambda-payments-${stage}-paymentRelay/invocations`;
   const response = await fetch(url, {
     method: 'POST',
-    body: '{}',
+    body: JSON.stringify(options.faults ? { faults: options.faults } : {}),
     signal: AbortSignal.timeout(options.timeoutMs ?? 90_000),
   });
   const text = await response.text();

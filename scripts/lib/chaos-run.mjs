@@ -11,6 +11,7 @@
 import { randomBytes } from 'node:crypto';
 import { QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { createApi, gatewaySignature, invokeRelay } from './api.mjs';
+import { runArbiterScenarios } from './chaos-arbiter.mjs';
 import { checkInvariants } from './invariants.mjs';
 import { mapLimit } from './pool.mjs';
 import { percentile } from './report.mjs';
@@ -140,13 +141,13 @@ export async function payUntilFinal(call, body, fault, options) {
     latencies.push(answer.ms);
     if (isLambdaTimeout(answer)) timeouts++;
     options.onAnswer?.();
+    // A 409 is worth waiting out only while something is in progress
+    // (the same key, or another payment holding the order); ORDER_NOT_PAYABLE is final.
+    const inProgress =
+      answer.status === 409 && /_IN_PROGRESS$/.test(String(answer.body?.error?.code ?? ''));
     const retryable =
-      answer.status === 409 ||
-      answer.status === 0 ||
-      answer.status >= 500 ||
-      isLambdaTimeout(answer);
-    const outOfTries =
-      answer.status === 409 ? Date.now() > inProgressHorizon : attempt >= options.maxAttempts;
+      inProgress || answer.status === 0 || answer.status >= 500 || isLambdaTimeout(answer);
+    const outOfTries = inProgress ? Date.now() > inProgressHorizon : attempt >= options.maxAttempts;
     if (!retryable || outOfTries) return { answer, statuses, latencies, timeouts };
     headers = undefined;
     const retryAfterMs = Number(answer.headers.get('retry-after')) * 1000;
@@ -256,8 +257,10 @@ export async function drainRelay(options) {
  *   env: Record<string, string>, n: number, concurrency: number, dupRate: number,
  *   faultRate: number, declineRate: number, callbackRate?: number, seed: number,
  *   drainSeconds: number, declinedAmount?: number, approvedAmount?: number,
+ *   arbiter?: number, outageSeconds?: number,
  *   log?: (line: string) => void,
- * }} options
+ * }} options  `arbiter`: how many of each order scenario (chaos-arbiter.mjs) to add;
+ *   `outageSeconds`: how long the order service answers 503 to the relay meanwhile
  */
 export async function runChaos(options) {
   const log = options.log ?? (() => undefined);
@@ -382,6 +385,16 @@ export async function runChaos(options) {
     done++;
     if (done % 500 === 0) log(`  ${done}/${plan.length} transactionIds answered`);
   });
+  const arbiter = await runArbiterScenarios({
+    call,
+    pay: (body, fault) => payUntilFinal(call, body, fault, { maxAttempts: 12, random }),
+    prefix,
+    count: options.arbiter ?? 0,
+    outageMs: (options.outageSeconds ?? 0) * 1000,
+    lambdaUrl: options.lambdaUrl,
+    stage: options.stage,
+    log,
+  });
   const requestSeconds = (Date.now() - started) / 1000;
 
   log('Draining the outbox relay...');
@@ -400,10 +413,14 @@ export async function runChaos(options) {
 
   log('Checking the invariants against the tables...');
   const snapshot = normalizeTables(await scanTables(doc, options.env), prefix);
-  const { counts, violations } = checkInvariants(
-    snapshot,
-    plan.map(({ transactionId, orderId, userId }) => ({ transactionId, orderId, userId })),
-  );
+  const { counts, violations } = checkInvariants(snapshot, [
+    ...plan.map(({ transactionId, orderId, userId }) => ({ transactionId, orderId, userId })),
+    ...arbiter.expected.map(({ transactionId, orderId, userId }) => ({
+      transactionId,
+      orderId,
+      userId,
+    })),
+  ]);
   doc.destroy();
   return {
     prefix,
@@ -421,6 +438,7 @@ export async function runChaos(options) {
     latency: { p50: percentile(latencies, 50), p99: percentile(latencies, 99) },
     drain,
     counts,
-    violations: [...answerViolations, ...violations],
+    arbiter: arbiter.tally,
+    violations: [...answerViolations, ...arbiter.violations, ...violations],
   };
 }

@@ -169,7 +169,7 @@ export async function startDynamoDbLocal(options = {}) {
   const endpoint = `http://127.0.0.1:${port}`;
   try {
     await waitUntil(() => dynamoAnswers(endpoint), {
-      timeoutMs: 30_000,
+      timeoutMs: 90_000, // a busy 2-core machine can take long to start a JVM
       what: 'DynamoDB Local',
       abortIf: () =>
         child.exitCode !== null

@@ -5,11 +5,14 @@
  *
  * 1. one charge per transactionId, and no charge for anything else;
  * 2. every payment reached a final status (SUCCEEDED or FAILED);
- * 3. a succeeded payment's order is PAID, a failed one's is PAYMENT_FAILED;
+ * 3. the order follows its payments: at most one payment per order succeeds
+ *    (the order is the arbiter), an order with a succeeded payment is PAID,
+ *    one whose payments all failed is PAYMENT_FAILED;
  * 4. exactly one notification was SENT per payment (repeats are SKIPPED);
  * 5. every outbox event was delivered: none left PENDING or parked DEAD;
  * 6. every order's audit trail is complete: contiguous sequence numbers, its
- *    creation, and exactly one applied change to the status it now has.
+ *    creation, exactly one applied change to PAID if it is PAID, and one
+ *    applied decline per failed payment if it is PAYMENT_FAILED.
  *
  * `checkInvariants` is pure (a snapshot in, counts and violations out) so it
  * is unit-tested on hand-made snapshots; `normalizeTables` maps the raw items
@@ -105,17 +108,6 @@ export function checkInvariants(snapshot, expected) {
     } else if (payment.status === 'SUCCEEDED') succeeded++;
     else failed++;
 
-    // 3. the order follows the payment
-    const order = orders.get(want.orderId);
-    if (!order) fail('order follows payment', want.orderId, 'order not found');
-    else if (finalOrder && order.status !== finalOrder) {
-      fail(
-        'order follows payment',
-        want.orderId,
-        `payment ${payment?.status} but order ${order.status} (${id})`,
-      );
-    }
-
     // 4. exactly one notification sent for this payment
     const eventIds = new Set((events.get(id) ?? []).map((e) => e.eventId));
     const named = new RegExp(`(^|[^A-Za-z0-9._:-])${escapeRegExp(id)}($|[^A-Za-z0-9._:-])`);
@@ -143,28 +135,51 @@ export function checkInvariants(snapshot, expected) {
         );
       }
     }
+  }
 
-    // 6. the audit trail is complete
-    const trail = [...(audit.get(want.orderId) ?? [])].sort((a, b) => a.seq - b.seq);
+  // 3. and 6., per order: the order follows its payments, and its trail is complete.
+  for (const [orderId, wanted] of groupBy(expected, (e) => e.orderId)) {
+    const statuses = wanted.map((w) => payments.get(w.transactionId)?.[0]?.status);
+    const won = wanted.filter((_w, i) => statuses[i] === 'SUCCEEDED').map((w) => w.transactionId);
+    const lost = statuses.filter((s) => s === 'FAILED').length;
+    if (won.length > 1) fail('one success per order', orderId, `paid by ${won.join(', ')}`);
+    const finalOrder =
+      won.length > 0 ? 'PAID' : lost === statuses.length ? 'PAYMENT_FAILED' : undefined;
+    const order = orders.get(orderId);
+    if (!order) fail('order follows payment', orderId, 'order not found');
+    else if (finalOrder && order.status !== finalOrder) {
+      fail(
+        'order follows payment',
+        orderId,
+        `payments ${statuses.join('/')} but order ${order.status} (${wanted.map((w) => w.transactionId).join(', ')})`,
+      );
+    }
+    const trail = [...(audit.get(orderId) ?? [])].sort((a, b) => a.seq - b.seq);
     if (trail.length === 0) {
-      fail('audit trail complete', want.orderId, 'no audit entries');
-    } else {
-      const first = trail[0]?.seq ?? 0;
-      const gap = trail.findIndex((a, i) => a.seq !== first + i);
-      if (gap !== -1)
-        fail('audit trail complete', want.orderId, `sequence gap before seq ${trail[gap]?.seq}`);
-      if (!trail.some((a) => /create/i.test(a.operation ?? ''))) {
-        fail('audit trail complete', want.orderId, 'no creation entry');
-      }
-      if (finalOrder) {
-        const applied = trail.filter((a) => a.outcome === 'applied' && a.newStatus === finalOrder);
-        if (applied.length !== 1) {
-          fail(
-            'audit trail complete',
-            want.orderId,
-            `${applied.length} applied changes to ${finalOrder}`,
-          );
-        }
+      fail('audit trail complete', orderId, 'no audit entries');
+      continue;
+    }
+    const first = trail[0]?.seq ?? 0;
+    const gap = trail.findIndex((a, i) => a.seq !== first + i);
+    if (gap !== -1)
+      fail('audit trail complete', orderId, `sequence gap before seq ${trail[gap]?.seq}`);
+    if (!trail.some((a) => /create/i.test(a.operation ?? ''))) {
+      fail('audit trail complete', orderId, 'no creation entry');
+    }
+    if (finalOrder) {
+      const applied = trail.filter(
+        (a) =>
+          a.outcome === 'applied' &&
+          (a.operation ?? 'status') === 'status' &&
+          a.newStatus === finalOrder,
+      );
+      const want = finalOrder === 'PAID' ? 1 : lost;
+      if (applied.length !== want) {
+        fail(
+          'audit trail complete',
+          orderId,
+          `${applied.length} applied changes to ${finalOrder} (want ${want})`,
+        );
       }
     }
   }

@@ -3,7 +3,7 @@
  * Development key pairs for service-to-service JWTs: one ES256 pair per
  * service, generated on first use into a git-ignored folder (`.keys/` for
  * `npm start`, a temp dir for the tests) and reused afterwards. Never used in
- * AWS, where keys live in SSM Parameter Store (see README, Security).
+ * AWS, where keys live in SSM Parameter Store (see docs/security.md).
  */
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';

@@ -37,8 +37,14 @@ export async function functionEnvironment(stage, endpoint) {
     ...process.env,
     DYNAMODB_ENDPOINT: endpoint,
   });
+  // The provider's variables, and the webhook secret that only paymentCallback
+  // gets (tests and scripts sign the gateway's callbacks with it).
+  const callback = config.functions?.paymentCallback?.environment ?? {};
   return Object.fromEntries(
-    Object.entries(config.provider?.environment ?? {}).filter(([, v]) => typeof v === 'string'),
+    Object.entries({
+      ...config.provider?.environment,
+      GATEWAY_WEBHOOK_SECRET: callback.GATEWAY_WEBHOOK_SECRET,
+    }).filter(([, v]) => typeof v === 'string'),
   );
 }
 

@@ -22,6 +22,9 @@ describe('Chaos run: duplicates in flight, downstream faults, crashes after char
       declineRate: 0.25,
       seed: 20261124,
       drainSeconds: 60,
+      // One of each order scenario, and the order answering 503 to the relay for 4 s.
+      arbiter: 1,
+      outageSeconds: 4,
     });
 
     expect(describeViolations(result.violations)).toBe('');
@@ -30,7 +33,16 @@ describe('Chaos run: duplicates in flight, downstream faults, crashes after char
     expect(result.faultsSent['payment=crash-after-charge']).toBeGreaterThan(0);
     expect(Object.keys(result.faultsSent).length).toBeGreaterThanOrEqual(3);
     expect(result.counts.failed).toBeGreaterThan(0);
-    expect(result.counts.charges).toBe(result.plan.length);
-    expect(result.counts.eventsDelivered).toBe(2 * result.plan.length);
-  }, 120_000);
+    // + the order scenarios' charges: one racer, a decline and its retry, one during the outage.
+    expect(result.counts.charges).toBe(result.plan.length + 4);
+    expect(result.counts.eventsDelivered).toBe(2 * (result.plan.length + 4));
+    expect(result.counts.eventsDead).toBe(0);
+    expect(result.arbiter).toMatchObject({
+      'missing order refused': 1,
+      'mismatched payment refused': 1,
+      'race with one winner': 1,
+      'declined then paid': 1,
+    });
+    expect(result.arbiter['relay runs during the outage']).toBeGreaterThan(0);
+  }, 240_000);
 });

@@ -13,6 +13,15 @@ import { api, expectErrorFormat, uniqueId } from '../support/http.js';
 
 const secret = process.env.GATEWAY_WEBHOOK_SECRET ?? '';
 
+/** A payment body whose order exists (step 1b: the order decides whether it may be paid). */
+async function payable(overrides: Record<string, unknown> = {}) {
+  const body = paymentBody(overrides);
+  const { transactionId: _tx, ...order } = body;
+  const created = await api('POST', '/orders', { body: order });
+  expect(created.status).toBe(201);
+  return body;
+}
+
 async function expectOnePaymentTwoEvents(transactionId: string) {
   expect(await tables.charge(transactionId)).toMatchObject({ state: 'SUCCEEDED' });
   const items = await tables.paymentItems(transactionId);
@@ -23,7 +32,7 @@ async function expectOnePaymentTwoEvents(transactionId: string) {
 
 describe('Payment service over serverless-offline', () => {
   it('creates a payment and shows it, its charge and its events', async () => {
-    const body = paymentBody();
+    const body = await payable();
     const created = await api('POST', '/payments', { body });
 
     expect(created.status).toBe(201);
@@ -55,7 +64,7 @@ describe('Payment service over serverless-offline', () => {
       Array.from({ length: 20 }, () => api('POST', '/payments', { body: {} })),
     );
     expect(warm.every((w) => w.status === 400 || w.status === 200)).toBe(true);
-    const body = paymentBody();
+    const body = await payable();
     const answers = await Promise.all(
       Array.from({ length: 20 }, () =>
         api('POST', '/payments', { body, headers: { 'x-fault-inject': 'gateway=delay:1000' } }),
@@ -80,7 +89,7 @@ describe('Payment service over serverless-offline', () => {
   });
 
   it('charges once and replays when the same request is sent 100 times in a row', async () => {
-    const body = paymentBody();
+    const body = await payable();
     const first = await api('POST', '/payments', { body });
     expect(first.status).toBe(201);
     for (let i = 0; i < 99; i += 1) {
@@ -93,7 +102,7 @@ describe('Payment service over serverless-offline', () => {
   });
 
   it('refuses the same transactionId with another payload with 422 and changes nothing', async () => {
-    const body = paymentBody();
+    const body = await payable();
     await api('POST', '/payments', { body });
     const before = await tables.paymentItems(body.transactionId);
 
@@ -106,7 +115,7 @@ describe('Payment service over serverless-offline', () => {
   });
 
   it('charges once when the function crashes after the charge and is retried without its idempotency record', async () => {
-    const body = paymentBody();
+    const body = await payable();
     const crashed = await api('POST', '/payments', {
       body,
       headers: { 'x-fault-inject': 'payment=crash-after-charge' },
@@ -141,7 +150,7 @@ describe('Payment service over serverless-offline', () => {
   });
 
   it('confirms once when 50 callbacks arrive, some at once and some badly signed', async () => {
-    const body = paymentBody();
+    const body = await payable();
     const lost = await api('POST', '/payments', {
       body,
       headers: { 'x-fault-inject': 'gateway=timeout' },

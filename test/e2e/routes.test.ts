@@ -28,6 +28,8 @@ describe('HTTP API routes over serverless-offline', () => {
 
   it.each([
     ['PUT', '/orders/o-1/status'],
+    ['PUT', '/orders/o-1/payment'],
+    ['POST', '/orders/o-1/payment/release'],
     ['POST', '/notifications'],
   ])('%s %s without a token is refused with 401', async (method, path) => {
     const response = await api(method, path, { body: {} });

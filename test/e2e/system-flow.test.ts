@@ -98,8 +98,8 @@ describe('A payment through all three services', () => {
     expect(new Set(services)).toEqual(new Set(['payment', 'order', 'notification']));
     const times = steps.map((l) => Date.parse(l.split(' ')[0] ?? ''));
     expect(times).toEqual([...times].sort((a, b) => a - b));
-    // The payment starts the path and answers last: its access line closes it.
-    expect(services[0]).toBe('payment');
+    // The order decides first (step 1b: its hold), and the payment answers last: its access line closes it.
+    expect(steps[0]).toMatch(/order\/\S+\s+order\.hold\s+success/);
     expect(steps.at(-1)).toMatch(/payment\/\S+\s+http\.request\s+success/);
 
     // No token or signature ever reaches the logs.
@@ -175,7 +175,43 @@ describe('A payment through all three services', () => {
     expect(charges).toHaveLength(1);
   });
 
-  it('parks an event as DEAD when the order does not exist, and an operator re-drive delivers it', async () => {
+  it('parks an event DEAD only when the order refuses it for good, and an operator re-drive delivers it', async () => {
+    const order = await newOrder();
+    const payment = paymentFor(order);
+    // A 409 of our own contract cannot be fixed by retrying: the event is parked, visibly.
+    const paid = await api('POST', '/payments', {
+      body: payment,
+      headers: { 'x-fault-inject': 'order=status:409' },
+    });
+    expect(paid.status).toBe(201);
+    expect(await eventStates(payment.transactionId)).toMatchObject({ 'order.status': 'DEAD' });
+
+    const redriven = await redrive(payment.transactionId);
+    expect(redriven).toMatchObject({ failed: false, redriven: [expect.any(String)] });
+    await relayUntil(
+      async () => (await eventStates(payment.transactionId))['order.status'] === 'DELIVERED',
+    );
+    expect((await api('GET', `/orders/${order.orderId}`)).body.status).toBe('PAID');
+  });
+
+  it('delivers through the relay, with no operator, when the order answers 403 for a while', async () => {
+    const order = await newOrder();
+    const payment = paymentFor(order);
+    const paid = await api('POST', '/payments', {
+      body: payment,
+      headers: { 'x-fault-inject': 'order=status:403' },
+    });
+    expect(paid.status).toBe(201);
+    expect(await eventStates(payment.transactionId)).toMatchObject({ 'order.status': 'PENDING' });
+    await relayUntil(
+      async () => (await eventStates(payment.transactionId))['order.status'] === 'DELIVERED',
+    );
+    expect((await api('GET', `/orders/${order.orderId}`)).body.status).toBe('PAID');
+  });
+});
+
+describe('The order is the arbiter of its payment', () => {
+  it('charges nothing for an order that does not exist (422), and pays the same transactionId once it does', async () => {
     const order = {
       orderId: uniqueId('order'),
       userId: uniqueId('user'),
@@ -183,17 +219,94 @@ describe('A payment through all three services', () => {
       currency: 'USD',
     };
     const payment = paymentFor(order);
-    const paid = await api('POST', '/payments', { body: payment });
-    expect(paid.status).toBe(201);
-    // The order service answered 404: no retry can fix that, so the event is parked, visibly.
-    expect(await eventStates(payment.transactionId)).toMatchObject({ 'order.status': 'DEAD' });
+    const missing = await api('POST', '/payments', { body: payment });
+    expect(missing.status).toBe(422);
+    expect(missing.body.error.code).toBe('ORDER_NOT_FOUND');
+    expect(await tables.charge(payment.transactionId)).toBeUndefined();
 
     expect((await api('POST', '/orders', { body: order })).status).toBe(201);
-    const redriven = await redrive(payment.transactionId);
-    expect(redriven).toMatchObject({ failed: false, redriven: [expect.any(String)] });
-    await relayUntil(
-      async () => (await eventStates(payment.transactionId))['order.status'] === 'DELIVERED',
+    const paid = await api('POST', '/payments', { body: payment });
+    expect(paid.status).toBe(201);
+    expect(paid.headers.get('idempotent-replayed')).toBeNull();
+    expect((await api('GET', `/orders/${order.orderId}`)).body).toMatchObject({
+      status: 'PAID',
+      paidBy: payment.transactionId,
+    });
+  });
+
+  it.each([
+    ['a smaller amount', { amount: 0.01 }, ['amount']],
+    [
+      'another user in another currency',
+      { userId: 'mallory', amount: 1, currency: 'JPY' },
+      ['userId', 'amount', 'currency'],
+    ],
+  ])(
+    'refuses %s with 422 ORDER_MISMATCH naming each field, and charges nothing',
+    async (_what, change, fields) => {
+      const order = await newOrder();
+      const payment = { ...paymentFor(order), ...change };
+      const refused = await api('POST', '/payments', { body: payment });
+      expect(refused.status).toBe(422);
+      expect(refused.body.error.code).toBe('ORDER_MISMATCH');
+      expect(refused.body.error.details.map((d: { field: string }) => d.field)).toEqual(fields);
+      expect(await tables.charge(payment.transactionId)).toBeUndefined();
+      expect((await api('GET', `/orders/${order.orderId}`)).body.status).toBe('PENDING');
+    },
+  );
+
+  it('charges one of two transactionIds racing for one order; the other is told to wait, then that the order is paid', async () => {
+    const order = await newOrder();
+    const [a, b] = [paymentFor(order), paymentFor(order)];
+    const answers = await Promise.all(
+      [a, b].map((p) =>
+        api('POST', '/payments', { body: p, headers: { 'x-fault-inject': 'gateway=delay:500' } }),
+      ),
     );
-    expect((await api('GET', `/orders/${order.orderId}`)).body.status).toBe('PAID');
+    const statuses = answers.map((r) => r.status).sort();
+    expect(statuses).toEqual([201, 409]);
+    const loser = answers.find((r) => r.status === 409);
+    // Told to wait while the winner holds the order, or that it is paid if the winner was that quick.
+    expect(['ORDER_PAYMENT_IN_PROGRESS', 'ORDER_NOT_PAYABLE']).toContain(loser?.body.error.code);
+    if (loser?.body.error.code === 'ORDER_PAYMENT_IN_PROGRESS') {
+      expect(Number(loser?.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
+    }
+    const charged: (typeof a)[] = [];
+    for (const p of [a, b]) {
+      if ((await tables.charge(p.transactionId))?.state === 'SUCCEEDED') charged.push(p);
+    }
+    expect(charged).toHaveLength(1);
+    const loserTx = [a, b].find((p) => p !== charged[0]);
+    const again = await api('POST', '/payments', { body: loserTx });
+    expect(again.status).toBe(409);
+    expect(again.body.error.code).toBe('ORDER_NOT_PAYABLE');
+    expect((await api('GET', `/orders/${order.orderId}`)).body).toMatchObject({
+      status: 'PAID',
+      paidBy: charged[0]?.transactionId,
+    });
+  });
+
+  it('lets a declined order be paid by a new transactionId with its own amount', async () => {
+    const order = await newOrder();
+    const declined = await api('POST', '/payments', {
+      body: paymentFor(order),
+      headers: { 'x-fault-inject': 'gateway=decline' },
+    });
+    expect(declined.status).toBe(201);
+    expect(declined.body.status).toBe('FAILED');
+    expect((await api('GET', `/orders/${order.orderId}`)).body.status).toBe('PAYMENT_FAILED');
+
+    const retry = paymentFor(order);
+    const paid = await api('POST', '/payments', { body: retry });
+    expect(paid.status).toBe(201);
+    expect(paid.body.status).toBe('SUCCEEDED');
+    expect((await api('GET', `/orders/${order.orderId}`)).body).toMatchObject({
+      status: 'PAID',
+      paidBy: retry.transactionId,
+    });
+    expect(paid.body.events.map((e: { status: string }) => e.status)).toEqual([
+      'DELIVERED',
+      'DELIVERED',
+    ]);
   });
 });

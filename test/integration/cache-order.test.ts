@@ -48,7 +48,7 @@ describe('Class: ReadThroughCache over DynamoDB Local', () => {
     const deps = { repository, onWrite: (id: string) => cache.invalidate(id) };
     await createOrder(deps, { orderId, userId: 'u-1', amountMinor: 100, currency: 'USD' }, ctx);
     expect((await cache.get(orderId, (id) => repository.get(id)))?.status).toBe('PENDING');
-    await updateOrderStatus(deps, { orderId, status: 'PAID' }, ctx);
-    expect((await cache.get(orderId, (id) => repository.get(id)))?.status).toBe('PAID');
+    await updateOrderStatus(deps, { orderId, status: 'CANCELLED' }, ctx);
+    expect((await cache.get(orderId, (id) => repository.get(id)))?.status).toBe('CANCELLED');
   });
 });

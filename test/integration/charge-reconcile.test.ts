@@ -12,6 +12,7 @@ import { parseFaults } from '../../lib/shared/fault-injection.js';
 import { createLogger } from '../../lib/shared/logger.js';
 import type { EventDeliverer } from '../../lib/shared/outbox.js';
 import { uniqueId } from '../support/http.js';
+import { welcomingOrders } from '../support/order-gate.js';
 import { tables } from './payment-fixtures.js';
 
 const SECOND = 1000;
@@ -48,6 +49,8 @@ function world() {
     reconciler,
     delivered,
     deliverer,
+    /** An order service that lets every payment hold its order. */
+    orders: welcomingOrders(),
     /** Moves this world's clock forward. */
     advance(ms: number) {
       now = new Date(now.getTime() + ms);
@@ -82,6 +85,7 @@ async function crashAfterCharge(w: ReturnType<typeof world>, req: PaymentRequest
       correlationId: corr,
       faults: parseFaults({ 'x-fault-inject': 'payment=crash-after-charge' }, true),
       deliverer: w.deliverer,
+      orders: w.orders,
     }),
   ).rejects.toBeInstanceOf(InjectedCrashError);
 }
@@ -154,6 +158,7 @@ describe('Class: ChargeReconciler', () => {
         // The gateway charged, then the answer was lost: only the gateway knows the result.
         faults: parseFaults({ 'x-fault-inject': 'gateway=timeout' }, true),
         deliverer: w.deliverer,
+        orders: w.orders,
       }),
     ).rejects.toMatchObject({ code: 'GATEWAY_UNAVAILABLE' });
     expect(await tables.charge(req.transactionId)).toMatchObject({ state: 'PENDING' });
@@ -174,7 +179,11 @@ describe('Class: ChargeReconciler', () => {
   it('never charges on its own a payment the gateway never saw; the client retry charges once', async () => {
     const w = world();
     const req = request();
-    const ctx = { correlationId: uniqueId('corr-refused'), deliverer: w.deliverer };
+    const ctx = {
+      correlationId: uniqueId('corr-refused'),
+      deliverer: w.deliverer,
+      orders: w.orders,
+    };
     await expect(
       w.service.pay(req, {
         ...ctx,
@@ -225,6 +234,7 @@ describe('Class: ChargeReconciler', () => {
         correlationId: uniqueId('corr-down'),
         faults: [],
         deliverer: w.deliverer,
+        orders: w.orders,
       }),
     ).rejects.toMatchObject({ code: 'GATEWAY_UNAVAILABLE' });
 
@@ -254,14 +264,19 @@ describe('Class: ChargeReconciler', () => {
 
       const outcomes = await Promise.allSettled([
         w.reconciler.runOnce({ graceMs: GRACE_MS, limit: 25 }),
-        w.service.pay(req, { correlationId, faults: [], deliverer: w.deliverer }),
+        w.service.pay(req, { correlationId, faults: [], deliverer: w.deliverer, orders: w.orders }),
         w.service.confirm(
           {
             transactionId: req.transactionId,
             status: 'succeeded',
             gatewayReference: `sim_${req.transactionId}`,
           },
-          { correlationId: uniqueId('corr-callback'), faults: [], deliverer: w.deliverer },
+          {
+            correlationId: uniqueId('corr-callback'),
+            faults: [],
+            deliverer: w.deliverer,
+            orders: w.orders,
+          },
         ),
       ]);
       // The reconciler never throws, whoever wins.

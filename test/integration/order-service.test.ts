@@ -1,6 +1,7 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { DynamoOrderRepository } from '../../lib/order/order-repository.js';
-import { createOrder, updateOrderStatus } from '../../lib/order/order-service.js';
+import { createOrder, getOrderHistory, updateOrderStatus } from '../../lib/order/order-service.js';
+import { holdForPayment, releaseHold } from '../../lib/order/payment-hold.js';
 import { dynamoFromEnv } from '../../lib/shared/dynamo.js';
 import { isAppError } from '../../lib/shared/errors.js';
 
@@ -20,10 +21,19 @@ const ctx = (n = 0) => ({
 const uid = (prefix: string) =>
   `${prefix}-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 8)}`;
 
-async function newOrder() {
+const orderBody = { userId: 'u-1', amountMinor: 1000, currency: 'USD' as const };
+
+/** A new PENDING order, held by `holder` (step 1b) unless it is null. */
+async function newOrder(holder: string | null = 'tx-1') {
   const orderId = uid('o');
-  await createOrder(deps, { orderId, userId: 'u-1', amountMinor: 1000, currency: 'USD' }, ctx());
+  await createOrder(deps, { orderId, ...orderBody }, ctx());
+  if (holder) await holdForPayment(deps, { orderId, transactionId: holder, ...orderBody }, ctx());
   return orderId;
+}
+
+/** The whole history of an order (it fits one page in these tests). */
+async function historyOf(orderId: string) {
+  return (await repository.history(orderId, { limit: 1000 })).entries;
 }
 
 async function statusOf(promise: Promise<unknown>): Promise<number> {
@@ -41,7 +51,7 @@ describe('Order use cases on DynamoDB Local', () => {
     const orderId = await newOrder();
     const results = await Promise.all(
       Array.from({ length: 20 }, (_, i) =>
-        updateOrderStatus(deps, { orderId, status: 'PAID' }, ctx(i)),
+        updateOrderStatus(deps, { orderId, status: 'PAID', transactionId: 'tx-1' }, ctx(i)),
       ),
     );
     expect(results.filter((r) => r.changed)).toHaveLength(1);
@@ -49,10 +59,10 @@ describe('Order use cases on DynamoDB Local', () => {
     expect(await repository.get(orderId)).toMatchObject({
       status: 'PAID',
       version: 2,
-      auditSeq: 21,
+      auditSeq: 22,
     });
-    const history = await repository.history(orderId);
-    expect(history.map((h) => h.seq)).toEqual(Array.from({ length: 21 }, (_, i) => i + 1));
+    const history = await historyOf(orderId);
+    expect(history.map((h) => h.seq)).toEqual(Array.from({ length: 22 }, (_, i) => i + 1));
     expect(history.filter((h) => h.outcome === 'applied' && h.operation === 'status')).toHaveLength(
       1,
     );
@@ -63,7 +73,11 @@ describe('Order use cases on DynamoDB Local', () => {
     const orderId = await newOrder();
     const results = await Promise.all(
       Array.from({ length: 10 }, (_, i) =>
-        updateOrderStatus(deps, { orderId, status: 'PAID', eventId: 'evt-1' }, ctx(i)),
+        updateOrderStatus(
+          deps,
+          { orderId, status: 'PAID', eventId: 'evt-1', transactionId: 'tx-1' },
+          ctx(i),
+        ),
       ),
     );
     expect(results.filter((r) => r.changed)).toHaveLength(1);
@@ -78,7 +92,7 @@ describe('Order use cases on DynamoDB Local', () => {
       Array.from({ length: 10 }, (_, i) => createOrder(deps, body, ctx(i))),
     );
     expect(results.filter((r) => r.created)).toHaveLength(1);
-    const history = await repository.history(orderId);
+    const history = await historyOf(orderId);
     expect(history.map((h) => h.outcome).sort()).toEqual(
       ['applied', ...Array(9).fill('unchanged')].sort(),
     );
@@ -88,7 +102,11 @@ describe('Order use cases on DynamoDB Local', () => {
     const orderId = await newOrder();
     const operations = [
       ...Array.from({ length: 6 }, (_, i) =>
-        updateOrderStatus(deps, { orderId, status: 'PAID', eventId: `pay-${i % 2}` }, ctx(i)),
+        updateOrderStatus(
+          deps,
+          { orderId, status: 'PAID', eventId: `pay-${i % 2}`, transactionId: 'tx-1' },
+          ctx(i),
+        ),
       ),
       ...Array.from({ length: 4 }, (_, i) =>
         updateOrderStatus(deps, { orderId, status: 'PENDING' }, ctx(10 + i)),
@@ -105,9 +123,9 @@ describe('Order use cases on DynamoDB Local', () => {
       ),
     ];
     const statuses = await Promise.all(operations.map(statusOf));
-    const history = await repository.history(orderId);
-    // Every call is in the trail exactly once (+1 for the original create), numbered 1..n with no gaps.
-    expect(history).toHaveLength(operations.length + 1);
+    const history = await historyOf(orderId);
+    // Every call is in the trail exactly once (+2: the original create and the hold), numbered 1..n with no gaps.
+    expect(history).toHaveLength(operations.length + 2);
     expect(history.map((h) => h.seq)).toEqual(
       Array.from({ length: history.length }, (_, i) => i + 1),
     );
@@ -133,7 +151,7 @@ describe('Order use cases on DynamoDB Local', () => {
 
   it('rejects PENDING after PAID with a 409 that leaves the order as it was', async () => {
     const orderId = await newOrder();
-    await updateOrderStatus(deps, { orderId, status: 'PAID' }, ctx());
+    await updateOrderStatus(deps, { orderId, status: 'PAID', transactionId: 'tx-1' }, ctx());
     const before = await repository.get(orderId);
     expect(
       await statusOf(
@@ -148,7 +166,7 @@ describe('Order use cases on DynamoDB Local', () => {
         updatedAt: before?.updatedAt,
       },
     );
-    expect((await repository.history(orderId)).at(-1)).toMatchObject({
+    expect((await historyOf(orderId)).at(-1)).toMatchObject({
       outcome: 'rejected',
       requestedStatus: 'PENDING',
     });
@@ -157,6 +175,66 @@ describe('Order use cases on DynamoDB Local', () => {
   it('is a 404 for an unknown order and writes no audit record', async () => {
     const orderId = uid('missing');
     expect(await statusOf(updateOrderStatus(deps, { orderId, status: 'PAID' }, ctx()))).toBe(404);
-    expect(await repository.history(orderId)).toEqual([]);
+    expect(await historyOf(orderId)).toEqual([]);
+  });
+
+  it('lets exactly one of 10 transactionIds racing for one order hold it; the rest are told to wait', async () => {
+    const orderId = await newOrder(null);
+    const results = await Promise.all(
+      Array.from({ length: 10 }, (_, i) =>
+        holdForPayment(deps, { orderId, transactionId: `race-${i}`, ...orderBody }, ctx(i)).then(
+          (r) => r.acquired,
+          (error) => (isAppError(error) ? error.code : String(error)),
+        ),
+      ),
+    );
+    expect(results.filter((r) => r === true)).toHaveLength(1);
+    expect(results.filter((r) => r === 'ORDER_PAYMENT_IN_PROGRESS')).toHaveLength(9);
+    const holds = (await historyOf(orderId)).filter((h) => h.operation === 'payment-hold');
+    expect(holds).toHaveLength(1);
+    expect((await repository.get(orderId))?.paymentHolder).toBe(holds[0]?.transactionId);
+  });
+
+  it('keeps the hold through release by anyone but the holder, and frees it for the holder', async () => {
+    const orderId = await newOrder('tx-a');
+    expect((await releaseHold(deps, { orderId, transactionId: 'tx-b' }, ctx())).released).toBe(
+      false,
+    );
+    expect((await repository.get(orderId))?.paymentHolder).toBe('tx-a');
+    expect((await releaseHold(deps, { orderId, transactionId: 'tx-a' }, ctx())).released).toBe(
+      true,
+    );
+    const order = await repository.get(orderId);
+    expect(order?.paymentHolder).toBeUndefined();
+    expect(order?.holdUntil).toBeUndefined();
+  });
+
+  it('counts 20 conflicting creates on the order without one history row each', async () => {
+    const orderId = await newOrder(null);
+    const statuses = await Promise.all(
+      Array.from({ length: 20 }, (_, i) =>
+        statusOf(createOrder(deps, { orderId, ...orderBody, amountMinor: 2000 + i }, ctx(i))),
+      ),
+    );
+    expect(statuses.every((s) => s === 409)).toBe(true);
+    const page = await getOrderHistory(repository, orderId, { limit: 100 });
+    expect(page.entries).toHaveLength(1);
+    expect(page.refusedCreates).toBe(20);
+  });
+
+  it('pages the history in seq order with a cursor, every entry once', async () => {
+    const orderId = await newOrder();
+    for (let i = 0; i < 3; i++) await createOrder(deps, { orderId, ...orderBody }, ctx(i));
+    const seen: number[] = [];
+    let afterSeq: number | undefined;
+    let pages = 0;
+    do {
+      const page = await getOrderHistory(repository, orderId, { limit: 2, afterSeq });
+      seen.push(...page.entries.map((e) => e.seq));
+      afterSeq = page.lastSeq;
+      pages++;
+    } while (afterSeq !== undefined && pages < 10);
+    expect(seen).toEqual([1, 2, 3, 4, 5]);
+    expect(pages).toBe(3);
   });
 });

@@ -94,7 +94,10 @@ describe('POST /payments/callback against DynamoDB Local', () => {
 
     expect(first.body).toMatchObject({ status: 'SUCCEEDED', changed: true, confirmed: true });
     expect(second.body).toMatchObject({ status: 'SUCCEEDED', changed: false });
-    expect(late.body).toMatchObject({ status: 'SUCCEEDED', changed: false });
+    expect(late.body).toMatchObject({ status: 'SUCCEEDED', changed: false, contradicted: true });
+    expect(first.body.contradicted).toBeUndefined();
+    // Flagged for an operator: the CallbackContradictions metric has an alarm.
+    expect(harness.counted.filter((m) => m === 'CallbackContradictions')).toHaveLength(1);
     expect(await tables.charge(body.transactionId)).toMatchObject({
       state: 'SUCCEEDED',
       resultSource: 'gateway',

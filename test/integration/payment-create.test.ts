@@ -176,7 +176,11 @@ describe('POST /payments against DynamoDB Local', () => {
       path: `/orders/${body.orderId}/status`,
       correlationId: 'corr-payment-0001',
     });
-    expect(order?.body).toEqual({ status: 'PAID', eventId: order?.idempotencyKey });
+    expect(order?.body).toEqual({
+      status: 'PAID',
+      eventId: order?.idempotencyKey,
+      transactionId: body.transactionId,
+    });
     expect(notification).toMatchObject({ method: 'POST', path: '/notifications' });
     expect(notification?.body).toMatchObject({
       userId: body.userId,

@@ -69,8 +69,20 @@ export function paymentHarness() {
     body: {},
     attempts: 1,
   });
+  // The order's hold (step 1b) and its release: recorded apart from the event deliveries.
+  const holds: InternalRequest[] = [];
+  let holdAnswer: (request: InternalRequest) => Promise<InternalResponse> = async () => ({
+    status: 200,
+    body: { status: 'PENDING', acquired: true },
+    attempts: 1,
+  });
+  const isHold = (request: InternalRequest) => /\/payment(\/release)?$/.test(request.path);
   const internalClient: InternalClient = {
     send: async (request) => {
+      if (isHold(request)) {
+        holds.push(request);
+        return holdAnswer(request);
+      }
       sent.push(request);
       return answer(request);
     },
@@ -88,7 +100,13 @@ export function paymentHarness() {
       awsSdkV3Client: client,
     }),
   });
-  const deps = { logger, internalClient, faultsEnabled: true };
+  const counted: string[] = [];
+  const deps = {
+    logger,
+    internalClient,
+    faultsEnabled: true,
+    count: (name: string) => counted.push(name),
+  };
   const create = httpHandler({ logger, body: true }, createPayRoute({ ...deps, pay }));
   const callback = httpHandler(
     { logger, body: true },
@@ -99,12 +117,20 @@ export function paymentHarness() {
   return {
     gateway,
     sent,
+    /** The business metrics the routes counted, in order. */
+    counted,
+    /** The calls to the order's hold and release routes, in order. */
+    holds,
     outbox,
     charges,
     doc,
-    /** Replaces what the fake order and notification services answer. */
+    /** Replaces what the fake order and notification services answer to event deliveries. */
     answerWith(fn: (request: InternalRequest) => Promise<InternalResponse>) {
       answer = fn;
+    },
+    /** Replaces what the fake order service answers to holds and releases. */
+    answerHoldWith(fn: (request: InternalRequest) => Promise<InternalResponse>) {
+      holdAnswer = fn;
     },
     postPayment(body: unknown, headers: Record<string, string> = {}) {
       return call(create, httpEvent({ method: 'POST', path: '/payments', body, headers }));

@@ -106,7 +106,7 @@ describe('Function bundles', () => {
         rmSync(bare, { recursive: true, force: true });
       }
     },
-    // Within the child's own 20 s: loading a bundle on a busy machine takes seconds.
+    // A fresh Node process per bundle: seconds on a loaded machine.
     30_000,
   );
 

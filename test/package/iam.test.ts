@@ -1,7 +1,8 @@
-import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, inject, it } from 'vitest';
+import { INTERNAL_ROUTES, trustedIssuers } from '../../lib/auth/route-policy.js';
+import { actionsCalledByFunctions } from '../support/code-actions.js';
 import {
   asList,
   functionsByName,
@@ -18,8 +19,10 @@ const tablesByFunction: Record<string, string[]> = {
   orderGet: ['OrderAuditTable', 'OrdersTable'],
   orderHistory: ['OrderAuditTable', 'OrdersTable'],
   orderUpdateStatus: ['OrderAuditTable', 'OrdersTable'],
+  orderHold: ['OrderAuditTable', 'OrdersTable'],
+  orderRelease: ['OrderAuditTable', 'OrdersTable'],
   paymentCreate: ['ChargesTable', 'IdempotencyTable', 'PaymentsTable'],
-  paymentCallback: ['ChargesTable', 'IdempotencyTable', 'PaymentsTable'],
+  paymentCallback: ['ChargesTable', 'PaymentsTable'],
   paymentGet: ['ChargesTable', 'PaymentsTable'],
   // The charges table for the charge reconciler, which runs before each relay pass.
   paymentRelay: ['ChargesTable', 'PaymentsTable'],
@@ -45,75 +48,47 @@ const readOnly = [
 ];
 /** Actions that have no resource-level permission, so "*" is their only resource. */
 const resourceless = /^(xray:|logs:GetQueryResults$)/;
-/** Functions that sign or verify service tokens with keys from SSM. */
-const keyReaders = ['paymentCreate', 'paymentCallback', 'paymentRelay', 'internalAuthorizer'];
 const readActions = ['dynamodb:BatchGetItem', 'dynamodb:GetItem', 'dynamodb:Query'];
 
 /** Who may delete an item, and why: nobody else can. */
 const deleters: Record<string, string[]> = {
   // The Powertools persistence layer deletes a record when the wrapped work fails.
-  IdempotencyTable: ['paymentCreate', 'paymentCallback'],
+  IdempotencyTable: ['paymentCreate'],
   // A send whose channel fails releases its claims so that the outbox can retry.
   NotificationsTable: ['notificationSend'],
 };
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 
-/** The IAM action of each DynamoDB command (document and low-level client) and transaction item. */
-const commandActions: Record<string, string[]> = {
-  Get: ['dynamodb:GetItem'],
-  GetItem: ['dynamodb:GetItem'],
-  Put: ['dynamodb:PutItem'],
-  PutItem: ['dynamodb:PutItem'],
-  Update: ['dynamodb:UpdateItem'],
-  UpdateItem: ['dynamodb:UpdateItem'],
-  Delete: ['dynamodb:DeleteItem'],
-  DeleteItem: ['dynamodb:DeleteItem'],
-  Query: ['dynamodb:Query'],
-  Scan: ['dynamodb:Scan'],
-  BatchGet: ['dynamodb:BatchGetItem'],
-  BatchGetItem: ['dynamodb:BatchGetItem'],
-  BatchWrite: ['dynamodb:BatchWriteItem'],
-  BatchWriteItem: ['dynamodb:BatchWriteItem'],
-  TransactGet: ['dynamodb:GetItem'],
-  TransactGetItems: ['dynamodb:GetItem'],
-  ConditionCheck: ['dynamodb:ConditionCheckItem'],
-};
-
-/** The DynamoDB actions that the source of one service (lib/<service>/) calls. */
-function actionsCalledBy(service: string): string[] {
-  const dir = path.join(root, 'lib', service);
-  let files: string[];
-  try {
-    files = readdirSync(dir, { recursive: true, encoding: 'utf8' }).filter((f) =>
-      f.endsWith('.ts'),
-    );
-  } catch {
-    return []; // the service has not landed yet
-  }
-  const actions = new Set<string>();
-  for (const file of files) {
-    const code = readFileSync(path.join(dir, file), 'utf8');
-    for (const [, command] of code.matchAll(/\bnew (\w+?)Command\b/g)) {
-      for (const action of commandActions[command!] ?? []) actions.add(action);
-    }
-    // The items of TransactWriteItems are authorised one by one.
-    if (/TransactWrite/.test(code)) {
-      for (const [, item] of code.matchAll(/\b(Put|Update|Delete|ConditionCheck):\s*\{/g)) {
-        for (const action of commandActions[item!] ?? []) actions.add(action);
-      }
-    }
-  }
-  return [...actions].sort();
-}
+/** The SSM parameter path of the stage that test/package packages. */
+const PARAMETERS = ':parameter/lambda-payments/dev/';
 
 let template: Template;
 let functions: ReturnType<typeof functionsByName>;
+/** What each function's bundled code can call (test/support/code-actions.ts). */
+let calls: Record<string, string[]>;
 
-beforeAll(() => {
+beforeAll(async () => {
   template = loadTemplate(inject('packageDir'));
   functions = functionsByName(template);
-});
+  const handlers = Object.fromEntries(
+    Object.entries(functions).map(([fn, resource]) => {
+      const handler = String(resource.Properties?.Handler);
+      return [fn, `${handler.slice(0, handler.lastIndexOf('.'))}.ts`];
+    }),
+  );
+  calls = await actionsCalledByFunctions(root, handlers);
+}, 120_000);
+
+/** The functions that run under the same role as `fn` (one role per group). */
+function groupOf(fn: string): string[] {
+  const role = (name: string) => functions[name]?.Properties?.Role['Fn::GetAtt'][0];
+  return Object.keys(functions).filter((other) => role(other) === role(fn));
+}
+
+/** The AWS actions (DynamoDB and SSM) that the code of `fn`'s group can call. */
+const calledByGroup = (fn: string) =>
+  [...new Set(groupOf(fn).flatMap((f) => calls[f] ?? []))].sort();
 
 /** The statements of the role a function runs under. */
 function statementsOf(fn: string): Statement[] {
@@ -202,18 +177,45 @@ describe('IAM of the packaged template', () => {
     }
   });
 
-  it.each([
-    ['order', 'order'],
-    ['payment', 'payment'],
-    ['notification', 'notification'],
-  ])('grants the %s functions every DynamoDB action that lib/%s calls', (service) => {
-    const granted = new Set(
-      Object.keys(functions)
-        .filter((fn) => fn.startsWith(service))
-        .flatMap((fn) => actionsOf(statementsOf(fn), 'dynamodb:')),
+  it.each(Object.keys(tablesByFunction))(
+    'grants %s no DynamoDB or SSM action that the code of its group cannot call',
+    (fn) => {
+      const granted = new Set([
+        ...actionsOf(statementsOf(fn), 'dynamodb:'),
+        ...actionsOf(statementsOf(fn), 'ssm:'),
+      ]);
+      const callable = calledByGroup(fn);
+      for (const action of granted)
+        expect(callable, `${fn} is granted ${action}`).toContain(action);
+    },
+  );
+
+  it.each(Object.keys(tablesByFunction).filter((fn) => !readOnly.includes(fn)))(
+    'grants %s every DynamoDB and SSM action that its bundled code calls',
+    (fn) => {
+      const granted = [
+        ...actionsOf(statementsOf(fn), 'dynamodb:'),
+        ...actionsOf(statementsOf(fn), 'ssm:'),
+      ];
+      for (const action of calls[fn] ?? [])
+        expect(granted, `${fn} calls ${action}`).toContain(action);
+    },
+  );
+
+  it('finds the calls in the code: the payment writers sign with SSM keys, the readers only read', () => {
+    expect(calls.paymentCreate).toEqual(
+      expect.arrayContaining(['dynamodb:DeleteItem', 'dynamodb:PutItem', 'ssm:GetParameter']),
     );
-    for (const action of actionsCalledBy(service)) {
-      expect([...granted], `lib/${service} calls ${action}`).toContain(action);
+    expect(calls.internalAuthorizer).toEqual(['ssm:GetParameter']);
+    expect(calls.paymentGet).not.toContain('ssm:GetParameter');
+  });
+
+  it('grants only Query on an index, never a read or write of its items', () => {
+    for (const fn of Object.keys(functions)) {
+      for (const statement of statementsOf(fn)) {
+        if (!JSON.stringify(statement.Resource).includes('index')) continue;
+        expect(asList(statement.Action), `${fn}: ${statement.Sid}`).toEqual(['dynamodb:Query']);
+      }
     }
   });
 
@@ -223,17 +225,10 @@ describe('IAM of the packaged template', () => {
     }
   });
 
-  it('lets the relay query the outbox-due index and update events, and its reconciler finish abandoned charges', () => {
-    const statements = statementsOf('paymentRelay');
-    const resources = JSON.stringify(statements.map((s) => s.Resource));
+  it('lets the relay query the outbox-due index, and its reconciler the charges-unfinalized index', () => {
+    const resources = JSON.stringify(statementsOf('paymentRelay').map((s) => s.Resource));
     expect(resources).toContain('outbox-due');
     expect(resources).toContain('charges-unfinalized');
-    expect([...new Set(actionsOf(statements, 'dynamodb:'))].sort()).toEqual([
-      'dynamodb:GetItem',
-      'dynamodb:PutItem',
-      'dynamodb:Query',
-      'dynamodb:UpdateItem',
-    ]);
   });
 
   it('lets the reconciler put only payments (the finalizing transaction), never a charge', () => {
@@ -259,18 +254,6 @@ describe('IAM of the packaged template', () => {
     ]);
   });
 
-  it('gives the idempotency table exactly what the Powertools persistence layer calls', () => {
-    const onIdempotency = statementsOf('paymentCreate').filter((s) =>
-      referencedIds(s.Resource).has('IdempotencyTable'),
-    );
-    expect(onIdempotency.flatMap((s) => asList(s.Action)).sort()).toEqual([
-      'dynamodb:DeleteItem',
-      'dynamodb:GetItem',
-      'dynamodb:PutItem',
-      'dynamodb:UpdateItem',
-    ]);
-  });
-
   it.each(Object.keys(tablesByFunction))('lets %s write to its own log group only', (fn) => {
     const logs = statementsOf(fn).filter((s) =>
       asList(s.Action).some((a) => /^logs:(Create|Put)/.test(a)),
@@ -292,25 +275,29 @@ describe('IAM of the packaged template', () => {
     }
   });
 
-  it('lets the token signers read only their own signing key, and the authorizer only public keys', () => {
-    const keyPath = ':parameter/lambda-payments/dev/auth/';
+  it('lets the token signers read only their own signing key, the callback its secret, and the authorizer the public keys of the callers it trusts', () => {
+    const issuers = trustedIssuers(INTERNAL_ROUTES);
     for (const fn of Object.keys(functions)) {
       const ssm = statementsOf(fn).filter((s) =>
         asList(s.Action).some((a) => a.startsWith('ssm:')),
       );
-      if (!keyReaders.includes(fn)) {
+      if (!(calls[fn] ?? []).includes('ssm:GetParameter')) {
         expect(ssm, fn).toEqual([]);
         continue;
       }
-      expect(
-        ssm.flatMap((s) => asList(s.Action)),
-        fn,
-      ).toEqual(['ssm:GetParameter']);
-      const resources = ssm.flatMap((s) => asList(s.Resource)).map((r) => JSON.stringify(r));
+      expect([...new Set(ssm.flatMap((s) => asList(s.Action)))], fn).toEqual(['ssm:GetParameter']);
+      const resources = ssm
+        .flatMap((s) => asList(s.Resource))
+        .map((r) => JSON.stringify(r))
+        .map((r) => r.slice(r.indexOf(PARAMETERS) + PARAMETERS.length, r.lastIndexOf('"')))
+        .sort();
       const expected =
-        fn === 'internalAuthorizer' ? `${keyPath}*/public-keys"` : `${keyPath}payment/signing-key"`;
-      expect(resources.length, fn).toBe(1);
-      expect(resources[0], fn).toContain(expected);
+        fn === 'internalAuthorizer'
+          ? issuers.map((issuer) => `auth/${issuer}/public-keys`)
+          : fn === 'paymentCallback'
+            ? ['auth/payment/signing-key', 'gateway/webhook-secret']
+            : ['auth/payment/signing-key'];
+      expect(resources, fn).toEqual(expected.sort());
     }
   });
 

@@ -30,11 +30,16 @@ describe('Stages of serverless.yml', () => {
       SERVICE_BASE_URL: 'http://127.0.0.1:3000',
       DYNAMODB_ENDPOINT: 'http://127.0.0.1:8000',
       AUTH_KEYS_SSM_PREFIX: '',
-      GATEWAY_WEBHOOK_SECRET: 'shell-webhook-secret',
     });
     expect(config(stage).functions.paymentCreate?.environment?.AUTH_SIGNING_KEY).toBe(
       'shell-signing-key',
     );
+    // The webhook secret from the stage params, to paymentCallback only; no SSM locally.
+    expect(config(stage).functions.paymentCallback?.environment).toMatchObject({
+      GATEWAY_WEBHOOK_SECRET: 'shell-webhook-secret',
+      GATEWAY_WEBHOOK_SECRET_PARAMETER: '',
+    });
+    expect(env(stage).GATEWAY_WEBHOOK_SECRET).toBeUndefined();
   });
 
   it.each(['dev', 'prod'])(
@@ -47,8 +52,12 @@ describe('Stages of serverless.yml', () => {
         DYNAMODB_ENDPOINT: '',
         POWERTOOLS_DEV: 'false',
         AUTH_KEYS_SSM_PREFIX: `/lambda-payments/${stage}/auth`,
-        // Exported in the deploying shell; never the well-known local default.
-        GATEWAY_WEBHOOK_SECRET: 'shell-webhook-secret',
+      });
+      // The webhook secret is read from SSM at run time: the shell's never reaches AWS.
+      expect(env(stage).GATEWAY_WEBHOOK_SECRET).toBeUndefined();
+      expect(config(stage).functions.paymentCallback?.environment).toMatchObject({
+        GATEWAY_WEBHOOK_SECRET: '',
+        GATEWAY_WEBHOOK_SECRET_PARAMETER: `/lambda-payments/${stage}/gateway/webhook-secret`,
       });
       for (const [name, fn] of Object.entries(config(stage).functions)) {
         expect(fn.environment?.AUTH_SIGNING_KEY ?? '', name).toBe('');

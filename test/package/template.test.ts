@@ -1,5 +1,6 @@
 import { beforeAll, describe, expect, inject, it } from 'vitest';
 import { DEFAULT_DOWNSTREAM_POLICY } from '../../lib/http/client.js';
+import { OUTBOX_METRICS } from '../../lib/outbox/metrics.js';
 import {
   findDependencyCycle,
   functionsByName,
@@ -10,7 +11,12 @@ import {
 } from '../support/template.js';
 
 /** Routes only other services may call (DESIGN.md: "internal"). */
-const internalRoutes = ['PUT /orders/{orderId}/status', 'POST /notifications'];
+const internalRoutes = [
+  'PUT /orders/{orderId}/status',
+  'PUT /orders/{orderId}/payment',
+  'POST /orders/{orderId}/payment/release',
+  'POST /notifications',
+];
 /** Routes that must stay open: clients, and the gateway (which signs its own callbacks). */
 const publicRoutes = [
   'POST /orders',
@@ -127,10 +133,21 @@ describe('Functions of the packaged template', () => {
     );
   });
 
-  it('never deploys the well-known local webhook secret', () => {
-    for (const fn of ['paymentCreate', 'paymentCallback']) {
-      expect(env(fn).GATEWAY_WEBHOOK_SECRET, fn).not.toBe('local-dev-webhook-secret');
+  it("keeps the gateway's webhook secret out of every function's environment: paymentCallback reads it from SSM", () => {
+    for (const fn of Object.keys(functions)) {
+      expect(env(fn).GATEWAY_WEBHOOK_SECRET ?? '', fn).toBe('');
     }
+    expect(env('paymentCallback').GATEWAY_WEBHOOK_SECRET_PARAMETER).toBe(
+      '/lambda-payments/dev/gateway/webhook-secret',
+    );
+    const others = Object.keys(functions).filter((fn) => fn !== 'paymentCallback');
+    for (const fn of others) expect(env(fn).GATEWAY_WEBHOOK_SECRET_PARAMETER, fn).toBeUndefined();
+  });
+
+  it('names the access log group under /aws/vendedlogs/, which needs no log resource policy', () => {
+    expect(template.Resources.HttpApiLogGroup?.Properties?.LogGroupName).toBe(
+      '/aws/vendedlogs/http-api/lambda-payments-dev',
+    );
   });
 
   it('has no dependency cycle, although every function gets the API URL', () => {
@@ -183,10 +200,10 @@ describe('The outbox relay in the packaged template', () => {
     expect(timeoutMs('paymentRelay')).toBeLessThan(60_000);
   });
 
-  it('runs at most one or two at a time', () => {
-    const reserved = functions.paymentRelay!.Properties?.ReservedConcurrentExecutions;
-    expect(reserved).toBeGreaterThanOrEqual(1);
-    expect(reserved).toBeLessThanOrEqual(2);
+  it('reserves no concurrency (refused on accounts with a small quota): a lease keeps runs single', () => {
+    for (const [name, fn] of Object.entries(functions)) {
+      expect(fn.Properties?.ReservedConcurrentExecutions, name).toBeUndefined();
+    }
   });
 
   it('sends a failed run to an encrypted queue instead of losing it', () => {
@@ -223,7 +240,7 @@ describe('Routes of the packaged template', () => {
       '$request.header.Authorization',
       '$context.routeKey',
     ]);
-    // Tokens live 120 s and callers switch with >= 60 s left (README, Security).
+    // Tokens live 120 s and callers switch with >= 60 s left (docs/security.md).
     expect(authorizer?.AuthorizerResultTtlInSeconds).toBeLessThanOrEqual(30);
   });
 
@@ -232,5 +249,57 @@ describe('Routes of the packaged template', () => {
     expect(route).toBeDefined();
     expect(route?.AuthorizationType ?? 'NONE').toBe('NONE');
     expect(route?.AuthorizerId).toBeUndefined();
+  });
+});
+
+describe('Alarms of the packaged template', () => {
+  const alarms = () => Object.values(resourcesOfType(template, 'AWS::CloudWatch::Alarm'));
+  const alarmOn = (metric: string) =>
+    alarms().find(
+      (a) =>
+        a.Properties?.MetricName === metric ||
+        JSON.stringify(a.Properties?.Metrics ?? []).includes(`"MetricName":"${metric}"`),
+    );
+
+  it('sends every alarm to one SNS topic that operators subscribe to', () => {
+    const topics = Object.keys(resourcesOfType(template, 'AWS::SNS::Topic'));
+    expect(topics).toEqual(['AlarmTopic']);
+    expect(alarms().length).toBeGreaterThanOrEqual(5);
+    for (const alarm of alarms()) {
+      expect(alarm.Properties?.AlarmActions, alarm.Properties?.AlarmName).toEqual([
+        { Ref: 'AlarmTopic' },
+      ]);
+    }
+  });
+
+  it.each([
+    ['OutboxDead', 'LambdaPayments'],
+    ['OutboxOldestPendingAge', 'LambdaPayments'],
+    ['Errors', 'AWS/Lambda'],
+    ['ApproximateNumberOfMessagesVisible', 'AWS/SQS'],
+    ['5xx', 'AWS/ApiGateway'],
+  ])('alarms on %s (%s)', (metric, namespace) => {
+    const alarm = alarmOn(metric);
+    expect(alarm, metric).toBeDefined();
+    expect(JSON.stringify(alarm?.Properties)).toContain(`"Namespace":"${namespace}"`);
+  });
+
+  it('watches the metrics the code emits, under the namespace the functions publish to', () => {
+    const namespace = env('paymentRelay').POWERTOOLS_METRICS_NAMESPACE;
+    for (const metric of [OUTBOX_METRICS.dead, OUTBOX_METRICS.oldestPendingAge]) {
+      expect(alarmOn(metric)?.Properties).toMatchObject({
+        Namespace: namespace,
+        Dimensions: [{ Name: 'service', Value: 'payment' }],
+      });
+    }
+  });
+
+  it("watches the relay's own errors and its failure queue", () => {
+    expect(referencedIds(alarmOn('Errors')?.Properties?.Dimensions)).toEqual(
+      new Set([functions.paymentRelay!.logicalId]),
+    );
+    expect(referencedIds(alarmOn('ApproximateNumberOfMessagesVisible')?.Properties)).toEqual(
+      new Set(['RelayFailureQueue', 'AlarmTopic']),
+    );
   });
 });

@@ -22,7 +22,7 @@ const run = promisify(execFile);
 /** Runs sls under `timeout`: when the esbuild build fails, sls prints the error and never exits. */
 async function serverless(args: string[], env: NodeJS.ProcessEnv): Promise<string> {
   try {
-    const { stdout } = await run('timeout', ['120', process.execPath, sls, ...args], {
+    const { stdout } = await run('timeout', ['300', process.execPath, sls, ...args], {
       cwd: root,
       env: { ...process.env, ...env, SLS_TELEMETRY_DISABLED: '1' },
       maxBuffer: 32 * 1024 * 1024,
@@ -30,7 +30,7 @@ async function serverless(args: string[], env: NodeJS.ProcessEnv): Promise<strin
     return stdout;
   } catch (error) {
     const { code, stdout, stderr } = error as { code?: number; stdout?: string; stderr?: string };
-    const why = code === 124 ? 'timed out after 120 s' : `exited with ${code}`;
+    const why = code === 124 ? 'timed out after 300 s' : `exited with ${code}`;
     throw new Error(`sls ${args.join(' ')} ${why}:\n${stdout ?? ''}\n${stderr ?? ''}`);
   }
 }

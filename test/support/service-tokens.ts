@@ -22,7 +22,7 @@ export async function makeKeyPair(
 /** Claims and header of a hand-made token; every field can be bent to make a bad one. */
 export interface TokenSpec {
   iss?: string;
-  aud?: string;
+  aud?: string | string[];
   /** Seconds relative to now. */
   iatOffset?: number;
   lifetime?: number;

@@ -1,5 +1,5 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { authorizeInternalCall } from '../../lib/auth/authorizer.js';
+import { AuthorizerUnavailableError, authorizeInternalCall } from '../../lib/auth/authorizer.js';
 import { INTERNAL_ROUTES } from '../../lib/auth/route-policy.js';
 import { createTokenVerifier, type TokenVerifier } from '../../lib/auth/token-verifier.js';
 import { createLogger } from '../../lib/shared/logger.js';
@@ -54,7 +54,7 @@ describe('Function: authorizeInternalCall', () => {
     expect(result.isAuthorized).toBe(false);
   });
 
-  it('denies, and does not throw, when the keys cannot be loaded', async () => {
+  it('fails as a server error, never a deny API Gateway would cache, when the keys cannot be loaded', async () => {
     const broken = createTokenVerifier({
       routes: INTERNAL_ROUTES,
       trustedKeys: async () => {
@@ -62,11 +62,12 @@ describe('Function: authorizeInternalCall', () => {
       },
     });
     const token = await signToken(payment);
-    const result = await authorizeInternalCall(
+    const call = authorizeInternalCall(
       { routeKey: ROUTE, headers: { authorization: `Bearer ${token}` } },
       broken,
       logger,
     );
-    expect(result.isAuthorized).toBe(false);
+    await expect(call).rejects.toBeInstanceOf(AuthorizerUnavailableError);
+    await expect(call).rejects.toMatchObject({ cause: new Error('SSM unavailable') });
   });
 });

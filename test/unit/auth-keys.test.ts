@@ -73,7 +73,7 @@ describe('Keys: signing keys, trusted keys and where they come from', () => {
     let ssmUsed = false;
     const reader = async () => {
       ssmUsed = true;
-      return async () => JSON.stringify(privateJwk);
+      return JSON.stringify(privateJwk);
     };
     const fromEnv = keySourceFromEnv(
       'payment',

@@ -88,6 +88,11 @@ describe('Class: TokenVerifier', () => {
       'wrong-audience',
     ],
     [
+      'a token addressed to several services at once (aud [order, notification])',
+      () => signToken(payment, { aud: ['order', 'notification'] }, now),
+      'wrong-audience',
+    ],
+    [
       'a token for the other route',
       () => signToken(payment, { aud: 'order' }, now),
       'wrong-audience',

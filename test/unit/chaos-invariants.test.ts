@@ -184,3 +184,69 @@ describe('Function: describeViolations', () => {
     ]);
   });
 });
+
+describe('Function: checkInvariants, the order as arbiter', () => {
+  /** t2 is declined on o1, then t3 pays o1. */
+  function declinedThenPaid(): Snapshot {
+    const s = healthy();
+    s.charges.push({ transactionId: 't3' });
+    s.payments.push({ transactionId: 't3', status: 'SUCCEEDED' });
+    s.events.push(
+      { transactionId: 't3', eventId: 'e3o', type: 'order.status', status: 'DELIVERED' },
+      { transactionId: 't3', eventId: 'e3n', type: 'notification.send', status: 'DELIVERED' },
+    );
+    s.notifications.push({ userId: 'u1', status: 'SENT', eventId: 'e3n' });
+    s.orders = [{ orderId: 'o1', status: 'PAID' }];
+    s.audit = [
+      { orderId: 'o1', seq: 1, operation: 'create', outcome: 'applied', newStatus: 'PENDING' },
+      {
+        orderId: 'o1',
+        seq: 2,
+        operation: 'payment-hold',
+        outcome: 'applied',
+        newStatus: 'PENDING',
+      },
+      {
+        orderId: 'o1',
+        seq: 3,
+        operation: 'status',
+        outcome: 'applied',
+        newStatus: 'PAYMENT_FAILED',
+      },
+      {
+        orderId: 'o1',
+        seq: 4,
+        operation: 'payment-hold',
+        outcome: 'applied',
+        newStatus: 'PAYMENT_FAILED',
+      },
+      { orderId: 'o1', seq: 5, operation: 'status', outcome: 'applied', newStatus: 'PAID' },
+    ];
+    return s;
+  }
+  const onOneOrder = [
+    { transactionId: 't2', orderId: 'o1', userId: 'u1' },
+    { transactionId: 't3', orderId: 'o1', userId: 'u1' },
+  ];
+
+  it('accepts a decline followed by a payment that succeeds on the same order', () => {
+    const s = declinedThenPaid();
+    s.charges = s.charges.filter((c) => c.transactionId !== 't1');
+    s.payments = s.payments.filter((p) => p.transactionId !== 't1');
+    s.events = s.events.filter((e) => e.transactionId !== 't1');
+    s.notifications = s.notifications.filter((n) => n.eventId !== 'e1n');
+    expect(checkInvariants(s, onOneOrder).violations).toEqual([]);
+  });
+
+  it('flags two successful payments of one order', () => {
+    const s = declinedThenPaid();
+    s.payments = s.payments.map((p) =>
+      p.transactionId === 't2' ? { ...p, status: 'SUCCEEDED' } : p,
+    );
+    s.charges = s.charges.filter((c) => c.transactionId !== 't1');
+    const broken = checkInvariants(s, onOneOrder).violations.map(
+      (v: { invariant: string }) => v.invariant,
+    );
+    expect(broken).toContain('one success per order');
+  });
+});

@@ -67,10 +67,13 @@ describe('Function: planWorkload', () => {
 });
 
 describe('Function: payUntilFinal', () => {
-  const answer = (status: number, headers: Record<string, string> = {}) => ({
+  const answer = (status: number, headers: Record<string, string> = {}, code?: string) => ({
     status,
     headers: new Headers(headers),
-    body: { status: 'SUCCEEDED' },
+    body:
+      status === 409
+        ? { error: { code: code ?? 'IDEMPOTENCY_IN_PROGRESS' } }
+        : { status: 'SUCCEEDED' },
     text: '',
   });
 
@@ -137,5 +140,19 @@ describe('Function: payUntilFinal', () => {
       inProgressWaitMs: 0,
     });
     expect(givenUp.answer.status).toBe(409);
+  });
+
+  it('waits out another payment holding the order, and takes ORDER_NOT_PAYABLE as final', async () => {
+    const script = [
+      answer(409, { 'retry-after': '0' }, 'ORDER_PAYMENT_IN_PROGRESS'),
+      answer(409, {}, 'ORDER_NOT_PAYABLE'),
+      answer(201),
+    ];
+    const result = await payUntilFinal(async () => script.shift()!, {}, '', {
+      maxAttempts: 5,
+      random: () => 0,
+    });
+    expect(result.statuses).toEqual([409, 409]);
+    expect(result.answer.body.error.code).toBe('ORDER_NOT_PAYABLE');
   });
 });

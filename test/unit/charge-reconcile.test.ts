@@ -143,13 +143,20 @@ describe('Function: relayHandler with a reconciler', () => {
     expect(result).toMatchObject({ failed: false });
   });
 
-  it('still runs the relay pass when the reconciler throws', async () => {
+  it('still runs the relay pass when the reconciler throws, then fails the invocation', async () => {
+    let passRan = false;
     const handler = relayHandler(relay(), logger, {
       beforeRun: async () => {
         throw new Error('boom');
       },
+      onRun: () => {
+        passRan = true;
+      },
     });
-    await expect(handler({}, fakeContext())).resolves.toMatchObject({ failed: false });
+    await expect(handler({}, fakeContext())).rejects.toThrow(
+      'the work before the relay pass failed',
+    );
+    expect(passRan).toBe(true);
   });
 
   it('does not reconcile on an operator re-drive', async () => {

@@ -14,8 +14,15 @@ describe('Middleware: deadline (in httpHandler)', () => {
     calls += 1;
     return json(200, { ok: true });
   });
-  const call = (headers: Record<string, string>) =>
-    handler(httpEvent({ method: 'POST', body: {}, headers }), fakeContext()) as Promise<{
+  // An internal route: the authorizer verified the calling service.
+  const call = (
+    headers: Record<string, string>,
+    authorizer: Record<string, unknown> | null = { caller: 'payment' },
+  ) =>
+    handler(
+      httpEvent({ method: 'POST', body: {}, headers, authorizer: authorizer ?? undefined }),
+      fakeContext(),
+    ) as Promise<{
       statusCode: number;
       headers: Record<string, string>;
       body: string;
@@ -35,6 +42,15 @@ describe('Middleware: deadline (in httpHandler)', () => {
     expect(JSON.parse(response.body).error.code).toBe('DEADLINE_EXCEEDED');
     expectErrorFormat(JSON.parse(response.body));
     expect(calls).toBe(before);
+  });
+
+  it('ignores a client-supplied deadline on a public route, and never shows the server clock', async () => {
+    const before = calls;
+    const response = await call({ 'x-request-deadline': String(Date.now() - 1) }, null);
+    expect(response.statusCode).toBe(200);
+    expect(calls).toBe(before + 1);
+    const refused = await call({ 'x-request-deadline': String(Date.now() - 1) });
+    expect(refused.body).not.toMatch(/remainingMs|\d{13}/);
   });
 
   it('refuses when less than the margin is left', async () => {

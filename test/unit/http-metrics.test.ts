@@ -47,7 +47,7 @@ describe('Function: clientMetricsHooks', () => {
 });
 
 describe('Function: outboxMetricsHooks', () => {
-  it('counts delivered, retried and dead events per event type', () => {
+  it('counts delivered, retried and dead events per event type, and dead ones in total', () => {
     const { metrics, emitted } = recordingMetrics();
     const hooks = outboxMetricsHooks(metrics);
     const event = {
@@ -71,6 +71,8 @@ describe('Function: outboxMetricsHooks', () => {
       `${OUTBOX_METRICS.delivered}{eventType=notification.send}`,
       `${OUTBOX_METRICS.retried}{eventType=notification.send}`,
       `${OUTBOX_METRICS.dead}{eventType=notification.send}`,
+      // And in total, the one metric the DEAD alarm watches.
+      `${OUTBOX_METRICS.dead}{}`,
     ]);
   });
 });

@@ -1,10 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import type {
   CommitResult,
+  HistoryPage,
+  HistoryPageRequest,
   OrderCommit,
   OrderRepository,
 } from '../../lib/order/order-repository.js';
 import { createOrder, getOrderHistory, updateOrderStatus } from '../../lib/order/order-service.js';
+import { holdForPayment, releaseHold } from '../../lib/order/payment-hold.js';
 import type { AuditEntry, EventMarker, Order } from '../../lib/order/types.js';
 import { isAppError } from '../../lib/shared/errors.js';
 import { CONFLICT, retryOnConflict } from '../../lib/shared/retry-on-conflict.js';
@@ -40,13 +43,23 @@ class FakeOrderRepository implements OrderRepository {
     const markerKey = commit.marker && `${commit.orderId}#${commit.marker.eventId}`;
     if (markerKey && this.markers.has(markerKey)) return 'conflict';
     order.auditSeq = commit.audit.seq;
-    if (commit.change) Object.assign(order, commit.change);
+    Object.assign(order, commit.set ?? {});
+    for (const key of commit.remove ?? []) delete order[key];
     this.audit.push(commit.audit);
     if (markerKey && commit.marker) this.markers.set(markerKey, commit.marker);
     return 'committed';
   }
-  async history(orderId: string) {
-    return this.audit.filter((a) => a.orderId === orderId).sort((a, b) => a.seq - b.seq);
+  async countRefusedCreate(orderId: string) {
+    const order = this.orders.get(orderId);
+    if (order) order.refusedCreates = (order.refusedCreates ?? 0) + 1;
+  }
+  async history(orderId: string, page: HistoryPageRequest = { limit: 100 }): Promise<HistoryPage> {
+    const all = this.audit
+      .filter((a) => a.orderId === orderId && a.seq > (page.afterSeq ?? 0))
+      .sort((a, b) => a.seq - b.seq);
+    const entries = all.slice(0, page.limit);
+    const last = entries.at(-1);
+    return { entries, ...(all.length > page.limit && last ? { lastSeq: last.seq } : {}) };
   }
 }
 
@@ -63,6 +76,11 @@ function setup() {
     onWrite: (orderId: string) => written.push(orderId),
   };
   return { repository, deps, written };
+}
+
+/** tx-1 holds order o-1 for its payment (step 1b). */
+function hold(deps: ReturnType<typeof setup>['deps'], transactionId = 'tx-1') {
+  return holdForPayment(deps, { ...input, transactionId }, ctx);
 }
 
 async function rejection(promise: Promise<unknown>) {
@@ -113,11 +131,23 @@ describe('Function: createOrder', () => {
     expect(error.status).toBe(409);
     expect(error.code).toBe('ORDER_ALREADY_EXISTS');
     expect(error.details.map((d) => d.field)).toEqual(['userId', 'amount']);
-    expect(repository.orders.get('o-1')).toMatchObject({ userId: 'u-1', amountMinor: 12550 });
-    expect(repository.audit.at(-1)).toMatchObject({
-      outcome: 'rejected',
-      detail: 'ORDER_ALREADY_EXISTS',
+    expect(repository.orders.get('o-1')).toMatchObject({
+      userId: 'u-1',
+      amountMinor: 12550,
+      refusedCreates: 1,
     });
+  });
+
+  it('counts refused creates on the order instead of appending them to its history', async () => {
+    const { repository, deps } = setup();
+    await createOrder(deps, input, ctx);
+    for (let i = 0; i < 5; i++) {
+      await rejection(createOrder(deps, { ...input, amountMinor: i + 1 }, ctx));
+    }
+    expect(repository.audit).toHaveLength(1);
+    const history = await getOrderHistory(repository, 'o-1');
+    expect(history).toMatchObject({ refusedCreates: 5 });
+    expect(history.entries).toHaveLength(1);
   });
 });
 
@@ -125,9 +155,10 @@ describe('Function: updateOrderStatus', () => {
   it('applies a legal transition, bumps the version and records it', async () => {
     const { repository, deps, written } = setup();
     await createOrder(deps, input, ctx);
+    await hold(deps);
     const result = await updateOrderStatus(
       deps,
-      { orderId: 'o-1', status: 'PAID', eventId: 'e-1' },
+      { orderId: 'o-1', status: 'PAID', eventId: 'e-1', transactionId: 'tx-1' },
       ctx,
     );
     expect(result).toMatchObject({
@@ -138,21 +169,29 @@ describe('Function: updateOrderStatus', () => {
     });
     expect(result.order).toMatchObject({ status: 'PAID', version: 2 });
     expect(repository.audit.at(-1)).toMatchObject({
-      seq: 2,
+      seq: 3,
       outcome: 'applied',
       previousStatus: 'PENDING',
       newStatus: 'PAID',
       eventId: 'e-1',
+      transactionId: 'tx-1',
       version: 2,
     });
-    expect(written).toEqual(['o-1', 'o-1']);
+    expect(result.order).toMatchObject({ paidBy: 'tx-1' });
+    expect(result.order.paymentHolder).toBeUndefined();
+    expect(written).toEqual(['o-1', 'o-1', 'o-1']);
   });
 
   it('answers the same status with changed: false and records it as unchanged', async () => {
     const { repository, deps } = setup();
     await createOrder(deps, input, ctx);
-    await updateOrderStatus(deps, { orderId: 'o-1', status: 'PAID' }, ctx);
-    const again = await updateOrderStatus(deps, { orderId: 'o-1', status: 'PAID' }, ctx);
+    await hold(deps);
+    await updateOrderStatus(deps, { orderId: 'o-1', status: 'PAID', transactionId: 'tx-1' }, ctx);
+    const again = await updateOrderStatus(
+      deps,
+      { orderId: 'o-1', status: 'PAID', transactionId: 'tx-1' },
+      ctx,
+    );
     expect(again).toMatchObject({ changed: false, outcome: 'unchanged' });
     expect(again.order.version).toBe(2);
     expect(repository.audit.at(-1)).toMatchObject({
@@ -165,14 +204,19 @@ describe('Function: updateOrderStatus', () => {
   it('answers a repeated eventId as a duplicate without a second effect', async () => {
     const { repository, deps } = setup();
     await createOrder(deps, input, ctx);
-    await updateOrderStatus(deps, { orderId: 'o-1', status: 'PAID', eventId: 'e-1' }, ctx);
+    await hold(deps);
+    await updateOrderStatus(
+      deps,
+      { orderId: 'o-1', status: 'PAID', eventId: 'e-1', transactionId: 'tx-1' },
+      ctx,
+    );
     await updateOrderStatus(deps, { orderId: 'o-1', status: 'SHIPPED', eventId: 'e-2' }, ctx);
     const replay = await updateOrderStatus(
       deps,
-      { orderId: 'o-1', status: 'PAID', eventId: 'e-1' },
+      { orderId: 'o-1', status: 'PAID', eventId: 'e-1', transactionId: 'tx-1' },
       ctx,
     );
-    expect(replay).toMatchObject({ changed: false, duplicateEvent: true, originalSeq: 2 });
+    expect(replay).toMatchObject({ changed: false, duplicateEvent: true, originalSeq: 3 });
     expect(repository.orders.get('o-1')).toMatchObject({ status: 'SHIPPED', version: 3 });
     expect(repository.audit.at(-1)).toMatchObject({
       outcome: 'unchanged',
@@ -184,7 +228,12 @@ describe('Function: updateOrderStatus', () => {
   it('refuses an eventId reused for another status with 422, recorded as rejected', async () => {
     const { repository, deps } = setup();
     await createOrder(deps, input, ctx);
-    await updateOrderStatus(deps, { orderId: 'o-1', status: 'PAID', eventId: 'e-1' }, ctx);
+    await hold(deps);
+    await updateOrderStatus(
+      deps,
+      { orderId: 'o-1', status: 'PAID', eventId: 'e-1', transactionId: 'tx-1' },
+      ctx,
+    );
     const error = await rejection(
       updateOrderStatus(deps, { orderId: 'o-1', status: 'REFUNDED', eventId: 'e-1' }, ctx),
     );
@@ -196,7 +245,8 @@ describe('Function: updateOrderStatus', () => {
   it('rejects a stale transition (PAID after REFUNDED) with 409, leaves the order and records it', async () => {
     const { repository, deps } = setup();
     await createOrder(deps, input, ctx);
-    await updateOrderStatus(deps, { orderId: 'o-1', status: 'PAID' }, ctx);
+    await hold(deps);
+    await updateOrderStatus(deps, { orderId: 'o-1', status: 'PAID', transactionId: 'tx-1' }, ctx);
     await updateOrderStatus(deps, { orderId: 'o-1', status: 'REFUNDED' }, ctx);
     const before = { ...repository.orders.get('o-1') };
     const error = await rejection(
@@ -221,10 +271,15 @@ describe('Function: updateOrderStatus', () => {
   it('judges an early event again on redelivery, so it applies once it becomes legal', async () => {
     const { deps } = setup();
     await createOrder(deps, input, ctx);
+    await hold(deps);
     await rejection(
       updateOrderStatus(deps, { orderId: 'o-1', status: 'SHIPPED', eventId: 'ship' }, ctx),
     );
-    await updateOrderStatus(deps, { orderId: 'o-1', status: 'PAID', eventId: 'pay' }, ctx);
+    await updateOrderStatus(
+      deps,
+      { orderId: 'o-1', status: 'PAID', eventId: 'pay', transactionId: 'tx-1' },
+      ctx,
+    );
     const result = await updateOrderStatus(
       deps,
       { orderId: 'o-1', status: 'SHIPPED', eventId: 'ship' },
@@ -246,21 +301,241 @@ describe('Function: updateOrderStatus', () => {
   it('re-reads and retries when another writer commits first', async () => {
     const { repository, deps } = setup();
     await createOrder(deps, input, ctx);
+    await hold(deps);
     repository.conflicts = 3;
-    const result = await updateOrderStatus(deps, { orderId: 'o-1', status: 'PAID' }, ctx);
+    const result = await updateOrderStatus(
+      deps,
+      { orderId: 'o-1', status: 'PAID', transactionId: 'tx-1' },
+      ctx,
+    );
     expect(result.changed).toBe(true);
-    expect(repository.audit.map((a) => a.seq)).toEqual([1, 2]);
+    expect(repository.audit.map((a) => a.seq)).toEqual([1, 2, 3]);
   });
 
   it('gives up with a retryable 503 after maxAttempts conflicts', async () => {
     const { repository, deps } = setup();
     await createOrder(deps, input, ctx);
+    await hold(deps);
     repository.conflicts = 100;
     const error = await rejection(
-      updateOrderStatus({ ...deps, maxAttempts: 4 }, { orderId: 'o-1', status: 'PAID' }, ctx),
+      updateOrderStatus(
+        { ...deps, maxAttempts: 4 },
+        { orderId: 'o-1', status: 'PAID', transactionId: 'tx-1' },
+        ctx,
+      ),
     );
     expect(error.status).toBe(503);
     expect(error.headers['Retry-After']).toBe('1');
+    expect(repository.orders.get('o-1')?.status).toBe('PENDING');
+  });
+});
+
+describe('Function: holdForPayment', () => {
+  const at = (iso: string) => () => new Date(iso);
+
+  it('lets a matching payment hold a PENDING order, recorded in the history', async () => {
+    const { repository, deps } = setup();
+    await createOrder(deps, input, ctx);
+    const result = await hold(deps);
+    expect(result).toMatchObject({ acquired: true, order: { paymentHolder: 'tx-1' } });
+    expect(repository.orders.get('o-1')).toMatchObject({
+      paymentHolder: 'tx-1',
+      holdUntil: '2026-01-01T00:01:00.000Z',
+      status: 'PENDING',
+      version: 1,
+    });
+    expect(repository.audit.at(-1)).toMatchObject({
+      seq: 2,
+      operation: 'payment-hold',
+      outcome: 'applied',
+      transactionId: 'tx-1',
+    });
+  });
+
+  it('answers the holder again without a write', async () => {
+    const { repository, deps } = setup();
+    await createOrder(deps, input, ctx);
+    await hold(deps);
+    const again = await hold(deps);
+    expect(again.acquired).toBe(false);
+    expect(repository.audit).toHaveLength(2);
+  });
+
+  it('is a 404 for a missing order and writes nothing', async () => {
+    const { repository, deps } = setup();
+    const error = await rejection(hold(deps));
+    expect(error).toMatchObject({ status: 404, code: 'ORDER_NOT_FOUND' });
+    expect(repository.audit).toEqual([]);
+  });
+
+  it('refuses a payment that does not match the order with 422 naming each field, writing nothing', async () => {
+    const { repository, deps } = setup();
+    await createOrder(deps, input, ctx);
+    const error = await rejection(
+      holdForPayment(
+        deps,
+        { ...input, transactionId: 'tx-x', userId: 'u-2', amountMinor: 1, currency: 'JPY' },
+        ctx,
+      ),
+    );
+    expect(error).toMatchObject({ status: 422, code: 'ORDER_MISMATCH' });
+    expect(error.details.map((d) => d.field)).toEqual(['userId', 'amount', 'currency']);
+    expect(JSON.stringify(error.details)).not.toContain('12550');
+    expect(repository.audit).toHaveLength(1);
+    expect(repository.orders.get('o-1')?.paymentHolder).toBeUndefined();
+  });
+
+  it.each(['CANCELLED', 'PAID'] as const)(
+    'refuses an order in %s with 409 ORDER_NOT_PAYABLE',
+    async (status) => {
+      const { repository, deps } = setup();
+      await createOrder(deps, input, ctx);
+      if (status === 'PAID') {
+        await hold(deps);
+        await updateOrderStatus(deps, { orderId: 'o-1', status, transactionId: 'tx-1' }, ctx);
+      } else {
+        await updateOrderStatus(deps, { orderId: 'o-1', status }, ctx);
+      }
+      const before = repository.audit.length;
+      const error = await rejection(hold(deps, 'tx-2'));
+      expect(error).toMatchObject({ status: 409, code: 'ORDER_NOT_PAYABLE' });
+      expect(repository.audit).toHaveLength(before);
+    },
+  );
+
+  it('lets the payer of a PAID order through again (a replay), and nobody else', async () => {
+    const { deps } = setup();
+    await createOrder(deps, input, ctx);
+    await hold(deps);
+    await updateOrderStatus(deps, { orderId: 'o-1', status: 'PAID', transactionId: 'tx-1' }, ctx);
+    expect(await hold(deps)).toMatchObject({ acquired: false, order: { status: 'PAID' } });
+  });
+
+  it('refuses a second transactionId while the first holds the order, with Retry-After', async () => {
+    const { deps } = setup();
+    await createOrder(deps, input, ctx);
+    await hold(deps);
+    const error = await rejection(hold(deps, 'tx-2'));
+    expect(error).toMatchObject({ status: 409, code: 'ORDER_PAYMENT_IN_PROGRESS' });
+    expect(Number(error.headers['Retry-After'])).toBeGreaterThanOrEqual(1);
+    expect(error.details[0]).toMatchObject({ holder: 'tx-1', leaseOver: false });
+  });
+
+  it('lets a payment replace a holder only when asked to and its lease is over', async () => {
+    const { repository, deps } = setup();
+    await createOrder(deps, input, ctx);
+    await hold(deps);
+    const early = await rejection(
+      holdForPayment(deps, { ...input, transactionId: 'tx-2', replaces: 'tx-1' }, ctx),
+    );
+    expect(early.code).toBe('ORDER_PAYMENT_IN_PROGRESS');
+    const later = { ...deps, now: at('2026-01-01T00:02:00.000Z') };
+    const unasked = await rejection(
+      holdForPayment(later, { ...input, transactionId: 'tx-2' }, ctx),
+    );
+    expect(unasked.details[0]).toMatchObject({ holder: 'tx-1', leaseOver: true });
+    const wrong = await rejection(
+      holdForPayment(later, { ...input, transactionId: 'tx-2', replaces: 'tx-9' }, ctx),
+    );
+    expect(wrong.code).toBe('ORDER_PAYMENT_IN_PROGRESS');
+    const replaced = await holdForPayment(
+      later,
+      { ...input, transactionId: 'tx-2', replaces: 'tx-1' },
+      ctx,
+    );
+    expect(replaced.acquired).toBe(true);
+    expect(repository.orders.get('o-1')?.paymentHolder).toBe('tx-2');
+    expect(repository.audit.at(-1)?.detail).toContain('replaces tx-1');
+  });
+
+  it('holds a declined order for a new payment, which may then pay it', async () => {
+    const { deps } = setup();
+    await createOrder(deps, input, ctx);
+    await hold(deps);
+    const declined = await updateOrderStatus(
+      deps,
+      { orderId: 'o-1', status: 'PAYMENT_FAILED', transactionId: 'tx-1' },
+      ctx,
+    );
+    expect(declined.order.paymentHolder).toBeUndefined();
+    await hold(deps, 'tx-2');
+    const paid = await updateOrderStatus(
+      deps,
+      { orderId: 'o-1', status: 'PAID', transactionId: 'tx-2' },
+      ctx,
+    );
+    expect(paid.order).toMatchObject({ status: 'PAID', paidBy: 'tx-2', version: 3 });
+  });
+});
+
+describe('Function: releaseHold', () => {
+  it('gives the order back when its holder asks, once', async () => {
+    const { repository, deps } = setup();
+    await createOrder(deps, input, ctx);
+    await hold(deps);
+    expect(await releaseHold(deps, { orderId: 'o-1', transactionId: 'tx-1' }, ctx)).toMatchObject({
+      released: true,
+    });
+    expect(repository.orders.get('o-1')?.paymentHolder).toBeUndefined();
+    expect(repository.audit.at(-1)).toMatchObject({ operation: 'payment-release' });
+    const again = await releaseHold(deps, { orderId: 'o-1', transactionId: 'tx-1' }, ctx);
+    expect(again.released).toBe(false);
+    expect(repository.audit).toHaveLength(3);
+  });
+
+  it('changes nothing for a transactionId that does not hold the order', async () => {
+    const { repository, deps } = setup();
+    await createOrder(deps, input, ctx);
+    await hold(deps);
+    const result = await releaseHold(deps, { orderId: 'o-1', transactionId: 'tx-2' }, ctx);
+    expect(result.released).toBe(false);
+    expect(repository.orders.get('o-1')?.paymentHolder).toBe('tx-1');
+  });
+});
+
+describe('Function: updateOrderStatus, the payment holder rule', () => {
+  it('refuses PAID from a transactionId that does not hold the order, and changes nothing', async () => {
+    const { repository, deps } = setup();
+    await createOrder(deps, input, ctx);
+    await hold(deps);
+    for (const transactionId of ['tx-2', undefined]) {
+      const error = await rejection(
+        updateOrderStatus(deps, { orderId: 'o-1', status: 'PAID', transactionId }, ctx),
+      );
+      expect(error).toMatchObject({ status: 409, code: 'NOT_PAYMENT_HOLDER' });
+    }
+    expect(repository.orders.get('o-1')).toMatchObject({
+      status: 'PENDING',
+      paymentHolder: 'tx-1',
+    });
+  });
+
+  it("ignores a stranger's decline: the order stays payable by its holder", async () => {
+    const { repository, deps } = setup();
+    await createOrder(deps, input, ctx);
+    await hold(deps);
+    const error = await rejection(
+      updateOrderStatus(
+        deps,
+        { orderId: 'o-1', status: 'PAYMENT_FAILED', transactionId: 'tx-x' },
+        ctx,
+      ),
+    );
+    expect(error.code).toBe('NOT_PAYMENT_HOLDER');
+    expect(repository.orders.get('o-1')).toMatchObject({
+      status: 'PENDING',
+      paymentHolder: 'tx-1',
+    });
+  });
+
+  it('refuses to cancel an order while a payment holds it', async () => {
+    const { repository, deps } = setup();
+    await createOrder(deps, input, ctx);
+    await hold(deps);
+    const error = await rejection(
+      updateOrderStatus(deps, { orderId: 'o-1', status: 'CANCELLED' }, ctx),
+    );
+    expect(error).toMatchObject({ status: 409, code: 'ORDER_PAYMENT_IN_PROGRESS' });
     expect(repository.orders.get('o-1')?.status).toBe('PENDING');
   });
 });

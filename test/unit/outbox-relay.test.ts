@@ -36,6 +36,9 @@ class InMemoryOutboxStore implements OutboxStore {
   async claim(event: OutboxEvent, leaseUntil: Date, now: Date): Promise<boolean> {
     const stored = this.get(event.eventId);
     if (stored.status !== 'PENDING') return false;
+    // As the DynamoDB store: conditioned on what was read (due, same attempts) and on the lease.
+    if (stored.nextAttemptAt > now.toISOString() || stored.attempts !== event.attempts)
+      return false;
     if (stored.leaseUntil && stored.leaseUntil > now.toISOString()) return false;
     stored.leaseUntil = leaseUntil.toISOString();
     return true;
@@ -51,10 +54,10 @@ class InMemoryOutboxStore implements OutboxStore {
 
   async markFailed(
     event: OutboxEvent,
-    failure: { error: string; nextAttemptAt: Date },
+    failure: { error: string; nextAttemptAt: Date; countAttempt?: boolean },
   ): Promise<void> {
     const stored = this.get(event.eventId);
-    stored.attempts += 1;
+    if (failure.countAttempt !== false) stored.attempts += 1;
     stored.lastError = failure.error;
     stored.nextAttemptAt = failure.nextAttemptAt.toISOString();
     stored.leaseUntil = undefined;
@@ -130,7 +133,8 @@ function relayOn(
     deliver,
     logger,
     clock: clock.now,
-    maxAttempts: 4,
+    horizonMs: 24 * 60 * 60_000,
+    maxAuthAttempts: 4,
     backoff: { baseMs: 1000, capMs: 60_000 },
     leaseMs: 30_000,
     random: () => 0.5,
@@ -222,24 +226,95 @@ describe('Class: OutboxRelay', () => {
     expect(store.get('e-1')).toMatchObject({ status: 'DELIVERED', attempts: 3 });
   });
 
-  it('parks an event as DEAD after maxAttempts, and counts it', async () => {
+  it('keeps retrying trouble that passes within the horizon, however many attempts it took', async () => {
     const store = new InMemoryOutboxStore();
-    store.add(pendingEvent('e-1', { attempts: 3 }));
+    store.add(pendingEvent('e-1', { attempts: 40 }));
+    const { deliver } = scriptedDeliverer(() => ({
+      outcome: 'retry',
+      error: 'order answered 503',
+      reason: 'transient',
+    }));
+
+    const result = await relayOn(store, deliver, new ManualClock()).runOnce();
+
+    expect(result).toMatchObject({ retried: 1, dead: 0 });
+    expect(store.get('e-1')).toMatchObject({ status: 'PENDING', attempts: 41 });
+  });
+
+  it('parks an event as DEAD once it is past the horizon, and counts it', async () => {
+    const store = new InMemoryOutboxStore();
+    store.add(pendingEvent('e-1', { attempts: 3, createdAt: '2026-11-23T07:00:00.000Z' }));
     const dead: string[] = [];
     const { deliver } = scriptedDeliverer(() => ({
       outcome: 'retry',
       error: 'order answered 503',
+      reason: 'transient',
     }));
 
     const result = await relayOn(store, deliver, new ManualClock(), {
-      maxAttempts: 4,
       hooks: { onDead: (event) => dead.push(event.eventId) },
     }).runOnce();
 
     expect(result).toMatchObject({ claimed: 1, dead: 1, retried: 0 });
     expect(store.get('e-1')).toMatchObject({ status: 'DEAD', attempts: 4 });
-    expect(store.get('e-1').lastError).toContain('Gave up after 4 attempts');
+    expect(store.get('e-1').lastError).toMatch(/^Gave up after 1500 min and 4 attempts/);
     expect(dead).toEqual(['e-1']);
+  });
+
+  it('retries a 401/403 a bounded number of times, then parks it DEAD with the reason', async () => {
+    const store = new InMemoryOutboxStore();
+    store.add(pendingEvent('e-1', { attempts: 0 }));
+    const clock = new ManualClock();
+    const { deliver, calls } = scriptedDeliverer(() => ({
+      outcome: 'retry',
+      error: 'order answered 403',
+      reason: 'auth',
+    }));
+    const relay = relayOn(store, deliver, clock, { maxAuthAttempts: 3 });
+
+    for (let run = 0; run < 5 && store.get('e-1').status === 'PENDING'; run++) {
+      await relay.runOnce();
+      clock.advance(120_000);
+    }
+
+    expect(calls.get('e-1')).toBe(3);
+    expect(store.get('e-1')).toMatchObject({ status: 'DEAD', attempts: 3 });
+    expect(store.get('e-1').lastError).toContain('Refused by authentication 3 times');
+  });
+
+  it('does not count a call that never left (an open breaker) as an attempt', async () => {
+    const store = new InMemoryOutboxStore();
+    store.add(pendingEvent('e-1', { attempts: 3 }));
+    const { deliver } = scriptedDeliverer(() => ({
+      outcome: 'retry',
+      error: 'order circuit breaker is open',
+      reason: 'not-sent',
+    }));
+
+    await relayOn(store, deliver, new ManualClock()).runOnce();
+
+    expect(store.get('e-1')).toMatchObject({ status: 'PENDING', attempts: 3 });
+    expect(store.get('e-1').lastError).toContain('breaker');
+  });
+
+  it('never claims from a stale listing: an event another run tried in the meantime stays theirs', async () => {
+    const store = new InMemoryOutboxStore();
+    store.add(pendingEvent('e-1'));
+    const clock = new ManualClock();
+    const stale = await store.listDue(clock.now(), 10);
+    const { deliver, calls } = scriptedDeliverer(() => ({
+      outcome: 'retry',
+      error: 'timeout',
+      reason: 'transient',
+    }));
+    await relayOn(store, deliver, clock).runOnce();
+    clock.advance(40_000); // the other run's lease is gone, but its backoff is not
+    const [event] = stale;
+    if (!event) throw new Error('nothing listed');
+    expect(await store.claim(event, new Date(clock.now().getTime() + 30_000), clock.now())).toBe(
+      false,
+    );
+    expect(calls.get('e-1')).toBe(1);
   });
 
   it('parks an event as DEAD at once when the consumer refuses it for good', async () => {

@@ -22,13 +22,13 @@ const payment: Payment = {
 };
 const [orderEvent, notificationEvent] = outboxEventsFor(payment, new Date('2026-01-01T00:00:01Z'));
 
-function clientAnswering(answer: () => Promise<{ status: number }>) {
+function clientAnswering(answer: () => Promise<{ status: number; body?: unknown }>) {
   const sent: InternalRequest[] = [];
   const client: InternalClient = {
     send: async (request) => {
       sent.push(request);
-      const { status } = await answer();
-      return { status, body: {}, attempts: 1 };
+      const { status, body } = await answer();
+      return { status, body: body ?? {}, attempts: 1 };
     },
   };
   return { client, sent };
@@ -43,7 +43,7 @@ describe('Function: createEventDeliverer', () => {
       service: 'order',
       method: 'PUT',
       path: '/orders/order-1/status',
-      body: { status: 'PAID', eventId: orderEvent!.eventId },
+      body: { status: 'PAID', eventId: orderEvent!.eventId, transactionId: 'tx-1' },
       idempotencyKey: orderEvent!.eventId,
       correlationId: 'corr-00000001',
     });
@@ -68,17 +68,66 @@ describe('Function: createEventDeliverer', () => {
     expect(sent[0]?.faults).toEqual(faults);
   });
 
-  it.each([400, 401, 403, 404, 409, 422])(
-    'parks the event as dead on a permanent %i',
+  it.each([400, 409, 422])(
+    'parks the event as dead when our own contract refuses it for good (%i)',
     async (status) => {
       const { client } = clientAnswering(async () => ({ status }));
       expect(await createEventDeliverer(client)(orderEvent!)).toMatchObject({ outcome: 'dead' });
     },
   );
 
-  it.each([500, 501, 502, 503, 504, 429, 408])('retries after a %i', async (status) => {
-    const { client } = clientAnswering(async () => ({ status }));
-    expect(await createEventDeliverer(client)(orderEvent!)).toMatchObject({ outcome: 'retry' });
+  it.each([401, 403])(
+    'retries a %i as an auth failure (keys rotate and recover)',
+    async (status) => {
+      const { client } = clientAnswering(async () => ({ status }));
+      expect(await createEventDeliverer(client)(orderEvent!)).toMatchObject({
+        outcome: 'retry',
+        reason: 'auth',
+      });
+    },
+  );
+
+  it('retries a 404: the resource may yet appear', async () => {
+    const { client } = clientAnswering(async () => ({ status: 404 }));
+    expect(await createEventDeliverer(client)(orderEvent!)).toMatchObject({
+      outcome: 'retry',
+      reason: 'transient',
+    });
+  });
+
+  it('retries a duplicate that is still in progress (409 *_IN_PROGRESS), never dead', async () => {
+    const { client } = clientAnswering(async () => ({
+      status: 409,
+      body: { error: { code: 'NOTIFICATION_IN_PROGRESS', message: 'still sending', details: [] } },
+    }));
+    expect(await createEventDeliverer(client)(notificationEvent!)).toMatchObject({
+      outcome: 'retry',
+      reason: 'transient',
+    });
+  });
+
+  it("names the refusing code in a dead event's error", async () => {
+    const { client } = clientAnswering(async () => ({
+      status: 409,
+      body: { error: { code: 'NOT_PAYMENT_HOLDER', message: 'no', details: [] } },
+    }));
+    expect(await createEventDeliverer(client)(orderEvent!)).toMatchObject({
+      outcome: 'dead',
+      error: expect.stringContaining('409 NOT_PAYMENT_HOLDER'),
+    });
+  });
+
+  it('does not count a call the open breaker never sent', async () => {
+    const { client } = clientAnswering(async () => {
+      throw new DownstreamError('order', 'order circuit breaker is open', {
+        transient: true,
+        code: 'BREAKER_OPEN',
+      });
+    });
+    expect(await createEventDeliverer(client)(orderEvent!)).toMatchObject({
+      outcome: 'retry',
+      reason: 'not-sent',
+    });
   });
 
   it('retries a transient downstream error and passes its Retry-After on', async () => {
@@ -92,6 +141,7 @@ describe('Function: createEventDeliverer', () => {
     expect(await createEventDeliverer(client)(orderEvent!)).toEqual({
       outcome: 'retry',
       error: 'order answered 503',
+      reason: 'transient',
       retryAfterMs: 2000,
     });
   });
@@ -103,9 +153,9 @@ describe('Function: createEventDeliverer', () => {
     expect(await createEventDeliverer(client)(orderEvent!)).toMatchObject({ outcome: 'retry' });
   });
 
-  it('parks a non-transient 404 from the client as dead', async () => {
+  it('parks a non-transient 422 from the client as dead', async () => {
     const { client } = clientAnswering(async () => {
-      throw new DownstreamError('order', 'order answered 404', { transient: false, status: 404 });
+      throw new DownstreamError('order', 'order answered 422', { transient: false, status: 422 });
     });
     expect(await createEventDeliverer(client)(orderEvent!)).toMatchObject({ outcome: 'dead' });
   });

@@ -1,6 +1,12 @@
 import { describe, expect, it } from 'vitest';
-// @ts-expect-error plain ESM script without types
-import { formatTimeline, parseLogLines, timeline } from '../../scripts/lib/trace.mjs';
+import {
+  correlationIdsOf,
+  formatTimeline,
+  parseLogLines,
+  story,
+  timeline,
+  // @ts-expect-error plain ESM script without types
+} from '../../scripts/lib/trace.mjs';
 
 const captured = [
   'offline: POST /payments (λ: paymentCreate)',
@@ -68,5 +74,52 @@ describe('Function: timeline', () => {
 
   it('says so when no line matches', () => {
     expect(formatTimeline(timeline(parseLogLines(captured), 'nope'))).toMatch(/No log lines/);
+  });
+});
+
+describe('Function: story', () => {
+  const retried = [
+    captured,
+    JSON.stringify({
+      timestamp: '2026-01-01T00:00:09.000Z',
+      level: 'INFO',
+      service: 'payment',
+      function_name: 'paymentCreate',
+      correlation_id: 'c-retry',
+      action: 'http.request',
+      outcome: 'success',
+      transactionId: 't-1',
+    }),
+    JSON.stringify({
+      timestamp: '2026-01-01T00:00:10.000Z',
+      level: 'INFO',
+      service: 'payment',
+      function_name: 'paymentCallback',
+      correlation_id: 'c-callback',
+      action: 'payment.callback',
+      outcome: 'success',
+      transactionId: 't-1',
+    }),
+  ].join('\n');
+
+  it('joins every request that touched a transactionId, in time order', () => {
+    const records = parseLogLines(retried);
+    expect(correlationIdsOf(records, 't-1').sort()).toEqual(['c-1', 'c-callback', 'c-retry']);
+    const entries = story(records, 't-1');
+    expect(entries.map((r: { correlation_id: string }) => r.correlation_id)).toEqual([
+      'c-1',
+      'c-1',
+      'c-retry',
+      'c-callback',
+      'c-1',
+    ]);
+    expect(formatTimeline(entries)).toContain('[c-callback]');
+  });
+
+  it('joins by orderId, and is one request for a correlation id', () => {
+    const records = parseLogLines(retried);
+    expect(correlationIdsOf(records, 'o-1')).toEqual(['c-1']);
+    expect(story(records, 'c-2')).toHaveLength(1);
+    expect(story(records, 'nothing')).toEqual([]);
   });
 });

@@ -20,7 +20,9 @@ export interface DeadlineOptions {
  * (or will within `minRemainingMs`), refuse with 503 + Retry-After before doing
  * any work, since an answer nobody waits for only adds load (Builders' Library,
  * "Timeouts, retries and backoff with jitter"). A missing or unreadable header
- * means no deadline. The 503 is transient, so an idempotent caller may retry.
+ * means no deadline, and so does a public route: only an internal caller
+ * (verified by the authorizer) may set one. The 503 is transient, so an
+ * idempotent caller may retry; it never shows the server's clock.
  */
 export function deadline(
   options: DeadlineOptions = {},
@@ -29,6 +31,9 @@ export function deadline(
   const now = options.now ?? Date.now;
   return {
     before: (request) => {
+      // Only a verified service's deadline counts (the authorizer named it):
+      // on a public route the header is a client's to forge, so it is ignored.
+      if (!request.event.caller) return;
       const raw = headerValue(request.event.headers, DEADLINE_HEADER);
       if (!raw || !/^\d{1,15}$/.test(raw)) return;
       const remainingMs = Number(raw) - now();
@@ -36,7 +41,10 @@ export function deadline(
         throw new ServiceUnavailableError(
           'DEADLINE_EXCEEDED',
           'The caller deadline has passed; the request was not processed',
-          { headers: { 'retry-after': '1' }, details: [{ issue: 'deadline', remainingMs }] },
+          {
+            headers: { 'retry-after': '1' },
+            details: [{ issue: 'the caller deadline has passed' }],
+          },
         );
       }
     },

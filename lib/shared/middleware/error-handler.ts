@@ -1,7 +1,7 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { MiddlewareObj } from '@middy/core';
 import type { APIGatewayProxyResultV2 } from 'aws-lambda';
-import { isAppError } from '../errors.js';
+import { isAppError, isStoreUnavailable, storeUnavailable } from '../errors.js';
 import { toErrorResponse } from '../http.js';
 import { logAction } from '../logger.js';
 import type { HttpEvent } from './types.js';
@@ -15,7 +15,11 @@ import type { HttpEvent } from './types.js';
 export function errorHandler(logger: Logger): MiddlewareObj<HttpEvent, APIGatewayProxyResultV2> {
   return {
     onError: (request) => {
-      const error = request.error;
+      // An outage of our store is trouble that passes: 503 + Retry-After, never a 500.
+      const error =
+        !isAppError(request.error) && isStoreUnavailable(request.error)
+          ? storeUnavailable(request.error)
+          : request.error;
       if (!isAppError(error) || error.status >= 500) {
         logAction(logger, { action: 'http.error', outcome: 'failed', error });
       } else {

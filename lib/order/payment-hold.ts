@@ -1,0 +1,232 @@
+import {
+  type AppError,
+  ConflictError,
+  type ErrorDetail,
+  UnprocessableError,
+} from '../shared/errors.js';
+import type { Currency } from '../shared/money.js';
+import { CONFLICT, retryOnConflict } from '../shared/retry-on-conflict.js';
+import { notFound, type OrderServiceDeps, settings } from './order-service.js';
+import { PAYABLE_STATUSES } from './status-transition.js';
+import type { AuditEntry, OperationContext, Order } from './types.js';
+
+/**
+ * How long a new hold is protected before its charge is known to have
+ * started: longer than a payment function can run (15 s), so once it has
+ * passed, a holder that never wrote its charge is certainly dead.
+ */
+export const DEFAULT_HOLD_LEASE_MS = 60_000;
+
+/** Input of {@link holdForPayment}, already validated. */
+export interface HoldInput {
+  orderId: string;
+  transactionId: string;
+  userId: string;
+  amountMinor: number;
+  currency: Currency;
+  /**
+   * The holder this payment replaces: the payment service has proved (from
+   * its charge guard) that the gateway never saw that holder's charge. Taken
+   * only if that holder still holds the order and its lease has passed.
+   */
+  replaces?: string;
+}
+
+/** What {@link holdForPayment} did. */
+export interface HoldResult {
+  order: Order;
+  /** True when this call wrote the hold (false: this transactionId held it already, or paid it). */
+  acquired: boolean;
+}
+
+/** Options of the hold use cases, over the order use cases' own. */
+export interface HoldDeps extends OrderServiceDeps {
+  /** Protection of a new hold, in ms (default {@link DEFAULT_HOLD_LEASE_MS}). */
+  leaseMs?: number;
+}
+
+/** The fields of the order that differ from the payment's (never their values: the caller may be anyone's payment). */
+function mismatches(order: Order, input: HoldInput): ErrorDetail[] {
+  const details: ErrorDetail[] = [];
+  if (order.userId !== input.userId)
+    details.push({ field: 'userId', issue: 'differs from the order' });
+  if (order.amountMinor !== input.amountMinor) {
+    details.push({ field: 'amount', issue: 'differs from the order' });
+  }
+  if (order.currency !== input.currency) {
+    details.push({ field: 'currency', issue: 'differs from the order' });
+  }
+  return details;
+}
+
+/** Seconds until `until` (at least 1): what a refused payment should wait before trying again. */
+function secondsUntil(until: string | undefined, now: Date): number {
+  const ms = until ? Date.parse(until) - now.getTime() : 0;
+  return Math.max(1, Math.ceil(ms / 1000));
+}
+
+/**
+ * Why this payment may not hold the order, or undefined when it may. Checked
+ * in the order DESIGN.md gives: the order must match the payment, be payable,
+ * and not be held (or paid) by another transactionId.
+ */
+function refusal(order: Order, input: HoldInput, now: Date): AppError | undefined {
+  const details = mismatches(order, input);
+  if (details.length > 0) {
+    return new UnprocessableError(
+      'ORDER_MISMATCH',
+      `Order ${order.orderId} does not match the payment: ${details.map((d) => d.field).join(', ')}`,
+      { details },
+    );
+  }
+  if (order.paidBy === input.transactionId) return undefined; // the payer again: replayed below
+  if (!PAYABLE_STATUSES.includes(order.status)) {
+    return new ConflictError(
+      'ORDER_NOT_PAYABLE',
+      `Order ${order.orderId} is ${order.status} and cannot be paid`,
+      {
+        details: [
+          {
+            field: 'orderId',
+            issue: `order is ${order.status}`,
+            currentStatus: order.status,
+            payableStatuses: [...PAYABLE_STATUSES],
+          },
+        ],
+      },
+    );
+  }
+  const holder = order.paymentHolder;
+  if (!holder || holder === input.transactionId) return undefined;
+  const leaseOver = !order.holdUntil || Date.parse(order.holdUntil) <= now.getTime();
+  if (input.replaces === holder && leaseOver) return undefined;
+  // A payment usually ends in seconds (its result then ends the hold), and a
+  // lease that is over but still held means a charge may have happened: its
+  // result, or the reconciler's, will come. Either way: come back shortly.
+  const retryAfterSeconds = Math.min(5, secondsUntil(order.holdUntil, now));
+  return new ConflictError(
+    'ORDER_PAYMENT_IN_PROGRESS',
+    `Another payment is in progress for order ${order.orderId}; retry later`,
+    {
+      headers: { 'Retry-After': String(retryAfterSeconds) },
+      details: [
+        {
+          field: 'orderId',
+          issue: 'another transactionId holds the order',
+          holder,
+          leaseOver,
+          retryAfterSeconds,
+        },
+      ],
+    },
+  );
+}
+
+/**
+ * Step 1b of the payment flow: the order decides whether this payment may be
+ * charged. It must exist (404), match the payment (422 ORDER_MISMATCH), be
+ * PENDING or PAYMENT_FAILED (409 ORDER_NOT_PAYABLE) and not be held by another
+ * transactionId (409 ORDER_PAYMENT_IN_PROGRESS with Retry-After). Then this
+ * transactionId holds the order (one payment at a time, recorded in the
+ * history) until its result arrives as a status event or it is released.
+ * Idempotent per transactionId: its holder, or its payer, is answered again
+ * without a write. Refusals write nothing.
+ */
+export async function holdForPayment(
+  deps: HoldDeps,
+  input: HoldInput,
+  context: OperationContext,
+): Promise<HoldResult> {
+  const { now, retry } = settings(deps);
+  const leaseMs = deps.leaseMs ?? DEFAULT_HOLD_LEASE_MS;
+  return retryOnConflict(async () => {
+    const order = await deps.repository.get(input.orderId);
+    if (!order) throw notFound(input.orderId);
+    const at = now();
+    const refused = refusal(order, input, at);
+    if (refused) throw refused;
+    if (order.paidBy === input.transactionId || order.paymentHolder === input.transactionId) {
+      return { order, acquired: false };
+    }
+    const seq = order.auditSeq + 1;
+    const holdUntil = new Date(at.getTime() + leaseMs).toISOString();
+    const replaced = order.paymentHolder;
+    const audit: AuditEntry = {
+      orderId: input.orderId,
+      seq,
+      at: at.toISOString(),
+      operation: 'payment-hold',
+      outcome: 'applied',
+      ...context,
+      transactionId: input.transactionId,
+      previousStatus: order.status,
+      newStatus: order.status,
+      detail: replaced
+        ? `HELD: replaces ${replaced}, whose charge never reached the gateway`
+        : 'HELD: this transactionId may charge the order',
+      version: order.version,
+    };
+    const result = await deps.repository.commit({
+      orderId: input.orderId,
+      expectedSeq: order.auditSeq,
+      audit,
+      set: { paymentHolder: input.transactionId, holdUntil },
+    });
+    if (result === 'conflict') return CONFLICT;
+    deps.onWrite?.(input.orderId);
+    return {
+      order: { ...order, paymentHolder: input.transactionId, holdUntil, auditSeq: seq },
+      acquired: true,
+    };
+  }, retry);
+}
+
+/** Input of {@link releaseHold}. */
+export interface ReleaseInput {
+  orderId: string;
+  transactionId: string;
+  /** Why the payment gives the order back (kept in the history). */
+  reason?: string;
+}
+
+/**
+ * Gives the order back when its holder's charge proved impossible (the gateway
+ * never saw it) or ended declined without a status event. Only the holder can
+ * release; anyone else, or a second release, changes nothing (`released: false`).
+ */
+export async function releaseHold(
+  deps: OrderServiceDeps,
+  input: ReleaseInput,
+  context: OperationContext,
+): Promise<{ order: Order; released: boolean }> {
+  const { now, retry } = settings(deps);
+  return retryOnConflict(async () => {
+    const order = await deps.repository.get(input.orderId);
+    if (!order) throw notFound(input.orderId);
+    if (order.paymentHolder !== input.transactionId) return { order, released: false };
+    const seq = order.auditSeq + 1;
+    const result = await deps.repository.commit({
+      orderId: input.orderId,
+      expectedSeq: order.auditSeq,
+      audit: {
+        orderId: input.orderId,
+        seq,
+        at: now().toISOString(),
+        operation: 'payment-release',
+        outcome: 'applied',
+        ...context,
+        transactionId: input.transactionId,
+        previousStatus: order.status,
+        newStatus: order.status,
+        reason: input.reason,
+        detail: 'RELEASED: the order may be paid by another transactionId',
+        version: order.version,
+      },
+      remove: ['paymentHolder', 'holdUntil'],
+    });
+    if (result === 'conflict') return CONFLICT;
+    deps.onWrite?.(input.orderId);
+    const { paymentHolder: _h, holdUntil: _u, ...rest } = order;
+    return { order: { ...rest, auditSeq: seq }, released: true };
+  }, retry);
+}
