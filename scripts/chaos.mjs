@@ -12,9 +12,16 @@
  *
  * Against BASE_URL's stack (with LAMBDA_URL, DYNAMODB_ENDPOINT, STAGE), or a
  * private one it starts and stops.
+ *
+ * `--crash [--kills 6]`: the crash run (scripts/lib/crash-run.mjs) on a private
+ * stack on disk: serverless-offline's whole process group SIGKILLed at random
+ * moments while payments are in flight (DynamoDB Local once), restarted on its
+ * data; then the same promises, plus the gateway's ledger, nothing stuck
+ * SENDING and no idempotency record in progress past its expiry.
  */
 import { runChaos } from './lib/chaos-run.mjs';
 import { runCli, UsageError } from './lib/cli.mjs';
+import { runCrash } from './lib/crash-run.mjs';
 import { describeViolations } from './lib/invariants.mjs';
 import { num, table } from './lib/report.mjs';
 import { connectOrStart, isLocalUrl } from './lib/target.mjs';
@@ -92,6 +99,21 @@ const spec = /** @type {const} */ ({
     max: 3600,
     describe: 'how long the order service answers 503 to the relay in the outage scenario',
   },
+  crash: {
+    type: 'boolean',
+    default: false,
+    env: 'CHAOS_CRASH',
+    describe:
+      'crash run: a private stack on disk, serverless-offline SIGKILLed --kills times mid-burst (DynamoDB Local once) and restarted',
+  },
+  kills: {
+    type: 'integer',
+    default: 6,
+    env: 'CHAOS_KILLS',
+    min: 1,
+    max: 100,
+    describe: 'crash run: how many times the stack is killed',
+  },
   drainSeconds: {
     type: 'integer',
     default: 300,
@@ -105,8 +127,76 @@ const spec = /** @type {const} */ ({
 const usage = 'usage: npm run chaos [-- options]';
 const say = (/** @type {string} */ line = '') => process.stdout.write(`${line}\n`);
 
+/**
+ * `--crash`: the crash run on a private stack (scripts/lib/crash-run.mjs).
+ * @param {Record<string, any>} options
+ */
+async function crashMain(options) {
+  if (process.env.BASE_URL) {
+    throw new UsageError(
+      '--crash kills and restarts the stack, so it always runs a private one: unset BASE_URL.',
+    );
+  }
+  const n = options.n === spec.n.default ? 60 : options.n;
+  const result = await runCrash({ ...options, n, log: say });
+  const c = result.counts;
+  say(`\n## Crash run ${result.prefix} (seed ${options.seed})\n`);
+  say(
+    table(
+      ['what', 'count'],
+      [
+        ['payment requests (first attempts, duplicates included)', num(result.requests)],
+        ['unique transactionIds', num(c.transactions)],
+        ['client retries (409, 5xx, no answer)', num(result.retries)],
+        [
+          'kills of serverless-offline (of them with DynamoDB Local)',
+          `${num(result.kills.length)} (${result.kills.filter((/** @type {any} */ k) => k.database).length})`,
+        ],
+        [
+          'charges in the gateway ledger / in our charges table',
+          `${num(c.ledgerCharges)} / ${num(c.charges)}`,
+        ],
+        ['payments SUCCEEDED / FAILED', `${num(c.succeeded)} / ${num(c.failed)}`],
+        ['orders PAID / PAYMENT_FAILED', `${num(c.ordersPaid)} / ${num(c.ordersPaymentFailed)}`],
+        [
+          'notifications SENT / SKIPPED / SENDING',
+          `${num(c.notificationsSent)} / ${num(c.notificationsSkipped)} / ${num(c.notificationsSending)}`,
+        ],
+        [
+          'outbox events DELIVERED / PENDING / DEAD',
+          `${num(c.eventsDelivered)} / ${num(c.eventsPending)} / ${num(c.eventsDead)}`,
+        ],
+        ['idempotency records still IN_PROGRESS', num(c.idempotencyInProgress)],
+        ['relay invocations to drain', num(result.drain.invocations)],
+      ],
+    ),
+  );
+  say(
+    `\nKills: ${result.kills
+      .map(
+        (/** @type {any} */ k) =>
+          `#${k.n} at ${k.atSeconds.toFixed(1)} s${k.database ? ' (+DynamoDB)' : ''}, ${k.inFlight} payment requests in flight, back in ${k.restartSeconds.toFixed(1)} s`,
+      )
+      .join('; ')}`,
+  );
+  say(
+    `Requests took ${result.requestSeconds.toFixed(1)} s; each attempt p50 ${num(result.latency.p50)} ms, p99 ${num(result.latency.p99)} ms.`,
+  );
+  if (result.violations.length > 0) {
+    say(
+      `\nBROKEN PROMISES (${result.violations.length}):\n${describeViolations(result.violations)}`,
+    );
+    return 1;
+  }
+  say(
+    '\nEvery invariant held after every kill: one charge per transactionId (gateway ledger and our table), orders PAID once, one notification each, nothing pending, dead or stuck.',
+  );
+  return 0;
+}
+
 /** @param {Record<string, any>} options */
 async function main(options) {
+  if (options.crash) return crashMain(options);
   if (process.env.BASE_URL && isLocalUrl(process.env.BASE_URL) && !process.env.DYNAMODB_ENDPOINT) {
     throw new UsageError(
       'The invariants are checked in the tables: with a local BASE_URL, set DYNAMODB_ENDPOINT too (`npm start` prints it).',

@@ -8,7 +8,12 @@
  *
  * Environment: HTTP_PORT (3000), LAMBDA_PORT (3002), STAGE (local),
  * DYNAMODB_ENDPOINT (unset: start DynamoDB Local), DYNAMODB_PORT (free port),
- * RELAY_INTERVAL_MS (10000; 0 disables), LOG_FILE (.logs/local.log).
+ * RELAY_INTERVAL_MS (10000; 0 disables), LOG_FILE (.logs/local.log),
+ * DYNAMODB_PERSIST (`true`: as `--persist`), DYNAMODB_DATA_DIR (.dynamodb).
+ *
+ * `npm start -- --persist` keeps DynamoDB Local's data on disk in the
+ * git-ignored .dynamodb/ folder: a restart, or a crash, keeps every order,
+ * payment and outbox event. The tables are created once and then checked.
  */
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
@@ -23,8 +28,14 @@ const lambdaPort = Number(process.env.LAMBDA_PORT ?? 3002);
 const stage = process.env.STAGE ?? 'local';
 const relayIntervalMs = Number(process.env.RELAY_INTERVAL_MS ?? 10_000);
 const logFile = process.env.LOG_FILE ?? path.join(root, '.logs', 'local.log');
+const persist = process.argv.includes('--persist') || process.env.DYNAMODB_PERSIST === 'true';
+const dataDir = process.env.DYNAMODB_DATA_DIR ?? path.join(root, '.dynamodb');
+const unknownArgs = process.argv.slice(2).filter((a) => a !== '--persist');
 
 async function main() {
+  if (unknownArgs.length > 0) {
+    throw new Error(`unknown option ${unknownArgs.join(' ')} (usage: npm start [-- --persist])`);
+  }
   const started = Date.now();
   await assertPortFree(httpPort, 'HTTP API');
   await assertPortFree(lambdaPort, 'Lambda invoke API');
@@ -39,6 +50,7 @@ async function main() {
     lambdaPort,
     endpoint: process.env.DYNAMODB_ENDPOINT || undefined,
     dynamoPort: process.env.DYNAMODB_PORT ? Number(process.env.DYNAMODB_PORT) : undefined,
+    dbPath: persist ? dataDir : undefined,
     logFile,
     echo: true,
     env: keyEnv,
@@ -62,7 +74,7 @@ Ready in ${((Date.now() - started) / 1000).toFixed(1)} s.
     payment          POST ${base}/payments GET ${base}/payments/{transactionId}
     notification     GET  ${base}/notifications?userId=...
   Lambda invoke API  ${stack.offline.lambdaUrl}
-  DynamoDB           ${stack.db.endpoint}${stack.db.pid ? ` (DynamoDB Local, pid ${stack.db.pid}, in memory)` : ''}
+  DynamoDB           ${stack.db.endpoint}${stack.db.pid ? ` (DynamoDB Local, pid ${stack.db.pid}, ${stack.db.dbPath ? `on disk in ${path.relative(process.cwd(), stack.db.dbPath) || '.'}/` : 'in memory; --persist keeps it on disk'})` : ''}
   Service keys       ${path.relative(process.cwd(), keysDir)}/ (dev ES256 pairs)
   Outbox relay       ${relayIntervalMs > 0 ? `every ${relayIntervalMs / 1000} s` : 'off'}
   Logs               ${path.relative(process.cwd(), logFile)}

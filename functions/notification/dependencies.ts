@@ -1,6 +1,9 @@
 import { TableOutboxChannel } from '../../lib/notification/channel.js';
 import { DynamoNotificationRepository } from '../../lib/notification/notification-repository.js';
-import type { NotificationServiceDeps } from '../../lib/notification/notification-service.js';
+import {
+  DEFAULT_LEASE_SECONDS,
+  type NotificationServiceDeps,
+} from '../../lib/notification/notification-service.js';
 import { envInt, requireEnv } from '../../lib/shared/config.js';
 import { dynamoFromEnv } from '../../lib/shared/dynamo.js';
 import { createObservability } from '../../lib/shared/observability.js';
@@ -23,4 +26,5 @@ export const notificationDeps: NotificationServiceDeps = {
   repository,
   channel: new TableOutboxChannel({ doc, table }),
   dedupeWindowSeconds: envInt('NOTIFICATION_DEDUPE_WINDOW_SECONDS', 0),
+  leaseSeconds: envInt('NOTIFICATION_LEASE_SECONDS', DEFAULT_LEASE_SECONDS),
 };

@@ -1,6 +1,7 @@
 import { serviceTokenProvider } from '../../lib/auth/service-tokens.js';
 import { composePaymentService, paymentInternalClient } from '../../lib/payment/compose.js';
 import { SimulatedGateway } from '../../lib/payment/gateway.js';
+import { DynamoGatewayLedger } from '../../lib/payment/gateway-ledger.js';
 import { envInt, isTestStage, requireEnv } from '../../lib/shared/config.js';
 import { dynamoFromEnv } from '../../lib/shared/dynamo.js';
 import type { InternalClient } from '../../lib/shared/internal-client.js';
@@ -15,12 +16,21 @@ export const observability = createObservability('payment');
 /** The DynamoDB clients (DYNAMODB_ENDPOINT locally). */
 export const dynamo = dynamoFromEnv();
 
+// The simulator's ledger: its own table in the local and test stages (so it
+// outlives the function that called it), else this container's memory.
+const ledgerTable = process.env.GATEWAY_LEDGER_TABLE;
+
+/** The simulated payment gateway (a real gateway's adapter in production). */
+export const gateway = new SimulatedGateway({
+  ledger: ledgerTable ? new DynamoGatewayLedger(dynamo.doc, ledgerTable) : undefined,
+});
+
 /** The payment use cases and their stores on DynamoDB, with the simulated gateway. */
 export const payments = composePaymentService({
   doc: dynamo.doc,
   paymentsTable: requireEnv('PAYMENTS_TABLE'),
   chargesTable: requireEnv('CHARGES_TABLE'),
-  gateway: new SimulatedGateway(),
+  gateway,
   logger: observability.logger,
 });
 

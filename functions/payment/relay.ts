@@ -12,7 +12,14 @@ import { createEventDeliverer } from '../../lib/payment/deliverer.js';
 import { oldestPendingAgeSeconds } from '../../lib/payment/outbox-backlog.js';
 import { envInt, requireEnv } from '../../lib/shared/config.js';
 import { FAULT_HEADER, type Fault, parseFaults } from '../../lib/shared/fault-injection.js';
-import { dynamo, faultsEnabled, internalClient, observability, payments } from './dependencies.js';
+import {
+  dynamo,
+  faultsEnabled,
+  gateway,
+  internalClient,
+  observability,
+  payments,
+} from './dependencies.js';
 
 const { logger, metrics } = observability;
 const paymentsTable = requireEnv('PAYMENTS_TABLE');
@@ -21,6 +28,7 @@ const paymentsTable = requireEnv('PAYMENTS_TABLE');
 const reconciler = new ChargeReconciler({
   charges: payments.charges,
   service: payments.service,
+  gateway,
   logger,
 });
 const reconcileGraceMs = envInt('CHARGE_RECONCILE_GRACE_SECONDS', 60) * 1000;

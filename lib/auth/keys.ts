@@ -1,5 +1,5 @@
 import { type CryptoKey, importJWK, type JWK } from 'jose';
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import type { ServiceName } from '../shared/logger.js';
 import { ID_PATTERN } from '../shared/validation.js';
 
@@ -24,7 +24,9 @@ export type TrustedKeys = Partial<Record<ServiceName, JWK[]>>;
 
 const SERVICES = ['payment', 'order', 'notification'] as const satisfies readonly ServiceName[];
 
-const kidSchema = z.string().regex(ID_PATTERN, { error: 'kid must be 1-128 id characters' });
+const kidSchema = z
+  .string()
+  .check(z.regex(ID_PATTERN, { error: 'kid must be 1-128 id characters' }));
 
 // Only the two curve/alg pairs we allow; anything else (RSA, oct, P-384...) is refused at load.
 const publicJwkSchema = z.union([
@@ -49,7 +51,7 @@ const privateJwkSchema = z.intersection(publicJwkSchema, z.looseObject({ d: z.st
 
 const trustedKeysSchema = z.partialRecord(
   z.enum(SERVICES),
-  z.array(publicJwkSchema).min(1).max(MAX_ACTIVE_KEYS_PER_ISSUER),
+  z.array(publicJwkSchema).check(z.minLength(1), z.maxLength(MAX_ACTIVE_KEYS_PER_ISSUER)),
 );
 
 /** A key configuration that cannot be used; raised at cold start, never shown to a client. */
@@ -74,7 +76,7 @@ function parseJson(text: string | unknown, what: string): unknown {
  * carry `kid` and `alg` (ES256 on P-256 or EdDSA on Ed25519).
  */
 export async function loadSigningKey(source: string | unknown): Promise<SigningKey> {
-  const parsed = privateJwkSchema.safeParse(parseJson(source, 'The signing key'));
+  const parsed = z.safeParse(privateJwkSchema, parseJson(source, 'The signing key'));
   if (!parsed.success) {
     throw new KeyConfigurationError(
       `The signing key is not an ES256/EdDSA private JWK with kid and alg: ${parsed.error.message}`,
@@ -92,7 +94,7 @@ export async function loadSigningKey(source: string | unknown): Promise<SigningK
  */
 export function parseTrustedKeys(source: string | unknown): TrustedKeys {
   const value = parseJson(source, 'The trusted keys');
-  const parsed = trustedKeysSchema.safeParse(value);
+  const parsed = z.safeParse(trustedKeysSchema, value);
   if (!parsed.success) {
     throw new KeyConfigurationError(`The trusted keys are invalid: ${parsed.error.message}`);
   }

@@ -12,7 +12,6 @@ import {
   timeout,
   wrap,
 } from 'cockatiel';
-import { Agent } from 'undici';
 import { clientFaultFor } from '../shared/fault-injection.js';
 import {
   DownstreamError,
@@ -31,6 +30,7 @@ import {
   containerBreakers,
 } from './breakers.js';
 import { parseRetryAfter } from './retry-after.js';
+import { type HttpRequestInit, httpRequest } from './transport.js';
 
 /** Timeouts, retries and breaker of calls to one downstream service. */
 export interface DownstreamPolicy {
@@ -112,17 +112,6 @@ export function deadlineFromContext(
   return now + Math.max(0, context.getRemainingTimeInMillis() - safetyMarginMs);
 }
 
-// One keep-alive pool per connect timeout, shared by every client of the container.
-const agents = new Map<number, Agent>();
-function agentFor(connectTimeoutMs: number): Agent {
-  let agent = agents.get(connectTimeoutMs);
-  if (!agent) {
-    agent = new Agent({ connect: { timeout: connectTimeoutMs } });
-    agents.set(connectTimeoutMs, agent);
-  }
-  return agent;
-}
-
 function policyFor(options: InternalClientOptions, service: ServiceName): DownstreamPolicy {
   const own = options.downstreams?.[service] ?? {};
   const defaults = options.defaults ?? {};
@@ -164,7 +153,7 @@ function parseBody(text: string): unknown {
 
 /**
  * The one client for calls between services. Each attempt has a total timeout
- * (AbortController) and a connect timeout (undici Agent), never outliving the
+ * (AbortController) and a connect timeout (node:http agent), never outliving the
  * request's deadline, which travels as `x-request-deadline`. Requests with an
  * idempotency key are retried on transient failures (network, timeout, 429,
  * 502, 503, 504, a Lambda timeout) with capped exponential backoff and full
@@ -180,7 +169,9 @@ function parseBody(text: string): unknown {
  * dead-lettering fit it better than hammering.
  */
 export function createInternalClient(options: InternalClientOptions): InternalClient {
-  const doFetch = options.fetch ?? fetch;
+  // node:http by default (lib/http/transport.ts); an injected fetch ignores connectTimeoutMs.
+  const doFetch: (url: string, init: HttpRequestInit) => Promise<Response> =
+    options.fetch ?? httpRequest;
   const breakers = options.breakers ?? containerBreakers;
   const logger = options.logger ?? createLogger('payment');
   const hooks = options.hooks ?? {};
@@ -226,8 +217,8 @@ export function createInternalClient(options: InternalClientOptions): InternalCl
               headers: internalHeaders({ ...request, deadline: attemptDeadline }, token),
               body: request.body === undefined ? undefined : JSON.stringify(request.body),
               signal,
-              dispatcher: agentFor(policy.connectTimeoutMs),
-            } as unknown as RequestInit);
+              connectTimeoutMs: policy.connectTimeoutMs,
+            });
       status = response.status;
       retryAfter = response.headers.get('retry-after');
       body = parseBody(await response.text());
@@ -280,20 +271,24 @@ export function createInternalClient(options: InternalClientOptions): InternalCl
         code: error?.code,
         ok: !error,
       });
-      logAction(logger, {
-        action: 'http.attempt',
-        outcome: error ? 'retrying' : 'success',
-        downstream: service,
-        attempt,
-        status: seenStatus,
-        code: error?.code,
-        injected: error?.injected,
-        durationMs,
-        breakerState: breakers.state(service),
-        correlation_id: request.correlationId,
-        idempotencyKey: request.idempotencyKey,
-        ...(error ? { error } : {}),
-      });
+      // A first attempt that succeeds is the call itself: the http.call line
+      // says it (one line per call instead of two); every other attempt has its own.
+      if (error || attempt > 1) {
+        logAction(logger, {
+          action: 'http.attempt',
+          outcome: error ? 'retrying' : 'success',
+          downstream: service,
+          attempt,
+          status: seenStatus,
+          code: error?.code,
+          injected: error?.injected,
+          durationMs,
+          breakerState: breakers.state(service),
+          correlation_id: request.correlationId,
+          idempotencyKey: request.idempotencyKey,
+          ...(error ? { error } : {}),
+        });
+      }
       return error as DownstreamError;
     }
   }

@@ -1,4 +1,5 @@
 import { type DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { isConditionalCheckFailed } from '../shared/dynamo.js';
 import { ServiceUnavailableError } from '../shared/errors.js';
 
 /** What a channel delivers. */
@@ -7,12 +8,16 @@ export interface OutgoingNotification {
   userId: string;
   message: string;
   correlationId: string;
+  /** The channel delivers one message per key (the eventId, else the notificationId), however often asked. */
+  idempotencyKey: string;
 }
 
 /**
  * Where notifications actually go. In AWS this would be an SNS publish or an
  * SES send (an adapter with the same interface); locally it is
- * {@link TableOutboxChannel}. A channel throws when it could not deliver.
+ * {@link TableOutboxChannel}. A channel throws when it could not deliver, and
+ * delivers at most once per `idempotencyKey` (as SES/SNS-style providers do
+ * with a client token), so a send repeated after a crash reaches the user once.
  */
 export interface NotificationChannel {
   /** A short name recorded with each sent notification. */
@@ -32,8 +37,8 @@ export const DELIVERED_PREFIX = 'DELIVERED#';
 
 /**
  * The local channel: "delivers" by writing the message to the notifications
- * table (pk DELIVERED#<userId>, sk notificationId), where tests and people can
- * read exactly what a user would have received.
+ * table (pk DELIVERED#<userId>, sk the idempotency key, written once), where
+ * tests and people can read exactly what a user would have received.
  */
 export class TableOutboxChannel implements NotificationChannel {
   readonly name = 'local-outbox';
@@ -54,13 +59,16 @@ export class TableOutboxChannel implements NotificationChannel {
           TableName: this.#table,
           Item: {
             pk: `${DELIVERED_PREFIX}${notification.userId}`,
-            sk: notification.notificationId,
+            sk: notification.idempotencyKey,
             ...notification,
             deliveredAt: this.#now().toISOString(),
           },
+          ConditionExpression: 'attribute_not_exists(sk)',
         }),
       );
     } catch (error) {
+      // Delivered before under this key: the user has it already.
+      if (isConditionalCheckFailed(error)) return;
       throw new ServiceUnavailableError('CHANNEL_UNAVAILABLE', 'The notification channel failed', {
         cause: error,
         headers: { 'Retry-After': '1' },

@@ -6,7 +6,7 @@ import {
   TransactWriteCommand,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
-import { isTransactionCanceled } from '../shared/dynamo.js';
+import { isConditionalCheckFailed, isTransactionCanceled } from '../shared/dynamo.js';
 import { ServiceUnavailableError, ValidationError } from '../shared/errors.js';
 import type { DedupeClaim, NotificationRecord } from './types.js';
 
@@ -43,6 +43,15 @@ export interface NotificationRepository {
     eventId: string | undefined,
     nowSeconds: number,
   ): Promise<ActiveClaims>;
+  /** The record a claim points to (consistent read). */
+  get(
+    key: Pick<NotificationRecord, 'userId' | 'createdAt' | 'notificationId'>,
+  ): Promise<NotificationRecord | undefined>;
+  /**
+   * Takes over the lease of a SENDING record whose lease has expired (its
+   * holder died): true only for the one caller whose renewal committed.
+   */
+  renewLease(record: NotificationRecord, leaseUntil: number, nowMs: number): Promise<boolean>;
   /** Records a request that was not sent (SKIPPED). */
   put(record: NotificationRecord): Promise<void>;
   /** Marks a claimed record as SENT. */
@@ -157,6 +166,55 @@ export class DynamoNotificationRepository implements NotificationRepository {
     }
   }
 
+  async get(
+    key: Pick<NotificationRecord, 'userId' | 'createdAt' | 'notificationId'>,
+  ): Promise<NotificationRecord | undefined> {
+    try {
+      const { Item } = await this.#doc.send(
+        new GetCommand({
+          TableName: this.#table,
+          Key: { pk: userPk(key.userId), sk: recordSk(key) },
+          ConsistentRead: true,
+        }),
+      );
+      if (!Item) return undefined;
+      const { pk: _pk, sk: _sk, ...record } = Item;
+      return record as NotificationRecord;
+    } catch (error) {
+      throw unavailable(error);
+    }
+  }
+
+  async renewLease(
+    record: NotificationRecord,
+    leaseUntil: number,
+    nowMs: number,
+  ): Promise<boolean> {
+    try {
+      await this.#doc.send(
+        new UpdateCommand({
+          TableName: this.#table,
+          Key: { pk: userPk(record.userId), sk: recordSk(record) },
+          UpdateExpression: 'SET leaseUntil = :until',
+          ConditionExpression:
+            '#status = :sending AND (leaseUntil < :now OR (attribute_not_exists(leaseUntil) AND createdAt < :createdBefore))',
+          ExpressionAttributeNames: { '#status': 'status' },
+          ExpressionAttributeValues: {
+            ':until': leaseUntil,
+            ':sending': 'SENDING',
+            ':now': nowMs,
+            // A record from before leases: its claim ends one lease after its creation.
+            ':createdBefore': new Date(nowMs - (leaseUntil - nowMs)).toISOString(),
+          },
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (isConditionalCheckFailed(error)) return false;
+      throw unavailable(error);
+    }
+  }
+
   async put(record: NotificationRecord): Promise<void> {
     try {
       await this.#doc.send(
@@ -177,7 +235,8 @@ export class DynamoNotificationRepository implements NotificationRepository {
         new UpdateCommand({
           TableName: this.#table,
           Key: { pk: userPk(record.userId), sk: recordSk(record) },
-          UpdateExpression: 'SET #status = :sent, sentAt = :at, channel = :channel',
+          UpdateExpression:
+            'SET #status = :sent, sentAt = :at, channel = :channel REMOVE leaseUntil',
           ExpressionAttributeNames: { '#status': 'status' },
           ExpressionAttributeValues: { ':sent': 'SENT', ':at': sentAt, ':channel': channel },
         }),
@@ -218,7 +277,7 @@ export class DynamoNotificationRepository implements NotificationRepository {
               Update: {
                 TableName: this.#table,
                 Key: { pk: userPk(record.userId), sk: recordSk(record) },
-                UpdateExpression: 'SET #status = :failed',
+                UpdateExpression: 'SET #status = :failed REMOVE leaseUntil',
                 ExpressionAttributeNames: { '#status': 'status' },
                 ExpressionAttributeValues: { ':failed': 'FAILED' },
               },

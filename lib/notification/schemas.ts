@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import { idSchema } from '../shared/validation.js';
 
 /** Body of POST /notifications. */
@@ -6,21 +6,29 @@ export const sendNotificationSchema = z.strictObject({
   userId: idSchema,
   message: z
     .string({ error: 'must be a string' })
-    .min(1, { error: 'must not be empty' })
-    .max(1000, { error: 'must be at most 1000 characters' }),
-  eventId: idSchema.optional(),
+    .check(
+      z.minLength(1, { error: 'must not be empty' }),
+      z.maxLength(1000, { error: 'must be at most 1000 characters' }),
+    ),
+  eventId: z.optional(idSchema),
 });
 
 /** Query of GET /notifications. */
 export const listNotificationsSchema = z.strictObject({
   userId: idSchema,
-  limit: z
-    .string({ error: 'must be an integer from 1 to 100' })
-    .regex(/^\d{1,3}$/, { error: 'must be an integer from 1 to 100' })
-    .transform(Number)
-    .refine((n) => n >= 1 && n <= 100, { error: 'must be an integer from 1 to 100' })
-    .optional(),
-  cursor: z.string({ error: 'must be a string' }).max(1024, { error: 'is too long' }).optional(),
+  limit: z.optional(
+    z
+      .pipe(
+        z
+          .string({ error: 'must be an integer from 1 to 100' })
+          .check(z.regex(/^\d{1,3}$/, { error: 'must be an integer from 1 to 100' })),
+        z.transform(Number),
+      )
+      .check(z.refine((n) => n >= 1 && n <= 100, { error: 'must be an integer from 1 to 100' })),
+  ),
+  cursor: z.optional(
+    z.string({ error: 'must be a string' }).check(z.maxLength(1024, { error: 'is too long' })),
+  ),
 });
 
 /** The record on the wire: the internal dedupe key stays inside. */

@@ -21,11 +21,15 @@ export interface NotificationRecord {
   caller: string;
   createdAt: string;
   sentAt?: string;
+  /** While SENDING: epoch ms until which the claim is its holder's (then it may be taken over). */
+  leaseUntil?: number;
 }
 
 /** The claim on a dedupe key or an eventId: who sent it, and until when it blocks a repeat. */
 export interface DedupeClaim {
   notificationId: string;
+  /** The user of the claimed record (with createdAt and notificationId: its key). */
+  userId?: string;
   createdAt: string;
   /** Epoch seconds after which the claim no longer blocks; absent means forever. */
   expiresAt?: number;

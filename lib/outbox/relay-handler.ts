@@ -2,7 +2,7 @@ import type { Logger } from '@aws-lambda-powertools/logger';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import { logAction } from '../shared/logger.js';
 import { idSchema } from '../shared/validation.js';
 import type { OutboxRelay, RelayRunResult } from './relay.js';
@@ -38,7 +38,7 @@ export interface RedriveResult {
 
 /** An operator's re-drive request: `{ "redrive": { "transactionId": "...", "eventId": "..." } }`. */
 const redriveEvent = z.object({
-  redrive: z.strictObject({ transactionId: idSchema, eventId: idSchema.optional() }),
+  redrive: z.strictObject({ transactionId: idSchema, eventId: z.optional(idSchema) }),
 });
 
 /** Options of {@link relayHandler}. */
@@ -75,7 +75,7 @@ export function relayHandler(
     .use(injectLambdaContext(logger, { resetKeys: true }))
     .handler(async (event: unknown, context: Context) => {
       if (event && typeof event === 'object' && 'redrive' in event) {
-        const parsed = redriveEvent.safeParse(event);
+        const parsed = z.safeParse(redriveEvent, event);
         if (!parsed.success) {
           return {
             redriven: [],

@@ -1,7 +1,7 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
 import { logAction, type Outcome } from '../shared/logger.js';
 import type { ChargeStore } from './charge-store.js';
-import { GatewayUnavailableError } from './gateway.js';
+import { GatewayUnavailableError, type PaymentGateway } from './gateway.js';
 import type { PaymentService } from './payment-service.js';
 
 /** Default grace before a charge counts as abandoned: longer than any request can still be running. */
@@ -9,8 +9,10 @@ export const DEFAULT_RECONCILE_GRACE_MS = 60_000;
 
 /** Options of {@link ChargeReconciler}. */
 export interface ChargeReconcilerOptions {
-  charges: Pick<ChargeStore, 'listUnfinalized' | 'get'>;
+  charges: Pick<ChargeStore, 'listUnfinalized' | 'get' | 'recordResult' | 'setReconcilable'>;
   service: Pick<PaymentService, 'recover'>;
+  /** Asked what it charged under a transactionId whose answer was lost; never asked to charge. */
+  gateway: Pick<PaymentGateway, 'retrieve'>;
   logger: Logger;
   /** The current time; injectable for tests. */
   clock?: () => Date;
@@ -45,8 +47,12 @@ export interface ReconcileRunResult {
  * Recovers the effects of charges whose request died between the charge and
  * the finalizing transaction, when neither the client nor the gateway's
  * callback comes back: it lists charges still marked unfinalized after a
- * grace period (the sparse index `charges-unfinalized`) and lets the payment
- * service finish each one exactly as the request would have. A concurrent
+ * grace period (the sparse index `charges-unfinalized`), asks the gateway
+ * what it charged under each one whose answer was lost (retrieve by
+ * idempotency key: never a second charge), and lets the payment service
+ * finish each one exactly as the request would have. A charge the gateway
+ * never saw is taken off the list: nothing happened, and a client retry
+ * charges it (the result's recording puts it back on the list). A concurrent
  * retry or callback cannot double the events: the finalizing transaction is
  * conditional on the payment not being final. Never throws.
  */
@@ -99,7 +105,7 @@ export class ChargeReconciler {
     let ids: Record<string, unknown> = { transactionId };
     try {
       // Re-read consistently: the index is eventually consistent and may lag a finalization.
-      const charge = await this.options.charges.get(transactionId);
+      let charge = await this.options.charges.get(transactionId);
       if (!charge) {
         logAction(logger, {
           action: 'payment.reconcile',
@@ -116,6 +122,31 @@ export class ChargeReconciler {
         correlation_id: charge.correlationId,
       };
       if (charge.correlationId) logger.appendKeys({ correlation_id: charge.correlationId });
+      const askedGateway = charge.state === 'PENDING';
+      if (charge.state === 'PENDING') {
+        const answer = await this.options.gateway.retrieve(transactionId);
+        if (!answer) {
+          await this.options.charges.setReconcilable(transactionId, false);
+          logAction(logger, {
+            action: 'payment.reconcile',
+            outcome: 'skipped',
+            ...ids,
+            reason: 'never charged by the gateway',
+            durationMs: Date.now() - started,
+          });
+          return 'skipped';
+        }
+        charge = await this.options.charges.recordResult(
+          transactionId,
+          {
+            state: answer.outcome === 'succeeded' ? 'SUCCEEDED' : 'DECLINED',
+            gatewayReference: answer.gatewayReference,
+            declineReason: answer.outcome === 'declined' ? answer.reason : undefined,
+            resultSource: 'gateway',
+          },
+          this.clock(),
+        );
+      }
       const recovered = await this.options.service.recover(charge);
       const outcome: Outcome = recovered.changed ? 'success' : 'skipped';
       logAction(logger, {
@@ -124,7 +155,7 @@ export class ChargeReconciler {
         ...ids,
         correlation_id: recovered.payment.correlationId,
         status: recovered.payment.status,
-        askedGateway: recovered.askedGateway,
+        askedGateway,
         ...(recovered.changed ? {} : { reason: 'already final' }),
         durationMs: Date.now() - started,
       });

@@ -88,12 +88,15 @@ export class DynamoChargeStore implements ChargeStore {
         new UpdateCommand({
           TableName: this.tableName,
           Key: { transactionId },
+          // The marker goes back on with the result: a recorded charge stays listed
+          // until its payment is final, even if the reconciler took it off meanwhile.
           UpdateExpression:
-            'SET #state = :state, gatewayReference = :ref, resultSource = :source, recordedAt = :at' +
+            'SET #state = :state, gatewayReference = :ref, resultSource = :source, recordedAt = :at, #marker = :marker' +
             (result.declineReason ? ', declineReason = :reason' : ''),
           ConditionExpression: '#state = :pending',
-          ExpressionAttributeNames: { '#state': 'state' },
+          ExpressionAttributeNames: { '#state': 'state', '#marker': UNFINALIZED_ATTRIBUTE },
           ExpressionAttributeValues: {
+            ':marker': UNFINALIZED_MARKER,
             ':state': result.state,
             ':ref': result.gatewayReference,
             ':source': result.resultSource,

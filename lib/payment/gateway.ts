@@ -2,6 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { AppError } from '../shared/errors.js';
 import { type Fault, findFault } from '../shared/fault-injection.js';
 import type { Currency } from '../shared/money.js';
+import { type GatewayLedger, InMemoryGatewayLedger } from './gateway-ledger.js';
 
 /** One charge request to the payment gateway. */
 export interface GatewayChargeRequest {
@@ -17,9 +18,15 @@ export type GatewayChargeResult =
   | { outcome: 'succeeded'; gatewayReference: string }
   | { outcome: 'declined'; gatewayReference: string; reason: string };
 
-/** The payment gateway port. Implementations must be idempotent on `idempotencyKey`. */
+/**
+ * The payment gateway port. Implementations must be idempotent on
+ * `idempotencyKey`: a repeated charge gets the first answer (as Stripe
+ * replays the first response to a key), and `retrieve` tells what a key was
+ * charged with, or undefined if the gateway never charged under it.
+ */
 export interface PaymentGateway {
   charge(request: GatewayChargeRequest, faults?: Fault[]): Promise<GatewayChargeResult>;
+  retrieve(idempotencyKey: string): Promise<GatewayChargeResult | undefined>;
 }
 
 /** 503: the gateway did not answer; the charge stays PENDING and a retry asks again with the same key. */
@@ -49,13 +56,15 @@ export function simulatedDecline(amountMinor: number): string | undefined {
 }
 
 /**
- * Deterministic local gateway. The same key always gets the same answer and
- * reference (so it is idempotent across processes, like a real gateway), and
- * `charges` counts distinct keys charged in this process, for tests.
+ * The local gateway. Its ledger (a DynamoDB table of its own in the local and
+ * test stages, else this process's memory) keeps the first answer per key and
+ * outlives the function that called it: a repeated charge under one key gets
+ * that answer, and {@link SimulatedGateway.retrieve} reads it back. `charges`
+ * holds the keys this instance charged, for tests.
  *
  * Faults (local/test only): `gateway=delay:<ms>` answers slowly;
  * `gateway=unavailable` fails before charging; `gateway=timeout` charges and
- * then loses the answer (the case a callback later repairs);
+ * then loses the answer (the case a callback or the reconciler later repairs);
  * `gateway=decline` declines whatever the amount (`card_declined`).
  */
 export class SimulatedGateway implements PaymentGateway {
@@ -63,6 +72,13 @@ export class SimulatedGateway implements PaymentGateway {
   readonly charges = new Map<string, GatewayChargeResult>();
   /** Every call, including replays of a key. */
   calls = 0;
+  private readonly ledger: GatewayLedger;
+  private readonly clock: () => Date;
+
+  constructor(options: { ledger?: GatewayLedger; clock?: () => Date } = {}) {
+    this.ledger = options.ledger ?? new InMemoryGatewayLedger();
+    this.clock = options.clock ?? (() => new Date());
+  }
 
   async charge(request: GatewayChargeRequest, faults: Fault[] = []): Promise<GatewayChargeResult> {
     this.calls += 1;
@@ -77,13 +93,25 @@ export class SimulatedGateway implements PaymentGateway {
     const reason = findFault(faults, 'gateway', 'decline')
       ? 'card_declined'
       : simulatedDecline(request.amountMinor);
-    const result: GatewayChargeResult = reason
+    const answer: GatewayChargeResult = reason
       ? { outcome: 'declined', gatewayReference, reason }
       : { outcome: 'succeeded', gatewayReference };
+    const { result } = await this.ledger.record({
+      idempotencyKey: request.idempotencyKey,
+      result: answer,
+      amountMinor: request.amountMinor,
+      currency: request.currency,
+      userId: request.userId,
+      chargedAt: this.clock().toISOString(),
+    });
     if (!this.charges.has(request.idempotencyKey)) this.charges.set(request.idempotencyKey, result);
     if (findFault(faults, 'gateway', 'timeout')) {
       throw new GatewayUnavailableError('The payment gateway did not answer in time');
     }
-    return this.charges.get(request.idempotencyKey) ?? result;
+    return result;
+  }
+
+  async retrieve(idempotencyKey: string): Promise<GatewayChargeResult | undefined> {
+    return (await this.ledger.find(idempotencyKey))?.result;
   }
 }

@@ -52,7 +52,10 @@ export function idempotentPay(
     try {
       return await wrapped(request, ctx);
     } catch (error) {
-      throw toIdempotencyError(error);
+      const expiresAt = isInProgress(error)
+        ? await inProgressExpiry(options.persistenceStore, request)
+        : undefined;
+      throw toIdempotencyError(error, { inProgressExpiresAt: expiresAt });
     }
   };
   return Object.assign(run, {
@@ -60,14 +63,55 @@ export function idempotentPay(
   });
 }
 
-/** Maps Powertools' idempotency errors to ours (by name, so two copies of the package still match). */
-export function toIdempotencyError(error: unknown): unknown {
+function isInProgress(error: unknown): boolean {
+  return error instanceof Error && error.name === 'IdempotencyAlreadyInProgressError';
+}
+
+/**
+ * When the request holding the key stops holding it: its record's in-progress
+ * expiry (epoch ms, the holder's deadline). Powertools does not put the record
+ * on the error, so it is read again; undefined when it is gone (finished).
+ */
+async function inProgressExpiry(
+  store: BasePersistenceLayer,
+  request: PaymentRequest,
+): Promise<number | undefined> {
+  try {
+    const record = await store.getRecord(request as unknown as JSONValue);
+    return record.inProgressExpiryTimestamp;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Seconds a client should wait before retrying a key in progress: until the
+ * holder's in-progress expiry (rounded up, at least 1 s); 1 s when unknown.
+ */
+export function inProgressRetryAfterSeconds(
+  inProgressExpiresAt: number | undefined,
+  now = Date.now(),
+): number {
+  if (inProgressExpiresAt === undefined) return 1;
+  return Math.max(1, Math.ceil((inProgressExpiresAt - now) / 1000));
+}
+
+/**
+ * Maps Powertools' idempotency errors to ours (by name, so two copies of the
+ * package still match). A key in progress is a 409 whose Retry-After is the
+ * rest of the holder's time (`inProgressExpiresAt`, epoch ms).
+ */
+export function toIdempotencyError(
+  error: unknown,
+  options: { inProgressExpiresAt?: number; now?: number } = {},
+): unknown {
   if (isAppError(error) || !(error instanceof Error)) return error;
-  if (error.name === 'IdempotencyAlreadyInProgressError') {
+  if (isInProgress(error)) {
+    const seconds = inProgressRetryAfterSeconds(options.inProgressExpiresAt, options.now);
     return new ConflictError(
       'IDEMPOTENCY_IN_PROGRESS',
       'A request with this transactionId is still being processed; retry later',
-      { headers: { 'Retry-After': '1' }, cause: error },
+      { headers: { 'Retry-After': String(seconds) }, cause: error },
     );
   }
   if (error.name === 'IdempotencyValidationError') {

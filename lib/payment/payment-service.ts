@@ -217,6 +217,7 @@ export class PaymentService {
     const existing = await this.deps.charges.get(transactionId);
     if (!existing)
       throw new NotFoundError(`No charge for transaction ${transactionId}`, 'CHARGE_NOT_FOUND');
+    ctx = this.joinOriginalRequest(existing, ctx);
     const now = this.clock();
     const charge = await this.deps.charges.recordResult(
       transactionId,
@@ -262,6 +263,26 @@ export class PaymentService {
         ...(disagrees ? { contradicted: true } : {}),
       },
     };
+  }
+
+  /**
+   * A callback continues the story of the request that charged: from here on
+   * its log lines and the events it writes carry that request's correlation
+   * id (stored with the charge), and one line links the callback's own id to it.
+   */
+  private joinOriginalRequest(charge: Charge, ctx: RequestContext): RequestContext {
+    const original = charge.correlationId;
+    if (!original || original === ctx.correlationId) return ctx;
+    this.deps.logger.appendKeys({ correlation_id: original });
+    logAction(this.deps.logger, {
+      action: 'payment.callback.join',
+      outcome: 'success',
+      transactionId: charge.transactionId,
+      orderId: charge.orderId,
+      userId: charge.userId,
+      callbackCorrelationId: ctx.correlationId,
+    });
+    return { ...ctx, correlationId: original };
   }
 
   /** GET /payments/{id}: the payment, its charge and its events; 404 when there is no trace of it. */

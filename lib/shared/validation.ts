@@ -1,6 +1,11 @@
-import { z } from 'zod';
+import { en } from 'zod/locales';
+import * as z from 'zod/mini';
 import { type ErrorDetail, ValidationError } from './errors.js';
 import { type Currency, SUPPORTED_CURRENCIES, toMinorUnits } from './money.js';
+
+// zod/mini ships no messages of its own: English, as full zod has them, for
+// the few checks that do not set their own (e.g. a trusted key's shape).
+z.config(en());
 
 /** Ids on the wire: 1 to 128 characters of `A-Z a-z 0-9 . _ : -`. */
 export const ID_PATTERN = /^[A-Za-z0-9._:-]{1,128}$/;
@@ -8,7 +13,7 @@ export const ID_PATTERN = /^[A-Za-z0-9._:-]{1,128}$/;
 /** Schema of an id (transactionId, orderId, userId, eventId). */
 export const idSchema = z
   .string({ error: 'must be a string' })
-  .regex(ID_PATTERN, { error: 'must be 1-128 characters of A-Z a-z 0-9 . _ : -' });
+  .check(z.regex(ID_PATTERN, { error: 'must be 1-128 characters of A-Z a-z 0-9 . _ : -' }));
 
 /** Schema of a supported ISO 4217 currency code. */
 export const currencySchema = z.enum(SUPPORTED_CURRENCIES as [Currency, ...Currency[]], {
@@ -24,11 +29,16 @@ export const amountSchema = z.number({ error: 'must be a JSON number' });
  */
 export function withMinorUnits<T extends { amount: number; currency: Currency }>(
   value: T,
-  ctx: z.RefinementCtx,
+  ctx: z.core.ParsePayload,
 ): T & { amountMinor: number } {
   const minor = toMinorUnits(value.amount, value.currency);
   if (typeof minor !== 'number') {
-    ctx.addIssue({ code: 'custom', path: ['amount'], message: minor.error });
+    ctx.issues.push({
+      code: 'custom',
+      path: ['amount'],
+      message: minor.error,
+      input: value.amount,
+    });
     return z.NEVER;
   }
   return { ...value, amountMinor: minor };
@@ -64,7 +74,6 @@ export function parseInput<S extends z.core.$ZodType>(
   input: unknown,
   what = 'request body',
 ): z.output<S> {
-  // The functional form accepts both zod and zod/mini schemas.
   const result = z.safeParse(schema, input);
   if (result.success) return result.data;
   const details = result.error.issues.flatMap((issue) => describe(issue, input));

@@ -127,33 +127,76 @@ export async function buildBundles(config, outDir) {
 }
 
 /**
+ * The environment a function's bundle runs with in Lambda: the template's
+ * variables for `name` (provider and function level; a CloudFormation
+ * reference, known only in AWS, becomes a placeholder URL) plus those the
+ * Lambda runtime sets itself. The baseline gets the provider's.
+ * @param {Record<string, any>} config the resolved serverless config of the stage
+ * @param {string} name a function name, or any other name for the provider's variables only
+ * @returns {Record<string, string>}
+ */
+export function lambdaEnvironment(config, name) {
+  const fn = config.functions?.[name] ?? {};
+  /** @type {Record<string, string>} */
+  const env = {};
+  for (const [key, value] of Object.entries({
+    ...config.provider?.environment,
+    ...fn.environment,
+  })) {
+    env[key] = typeof value === 'string' ? value : 'https://api.example';
+  }
+  const region = config.provider?.region ?? 'eu-west-1';
+  return {
+    ...env,
+    AWS_REGION: region,
+    AWS_DEFAULT_REGION: region,
+    AWS_EXECUTION_ENV: `AWS_Lambda_${config.provider?.runtime ?? 'nodejs22.x'}`,
+    AWS_LAMBDA_FUNCTION_NAME: `${config.service}-${config.provider?.stage}-${name}`,
+    AWS_LAMBDA_FUNCTION_MEMORY_SIZE: String(fn.memorySize ?? config.provider?.memorySize ?? 1024),
+    AWS_LAMBDA_FUNCTION_VERSION: '$LATEST',
+    AWS_ACCESS_KEY_ID: 'AKIDBENCH',
+    AWS_SECRET_ACCESS_KEY: 'bench',
+    AWS_SESSION_TOKEN: 'bench',
+  };
+}
+
+/**
  * Median import+init time of each bundle over `rounds` fresh Node processes,
- * interleaved so that machine noise spreads over every bundle alike.
+ * interleaved so that machine noise spreads over every bundle alike. `env`
+ * is one environment for all, or each bundle's own.
  * @param {{ name: string, file: string }[]} bundles
- * @param {{ rounds: number, env: NodeJS.ProcessEnv }} options
- * @returns {Promise<Map<string, { ms: number, error?: string }>>}
+ * @param {{ rounds: number, env: NodeJS.ProcessEnv | ((name: string) => NodeJS.ProcessEnv) }} options
+ * @returns {Promise<Map<string, { ms: number, cpuMs: number, error?: string }>>}
  */
 export async function measureInit(bundles, options) {
   const script = path.join(root, 'scripts', 'lib', 'measure-init.mjs');
   /** @type {Map<string, number[]>} */
   const samples = new Map();
+  /** @type {Map<string, number[]>} */
+  const cpuSamples = new Map();
   /** @type {Map<string, string>} */
   const errors = new Map();
   for (let round = 0; round < options.rounds; round++) {
     for (const bundle of bundles) {
       const { stdout } = await run(process.execPath, [script, bundle.file], {
         cwd: path.dirname(bundle.file),
-        env: options.env,
+        env: typeof options.env === 'function' ? options.env(bundle.name) : options.env,
       });
       const result = JSON.parse(stdout.trim().split('\n').pop() ?? '{}');
-      if (result.ok) samples.set(bundle.name, [...(samples.get(bundle.name) ?? []), result.ms]);
-      else errors.set(bundle.name, result.error ?? 'failed');
+      if (result.ok) {
+        samples.set(bundle.name, [...(samples.get(bundle.name) ?? []), result.ms]);
+        cpuSamples.set(bundle.name, [...(cpuSamples.get(bundle.name) ?? []), result.cpuMs]);
+      } else errors.set(bundle.name, result.error ?? 'failed');
     }
   }
   return new Map(
     bundles.map((b) => {
       const ms = percentile(samples.get(b.name) ?? [], 50);
-      return [b.name, Number.isFinite(ms) ? { ms } : { ms, error: errors.get(b.name) }];
+      const cpuMs = percentile(cpuSamples.get(b.name) ?? [], 50);
+      return [
+        b.name,
+        Number.isFinite(ms) ? { ms, cpuMs } : { ms, cpuMs, error: errors.get(b.name) },
+      ];
     }),
   );
 }

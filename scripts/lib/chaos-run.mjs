@@ -120,7 +120,8 @@ export function isLambdaTimeout(answer) {
  * @param {Record<string, unknown>} body
  * @param {string} fault
  * @param {{ maxAttempts: number, random: () => number, onAnswer?: () => void,
- *           inProgressWaitMs?: number }} options
+ *           inProgressWaitMs?: number, deadline?: number }} options `deadline`: epoch ms
+ *   after which no new attempt starts
  */
 export async function payUntilFinal(call, body, fault, options) {
   /** @type {number[]} */
@@ -147,7 +148,9 @@ export async function payUntilFinal(call, body, fault, options) {
       answer.status === 409 && /_IN_PROGRESS$/.test(String(answer.body?.error?.code ?? ''));
     const retryable =
       inProgress || answer.status === 0 || answer.status >= 500 || isLambdaTimeout(answer);
-    const outOfTries = inProgress ? Date.now() > inProgressHorizon : attempt >= options.maxAttempts;
+    const outOfTries =
+      (inProgress ? Date.now() > inProgressHorizon : attempt >= options.maxAttempts) ||
+      (options.deadline !== undefined && Date.now() > options.deadline);
     if (!retryable || outOfTries) return { answer, statuses, latencies, timeouts };
     headers = undefined;
     const retryAfterMs = Number(answer.headers.get('retry-after')) * 1000;

@@ -136,14 +136,16 @@ export async function dynamoAnswers(endpoint) {
 }
 
 /**
- * Starts DynamoDB Local in memory on a free port (or `port`).
- * @param {{ port?: number, quiet?: boolean }} [options]
+ * Starts DynamoDB Local on a free port (or `port`): in memory, or on disk in
+ * `dbPath` (created if needed) so that its data outlives the process.
+ * @param {{ port?: number, quiet?: boolean, dbPath?: string }} [options]
  * @returns {Promise<{ endpoint: string, port: number, pid: number | undefined, stop: () => Promise<void> }>}
  */
 export async function startDynamoDbLocal(options = {}) {
   assertJava();
   const dir = await ensureEmulator();
   const port = options.port ?? /** @type {number} */ (await freePort());
+  if (options.dbPath) mkdirSync(options.dbPath, { recursive: true });
   const child = spawnTied(
     'java',
     [
@@ -151,7 +153,7 @@ export async function startDynamoDbLocal(options = {}) {
       `-Djava.library.path=${path.join(dir, 'DynamoDBLocal_lib')}`,
       '-jar',
       path.join(dir, 'DynamoDBLocal.jar'),
-      '-inMemory',
+      ...(options.dbPath ? ['-dbPath', options.dbPath] : ['-inMemory']),
       '-sharedDb',
       '-disableTelemetry',
       '-port',
@@ -180,5 +182,12 @@ export async function startDynamoDbLocal(options = {}) {
     await stopChild(child);
     throw error;
   }
-  return { endpoint, port, pid: child.pid, stop: () => stopChild(child) };
+  return {
+    endpoint,
+    port,
+    pid: child.pid,
+    dbPath: options.dbPath,
+    child,
+    stop: () => stopChild(child),
+  };
 }

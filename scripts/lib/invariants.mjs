@@ -12,7 +12,11 @@
  * 5. every outbox event was delivered: none left PENDING or parked DEAD;
  * 6. every order's audit trail is complete: contiguous sequence numbers, its
  *    creation, exactly one applied change to PAID if it is PAID, and one
- *    applied decline per failed payment if it is PAYMENT_FAILED.
+ *    applied decline per failed payment if it is PAYMENT_FAILED;
+ * 7. no notification is left SENDING (a claim whose holder died was recovered);
+ * 8. when the snapshot has them: the gateway's own ledger charged each
+ *    transactionId once, with the outcome our payment records, and nothing
+ *    else; no idempotency record is left IN_PROGRESS past its expiry.
  *
  * `checkInvariants` is pure (a snapshot in, counts and violations out) so it
  * is unit-tested on hand-made snapshots; `normalizeTables` maps the raw items
@@ -26,10 +30,13 @@
  * @typedef {{ transactionId: string, eventId: string, type: string, status: string, attempts?: number }} OutboxEvent
  * @typedef {{ orderId: string, status: string, version?: number }} Order
  * @typedef {{ orderId: string, seq: number, operation?: string, outcome?: string, newStatus?: string }} AuditEntry
- * @typedef {{ userId: string, status: string, message?: string, eventId?: string }} Notification
+ * @typedef {{ userId: string, status: string, message?: string, eventId?: string, notificationId?: string }} Notification
+ * @typedef {{ transactionId: string, outcome: string }} LedgerEntry the gateway's record of one key
+ * @typedef {{ id: string, status: string, inProgressExpiry?: number }} IdempotencyRecord
  * @typedef {{
  *   charges: Charge[], payments: Payment[], events: OutboxEvent[],
  *   orders: Order[], audit: AuditEntry[], notifications: Notification[],
+ *   ledger?: LedgerEntry[], idempotency?: IdempotencyRecord[], checkedAt?: number,
  * }} Snapshot
  * @typedef {{ invariant: string, id: string, detail: string }} Violation
  */
@@ -184,6 +191,53 @@ export function checkInvariants(snapshot, expected) {
     }
   }
 
+  // 7. nothing stuck SENDING
+  for (const n of snapshot.notifications) {
+    if (n.status === 'SENDING') {
+      fail(
+        'nothing stuck SENDING',
+        n.userId,
+        `notification ${n.notificationId ?? '?'} left SENDING`,
+      );
+    }
+  }
+
+  // 8. the gateway's ledger, and the idempotency records, when the snapshot has them
+  if (snapshot.ledger) {
+    const ledger = groupBy(snapshot.ledger, (l) => l.transactionId);
+    for (const [id, list] of ledger) {
+      if (!expectedIds.has(id))
+        fail('charged once at the gateway', id, 'charged but never requested');
+      else if (list.length > 1)
+        fail('charged once at the gateway', id, `charged ${list.length} times`);
+    }
+    for (const want of expected) {
+      const entry = ledger.get(want.transactionId)?.[0];
+      const payment = payments.get(want.transactionId)?.[0];
+      if (!entry) {
+        fail('charged once at the gateway', want.transactionId, 'not in the gateway ledger');
+      } else if (
+        payment &&
+        ORDER_STATUS_FOR[payment.status] &&
+        (entry.outcome === 'succeeded') !== (payment.status === 'SUCCEEDED')
+      ) {
+        fail(
+          'charged once at the gateway',
+          want.transactionId,
+          `gateway says ${entry.outcome}, payment ${payment.status}`,
+        );
+      }
+    }
+  }
+  if (snapshot.idempotency) {
+    const now = snapshot.checkedAt ?? Date.now();
+    for (const r of snapshot.idempotency) {
+      if (r.status === 'INPROGRESS' && (r.inProgressExpiry ?? 0) < now) {
+        fail('no idempotency record stuck in progress', r.id, 'IN_PROGRESS past its expiry');
+      }
+    }
+  }
+
   const statusCount = (/** @type {OutboxEvent[]} */ list, /** @type {string} */ s) =>
     list.filter((e) => e.status === s).length;
   const counts = {
@@ -199,6 +253,14 @@ export function checkInvariants(snapshot, expected) {
     eventsPending: statusCount(snapshot.events, 'PENDING'),
     eventsDead: statusCount(snapshot.events, 'DEAD'),
     auditEntries: snapshot.audit.length,
+    notificationsSending: snapshot.notifications.filter((n) => n.status === 'SENDING').length,
+    ...(snapshot.ledger ? { ledgerCharges: snapshot.ledger.length } : {}),
+    ...(snapshot.idempotency
+      ? {
+          idempotencyInProgress: snapshot.idempotency.filter((r) => r.status === 'INPROGRESS')
+            .length,
+        }
+      : {}),
   };
   return { counts, violations };
 }

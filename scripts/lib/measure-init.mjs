@@ -15,12 +15,17 @@ if (!file) {
   process.exit(2);
 }
 const started = performance.now();
+const cpuStarted = process.cpuUsage();
 try {
   const module = await import(pathToFileURL(file).href);
   const ms = performance.now() - started;
+  // CPU time (user + system) of this process: what a dedicated Lambda vCPU
+  // would spend, unlike wall time, which a busy shared machine inflates.
+  const cpu = process.cpuUsage(cpuStarted);
+  const cpuMs = (cpu.user + cpu.system) / 1000;
   const exported = Object.values(module).some((v) => typeof v === 'function');
   process.stdout.write(
-    `${JSON.stringify({ ok: exported, ms, error: exported ? undefined : 'no function exported' })}\n`,
+    `${JSON.stringify({ ok: exported, ms, cpuMs, error: exported ? undefined : 'no function exported' })}\n`,
   );
 } catch (error) {
   process.stdout.write(

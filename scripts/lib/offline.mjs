@@ -20,7 +20,9 @@ const slsBin = path.join(root, 'node_modules', 'serverless', 'bin', 'serverless.
  *   echo?: boolean,
  *   timeoutMs?: number,
  *   config?: string,
- * }} options `config`: another service file than serverless.yml (e.g. the bench's)
+ *   detached?: boolean,
+ * }} options `config`: another service file than serverless.yml (e.g. the bench's);
+ *   `detached`: in a process group of its own, which {@link killGroup} can SIGKILL whole
  */
 export async function startOffline(options) {
   const baseUrl = `http://127.0.0.1:${options.httpPort}`;
@@ -53,7 +55,7 @@ export async function startOffline(options) {
       String(options.lambdaPort),
       ...(options.config ? ['--config', options.config] : []),
     ],
-    { cwd: root, env },
+    { cwd: root, env, detached: options.detached === true },
   );
   const log = options.logFile ? createWriteStream(options.logFile, { flags: 'a' }) : undefined;
   let tail = '';
@@ -97,4 +99,23 @@ export async function startOffline(options) {
       log?.end();
     },
   };
+}
+
+/**
+ * SIGKILLs the whole process group of a child started with `detached` (every
+ * function worker, every esbuild helper in it: a crash, not a shutdown) and
+ * resolves once the child has gone.
+ * @param {import('node:child_process').ChildProcess} child
+ */
+export function killGroup(child) {
+  if (child.exitCode !== null || child.signalCode !== null || child.pid === undefined) {
+    return Promise.resolve();
+  }
+  const exited = new Promise((resolve) => child.once('exit', resolve));
+  try {
+    process.kill(-child.pid, 'SIGKILL');
+  } catch {
+    child.kill('SIGKILL');
+  }
+  return exited.then(() => undefined);
 }

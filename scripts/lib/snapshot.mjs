@@ -77,6 +77,37 @@ export async function scanTables(doc, env) {
 }
 
 /**
+ * What the crash run checks besides the services' tables: the gateway
+ * simulator's ledger (this run's keys only) and every idempotency record
+ * (their keys are hashes, so only a database of the run's own is checked).
+ * @param {DynamoDBDocumentClient} doc
+ * @param {Record<string, string>} env the functions' environment (table names)
+ * @param {string} prefix
+ */
+export async function scanLedgerAndIdempotency(doc, env, prefix) {
+  const ledgerTable = env.GATEWAY_LEDGER_TABLE;
+  const idempotencyTable = env.IDEMPOTENCY_TABLE;
+  if (!ledgerTable) throw new Error("GATEWAY_LEDGER_TABLE is not in the functions' environment");
+  if (!idempotencyTable) throw new Error("IDEMPOTENCY_TABLE is not in the functions' environment");
+  const [ledger, idempotency] = await Promise.all([
+    scanAll(doc, ledgerTable),
+    scanAll(doc, idempotencyTable),
+  ]);
+  return {
+    ledger: ledger
+      .filter((l) => within(l.idempotencyKey, prefix))
+      .map((l) => ({ transactionId: l.idempotencyKey, outcome: String(l.result?.outcome) })),
+    idempotency: idempotency.map((r) => ({
+      id: String(r.id),
+      status: String(r.status),
+      inProgressExpiry:
+        r.in_progress_expiration === undefined ? undefined : Number(r.in_progress_expiration),
+    })),
+    checkedAt: Date.now(),
+  };
+}
+
+/**
  * @param {unknown} value
  * @param {string} prefix
  */
@@ -132,6 +163,7 @@ export function normalizeTables(raw, prefix) {
       status: String(n.status),
       message: n.message,
       eventId: n.eventId,
+      notificationId: n.notificationId,
     }));
   return { charges, payments, events, orders, audit, notifications };
 }

@@ -36,7 +36,7 @@ function world() {
   const outbox = new DynamoOutboxStore(doc, paymentsTable, clock);
   const payments = new DynamoPaymentStore(doc, paymentsTable, outbox, chargesTable);
   const service = new PaymentService({ charges, payments, outbox, gateway, logger, clock });
-  const reconciler = new ChargeReconciler({ charges, service, logger, clock });
+  const reconciler = new ChargeReconciler({ charges, service, gateway, logger, clock });
   const delivered: string[] = [];
   const deliverer: EventDeliverer = async (event) => {
     delivered.push(event.eventId);
@@ -213,6 +213,9 @@ describe('Class: ChargeReconciler', () => {
       charge: async () => {
         throw new GatewayUnavailableError('The payment gateway is unavailable');
       },
+      retrieve: async () => {
+        throw new GatewayUnavailableError('The payment gateway is unavailable');
+      },
     };
     const { doc } = dynamoFromEnv();
     const charges = new DynamoChargeStore(doc, requireEnv('CHARGES_TABLE'));
@@ -239,7 +242,13 @@ describe('Class: ChargeReconciler', () => {
     ).rejects.toMatchObject({ code: 'GATEWAY_UNAVAILABLE' });
 
     w.advance(GRACE_MS + SECOND);
-    const reconciler = new ChargeReconciler({ charges, service, logger: w.logger, clock: w.now });
+    const reconciler = new ChargeReconciler({
+      charges,
+      service,
+      gateway: failing,
+      logger: w.logger,
+      clock: w.now,
+    });
     const run = await reconciler.runOnce({ graceMs: GRACE_MS, limit: 25 });
 
     expect(run.retrying).toBeGreaterThanOrEqual(1);
@@ -248,8 +257,19 @@ describe('Class: ChargeReconciler', () => {
       state: 'PENDING',
       [UNFINALIZED_ATTRIBUTE]: 'Y',
     });
-    // The next run, with the gateway back, finishes it.
+    // The next run, with the gateway back: it never charged that key, so
+    // nothing is finished and nothing is charged; the client's retry charges once.
     await w.reconciler.runOnce({ graceMs: GRACE_MS, limit: 25 });
+    expect((await stored(req.transactionId)).payments).toHaveLength(0);
+    expect(w.gateway.calls).toBe(0);
+    expect(await tables.charge(req.transactionId)).not.toHaveProperty(UNFINALIZED_ATTRIBUTE);
+    await w.service.pay(req, {
+      correlationId: uniqueId('corr-retry'),
+      faults: [],
+      deliverer: w.deliverer,
+      orders: w.orders,
+    });
+    expect(w.gateway.calls).toBe(1);
     expect((await stored(req.transactionId)).payments).toHaveLength(1);
   });
 

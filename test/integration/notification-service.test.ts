@@ -1,6 +1,7 @@
 import { QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, describe, expect, it } from 'vitest';
 import { DELIVERED_PREFIX, TableOutboxChannel } from '../../lib/notification/channel.js';
+import { dedupeKey } from '../../lib/notification/dedupe.js';
 import { DynamoNotificationRepository } from '../../lib/notification/notification-repository.js';
 import {
   listNotifications,
@@ -94,5 +95,47 @@ describe('Notification use cases on DynamoDB Local', () => {
     } while (cursor);
     expect(seen).toHaveLength(7);
     expect(seen).toEqual([...seen].sort().reverse());
+  });
+
+  it('recovers a claim whose holder died: 409 while its lease runs, then one send under the eventId', async () => {
+    const userId = uid('u');
+    const input = { userId, message: 'Order o-7 is paid', eventId: `${userId}-e` };
+    let clock = Date.now();
+    const leased = { ...deps, now: () => new Date(clock), leaseSeconds: 15, inProgressWaitMs: 0 };
+    // The holder claims and dies before its channel call: a record left SENDING.
+    const dead = await repository.claim(
+      {
+        notificationId: `${userId}-dead`,
+        ...input,
+        status: 'SENDING',
+        dedupeKey: dedupeKey(userId, input.message),
+        correlationId: 'corr-dead-0001',
+        caller: 'payment',
+        createdAt: new Date(clock).toISOString(),
+        leaseUntil: clock + 15_000,
+      },
+      { nowSeconds: Math.floor(clock / 1000) },
+    );
+    expect(dead).toBe('claimed');
+
+    await expect(sendNotification(leased, input, ctx)).rejects.toMatchObject({
+      status: 409,
+      code: 'NOTIFICATION_IN_PROGRESS',
+      headers: { 'Retry-After': '15' },
+    });
+    clock += 16_000;
+    const [a, b] = await Promise.all([
+      sendNotification(leased, input, ctx).catch((e) => e),
+      sendNotification(leased, input, ctx).catch((e) => e),
+    ]);
+    // One takes the lease over and sends; the other is told to come back (or sees it SENT).
+    const statuses = [a, b].map((r) => r.status);
+    expect(statuses).toContain('SENT');
+    const items = await delivered(userId);
+    expect(items).toHaveLength(1);
+    expect(items[0]).toMatchObject({ sk: input.eventId, notificationId: `${userId}-dead` });
+    const page = await listNotifications(repository, { userId, limit: 100 });
+    expect(page.items.filter((i) => i.status === 'SENT')).toHaveLength(1);
+    expect(page.items.filter((i) => i.status === 'SENDING')).toHaveLength(0);
   });
 });

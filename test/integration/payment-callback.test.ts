@@ -16,6 +16,28 @@ function callbackBody(transactionId: string, status: 'succeeded' | 'failed' = 's
 }
 
 describe('POST /payments/callback against DynamoDB Local', () => {
+  it("joins the charging request's correlation id: the payment and its events carry it, not the callback's", async () => {
+    const harness = paymentHarness();
+    const body = paymentBody();
+    const first = 'corr-first-request-0001';
+    const lost = await harness.postPayment(body, {
+      'x-fault-inject': 'gateway=timeout',
+      'x-correlation-id': first,
+    });
+    expect(lost.status).toBe(503);
+    const raw = callbackBody(body.transactionId);
+    const callback = await harness.postCallback(raw, {
+      ...signature(raw),
+      'x-correlation-id': 'corr-gateway-callback-0001',
+    });
+    expect(callback.status).toBe(200);
+    const items = await tables.paymentItems(body.transactionId);
+    expect(items).toHaveLength(3);
+    for (const item of items) expect(item.correlationId).toBe(first);
+    // What the callback delivered went out under the first request's id too.
+    expect(harness.sent.map((r) => r.correlationId)).toEqual([first, first]);
+  });
+
   it('confirms once when 50 callbacks arrive, some at once and some badly signed', async () => {
     const harness = paymentHarness();
     const body = paymentBody();

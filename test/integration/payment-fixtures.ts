@@ -43,8 +43,11 @@ export interface Answer {
   raw: string;
 }
 
+/** The time each in-process invocation gets (the payment functions' 15 s timeout). */
+export const REMAINING_MS = 15_000;
+
 async function call(handler: Handler, event: unknown): Promise<Answer> {
-  const response = await handler(event, fakeContext(15_000), () => undefined);
+  const response = await handler(event, fakeContext(REMAINING_MS), () => undefined);
   const raw = String(response.body ?? '');
   return {
     status: response.statusCode,

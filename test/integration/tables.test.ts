@@ -1,6 +1,8 @@
 import { DescribeTableCommand, DescribeTimeToLiveCommand } from '@aws-sdk/client-dynamodb';
 import { afterAll, describe, expect, it } from 'vitest';
 import { dynamoFromEnv } from '../../lib/shared/dynamo.js';
+// @ts-expect-error plain ESM script without types
+import { createTables, ensureTable } from '../../scripts/lib/tables.mjs';
 import { TABLE_ENV_VARS } from '../support/tables.js';
 
 const { client } = dynamoFromEnv();
@@ -32,5 +34,27 @@ describe('Local tables created from serverless.yml', () => {
       new DescribeTableCommand({ TableName: process.env.PAYMENTS_TABLE }),
     );
     expect(Table?.GlobalSecondaryIndexes?.map((i) => i.IndexName)).toContain('outbox-due');
+  });
+
+  it('starts again on its own data: creating the tables a second time keeps them, TTL included', async () => {
+    const created = await createTables(process.env.DYNAMODB_ENDPOINT, 'test');
+    expect(created.IdempotencyTable).toBe(process.env.IDEMPOTENCY_TABLE);
+    expect(created.GatewayLedgerTable).toBe(process.env.GATEWAY_LEDGER_TABLE);
+  });
+
+  it('names a table whose definition differs from serverless.yml, and each difference', async () => {
+    const name = `lambda-payments-test-drift-${Date.now().toString(36)}`;
+    const definition = (key: string) => ({
+      TableName: name,
+      BillingMode: 'PAY_PER_REQUEST',
+      AttributeDefinitions: [{ AttributeName: key, AttributeType: 'S' }],
+      KeySchema: [{ AttributeName: key, KeyType: 'HASH' }],
+      TimeToLiveSpecification: { AttributeName: 'expiresAt', Enabled: true },
+    });
+    await ensureTable(client, definition('id'));
+    await ensureTable(client, definition('id')); // the same again: fine
+    await expect(ensureTable(client, definition('pk'))).rejects.toThrow(
+      `Table ${name} exists but differs from serverless.yml: key schema is (id HASH S), want (pk HASH S)`,
+    );
   });
 });

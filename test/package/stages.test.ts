@@ -73,8 +73,8 @@ describe('Stages of serverless.yml', () => {
   });
 
   it.each([
-    ['local', false],
-    ['test', false],
+    ['local', true],
+    ['test', true],
     ['dev', true],
     ['prod', true],
   ])('bundles %s as ESM with the AWS SDK inside and source maps, minified: %s', (stage, minify) => {

@@ -14,10 +14,19 @@ const DOCUMENT_ACTIONS: Record<string, string> = {
   ConditionCheck: 'ConditionCheckItem',
 };
 
-/** The AWS actions one source file calls: each `new XCommand(` of an SDK client it imports. */
+/** IAM prefixes of the X-Amz-Target services our code signs requests for itself (lib/shared/ssm-parameters.ts). */
+const TARGET_PREFIXES: Record<string, string> = { AmazonSSM: 'ssm' };
+
+/**
+ * The AWS actions one source file calls: each `new XCommand(` of an SDK
+ * client it imports, and each `X-Amz-Target` of a request it signs itself.
+ */
 function actionsIn(code: string): string[] {
+  const signed = [...code.matchAll(/['"](AmazonSSM)\.(\w+)['"]/g)].map(
+    ([, service, operation]) => `${TARGET_PREFIXES[service!]}:${operation}`,
+  );
   const services = [...code.matchAll(/['"]@aws-sdk\/(?:client-|lib-)(\w+)['"]/g)].map((m) => m[1]);
-  if (services.length === 0) return [];
+  if (services.length === 0) return signed;
   const prefix = services.includes('dynamodb') ? 'dynamodb' : services[0]!;
   const actions = new Set<string>();
   for (const [, command] of code.matchAll(/\bnew (\w+?)Command\(/g)) {
@@ -31,7 +40,7 @@ function actionsIn(code: string): string[] {
     const action = prefix === 'dynamodb' ? (DOCUMENT_ACTIONS[command!] ?? command) : command;
     actions.add(`${prefix}:${action}`);
   }
-  return [...actions];
+  return [...actions, ...signed];
 }
 
 /**

@@ -6,4 +6,6 @@ export const TABLE_ENV_VARS = [
   'CHARGES_TABLE',
   'IDEMPOTENCY_TABLE',
   'NOTIFICATIONS_TABLE',
+  // The gateway simulator's ledger (local and test stages).
+  'GATEWAY_LEDGER_TABLE',
 ] as const;

@@ -15,6 +15,9 @@ type Snapshot = {
     newStatus?: string;
   }[];
   notifications: { userId: string; status: string; message?: string; eventId?: string }[];
+  ledger?: { transactionId: string; outcome: string }[];
+  idempotency?: { id: string; status: string; inProgressExpiry?: number }[];
+  checkedAt?: number;
 };
 
 /** A run where every promise held: t1 succeeded, t2 was declined. */
@@ -165,6 +168,53 @@ describe('Function: checkInvariants', () => {
     expect(describeViolations(checkInvariants(twice, expected).violations)).toMatch(
       /o1: 2 applied changes to PAID/,
     );
+  });
+});
+
+describe('Function: checkInvariants, what the crash run adds', () => {
+  it('reports a notification left SENDING', () => {
+    const snapshot = healthy();
+    snapshot.notifications.push({ userId: 'u1', status: 'SENDING', message: 'x', eventId: 'e9' });
+    expect(invariantsBroken(snapshot)).toEqual(['nothing stuck SENDING']);
+  });
+
+  it('checks the gateway ledger: each payment charged there once, with its outcome, and nothing else', () => {
+    const snapshot = healthy();
+    snapshot.ledger = [
+      { transactionId: 't1', outcome: 'succeeded' },
+      { transactionId: 't2', outcome: 'declined' },
+    ];
+    expect(invariantsBroken(snapshot)).toEqual([]);
+    snapshot.ledger = [
+      { transactionId: 't1', outcome: 'declined' },
+      { transactionId: 'tx', outcome: 'succeeded' },
+    ];
+    expect(checkInvariants(snapshot, expected).violations).toEqual([
+      { invariant: 'charged once at the gateway', id: 'tx', detail: 'charged but never requested' },
+      {
+        invariant: 'charged once at the gateway',
+        id: 't1',
+        detail: 'gateway says declined, payment SUCCEEDED',
+      },
+      { invariant: 'charged once at the gateway', id: 't2', detail: 'not in the gateway ledger' },
+    ]);
+  });
+
+  it('reports an idempotency record in progress past its expiry, not one still running', () => {
+    const snapshot = healthy();
+    snapshot.checkedAt = 10_000;
+    snapshot.idempotency = [
+      { id: 'k-done', status: 'COMPLETED' },
+      { id: 'k-live', status: 'INPROGRESS', inProgressExpiry: 20_000 },
+      { id: 'k-dead', status: 'INPROGRESS', inProgressExpiry: 5_000 },
+    ];
+    expect(checkInvariants(snapshot, expected).violations).toEqual([
+      {
+        invariant: 'no idempotency record stuck in progress',
+        id: 'k-dead',
+        detail: 'IN_PROGRESS past its expiry',
+      },
+    ]);
   });
 });
 

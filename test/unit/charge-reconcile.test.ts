@@ -27,18 +27,57 @@ function charge(transactionId: string): Charge {
   };
 }
 
-/** A charge store listing `ids`, and recording the cutoff it was asked for. */
-function chargeStore(ids: string[], options: { unreachable?: boolean } = {}) {
+type ReconcilerCharges = Pick<
+  ChargeStore,
+  'listUnfinalized' | 'get' | 'recordResult' | 'setReconcilable'
+>;
+
+/**
+ * A charge store listing `ids` (each recorded, or PENDING if in `pending`),
+ * recording the cutoff it was asked for and what was taken off the list.
+ */
+function chargeStore(ids: string[], options: { unreachable?: boolean; pending?: string[] } = {}) {
   const asked: Date[] = [];
-  const store: Pick<ChargeStore, 'listUnfinalized' | 'get'> = {
+  const unlisted: string[] = [];
+  const recorded = new Map<string, Charge>();
+  const store: ReconcilerCharges = {
     listUnfinalized: async (before, limit) => {
       if (options.unreachable) throw new Error('connect ECONNREFUSED 127.0.0.1:8000');
       asked.push(before);
       return ids.slice(0, limit);
     },
-    get: async (transactionId) => charge(transactionId),
+    get: async (transactionId) =>
+      options.pending?.includes(transactionId)
+        ? { ...charge(transactionId), state: 'PENDING', gatewayReference: undefined }
+        : charge(transactionId),
+    recordResult: async (transactionId, result) => {
+      const stored = { ...charge(transactionId), ...result };
+      recorded.set(transactionId, stored);
+      return stored;
+    },
+    setReconcilable: async (transactionId, reconcilable) => {
+      if (!reconcilable) unlisted.push(transactionId);
+    },
   };
-  return { store, asked };
+  return { store, asked, unlisted, recorded };
+}
+
+/** A gateway that remembers the keys in `charged` and counts retrieves; it has no charge method. */
+function ledgerGateway(charged: Record<string, 'succeeded' | 'declined'> = {}) {
+  const retrieved: string[] = [];
+  return {
+    retrieved,
+    gateway: {
+      retrieve: async (key: string) => {
+        retrieved.push(key);
+        const outcome = charged[key];
+        if (!outcome) return undefined;
+        return outcome === 'succeeded'
+          ? { outcome, gatewayReference: `sim_${key}` }
+          : { outcome, gatewayReference: `sim_${key}`, reason: 'insufficient_funds' };
+      },
+    },
+  };
 }
 
 /** A recover that answers per transactionId: finalized, already final, or throws. */
@@ -71,7 +110,12 @@ describe('Class: ChargeReconciler', () => {
   it('lists only charges older than the grace period, and recovers each', async () => {
     const { store, asked } = chargeStore(['tx-1', 'tx-2']);
     const { service, recovered } = recoverer({ 'tx-2': 'final' });
-    const reconciler = new ChargeReconciler({ charges: store, service, logger });
+    const reconciler = new ChargeReconciler({
+      charges: store,
+      service,
+      logger,
+      gateway: ledgerGateway().gateway,
+    });
 
     const run = await reconciler.runOnce({ now: NOW, graceMs: 60_000, limit: 10 });
 
@@ -86,7 +130,12 @@ describe('Class: ChargeReconciler', () => {
       'tx-1': new GatewayUnavailableError('The payment gateway is unavailable'),
       'tx-2': new Error('TransactionConflict'),
     });
-    const reconciler = new ChargeReconciler({ charges: store, service, logger });
+    const reconciler = new ChargeReconciler({
+      charges: store,
+      service,
+      logger,
+      gateway: ledgerGateway().gateway,
+    });
 
     const run = await reconciler.runOnce({ now: NOW });
 
@@ -97,7 +146,13 @@ describe('Class: ChargeReconciler', () => {
   it('starts no charge when less than its reserve is left of the invocation', async () => {
     const { store } = chargeStore(['tx-1', 'tx-2']);
     const { service, recovered } = recoverer({});
-    const reconciler = new ChargeReconciler({ charges: store, service, logger, reserveMs: 20_000 });
+    const reconciler = new ChargeReconciler({
+      charges: store,
+      service,
+      logger,
+      gateway: ledgerGateway().gateway,
+      reserveMs: 20_000,
+    });
 
     const run = await reconciler.runOnce({ now: NOW, remainingTimeMs: () => 5_000 });
 
@@ -105,10 +160,48 @@ describe('Class: ChargeReconciler', () => {
     expect(run).toMatchObject({ found: 2, finalized: 0, skipped: 2 });
   });
 
+  it('asks the gateway for a lost answer instead of charging, and records what it says', async () => {
+    const { store, recorded, unlisted } = chargeStore(['tx-lost'], { pending: ['tx-lost'] });
+    const { service, recovered } = recoverer({});
+    const { gateway, retrieved } = ledgerGateway({ 'tx-lost': 'declined' });
+    const reconciler = new ChargeReconciler({ charges: store, service, logger, gateway });
+
+    const run = await reconciler.runOnce({ now: NOW });
+
+    expect(retrieved).toEqual(['tx-lost']);
+    expect(recorded.get('tx-lost')).toMatchObject({ state: 'DECLINED', resultSource: 'gateway' });
+    expect(recovered).toEqual(['tx-lost']);
+    expect(unlisted).toEqual([]);
+    expect(run).toMatchObject({ found: 1, finalized: 1 });
+  });
+
+  it('takes a charge the gateway never saw off the list, and finishes nothing', async () => {
+    const { store, recorded, unlisted } = chargeStore(['tx-never'], { pending: ['tx-never'] });
+    const { service, recovered } = recoverer({});
+    const reconciler = new ChargeReconciler({
+      charges: store,
+      service,
+      logger,
+      gateway: ledgerGateway().gateway,
+    });
+
+    const run = await reconciler.runOnce({ now: NOW });
+
+    expect(unlisted).toEqual(['tx-never']);
+    expect(recorded.size).toBe(0);
+    expect(recovered).toEqual([]);
+    expect(run).toMatchObject({ found: 1, finalized: 0, skipped: 1 });
+  });
+
   it('does not throw when the charges table is unreachable, and says so', async () => {
     const { store } = chargeStore([], { unreachable: true });
     const { service } = recoverer({});
-    const reconciler = new ChargeReconciler({ charges: store, service, logger });
+    const reconciler = new ChargeReconciler({
+      charges: store,
+      service,
+      logger,
+      gateway: ledgerGateway().gateway,
+    });
 
     await expect(reconciler.runOnce({ now: NOW })).resolves.toMatchObject({ failed: 1 });
   });

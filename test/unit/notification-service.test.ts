@@ -28,6 +28,7 @@ class FakeNotificationRepository implements NotificationRepository {
     if (messageTaken || eventTaken) return 'taken' as const;
     const claim = {
       notificationId: record.notificationId,
+      userId: record.userId,
       createdAt: record.createdAt,
       expiresAt: options.expiresAt,
     };
@@ -50,11 +51,21 @@ class FakeNotificationRepository implements NotificationRepository {
           : undefined,
     };
   }
+  async get(key: Pick<NotificationRecord, 'notificationId'>) {
+    const found = this.records.find((r) => r.notificationId === key.notificationId);
+    return found ? { ...found } : undefined;
+  }
+  async renewLease(record: NotificationRecord, leaseUntil: number, nowMs: number) {
+    const found = this.find(record);
+    if (found.status !== 'SENDING' || (found.leaseUntil ?? Infinity) >= nowMs) return false;
+    found.leaseUntil = leaseUntil;
+    return true;
+  }
   async put(record: NotificationRecord) {
     this.records.push({ ...record });
   }
   async markSent(record: NotificationRecord, sentAt: string, channel: string) {
-    Object.assign(this.find(record), { status: 'SENT', sentAt, channel });
+    Object.assign(this.find(record), { status: 'SENT', sentAt, channel, leaseUntil: undefined });
   }
   async release(record: NotificationRecord) {
     this.claims.delete(`M#${record.dedupeKey}`);
@@ -74,12 +85,16 @@ class FakeNotificationRepository implements NotificationRepository {
 class FakeChannel implements NotificationChannel {
   readonly name = 'fake';
   sent: OutgoingNotification[] = [];
+  /** Keys delivered, as a channel with idempotency keys keeps them. */
+  keys = new Set<string>();
   failNext = false;
   async send(notification: OutgoingNotification) {
     if (this.failNext) {
       this.failNext = false;
       throw new Error('smtp down');
     }
+    if (this.keys.has(notification.idempotencyKey)) return;
+    this.keys.add(notification.idempotencyKey);
     this.sent.push(notification);
   }
 }
@@ -107,6 +122,39 @@ function setup(windowSeconds = 0) {
       clock += seconds * 1000;
     },
   };
+}
+
+/** The status and code of what `promise` threw, or undefined if it resolved. */
+async function failure(promise: Promise<unknown>) {
+  try {
+    await promise;
+    return undefined;
+  } catch (error) {
+    return isAppError(error)
+      ? { status: error.status, code: error.code, headers: error.headers }
+      : { status: 0, code: String(error) };
+  }
+}
+
+/** A claim whose holder died before sending: the record stays SENDING with its lease. */
+async function orphanedClaim(
+  repository: FakeNotificationRepository,
+  input: { userId: string; message: string; eventId: string },
+  at: Date,
+  leaseSeconds = 15,
+) {
+  const record: NotificationRecord = {
+    notificationId: 'n-dead',
+    ...input,
+    status: 'SENDING',
+    dedupeKey: dedupeKey(input.userId, input.message),
+    correlationId: 'corr-dead',
+    caller: 'payment',
+    createdAt: at.toISOString(),
+    leaseUntil: at.getTime() + leaseSeconds * 1000,
+  };
+  await repository.claim(record, { nowSeconds: Math.floor(at.getTime() / 1000) });
+  return record;
 }
 
 describe('Function: sendNotification', () => {
@@ -191,6 +239,64 @@ describe('Function: sendNotification', () => {
     );
     expect(retry.status).toBe('SENT');
     expect(channel.sent).toHaveLength(1);
+  });
+});
+
+describe('Function: sendNotification, claim as a lease', () => {
+  const input = { userId: 'u-1', message: 'paid', eventId: 'e-1' };
+
+  it('answers 409 with Retry-After (never a 200) to a repeat while the original is SENDING', async () => {
+    const { deps, repository } = setup();
+    await orphanedClaim(repository, input, deps.now());
+    const answer = await failure(sendNotification(deps, input, ctx));
+    expect(answer).toMatchObject({ status: 409, code: 'NOTIFICATION_IN_PROGRESS' });
+    // The rest of the lease, in whole seconds.
+    expect(answer?.headers).toEqual({ 'Retry-After': '15' });
+    expect(repository.records.filter((r) => r.status === 'SKIPPED')).toHaveLength(0);
+  });
+
+  it('takes over an expired lease and sends once, under the eventId as the channel key', async () => {
+    const { deps, repository, channel, advance } = setup();
+    const dead = await orphanedClaim(repository, input, deps.now());
+    advance(16);
+    const result = await sendNotification(deps, input, ctx);
+    expect(result).toMatchObject({
+      status: 'SENT',
+      record: { notificationId: dead.notificationId },
+    });
+    expect(channel.sent.map((n) => n.idempotencyKey)).toEqual(['e-1']);
+    expect(repository.records).toHaveLength(1);
+    expect(repository.records[0]).toMatchObject({ status: 'SENT' });
+    // Later repeats are ordinary duplicates of a SENT notification.
+    const again = await sendNotification(deps, input, ctx);
+    expect(again).toMatchObject({ status: 'SKIPPED', record: { reason: 'DUPLICATE_EVENT' } });
+    expect(channel.sent).toHaveLength(1);
+  });
+
+  it('delivers once when the dead holder had reached the channel before it died', async () => {
+    const { deps, repository, channel, advance } = setup();
+    await orphanedClaim(repository, input, deps.now());
+    channel.keys.add('e-1'); // the channel got it; the holder died before marking it SENT
+    advance(16);
+    expect((await sendNotification(deps, input, ctx)).status).toBe('SENT');
+    expect(channel.sent).toHaveLength(0);
+  });
+
+  it('waits a moment for a send in progress and then skips, rather than answering 409', async () => {
+    const { deps, repository } = setup();
+    const holder = await orphanedClaim(repository, input, deps.now());
+    let reads = 0;
+    const get = repository.get.bind(repository);
+    repository.get = async (key) => {
+      reads += 1;
+      if (reads === 2) await repository.markSent(holder, deps.now().toISOString(), 'fake');
+      return get(key);
+    };
+    const result = await sendNotification(deps, input, ctx);
+    expect(result).toMatchObject({
+      status: 'SKIPPED',
+      record: { originalNotificationId: 'n-dead' },
+    });
   });
 });
 

@@ -146,6 +146,18 @@ describe('Function: createEventDeliverer', () => {
     });
   });
 
+  it('retries a 409 that says the notification is still in progress: not delivered, not dead', async () => {
+    const client: InternalClient = {
+      send: async () => ({
+        status: 409,
+        body: { error: { code: 'NOTIFICATION_IN_PROGRESS', message: 'still sending' } },
+        attempts: 1,
+      }),
+    };
+    const outcome = await createEventDeliverer(client)(notificationEvent!);
+    expect(outcome.outcome).toBe('retry');
+  });
+
   it('retries a non-transient 501 from the client, never dead', async () => {
     const { client } = clientAnswering(async () => {
       throw new DownstreamError('order', 'order answered 501', { transient: false, status: 501 });

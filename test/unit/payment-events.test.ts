@@ -4,7 +4,7 @@ import {
 } from '@aws-lambda-powertools/idempotency';
 import { describe, expect, it } from 'vitest';
 import { eventIdFor, outboxEventsFor } from '../../lib/payment/events.js';
-import { toIdempotencyError } from '../../lib/payment/idempotency.js';
+import { inProgressRetryAfterSeconds, toIdempotencyError } from '../../lib/payment/idempotency.js';
 import { paymentRequestSchema } from '../../lib/payment/schemas.js';
 import type { Payment } from '../../lib/payment/types.js';
 import { ID_PATTERN, parseInput } from '../../lib/shared/validation.js';
@@ -52,6 +52,18 @@ describe('Function: toIdempotencyError', () => {
       code: 'IDEMPOTENCY_IN_PROGRESS',
       headers: { 'Retry-After': '1' },
     });
+  });
+
+  it('derives Retry-After from the in-progress record expiry, rounded up', () => {
+    const now = 1_000_000;
+    expect(
+      toIdempotencyError(new IdempotencyAlreadyInProgressError('busy'), {
+        inProgressExpiresAt: now + 12_300,
+        now,
+      }),
+    ).toMatchObject({ status: 409, headers: { 'Retry-After': '13' } });
+    // An expiry already past still asks for a short wait, never 0 or negative.
+    expect(inProgressRetryAfterSeconds(now - 5000, now)).toBe(1);
   });
 
   it('maps a payload mismatch to 422 IDEMPOTENCY_KEY_REUSED', () => {

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { SimulatedGateway, simulatedDecline } from '../../lib/payment/gateway.js';
+import { InMemoryGatewayLedger } from '../../lib/payment/gateway-ledger.js';
 
 const request = {
   idempotencyKey: 'tx-1',
@@ -45,6 +46,33 @@ describe('Class: SimulatedGateway', () => {
       /did not answer/,
     );
     expect(gateway.charges.size).toBe(1);
+  });
+
+  it('keeps its ledger apart from the caller: a new instance on the same ledger replays the first answer', async () => {
+    const ledger = new InMemoryGatewayLedger();
+    // The first caller dies after the gateway charged: only the ledger remembers.
+    await expect(
+      new SimulatedGateway({ ledger }).charge(request, [{ target: 'gateway', kind: 'timeout' }]),
+    ).rejects.toThrow(/did not answer/);
+    const next = new SimulatedGateway({ ledger });
+    expect(await next.retrieve('tx-1')).toEqual({
+      outcome: 'succeeded',
+      gatewayReference: 'sim_tx-1',
+    });
+    // Even a repeat with another amount gets the first answer, not a second charge.
+    expect(await next.charge({ ...request, amountMinor: 2051 })).toEqual({
+      outcome: 'succeeded',
+      gatewayReference: 'sim_tx-1',
+    });
+    expect(ledger.entries.size).toBe(1);
+  });
+
+  it('retrieves nothing for a key it never charged', async () => {
+    const gateway = new SimulatedGateway();
+    await expect(
+      gateway.charge(request, [{ target: 'gateway', kind: 'unavailable' }]),
+    ).rejects.toMatchObject({ status: 503 });
+    expect(await gateway.retrieve('tx-1')).toBeUndefined();
   });
 
   it('answers slowly when told to delay', async () => {

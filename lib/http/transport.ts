@@ -1,0 +1,126 @@
+import http from 'node:http';
+import https from 'node:https';
+import type { Duplex } from 'node:stream';
+
+/** What {@link httpRequest} takes: a small subset of fetch's init, plus a connect timeout. */
+export interface HttpRequestInit {
+  method?: string;
+  headers?: Record<string, string>;
+  body?: string;
+  /** Ends the whole exchange (connect, send, wait, read): the total timeout. */
+  signal?: AbortSignal;
+  /** Time to establish the TCP connection (and its TLS handshake), in ms; a reused connection skips it. */
+  connectTimeoutMs?: number;
+  /** The connection pool; by default one shared keep-alive agent per protocol and connect timeout. */
+  agent?: http.Agent;
+}
+
+/** Opens the socket of a new connection: the agent's own (net or tls) unless a test substitutes one. */
+export type SocketFactory = (
+  options: http.ClientRequestArgs,
+  callback?: (err: Error | null, stream: Duplex) => void,
+) => Duplex | null | undefined;
+
+const DEFAULT_CONNECT_TIMEOUT_MS = 1000;
+
+/** The error a connection that did not open in time is destroyed with (`code` CONNECT_TIMEOUT). */
+function connectTimeoutError(ms: number): Error {
+  return Object.assign(new Error(`connect timed out after ${ms} ms`), { code: 'CONNECT_TIMEOUT' });
+}
+
+/**
+ * Destroys `socket` unless it becomes ready (`connect`, or `secureConnect`
+ * once TLS is up) within `ms`: a connect timeout that does not depend on how
+ * long the answer then takes.
+ */
+function armConnectTimeout(socket: Duplex, ms: number, ready: 'connect' | 'secureConnect'): void {
+  const timer = setTimeout(() => socket.destroy(connectTimeoutError(ms)), ms);
+  const clear = () => clearTimeout(timer);
+  socket.once(ready, clear);
+  socket.once('close', clear);
+}
+
+/**
+ * A keep-alive agent whose new connections must open within
+ * `connectTimeoutMs` (TCP and, over https, TLS).
+ */
+export function connectTimeoutAgent(
+  protocol: 'http:' | 'https:',
+  connectTimeoutMs: number,
+  createSocket?: SocketFactory,
+): http.Agent {
+  const secure = protocol === 'https:';
+  const Base = secure ? https.Agent : http.Agent;
+  const agent = new Base({ keepAlive: true });
+  const open = createSocket ?? agent.createConnection.bind(agent);
+  agent.createConnection = (options, callback) => {
+    const socket = open(options, callback);
+    if (socket) armConnectTimeout(socket, connectTimeoutMs, secure ? 'secureConnect' : 'connect');
+    return socket;
+  };
+  return agent;
+}
+
+// One keep-alive pool per protocol and connect timeout, shared by every client of the container.
+const agents = new Map<string, http.Agent>();
+function agentFor(protocol: 'http:' | 'https:', connectTimeoutMs: number): http.Agent {
+  const key = `${protocol}${connectTimeoutMs}`;
+  let agent = agents.get(key);
+  if (!agent) {
+    agent = connectTimeoutAgent(protocol, connectTimeoutMs);
+    agents.set(key, agent);
+  }
+  return agent;
+}
+
+const NO_BODY_STATUSES = new Set([101, 204, 205, 304]);
+
+/**
+ * One HTTP request on node:http (no fetch, no undici: nothing more to load at
+ * a cold start), answered as a fetch `Response` once its body is read. The
+ * signal is the total timeout; `connectTimeoutMs` bounds the connection only.
+ * A failure rejects with the socket's error (`code` CONNECT_TIMEOUT,
+ * ECONNREFUSED...) or, once the signal fired, an AbortError.
+ */
+export function httpRequest(url: string, init: HttpRequestInit = {}): Promise<Response> {
+  const target = new URL(url);
+  if (target.protocol !== 'http:' && target.protocol !== 'https:') {
+    return Promise.reject(new TypeError(`Unsupported protocol ${target.protocol}`));
+  }
+  const protocol = target.protocol;
+  const agent =
+    init.agent ?? agentFor(protocol, init.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS);
+  return new Promise<Response>((resolve, reject) => {
+    const request = (protocol === 'https:' ? https : http).request(
+      target,
+      {
+        method: init.method ?? 'GET',
+        headers: init.headers,
+        agent,
+        signal: init.signal,
+      },
+      (response) => {
+        const chunks: Buffer[] = [];
+        response.on('data', (chunk: Buffer) => chunks.push(chunk));
+        response.on('error', reject);
+        response.on('close', () => {
+          if (!response.complete)
+            reject(new Error('the connection closed before the answer ended'));
+        });
+        response.on('end', () => {
+          const status = response.statusCode ?? 0;
+          const headers = new Headers();
+          for (const [name, value] of Object.entries(response.headers)) {
+            for (const one of Array.isArray(value) ? value : [value]) {
+              if (one !== undefined) headers.append(name, one);
+            }
+          }
+          const body = NO_BODY_STATUSES.has(status) ? null : Buffer.concat(chunks);
+          resolve(new Response(body, { status, statusText: response.statusMessage, headers }));
+        });
+      },
+    );
+    request.on('error', reject);
+    request.end(init.body);
+  });
+}

@@ -1,0 +1,74 @@
+import { type DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { isConditionalCheckFailed } from '../shared/dynamo.js';
+import type { GatewayChargeResult } from './gateway.js';
+
+/** What the gateway keeps of one charge: its first answer under one idempotency key. */
+export interface GatewayLedgerEntry {
+  idempotencyKey: string;
+  result: GatewayChargeResult;
+  amountMinor: number;
+  currency: string;
+  userId: string;
+  chargedAt: string;
+}
+
+/**
+ * The gateway's own record of what it charged, keyed by idempotency key. It
+ * lives outside the function that called the gateway (as a real gateway's
+ * does), so a caller that died before reading the answer can ask again.
+ */
+export interface GatewayLedger {
+  /** Records `entry` unless the key has one; returns the first entry (first answer wins). */
+  record(entry: GatewayLedgerEntry): Promise<GatewayLedgerEntry>;
+  /** The entry of a key, or undefined when the gateway never charged under it. */
+  find(idempotencyKey: string): Promise<GatewayLedgerEntry | undefined>;
+}
+
+/** A ledger in this process's memory: the simulator's fallback where no table is configured. */
+export class InMemoryGatewayLedger implements GatewayLedger {
+  readonly entries = new Map<string, GatewayLedgerEntry>();
+
+  async record(entry: GatewayLedgerEntry): Promise<GatewayLedgerEntry> {
+    const first = this.entries.get(entry.idempotencyKey);
+    if (first) return first;
+    this.entries.set(entry.idempotencyKey, entry);
+    return entry;
+  }
+
+  async find(idempotencyKey: string): Promise<GatewayLedgerEntry | undefined> {
+    return this.entries.get(idempotencyKey);
+  }
+}
+
+/** The simulator's ledger on a DynamoDB table of its own (hash key `idempotencyKey`; local and test stages). */
+export class DynamoGatewayLedger implements GatewayLedger {
+  constructor(
+    private readonly doc: DynamoDBDocumentClient,
+    private readonly tableName: string,
+  ) {}
+
+  async record(entry: GatewayLedgerEntry): Promise<GatewayLedgerEntry> {
+    try {
+      await this.doc.send(
+        new PutCommand({
+          TableName: this.tableName,
+          Item: entry,
+          ConditionExpression: 'attribute_not_exists(idempotencyKey)',
+        }),
+      );
+      return entry;
+    } catch (error) {
+      if (!isConditionalCheckFailed(error)) throw error;
+      const first = await this.find(entry.idempotencyKey);
+      if (!first) throw new Error(`Ledger entry ${entry.idempotencyKey} vanished after a conflict`);
+      return first;
+    }
+  }
+
+  async find(idempotencyKey: string): Promise<GatewayLedgerEntry | undefined> {
+    const out = await this.doc.send(
+      new GetCommand({ TableName: this.tableName, Key: { idempotencyKey }, ConsistentRead: true }),
+    );
+    return out.Item as GatewayLedgerEntry | undefined;
+  }
+}
