@@ -32,6 +32,8 @@ export async function startOffline(options) {
     HTTP_PORT: String(options.httpPort),
     LAMBDA_PORT: String(options.lambdaPort),
     SERVICE_BASE_URL: baseUrl,
+    // The console's timeline reads the same file (serverless.yml, opsTimeline).
+    TIMELINE_LOG_FILE: options.logFile ? path.resolve(options.logFile) : '',
     DYNAMODB_ENDPOINT: options.dynamoEndpoint,
     SLS_TELEMETRY_DISABLED: '1',
     AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',

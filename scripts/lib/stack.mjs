@@ -65,7 +65,8 @@ export async function functionEnvironment(stage, endpoint) {
  * Starts the database and serverless-offline.
  * @param {{ stage: string, httpPort: number, lambdaPort: number, endpoint?: string,
  *           dynamoPort?: number, dbPath?: string, env?: NodeJS.ProcessEnv, logFile?: string,
- *           echo?: boolean, config?: string }} options
+ *           echo?: boolean, config?: string, timeoutMs?: number }} options `timeoutMs`: how long
+ *           offline may take to be ready (it bundles every function first)
  */
 export async function startStack(options) {
   // The database and serverless-offline start side by side (offline only
@@ -89,6 +90,7 @@ export async function startStack(options) {
       logFile: options.logFile,
       echo: options.echo,
       config: options.config,
+      timeoutMs: options.timeoutMs,
     }),
   ]);
   if (db.status === 'rejected' || offline.status === 'rejected') {

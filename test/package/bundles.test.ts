@@ -65,6 +65,8 @@ describe('Function bundles', () => {
     'paymentRelay',
     'notificationSend',
     'internalAuthorizer',
+    'console',
+    'opsTimeline',
   ])(
     'loads %s from its zip alone, with no node_modules in reach: the AWS SDK and every package are inside',
     (fn) => {
@@ -107,6 +109,13 @@ describe('Function bundles', () => {
     // A fresh Node process per bundle: seconds on a loaded machine.
     30_000,
   );
+
+  it("embeds the operations console's page, script and stylesheet in the console function", () => {
+    const { code } = bundleOf('console');
+    expect(code).toContain('/console/app.js');
+    expect(code).toContain('Downstream effects of this payment');
+    expect(code).toContain('--bad-bg');
+  });
 
   it('keeps class names through minification, since errors are named after their class', () => {
     // lib/shared/errors.ts sets name = new.target.name; a minifier would rename AppError to a letter.

@@ -29,10 +29,25 @@ const tablesByFunction: Record<string, string[]> = {
   notificationSend: ['NotificationsTable'],
   notificationList: ['NotificationsTable'],
   internalAuthorizer: [],
+  // The operator routes (docs/console.md): the payment service's own tables only.
+  paymentList: ['ChargesTable', 'PaymentsTable'],
+  paymentOutboxHealth: ['ChargesTable', 'PaymentsTable'],
+  paymentRedrive: ['PaymentsTable'],
+  opsTimeline: [],
+  console: [],
 };
 
 /** Functions behind public GET routes: they read and never write. */
-const readOnly = ['orderGet', 'orderHistory', 'paymentGet', 'notificationList'];
+const readOnly = [
+  'orderGet',
+  'orderHistory',
+  'paymentGet',
+  'notificationList',
+  'paymentList',
+  'paymentOutboxHealth',
+];
+/** Actions that have no resource-level permission, so "*" is their only resource. */
+const resourceless = /^(xray:|logs:GetQueryResults$)/;
 const readActions = ['dynamodb:BatchGetItem', 'dynamodb:GetItem', 'dynamodb:Query'];
 
 /** Who may delete an item, and why: nobody else can. */
@@ -125,7 +140,7 @@ describe('IAM of the packaged template', () => {
     },
   );
 
-  it('grants no wildcard action and no "*" resource except for X-Ray, which has no resource-level permissions', () => {
+  it('grants no wildcard action and no "*" resource except for actions without resource-level permissions (X-Ray, Logs Insights results)', () => {
     for (const fn of Object.keys(functions)) {
       for (const statement of statementsOf(fn)) {
         expect(statement.Effect).toBe('Allow');
@@ -134,7 +149,7 @@ describe('IAM of the packaged template', () => {
         }
         if (asList(statement.Resource).includes('*')) {
           expect(
-            asList(statement.Action).every((a) => a.startsWith('xray:')),
+            asList(statement.Action).every((a) => resourceless.test(a)),
             fn,
           ).toBe(true);
         }
@@ -241,7 +256,7 @@ describe('IAM of the packaged template', () => {
 
   it.each(Object.keys(tablesByFunction))('lets %s write to its own log group only', (fn) => {
     const logs = statementsOf(fn).filter((s) =>
-      asList(s.Action).some((a) => a.startsWith('logs:')),
+      asList(s.Action).some((a) => /^logs:(Create|Put)/.test(a)),
     );
     expect(logs.flatMap((s) => asList(s.Action)).sort()).toEqual([
       'logs:CreateLogStream',
@@ -289,6 +304,27 @@ describe('IAM of the packaged template', () => {
   it('grants no KMS permission: the keys use the AWS managed key of SSM', () => {
     for (const fn of Object.keys(functions)) {
       expect(actionsOf(statementsOf(fn), 'kms:'), fn).toEqual([]);
+    }
+  });
+
+  it("lets only the timeline query logs: Logs Insights over the functions' own log groups, nothing else", () => {
+    for (const fn of Object.keys(functions)) {
+      const queries = statementsOf(fn).filter((st) =>
+        asList(st.Action).some((a) => a.startsWith('logs:') && !/^logs:(Create|Put)/.test(a)),
+      );
+      if (fn !== 'opsTimeline') {
+        expect(queries, fn).toEqual([]);
+        continue;
+      }
+      const start = queries.find((st) => asList(st.Action).includes('logs:StartQuery'));
+      const groups = [...referencedIds(start?.Resource)];
+      expect(groups.length).toBeGreaterThan(5);
+      for (const group of groups)
+        expect(template.Resources[group]?.Type).toBe('AWS::Logs::LogGroup');
+      expect(queries.flatMap((st) => asList(st.Action)).sort()).toEqual([
+        'logs:GetQueryResults',
+        'logs:StartQuery',
+      ]);
     }
   });
 });

@@ -27,6 +27,15 @@ const publicRoutes = [
   'GET /payments/{transactionId}',
   'GET /notifications',
 ];
+/** The operations console and its data (docs/console.md): IAM-authorized in AWS. */
+const operatorRoutes = [
+  'GET /console',
+  'GET /console/{asset}',
+  'GET /payments',
+  'GET /outbox',
+  'POST /payments/{transactionId}/redrive',
+  'GET /logs/{correlationId}',
+];
 /** Functions that call other services over HTTP (a payment delivers its events in parallel). */
 const callers = ['paymentCreate', 'paymentCallback', 'paymentRelay'];
 
@@ -211,12 +220,12 @@ describe('The outbox relay in the packaged template', () => {
 });
 
 describe('Routes of the packaged template', () => {
-  it('declares exactly the routes of DESIGN.md', () => {
+  it("declares exactly the routes of DESIGN.md, and the console's operator routes", () => {
     expect(
       routes()
         .map((r) => r.RouteKey)
         .sort(),
-    ).toEqual([...internalRoutes, ...publicRoutes].sort());
+    ).toEqual([...internalRoutes, ...publicRoutes, ...operatorRoutes].sort());
   });
 
   it.each(internalRoutes)('puts the internal JWT authorizer in front of %s', (routeKey) => {

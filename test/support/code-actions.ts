@@ -65,6 +65,8 @@ export async function actionsCalledByFunctions(
     target: 'node20',
     mainFields: ['module', 'main'],
     outdir: 'out',
+    // The console's built page and script (text, no AWS call; scripts/esbuild-plugins.cjs).
+    external: ['virtual:console-assets'],
     write: false,
     metafile: true,
     logLevel: 'silent',

@@ -33,6 +33,8 @@ export default async function setup(project: TestProject) {
     endpoint: process.env.DYNAMODB_ENDPOINT || undefined,
     logFile,
     env: keyEnv,
+    // Offline bundles every function before it answers: minutes on a machine shared with others.
+    timeoutMs: Number(process.env.OFFLINE_START_TIMEOUT_MS ?? 240_000),
   });
   project.provide('baseUrl', stack.offline.baseUrl);
   project.provide('lambdaUrl', stack.offline.lambdaUrl);

@@ -1,0 +1,145 @@
+import { find, get, seg } from '../api.js';
+import { badge, errorBox, facts, h, link, money, table, time } from '../dom.js';
+import { IN_FLIGHT_POLL_MS, type View } from '../view.js';
+import { historyTable } from './order.js';
+import { redriveButton } from './redrive.js';
+
+interface EventView {
+  eventId: string;
+  type: string;
+  target: string;
+  status: string;
+  attempts: number;
+  nextAttemptAt?: string;
+  lastError?: string;
+  deliveredAt?: string;
+}
+
+/** #/payments/<transactionId>: the charge, the payment, each event, the order and the user's notifications. */
+export const paymentView: View = async ({ segments }, { refresh }) => {
+  const transactionId = segments[0] ?? '';
+  const payment = await find<any>(`/payments/${seg(transactionId)}`);
+  if (!payment) {
+    return {
+      title: `Payment ${transactionId}`,
+      node: h(
+        'p',
+        { class: 'empty' },
+        `No payment or charge for transaction ${transactionId} (yet).`,
+      ),
+      pollMs: IN_FLIGHT_POLL_MS,
+    };
+  }
+  const events: EventView[] = payment.events ?? [];
+  const [order, history, notifications] = await Promise.all([
+    find<any>(`/orders/${seg(payment.orderId)}`).catch(() => undefined),
+    find<any>(`/orders/${seg(payment.orderId)}/history`).catch((e: unknown) => e),
+    get<any>(`/notifications?userId=${seg(payment.userId)}&limit=50`).catch((e: unknown) => e),
+  ]);
+  const eventIds = new Set(events.map((e) => e.eventId));
+  const charge = payment.charge ?? {};
+
+  const sections = [
+    h(
+      'section',
+      { 'aria-labelledby': 'payment-heading' },
+      h('h2', { id: 'payment-heading' }, 'Payment'),
+      facts([
+        ['Status', badge(payment.status)],
+        ['Failure reason', payment.failureReason],
+        ['Amount', money(payment.amount, payment.currency)],
+        ['Order', link.order(payment.orderId)],
+        ['User', link.user(payment.userId)],
+        ['Created', time(payment.createdAt)],
+        ['Final since', time(payment.finalizedAt)],
+        ['Correlation id', payment.correlationId ? link.trace(payment.correlationId) : undefined],
+      ]),
+      payment.correlationId
+        ? h('p', {}, link.trace(payment.correlationId, 'Open this request\u2019s timeline'))
+        : null,
+    ),
+    h(
+      'section',
+      { 'aria-labelledby': 'charge-heading' },
+      h('h2', { id: 'charge-heading' }, 'Charge'),
+      facts([
+        ['State', badge(charge.state)],
+        ['Result from', charge.resultSource],
+        ['Confirmed by callback', charge.confirmedAt ? ['yes, ', time(charge.confirmedAt)] : 'no'],
+        ['Gateway reference', charge.gatewayReference],
+        ['Decline reason', charge.declineReason],
+        ['Charged', time(charge.createdAt)],
+        ['Result recorded', time(charge.recordedAt)],
+      ]),
+    ),
+    h(
+      'section',
+      { 'aria-labelledby': 'events-heading' },
+      h('h2', { id: 'events-heading' }, 'Outbox events'),
+      table(
+        'Downstream effects of this payment',
+        [
+          'Event',
+          'Target',
+          'Status',
+          'Attempts',
+          'Last error',
+          'Next attempt / delivered',
+          'Action',
+        ],
+        events.map((e) => [
+          h('span', {}, e.type, h('br'), h('code', {}, e.eventId)),
+          e.target,
+          badge(e.status),
+          String(e.attempts),
+          e.lastError ?? '',
+          e.status === 'PENDING' ? time(e.nextAttemptAt) : time(e.deliveredAt),
+          e.status === 'DEAD' ? redriveButton(transactionId, e, refresh) : '',
+        ]),
+      ),
+    ),
+    h(
+      'section',
+      { 'aria-labelledby': 'order-heading' },
+      h('h2', { id: 'order-heading' }, 'Order ', link.order(payment.orderId)),
+      order
+        ? facts([
+            ['Status', badge(order.status)],
+            ['Version', String(order.version)],
+            ['Updated', time(order.updatedAt)],
+          ])
+        : h('p', { class: 'empty' }, 'The order service does not know this order.'),
+      history instanceof Error
+        ? errorBox(history)
+        : history
+          ? historyTable(history.entries ?? [])
+          : null,
+    ),
+    h(
+      'section',
+      { 'aria-labelledby': 'notifications-heading' },
+      h('h2', { id: 'notifications-heading' }, 'Notifications to ', link.user(payment.userId)),
+      notifications instanceof Error
+        ? errorBox(notifications)
+        : table(
+            'Notifications for this payment',
+            ['Status', 'Message', 'Event', 'Sent', 'Reason'],
+            (notifications.items ?? [])
+              .filter((n: any) => !n.eventId || eventIds.has(n.eventId))
+              .map((n: any) => [
+                badge(n.status),
+                n.message,
+                n.eventId ? h('code', {}, n.eventId) : '',
+                time(n.sentAt ?? n.createdAt),
+                n.reason ?? '',
+              ]),
+          ),
+    ),
+  ];
+  const inFlight = payment.status === 'PROCESSING' || events.some((e) => e.status === 'PENDING');
+  return {
+    title: `Payment ${transactionId}`,
+    node: h('div', { class: 'sections' }, sections),
+    pollMs: inFlight ? IN_FLIGHT_POLL_MS : undefined,
+  };
+};

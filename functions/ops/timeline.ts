@@ -1,0 +1,36 @@
+import {
+  CloudWatchLogsClient,
+  GetQueryResultsCommand,
+  StartQueryCommand,
+} from '@aws-sdk/client-cloudwatch-logs';
+import type { Context } from 'aws-lambda';
+import { FileLogSource, InsightsLogSource, type LogSource } from '../../lib/ops/timeline.js';
+import { createTimelineRoute } from '../../lib/ops/timeline-route.js';
+import { httpHandler } from '../../lib/shared/middleware/http-handler.js';
+import { createObservability } from '../../lib/shared/observability.js';
+
+const observability = createObservability('payment');
+const localFile = process.env.TIMELINE_LOG_FILE;
+const logGroups = (process.env.TIMELINE_LOG_GROUPS ?? '').split(',').filter(Boolean);
+let cloudWatch: CloudWatchLogsClient | undefined;
+
+/** Locally the file `npm start` writes; in AWS, Logs Insights over every function's log group. */
+function sourceFor(context: Context): LogSource {
+  if (localFile) return new FileLogSource(localFile);
+  cloudWatch ??= new CloudWatchLogsClient({});
+  const client = cloudWatch;
+  return new InsightsLogSource(
+    {
+      startQuery: (input) => client.send(new StartQueryCommand(input)),
+      getQueryResults: (input) => client.send(new GetQueryResultsCommand(input)),
+    },
+    {
+      logGroupNames: logGroups,
+      lookbackHours: Number(process.env.TIMELINE_LOOKBACK_HOURS ?? 24),
+      deadline: () => Date.now() + context.getRemainingTimeInMillis() - 1000,
+    },
+  );
+}
+
+/** GET /logs/{correlationId} (operator): every service's log lines of one request, in time order. */
+export const handler = httpHandler({ observability }, createTimelineRoute(sourceFor));

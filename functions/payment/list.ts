@@ -1,0 +1,14 @@
+import { createListRoute } from '../../lib/payment/operator-routes.js';
+import { DynamoPaymentList } from '../../lib/payment/payment-list.js';
+import { requireEnv } from '../../lib/shared/config.js';
+import { httpHandler } from '../../lib/shared/middleware/http-handler.js';
+import { dynamo, observability } from './operator-dependencies.js';
+
+const list = new DynamoPaymentList(
+  dynamo.doc,
+  requireEnv('PAYMENTS_TABLE'),
+  requireEnv('CHARGES_TABLE'),
+);
+
+/** GET /payments?status=&limit=&cursor= (operator): payments newest first, from indexes. */
+export const handler = httpHandler({ observability }, createListRoute({ list }));

@@ -1,0 +1,122 @@
+import { readFile } from 'node:fs/promises';
+// The same parsing and ordering as `npm run trace` (one definition of "a request's lines").
+// @ts-expect-error plain ESM script without types
+import { parseLogLines, timeline } from '../../scripts/lib/trace.mjs';
+import { ServiceUnavailableError } from '../shared/errors.js';
+
+/** One structured log line of any service (the Powertools JSON fields). */
+export type LogRecord = Record<string, unknown> & { timestamp: string };
+
+/** Where a request's log lines come from: the local log file, or CloudWatch Logs. */
+export interface LogSource {
+  /** Every line carrying this correlation id, oldest first. */
+  linesFor(correlationId: string): Promise<LogRecord[]>;
+}
+
+/** The most lines one timeline returns (the view is for one request, not a log search). */
+export const TIMELINE_LIMIT = 1000;
+
+/** {@link LogSource} over the file `npm start` writes (`.logs/local.log`), read on each call. */
+export class FileLogSource implements LogSource {
+  constructor(private readonly path: string) {}
+
+  async linesFor(correlationId: string): Promise<LogRecord[]> {
+    let text: string;
+    try {
+      text = await readFile(this.path, 'utf8');
+    } catch (error) {
+      throw new ServiceUnavailableError('LOGS_UNAVAILABLE', 'The local log file cannot be read', {
+        cause: error,
+      });
+    }
+    // Only lines that mention the id are parsed: the file holds every request of the session.
+    const mentions = text
+      .split('\n')
+      .filter((line) => line.includes(correlationId))
+      .join('\n');
+    return (timeline(parseLogLines(mentions), correlationId) as LogRecord[]).slice(
+      0,
+      TIMELINE_LIMIT,
+    );
+  }
+}
+
+/** The two CloudWatch Logs calls {@link InsightsLogSource} makes (the SDK client fits it). */
+export interface InsightsClient {
+  startQuery(input: {
+    logGroupNames: string[];
+    startTime: number;
+    endTime: number;
+    queryString: string;
+    limit: number;
+  }): Promise<{ queryId?: string }>;
+  getQueryResults(input: { queryId: string }): Promise<{
+    status?: string;
+    results?: { field?: string; value?: string }[][];
+  }>;
+}
+
+/**
+ * {@link LogSource} on CloudWatch Logs Insights: one query over the
+ * functions' log groups for the last `lookbackHours`, polled until complete
+ * or until `deadline` passes (then a 503: the caller may ask again).
+ */
+export class InsightsLogSource implements LogSource {
+  constructor(
+    private readonly client: InsightsClient,
+    private readonly options: {
+      logGroupNames: string[];
+      lookbackHours: number;
+      pollMs?: number;
+      /** Epoch ms after which the query is abandoned. */
+      deadline: () => number;
+      clock?: () => number;
+    },
+  ) {}
+
+  async linesFor(correlationId: string): Promise<LogRecord[]> {
+    const now = (this.options.clock ?? Date.now)();
+    // The id is checked by the route (ID_PATTERN: no quote can reach the query).
+    const { queryId } = await this.client.startQuery({
+      logGroupNames: this.options.logGroupNames,
+      startTime: Math.floor(now / 1000) - this.options.lookbackHours * 3600,
+      endTime: Math.ceil(now / 1000),
+      queryString: `fields @message | filter correlation_id = "${correlationId}" | sort @timestamp asc | limit ${TIMELINE_LIMIT}`,
+      limit: TIMELINE_LIMIT,
+    });
+    if (!queryId)
+      throw new ServiceUnavailableError('LOGS_UNAVAILABLE', 'CloudWatch Logs started no query');
+    for (;;) {
+      const out = await this.client.getQueryResults({ queryId });
+      if (out.status === 'Complete') {
+        const messages = (out.results ?? []).map(
+          (row) => row.find((cell) => cell.field === '@message')?.value ?? '',
+        );
+        return timeline(parseLogLines(messages.join('\n')), correlationId) as LogRecord[];
+      }
+      if (out.status && !['Running', 'Scheduled'].includes(out.status)) {
+        throw new ServiceUnavailableError('LOGS_UNAVAILABLE', `The log query ended ${out.status}`);
+      }
+      if (Date.now() + (this.options.pollMs ?? 500) > this.options.deadline()) {
+        throw new ServiceUnavailableError(
+          'LOGS_QUERY_RUNNING',
+          'The log query is still running; ask again',
+        );
+      }
+      await new Promise((resolve) => setTimeout(resolve, this.options.pollMs ?? 500));
+    }
+  }
+}
+
+/**
+ * A request's timeline: its lines and the services they came from. No line
+ * yet is an empty timeline, not an error: logs arrive after the request.
+ */
+export async function requestTimeline(
+  source: LogSource,
+  correlationId: string,
+): Promise<{ correlationId: string; services: string[]; lines: LogRecord[] }> {
+  const lines = await source.linesFor(correlationId);
+  const services = [...new Set(lines.map((l) => String(l.service ?? 'unknown')))];
+  return { correlationId, services, lines };
+}

@@ -1,0 +1,29 @@
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { readOutboxHealth } from '../outbox/health.js';
+import { json } from '../shared/http.js';
+import type { HttpRoute } from '../shared/middleware/types.js';
+import { parseInput } from '../shared/validation.js';
+import { paymentListQuerySchema } from './operator-schemas.js';
+import type { PaymentList } from './payment-list.js';
+
+/** GET /payments?status=&limit=&cursor= (operator): payments newest first, from indexes. */
+export function createListRoute(deps: { list: PaymentList }): HttpRoute {
+  return async (event) => {
+    const query = parseInput(paymentListQuerySchema, event.queryStringParameters ?? {}, 'query');
+    const page = await deps.list.list({
+      status: query.status,
+      limit: query.limit ?? 25,
+      cursor: query.cursor,
+    });
+    return json(200, { items: page.items, nextCursor: page.nextCursor ?? null });
+  };
+}
+
+/** GET /outbox (operator): counts by status, the oldest pending event, the DEAD list, charges in flight. */
+export function createOutboxHealthRoute(deps: {
+  doc: DynamoDBDocumentClient;
+  paymentsTable: string;
+  chargesTable: string;
+}): HttpRoute {
+  return async () => json(200, await readOutboxHealth(deps));
+}

@@ -1,0 +1,162 @@
+import { DeleteCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readOutboxHealth } from '../../lib/outbox/health.js';
+import { DynamoPaymentList } from '../../lib/payment/payment-list.js';
+import { requireEnv } from '../../lib/shared/config.js';
+import { dynamoFromEnv } from '../../lib/shared/dynamo.js';
+import { isAppError } from '../../lib/shared/errors.js';
+import { uniqueId } from '../support/http.js';
+
+// The operator's list and the outbox's health on DynamoDB Local, from indexes
+// only. The tables are shared with other tests, so these rows are dated in
+// 2999 (always the newest) or 2000 (always the oldest).
+
+const { doc } = dynamoFromEnv();
+const paymentsTable = requireEnv('PAYMENTS_TABLE');
+const chargesTable = requireEnv('CHARGES_TABLE');
+const run = uniqueId('list');
+const at = (second: number) => `2999-01-01T00:00:0${second}.000Z`;
+const written: { table: string; key: Record<string, string> }[] = [];
+
+async function put(table: string, item: Record<string, unknown>, key: Record<string, string>) {
+  await doc.send(new PutCommand({ TableName: table, Item: item }));
+  written.push({ table, key });
+}
+
+async function payment(name: string, status: string, second: number) {
+  const transactionId = `${run}-${name}`;
+  const key = { pk: `PAYMENT#${transactionId}`, sk: 'PAYMENT' };
+  await put(
+    paymentsTable,
+    {
+      ...key,
+      transactionId,
+      orderId: `o-${name}`,
+      userId: `u-${name}`,
+      amountMinor: 1050,
+      currency: 'USD',
+      status,
+      createdAt: at(second),
+      correlationId: 'c',
+      finalizedAt: at(second),
+    },
+    key,
+  );
+  return transactionId;
+}
+
+beforeAll(async () => {
+  await payment('s1', 'SUCCEEDED', 1);
+  await payment('f2', 'FAILED', 2);
+  await payment('s3', 'SUCCEEDED', 3);
+  await payment('f4', 'FAILED', 4);
+  await payment('s5', 'SUCCEEDED', 5);
+  const charge = {
+    transactionId: `${run}-p6`,
+    orderId: 'o-p6',
+    userId: 'u-p6',
+    amountMinor: 999,
+    currency: 'JPY',
+    state: 'PENDING',
+    unfinalized: 'Y',
+    createdAt: at(6),
+  };
+  await put(chargesTable, charge, { transactionId: charge.transactionId });
+  // Events of one payment: one DEAD, one PENDING that is never due (2999).
+  const dead = {
+    pk: `PAYMENT#${run}-s1`,
+    sk: 'EVENT#dead',
+    eventId: `${run}-dead`,
+    transactionId: `${run}-s1`,
+    type: 'order.status',
+    target: 'order',
+    status: 'DEAD',
+    outboxStatus: 'DEAD',
+    attempts: 3,
+    lastError: 'order answered 409',
+    createdAt: '2000-01-01T00:00:00.000Z',
+    nextAttemptAt: at(1),
+  };
+  await put(paymentsTable, dead, { pk: dead.pk, sk: dead.sk });
+  const pending = {
+    ...dead,
+    sk: 'EVENT#pending',
+    eventId: `${run}-pending`,
+    status: 'PENDING',
+    outboxStatus: 'PENDING',
+    attempts: 1,
+    nextAttemptAt: at(9),
+  };
+  await put(paymentsTable, pending, { pk: pending.pk, sk: pending.sk });
+});
+
+afterAll(async () => {
+  for (const { table, key } of written)
+    await doc.send(new DeleteCommand({ TableName: table, Key: key }));
+});
+
+const ids = (items: { transactionId: string }[]) =>
+  items.map((i) => i.transactionId.replace(`${run}-`, ''));
+
+describe('Class: DynamoPaymentList', () => {
+  const list = new DynamoPaymentList(doc, paymentsTable, chargesTable);
+
+  it('merges final and in-flight payments newest first, and pages through them with the cursor', async () => {
+    const first = await list.list({ limit: 4 });
+    expect(ids(first.items)).toEqual(['p6', 's5', 'f4', 's3']);
+    expect(first.items[0]).toMatchObject({
+      status: 'PROCESSING',
+      orderId: 'o-p6',
+      amount: 999,
+      currency: 'JPY',
+    });
+    expect(first.items[1]).toMatchObject({ status: 'SUCCEEDED', amount: 10.5, currency: 'USD' });
+    const second = await list.list({ limit: 2, cursor: first.nextCursor });
+    expect(ids(second.items)).toEqual(['f2', 's1']);
+  });
+
+  it('filters by status', async () => {
+    const failed = await list.list({ status: 'FAILED', limit: 2 });
+    expect(ids(failed.items)).toEqual(['f4', 'f2']);
+    const processing = await list.list({ status: 'PROCESSING', limit: 1 });
+    expect(ids(processing.items)).toEqual(['p6']);
+  });
+
+  it('refuses a cursor it did not make with a 400 naming cursor', async () => {
+    for (const cursor of [
+      '%%%',
+      Buffer.from('{"NOPE":null}').toString('base64url'),
+      Buffer.from('[1]').toString('base64url'),
+    ]) {
+      const error = await list.list({ limit: 2, cursor }).catch((e: unknown) => e);
+      expect(
+        isAppError(error) && error.status === 400 && error.details[0]?.field === 'cursor',
+        cursor,
+      ).toBe(true);
+    }
+  });
+});
+
+describe('Function: readOutboxHealth', () => {
+  it('counts PENDING and DEAD, finds the oldest PENDING, lists DEAD events and unfinalized charges', async () => {
+    const health = await readOutboxHealth({
+      doc,
+      paymentsTable,
+      chargesTable,
+      now: new Date('2999-01-01T00:01:00.000Z'),
+    });
+    expect(health.counts.PENDING).toBeGreaterThanOrEqual(1);
+    expect(health.counts.DEAD).toBeGreaterThanOrEqual(1);
+    // Other tests' events share the table: the oldest is ours (2000) or older still.
+    expect(health.oldestPending!.createdAt <= '2000-01-01T00:00:00.000Z').toBe(true);
+    expect(health.dead).toContainEqual(
+      expect.objectContaining({
+        eventId: `${run}-dead`,
+        attempts: 3,
+        lastError: 'order answered 409',
+      }),
+    );
+    const created = health.unfinalizedCharges.map((c) => c.createdAt);
+    expect(created).toEqual([...created].sort()); // oldest first: the reconciler's next work on top
+  });
+});

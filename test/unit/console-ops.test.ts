@@ -1,0 +1,220 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer, type IncomingHttpHeaders } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { SignatureV4 } from '@smithy/signature-v4';
+import { afterAll, describe, expect, it } from 'vitest';
+import { FileLogSource, type InsightsClient, InsightsLogSource } from '../../lib/ops/timeline.js';
+import { createConsoleRoute } from '../../lib/shared/console-page.js';
+import { isAppError } from '../../lib/shared/errors.js';
+import type { HttpEvent } from '../../lib/shared/middleware/types.js';
+import { operatorOf } from '../../lib/shared/operator.js';
+// @ts-expect-error plain ESM script without types
+import { NodeSha256, startSigningProxy } from '../../scripts/lib/sigv4-proxy.mjs';
+
+const line = (fields: Record<string, unknown>) =>
+  JSON.stringify({ timestamp: '2026-01-01T00:00:00.000Z', ...fields });
+
+describe('Class: FileLogSource', () => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'timeline-'));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('keeps the JSON lines of one correlation id, in time order, and skips everything else', async () => {
+    const file = path.join(dir, 'local.log');
+    writeFileSync(
+      file,
+      [
+        'offline: GET /payments (λ: paymentGet)',
+        line({
+          timestamp: '2026-01-01T00:00:02.000Z',
+          correlation_id: 'abc12345',
+          service: 'order',
+          action: 'order.status',
+        }),
+        line({ correlation_id: 'other-id', service: 'payment' }),
+        `worker 3 | ${line({ timestamp: '2026-01-01T00:00:01.000Z', correlation_id: 'abc12345', service: 'payment', action: 'payment.charge' })}`,
+      ].join('\n'),
+    );
+    const lines = await new FileLogSource(file).linesFor('abc12345');
+    expect(lines.map((l) => l.action)).toEqual(['payment.charge', 'order.status']);
+  });
+
+  it('answers 503 when the file cannot be read, without its path', async () => {
+    const error = await new FileLogSource(path.join(dir, 'missing.log'))
+      .linesFor('abc12345')
+      .catch((e: unknown) => e);
+    expect(isAppError(error) && error.status).toBe(503);
+    expect((error as Error).message).not.toContain(dir);
+  });
+});
+
+describe('Class: InsightsLogSource', () => {
+  function client(statuses: string[]): InsightsClient & { queries: string[] } {
+    const queries: string[] = [];
+    return {
+      queries,
+      startQuery: async (input) => {
+        queries.push(input.queryString);
+        return { queryId: 'q1' };
+      },
+      getQueryResults: async () => {
+        const status = statuses.shift() ?? 'Complete';
+        return {
+          status,
+          results:
+            status === 'Complete'
+              ? [
+                  [
+                    { field: '@timestamp', value: 'x' },
+                    {
+                      field: '@message',
+                      value: line({ correlation_id: 'abc12345', service: 'payment' }),
+                    },
+                  ],
+                ]
+              : [],
+        };
+      },
+    };
+  }
+
+  it('runs one Logs Insights query for the id and polls it until complete', async () => {
+    const fake = client(['Scheduled', 'Running']);
+    const source = new InsightsLogSource(fake, {
+      logGroupNames: ['/aws/lambda/a'],
+      lookbackHours: 24,
+      pollMs: 1,
+      deadline: () => Date.now() + 5000,
+    });
+    const lines = await source.linesFor('abc12345');
+    expect(lines).toHaveLength(1);
+    expect(fake.queries[0]).toContain('filter correlation_id = "abc12345"');
+  });
+
+  it('gives up with a 503 at its deadline rather than outliving the function', async () => {
+    const fake = client(Array(1000).fill('Running'));
+    const source = new InsightsLogSource(fake, {
+      logGroupNames: ['/aws/lambda/a'],
+      lookbackHours: 1,
+      pollMs: 5,
+      deadline: () => Date.now() + 2,
+    });
+    const error = await source.linesFor('abc12345').catch((e: unknown) => e);
+    expect(isAppError(error) && error.code).toBe('LOGS_QUERY_RUNNING');
+  });
+});
+
+describe('Function: createConsoleRoute', () => {
+  const route = createConsoleRoute({ html: '<p>page</p>', script: 'js()', stylesheet: 'p{}' });
+  const event = (asset?: string) =>
+    ({ pathParameters: asset ? { asset } : undefined }) as unknown as HttpEvent;
+
+  it('serves the page, its script and its stylesheet under a CSP that allows only our own files', async () => {
+    const page = await route(event(), {} as never);
+    expect(page.headers['content-type']).toMatch(/^text\/html/);
+    expect(page.headers['content-security-policy']).toContain("script-src 'self'");
+    expect((await route(event('app.js'), {} as never)).headers['content-type']).toMatch(
+      /^text\/javascript/,
+    );
+    expect((await route(event('app.css'), {} as never)).body).toBe('p{}');
+  });
+
+  it('answers 404 for any other file', async () => {
+    const error = await route(event('secrets.txt'), {} as never).catch((e: unknown) => e);
+    expect(isAppError(error) && error.status).toBe(404);
+  });
+});
+
+describe('Function: operatorOf', () => {
+  it('names the IAM principal that signed the request, else the local caller', () => {
+    const iam = {
+      requestContext: {
+        authorizer: { iam: { userArn: 'arn:aws:sts::1:assumed-role/Ops/ana' } },
+        http: { sourceIp: '1.2.3.4' },
+      },
+    };
+    expect(operatorOf(iam as unknown as HttpEvent)).toBe('arn:aws:sts::1:assumed-role/Ops/ana');
+    expect(
+      operatorOf({ requestContext: { http: { sourceIp: '127.0.0.1' } } } as unknown as HttpEvent),
+    ).toBe('local:127.0.0.1');
+  });
+});
+
+describe('Function: startSigningProxy', () => {
+  it('forwards each request signed with SigV4 for execute-api, and the answer back unchanged', async () => {
+    let seen:
+      | { method?: string; url?: string; headers: IncomingHttpHeaders; body: string }
+      | undefined;
+    const upstream = createServer((req, res) => {
+      let body = '';
+      req.on('data', (c) => {
+        body += c;
+      });
+      req.on('end', () => {
+        seen = { method: req.method, url: req.url, headers: req.headers, body };
+        res
+          .writeHead(202, { 'content-type': 'application/json', 'x-correlation-id': 'c-1' })
+          .end('{"ok":true}');
+      });
+    });
+    await new Promise<void>((resolve) => upstream.listen(0, '127.0.0.1', resolve));
+    const target = `http://127.0.0.1:${(upstream.address() as AddressInfo).port}`;
+    const credentials = { accessKeyId: 'AKIDEXAMPLE', secretAccessKey: 'secret' };
+    const proxy = await startSigningProxy({ target, region: 'eu-west-1', credentials });
+    try {
+      const response = await fetch(`${proxy.url}/payments/tx-1/redrive?x=1`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', cookie: 'never=forwarded' },
+        body: '{"eventId":"e-1"}',
+      });
+      expect(response.status).toBe(202);
+      expect(response.headers.get('x-correlation-id')).toBe('c-1');
+      expect(await response.json()).toEqual({ ok: true });
+      expect(seen).toMatchObject({
+        method: 'POST',
+        url: '/payments/tx-1/redrive?x=1',
+        body: '{"eventId":"e-1"}',
+      });
+      expect(seen?.headers.cookie).toBeUndefined();
+      const authorization = String(seen?.headers.authorization);
+      expect(authorization).toMatch(
+        /^AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE\/\d{8}\/eu-west-1\/execute-api\/aws4_request/,
+      );
+
+      // Signed again, from what the upstream received (as API Gateway checks it), at the
+      // same instant, the request gives the same signature.
+      const signedNames = /SignedHeaders=([^,]+)/.exec(authorization)?.[1]?.split(';') ?? [];
+      expect(signedNames).toContain('host');
+      const received = Object.fromEntries(signedNames.map((n) => [n, String(seen?.headers[n])]));
+      const amzDate = String(seen?.headers['x-amz-date']);
+      const signingDate = new Date(
+        amzDate.replace(/^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z$/, '$1-$2-$3T$4:$5:$6Z'),
+      );
+      const signer = new SignatureV4({
+        service: 'execute-api',
+        region: 'eu-west-1',
+        credentials,
+        sha256: NodeSha256,
+      });
+      const url = new URL(`${target}/payments/tx-1/redrive?x=1`);
+      const expected = await signer.sign(
+        {
+          method: 'POST',
+          protocol: url.protocol,
+          hostname: url.hostname,
+          port: Number(url.port),
+          path: url.pathname,
+          query: { x: '1' },
+          headers: received,
+          body: Buffer.from('{"eventId":"e-1"}'),
+        },
+        { signingDate },
+      );
+      expect(authorization).toBe(expected.headers.authorization);
+    } finally {
+      await proxy.close();
+      upstream.close();
+    }
+  });
+});
