@@ -1,6 +1,7 @@
 import { beforeAll, describe, expect, inject, it } from 'vitest';
 import { DEFAULT_DOWNSTREAM_POLICY } from '../../lib/http/client.js';
 import { OUTBOX_METRICS } from '../../lib/outbox/metrics.js';
+import { METRIC } from '../../lib/shared/observability.js';
 import {
   findDependencyCycle,
   functionsByName,
@@ -261,6 +262,12 @@ describe('Alarms of the packaged template', () => {
         JSON.stringify(a.Properties?.Metrics ?? []).includes(`"MetricName":"${metric}"`),
     );
 
+  it('throttles every route at the stage, public ones included', () => {
+    const settings = template.Resources.HttpApiStage?.Properties?.DefaultRouteSettings;
+    expect(settings?.ThrottlingRateLimit).toBeGreaterThan(0);
+    expect(settings?.ThrottlingBurstLimit).toBeGreaterThan(0);
+  });
+
   it('sends every alarm to one SNS topic that operators subscribe to', () => {
     const topics = Object.keys(resourcesOfType(template, 'AWS::SNS::Topic'));
     expect(topics).toEqual(['AlarmTopic']);
@@ -286,7 +293,11 @@ describe('Alarms of the packaged template', () => {
 
   it('watches the metrics the code emits, under the namespace the functions publish to', () => {
     const namespace = env('paymentRelay').POWERTOOLS_METRICS_NAMESPACE;
-    for (const metric of [OUTBOX_METRICS.dead, OUTBOX_METRICS.oldestPendingAge]) {
+    for (const metric of [
+      OUTBOX_METRICS.dead,
+      OUTBOX_METRICS.oldestPendingAge,
+      METRIC.callbackContradictions,
+    ]) {
       expect(alarmOn(metric)?.Properties).toMatchObject({
         Namespace: namespace,
         Dimensions: [{ Name: 'service', Value: 'payment' }],
