@@ -1,5 +1,5 @@
 import * as z from 'zod/mini';
-import { idSchema } from '../shared/validation.js';
+import { idSchema, pageLimitSchema } from '../shared/validation.js';
 
 /** Body of POST /notifications. */
 export const sendNotificationSchema = z.strictObject({
@@ -16,16 +16,7 @@ export const sendNotificationSchema = z.strictObject({
 /** Query of GET /notifications. */
 export const listNotificationsSchema = z.strictObject({
   userId: idSchema,
-  limit: z.optional(
-    z
-      .pipe(
-        z
-          .string({ error: 'must be an integer from 1 to 100' })
-          .check(z.regex(/^\d{1,3}$/, { error: 'must be an integer from 1 to 100' })),
-        z.transform(Number),
-      )
-      .check(z.refine((n) => n >= 1 && n <= 100, { error: 'must be an integer from 1 to 100' })),
-  ),
+  limit: pageLimitSchema,
   cursor: z.optional(
     z.string({ error: 'must be a string' }).check(z.maxLength(1024, { error: 'is too long' })),
   ),

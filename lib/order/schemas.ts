@@ -1,5 +1,11 @@
 import * as z from 'zod/mini';
-import { amountSchema, currencySchema, idSchema, withMinorUnits } from '../shared/validation.js';
+import {
+  amountSchema,
+  currencySchema,
+  idSchema,
+  pageLimitSchema,
+  withMinorUnits,
+} from '../shared/validation.js';
 import { ORDER_STATUSES } from './status-transition.js';
 
 /** Body of POST /orders. */
@@ -58,16 +64,7 @@ export const releaseSchema = z.strictObject({
 
 /** Query of GET /orders/{orderId}/history: a page of `limit` entries after `cursor`. */
 export const historyQuerySchema = z.strictObject({
-  limit: z.optional(
-    z
-      .pipe(
-        z
-          .string({ error: 'must be an integer from 1 to 100' })
-          .check(z.regex(/^\d{1,3}$/, { error: 'must be an integer from 1 to 100' })),
-        z.transform(Number),
-      )
-      .check(z.refine((n) => n >= 1 && n <= 100, { error: 'must be an integer from 1 to 100' })),
-  ),
+  limit: pageLimitSchema,
   cursor: z.optional(
     z.pipe(
       z

@@ -20,6 +20,18 @@ export const currencySchema = z.enum(SUPPORTED_CURRENCIES as [Currency, ...Curre
   error: `must be one of ${SUPPORTED_CURRENCIES.join(', ')}`,
 });
 
+/** Query parameter `limit` of a paged list: an integer from 1 to 100, optional. */
+export const pageLimitSchema = z.optional(
+  z
+    .pipe(
+      z
+        .string({ error: 'must be an integer from 1 to 100' })
+        .check(z.regex(/^\d{1,3}$/, { error: 'must be an integer from 1 to 100' })),
+      z.transform(Number),
+    )
+    .check(z.refine((n) => n >= 1 && n <= 100, { error: 'must be an integer from 1 to 100' })),
+);
+
 /** Schema of a major-unit amount; precision is checked with the currency by {@link withMinorUnits}. */
 export const amountSchema = z.number({ error: 'must be a JSON number' });
 
