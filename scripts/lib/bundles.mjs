@@ -7,6 +7,7 @@
  */
 import { execFile } from 'node:child_process';
 import { mkdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
@@ -46,7 +47,8 @@ const PLUGIN_ONLY = new Set([
 
 /**
  * esbuild options equivalent to serverless-esbuild's for `custom`: its own
- * keys dropped, `exclude` turned into `external` (as the plugin does).
+ * keys dropped, `exclude` turned into `external` and `plugins` (a CommonJS
+ * file of esbuild plugins) loaded, as the plugin does.
  * @param {Record<string, any>} custom serverless.yml's custom.esbuild, resolved
  * @returns {import('esbuild').BuildOptions}
  */
@@ -58,6 +60,9 @@ export function esbuildOptions(custom) {
   }
   const exclude = Array.isArray(custom?.exclude) ? custom.exclude.filter((e) => e !== '*') : [];
   options.external = [...new Set([...(options.external ?? []), ...exclude])];
+  if (typeof custom?.plugins === 'string') {
+    options.plugins = createRequire(import.meta.url)(path.join(root, custom.plugins));
+  }
   options.bundle ??= true;
   options.platform ??= 'node';
   return options;
