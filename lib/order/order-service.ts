@@ -298,7 +298,7 @@ export async function updateOrderStatus(
       expectedSeq: order.auditSeq,
       audit,
       set,
-      remove: ends ? ['paymentHolder', 'holdUntil'] : undefined,
+      remove: ends ? HOLD_ATTRIBUTES : undefined,
       marker: input.eventId
         ? {
             orderId: input.orderId,
@@ -329,8 +329,11 @@ export async function updateOrderStatus(
   }, retry);
 }
 
+/** The attributes that hold an order for a payment: removed together when the hold ends. */
+export const HOLD_ATTRIBUTES: (keyof Order)[] = ['paymentHolder', 'holdUntil'];
+
 /** The order after its hold ended (when `ends`). */
-function withoutHold(order: Order, ends: boolean): Order {
+export function withoutHold(order: Order, ends = true): Order {
   if (!ends) return order;
   const { paymentHolder: _holder, holdUntil: _until, ...rest } = order;
   return rest;

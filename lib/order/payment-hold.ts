@@ -6,7 +6,13 @@ import {
 } from '../shared/errors.js';
 import type { Currency } from '../shared/money.js';
 import { CONFLICT, retryOnConflict } from '../shared/retry-on-conflict.js';
-import { notFound, type OrderServiceDeps, settings } from './order-service.js';
+import {
+  HOLD_ATTRIBUTES,
+  notFound,
+  type OrderServiceDeps,
+  settings,
+  withoutHold,
+} from './order-service.js';
 import { PAYABLE_STATUSES } from './status-transition.js';
 import type { AuditEntry, OperationContext, Order } from './types.js';
 
@@ -222,11 +228,10 @@ export async function releaseHold(
         detail: 'RELEASED: the order may be paid by another transactionId',
         version: order.version,
       },
-      remove: ['paymentHolder', 'holdUntil'],
+      remove: HOLD_ATTRIBUTES,
     });
     if (result === 'conflict') return CONFLICT;
     deps.onWrite?.(input.orderId);
-    const { paymentHolder: _h, holdUntil: _u, ...rest } = order;
-    return { order: { ...rest, auditSeq: seq }, released: true };
+    return { order: withoutHold({ ...order, auditSeq: seq }), released: true };
   }, retry);
 }

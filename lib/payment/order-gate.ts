@@ -99,36 +99,30 @@ function toHoldAnswer(status: number, body: unknown, orderId: string): HoldAnswe
   const error = errorOf(body);
   const details = Array.isArray(error.details) ? error.details : [];
   if (status === 404) {
-    return reject(
-      new UnprocessableError(
-        'ORDER_NOT_FOUND',
-        `Order ${orderId} does not exist; nothing was charged`,
-        {
-          details: [{ field: 'orderId', issue: 'no such order' }],
-        },
-      ),
+    throw new UnprocessableError(
+      'ORDER_NOT_FOUND',
+      `Order ${orderId} does not exist; nothing was charged`,
+      {
+        details: [{ field: 'orderId', issue: 'no such order' }],
+      },
     );
   }
   if (status === 422 && error.code === 'ORDER_MISMATCH') {
-    return reject(
-      new UnprocessableError(
-        'ORDER_MISMATCH',
-        `${error.message ?? 'The order does not match'}; nothing was charged`,
-        {
-          details,
-        },
-      ),
+    throw new UnprocessableError(
+      'ORDER_MISMATCH',
+      `${error.message ?? 'The order does not match'}; nothing was charged`,
+      {
+        details,
+      },
     );
   }
   if (status === 409 && error.code === 'ORDER_NOT_PAYABLE') {
-    return reject(
-      new ConflictError(
-        'ORDER_NOT_PAYABLE',
-        `${error.message ?? 'The order cannot be paid'}; nothing was charged`,
-        {
-          details,
-        },
-      ),
+    throw new ConflictError(
+      'ORDER_NOT_PAYABLE',
+      `${error.message ?? 'The order cannot be paid'}; nothing was charged`,
+      {
+        details,
+      },
     );
   }
   if (status === 409 && error.code === 'ORDER_PAYMENT_IN_PROGRESS') {
@@ -146,10 +140,6 @@ function toHoldAnswer(status: number, body: unknown, orderId: string): HoldAnswe
     };
   }
   throw unavailable(orderId, new Error(`order answered ${status} ${error.code ?? ''}`));
-}
-
-function reject(error: AppError): never {
-  throw error;
 }
 
 /** 409 ORDER_PAYMENT_IN_PROGRESS as the payment answers it (the holder's id stays inside). */

@@ -75,6 +75,16 @@ export class InjectedCrashError extends Error {
   }
 }
 
+/** The final status of the payment a recorded charge makes. */
+function paymentStatusOf(charge: RecordedCharge): Payment['status'] {
+  return charge.state === 'SUCCEEDED' ? 'SUCCEEDED' : 'FAILED';
+}
+
+/** True when a gateway callback says the opposite of the result we recorded first. */
+function contradicts(charge: RecordedCharge, callback: GatewayCallback): boolean {
+  return (charge.state === 'SUCCEEDED') !== (callback.status === 'succeeded');
+}
+
 function isRecorded(charge: Charge): charge is RecordedCharge {
   return charge.state !== 'PENDING';
 }
@@ -218,10 +228,13 @@ export class PaymentService {
     if (!existing)
       throw new NotFoundError(`No charge for transaction ${transactionId}`, 'CHARGE_NOT_FOUND');
     ctx = this.joinOriginalRequest(existing, ctx);
-    if (existing.state !== 'PENDING' && existing.confirmedAt && existing.finalized) {
-      // A gateway sends its callback many times: once the charge is recorded,
-      // confirmed and its payment final, a repeat is answered from this one read.
-      return this.repeatedCallback(existing as RecordedCharge, callback);
+    if (existing.state !== 'PENDING' && existing.finalized) {
+      // A gateway sends its callback many times: once the charge is recorded
+      // and its payment final, nothing is left to record or finalize; only the
+      // first confirmation is written (a repeat is answered from this one read).
+      const confirmed =
+        !existing.confirmedAt && (await this.deps.charges.confirm(transactionId, this.clock()));
+      return this.finalCallback(existing as RecordedCharge, callback, confirmed);
     }
     const now = this.clock();
     const charge = await this.deps.charges.recordResult(
@@ -237,7 +250,7 @@ export class PaymentService {
     );
     const confirmed = await this.deps.charges.confirm(transactionId, now);
     const recorded = charge as RecordedCharge;
-    const disagrees = (recorded.state === 'SUCCEEDED') !== (callback.status === 'succeeded');
+    const disagrees = contradicts(recorded, callback);
     if (disagrees) {
       // The first recorded result stands; a contradicting callback is a gateway problem to look at.
       logAction(this.deps.logger, {
@@ -290,25 +303,29 @@ export class PaymentService {
     return { ...ctx, correlationId: original };
   }
 
-  /** The answer to a callback that changes nothing: the recorded result stands (a contradiction is flagged). */
-  private repeatedCallback(charge: RecordedCharge, callback: GatewayCallback): PaymentResult {
-    const disagrees = (charge.state === 'SUCCEEDED') !== (callback.status === 'succeeded');
+  /** The answer to a callback for a payment already final: the recorded result stands (a contradiction is flagged). */
+  private finalCallback(
+    charge: RecordedCharge,
+    callback: GatewayCallback,
+    confirmed: boolean,
+  ): PaymentResult {
+    const disagrees = contradicts(charge, callback);
     logAction(this.deps.logger, {
       action: 'payment.callback',
-      outcome: disagrees ? 'rejected' : 'skipped',
+      outcome: disagrees ? 'rejected' : confirmed ? 'success' : 'skipped',
       transactionId: charge.transactionId,
       orderId: charge.orderId,
       userId: charge.userId,
       ...(disagrees ? { recorded: charge.state, received: callback.status } : {}),
-      reason: 'already confirmed and final',
+      reason: confirmed ? 'confirmed a final payment' : 'already confirmed and final',
     });
     return {
       statusCode: 200,
       body: {
         transactionId: charge.transactionId,
-        status: charge.state === 'SUCCEEDED' ? 'SUCCEEDED' : 'FAILED',
-        changed: false,
-        confirmed: false,
+        status: paymentStatusOf(charge),
+        changed: confirmed,
+        confirmed,
         ...(disagrees ? { contradicted: true } : {}),
       },
     };
@@ -467,7 +484,7 @@ export class PaymentService {
       userId: charge.userId,
       amountMinor: charge.amountMinor,
       currency: charge.currency,
-      status: charge.state === 'SUCCEEDED' ? 'SUCCEEDED' : 'FAILED',
+      status: paymentStatusOf(charge),
       failureReason: charge.declineReason,
       gatewayReference: charge.gatewayReference,
       correlationId,

@@ -99,6 +99,22 @@ export function planWorkload(options) {
   return plan;
 }
 
+/**
+ * The order a planned payment is for (POST /orders body).
+ * @param {PlannedPayment} p
+ */
+export function orderOf(p) {
+  return { orderId: p.orderId, userId: p.userId, amount: p.amount, currency: 'USD' };
+}
+
+/**
+ * A planned payment's POST /payments body.
+ * @param {PlannedPayment} p
+ */
+export function paymentOf(p) {
+  return { transactionId: p.transactionId, ...orderOf(p) };
+}
+
 const sleep = (/** @type {number} */ ms) => new Promise((r) => setTimeout(r, ms));
 
 /**
@@ -288,7 +304,7 @@ export async function runChaos(options) {
   );
   log(`Creating ${plan.length} orders...`);
   await mapLimit(plan, options.concurrency, async (p) => {
-    const body = { orderId: p.orderId, userId: p.userId, amount: p.amount, currency: 'USD' };
+    const body = orderOf(p);
     // A client retries a create that got no answer (POST /orders is idempotent on orderId).
     for (let attempt = 1; ; attempt++) {
       const answer = await call('POST', '/orders', { body });
@@ -322,13 +338,7 @@ export async function runChaos(options) {
   let done = 0;
   const faultsSent = /** @type {Record<string, number>} */ ({});
   await mapLimit(plan, options.concurrency, async (p) => {
-    const body = {
-      transactionId: p.transactionId,
-      orderId: p.orderId,
-      userId: p.userId,
-      amount: p.amount,
-      currency: 'USD',
-    };
+    const body = paymentOf(p);
     // The gateway calls back once it has charged: from the first answer on, racing the retries.
     /** @type {(value?: unknown) => void} */
     let firstAnswer = () => undefined;

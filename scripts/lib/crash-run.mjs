@@ -16,7 +16,14 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createApi } from './api.mjs';
-import { drainRelay, payUntilFinal, planWorkload, seededRandom } from './chaos-run.mjs';
+import {
+  drainRelay,
+  orderOf,
+  paymentOf,
+  payUntilFinal,
+  planWorkload,
+  seededRandom,
+} from './chaos-run.mjs';
 import { startDynamoDbLocal } from './dynamodb-local.mjs';
 import { checkInvariants } from './invariants.mjs';
 import { ensureDevKeys } from './keys.mjs';
@@ -58,7 +65,7 @@ const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..')
  * @param {number} deadline epoch ms after which the client stops asking
  */
 async function buy(call, p, random, deadline) {
-  const order = { orderId: p.orderId, userId: p.userId, amount: p.amount, currency: 'USD' };
+  const order = orderOf(p);
   let orderAttempts = 0;
   for (;;) {
     orderAttempts++;
@@ -74,13 +81,7 @@ async function buy(call, p, random, deadline) {
     }
     await sleep(Math.min(2000, 100 * 2 ** Math.min(orderAttempts, 5)) * (0.5 + random() / 2));
   }
-  const body = {
-    transactionId: p.transactionId,
-    orderId: p.orderId,
-    userId: p.userId,
-    amount: p.amount,
-    currency: 'USD',
-  };
+  const body = paymentOf(p);
   // A stack restart takes seconds (minutes on a loaded machine) and a dead
   // request holds its key until its function's timeout: a client keeps trying
   // until it has an answer, for as long as the run lasts.

@@ -31,8 +31,15 @@ export function parseLogLines(text) {
  * @param {string} correlationId
  */
 export function timeline(records, correlationId) {
+  return inTimeOrder(records.filter((r) => r.correlation_id === correlationId));
+}
+
+/**
+ * Records oldest first; lines with the same timestamp keep their order in the file.
+ * @param {Record<string, any>[]} records
+ */
+function inTimeOrder(records) {
   return records
-    .filter((r) => r.correlation_id === correlationId)
     .map((r, index) => ({ r, index }))
     .sort((a, b) => Date.parse(a.r.timestamp) - Date.parse(b.r.timestamp) || a.index - b.index)
     .map(({ r }) => r);
@@ -64,11 +71,7 @@ export function correlationIdsOf(records, id) {
  */
 export function story(records, id) {
   const ids = new Set(correlationIdsOf(records, id));
-  return records
-    .filter((r) => ids.has(r.correlation_id))
-    .map((r, index) => ({ r, index }))
-    .sort((a, b) => Date.parse(a.r.timestamp) - Date.parse(b.r.timestamp) || a.index - b.index)
-    .map(({ r }) => r);
+  return inTimeOrder(records.filter((r) => ids.has(r.correlation_id)));
 }
 
 const ID_KEYS = ['transactionId', 'orderId', 'userId', 'eventId', 'idempotencyKey'];
