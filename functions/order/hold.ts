@@ -34,7 +34,13 @@ export const handler = httpHandler({ observability, body: true }, async (event, 
       status: result.order.status,
       ...(input.replaces ? { replaces: input.replaces } : {}),
     });
-    return json(200, { ...toOrderView(result.order), acquired: result.acquired });
+    // `seq`: the order's place in its history after the hold. The payment's
+    // status event brings it back, so the result can land in one write.
+    return json(200, {
+      ...toOrderView(result.order),
+      acquired: result.acquired,
+      seq: result.order.auditSeq,
+    });
   } catch (error) {
     if (isAppError(error) && error.status < 500) {
       logAction(logger, { action: 'order.hold', outcome: 'rejected', ...ids, error });

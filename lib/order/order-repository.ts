@@ -15,6 +15,8 @@ export interface OrderCommit {
   orderId: string;
   /** The auditSeq read before deciding; the commit fails if it moved. */
   expectedSeq: number;
+  /** Also required of the stored order (when deciding from a hint instead of a read). */
+  expected?: Pick<Order, 'status' | 'version'> & { paymentHolder: string };
   audit: AuditEntry;
   /** Attributes the operation sets on the order (status, version, hold...). */
   set?: Partial<Omit<Order, 'orderId' | 'auditSeq'>>;
@@ -147,6 +149,20 @@ export class DynamoOrderRepository implements OrderRepository {
       return `#${key}`;
     });
     const update = `SET ${sets.join(', ')}${removes.length ? ` REMOVE ${removes.join(', ')}` : ''}`;
+    let condition = 'attribute_exists(orderId) AND #seq = :expected';
+    if (commit.expected) {
+      Object.assign(names, {
+        '#xStatus': 'status',
+        '#xVersion': 'version',
+        '#xHolder': 'paymentHolder',
+      });
+      Object.assign(values, {
+        ':xStatus': commit.expected.status,
+        ':xVersion': commit.expected.version,
+        ':xHolder': commit.expected.paymentHolder,
+      });
+      condition += ' AND #xStatus = :xStatus AND #xVersion = :xVersion AND #xHolder = :xHolder';
+    }
     const items: NonNullable<TransactWriteCommandInput['TransactItems']> = [
       {
         Update: {
@@ -155,7 +171,7 @@ export class DynamoOrderRepository implements OrderRepository {
           UpdateExpression: update,
           // Optimistic concurrency: every operation bumps auditSeq, so this
           // fails if anything happened to the order since it was read.
-          ConditionExpression: 'attribute_exists(orderId) AND #seq = :expected',
+          ConditionExpression: condition,
           ExpressionAttributeNames: names,
           ExpressionAttributeValues: values,
         },

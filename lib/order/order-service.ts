@@ -47,6 +47,20 @@ export interface UpdateStatusInput {
   /** The payment the status comes from: PAID and PAYMENT_FAILED need the holder's. */
   transactionId?: string;
   reason?: string;
+  /** The order as this payment's hold left it (see heldOrderSchema): a hint, never trusted as such. */
+  heldOrder?: HeldOrder;
+}
+
+/** The order as a payment's hold answered it: its history position (`seq`) and its fields. */
+export interface HeldOrder {
+  seq: number;
+  status: OrderStatus;
+  version: number;
+  userId: string;
+  amountMinor: number;
+  currency: Currency;
+  createdAt: string;
+  updatedAt: string;
 }
 
 /** Result of {@link updateOrderStatus} (the 409 and 404 cases throw). */
@@ -191,23 +205,41 @@ export async function updateOrderStatus(
 ): Promise<UpdateStatusResult> {
   const { now, retry } = settings(deps);
   const { repository } = deps;
-  return retryOnConflict(async () => {
+  const held = heldOrderOf(input);
+  const baseOf = (order: Order, at: string) => ({
+    orderId: input.orderId,
+    seq: order.auditSeq + 1,
+    at,
+    operation: 'status' as const,
+    ...context,
+    eventId: input.eventId,
+    ...(input.transactionId ? { transactionId: input.transactionId } : {}),
+    previousStatus: order.status,
+    requestedStatus: input.status,
+    reason: input.reason,
+  });
+  return retryOnConflict(async (attempt) => {
+    if (
+      attempt === 1 &&
+      held &&
+      OrderStatusTransition.decide(held.status, input.status).kind === 'apply'
+    ) {
+      // The payment's result on the order as its hold left it: one conditional
+      // write, valid only if nothing happened since (else read, as below).
+      const at = now().toISOString();
+      const fast = await commitStatus(deps, input, held, {
+        base: baseOf(held, at),
+        changed: true,
+        at,
+        asHeld: true,
+      });
+      if (fast !== 'conflict') return fast;
+    }
     const order = await repository.get(input.orderId);
     if (!order) throw notFound(input.orderId);
     const at = now().toISOString();
     const seq = order.auditSeq + 1;
-    const base = {
-      orderId: input.orderId,
-      seq,
-      at,
-      operation: 'status' as const,
-      ...context,
-      eventId: input.eventId,
-      ...(input.transactionId ? { transactionId: input.transactionId } : {}),
-      previousStatus: order.status,
-      requestedStatus: input.status,
-      reason: input.reason,
-    };
+    const base = baseOf(order, at);
     // Records an attempt that leaves the order as it is (repeat, refusal): only
     // the audit counter moves, conditioned on the value read with the order.
     const recordUnchanged = (entry: Pick<AuditEntry, 'outcome' | 'detail' | 'duplicateEvent'>) =>
@@ -280,53 +312,97 @@ export async function updateOrderStatus(
     }
 
     const changed = decision.kind === 'apply';
-    const version = changed ? order.version + 1 : order.version;
-    const outcome: AuditOutcome = changed ? 'applied' : 'unchanged';
-    const audit: AuditEntry = { ...base, outcome, newStatus: input.status, version };
-    // The holder's result ends its hold: PAID names the payer, a decline frees the order.
-    const ends = changed && PAYMENT_STATUSES.includes(input.status);
-    const set: Partial<Order> = changed
-      ? {
-          status: input.status,
-          version,
-          updatedAt: at,
-          ...(input.status === 'PAID' ? { paidBy: input.transactionId } : {}),
-        }
-      : {};
-    const result = await repository.commit({
-      orderId: input.orderId,
-      expectedSeq: order.auditSeq,
-      audit,
-      set,
-      remove: ends ? HOLD_ATTRIBUTES : undefined,
-      marker: input.eventId
-        ? {
-            orderId: input.orderId,
-            eventId: input.eventId,
-            seq,
-            outcome,
-            requestedStatus: input.status,
-            at,
-          }
-        : undefined,
-    });
+    const result = await commitStatus(deps, input, order, { base, changed, at });
     if (result === 'conflict') {
       // Another writer moved the order, or this eventId was seen before.
       const marker = await markerOf();
       return marker ? duplicate(marker) : CONFLICT;
     }
-    if (changed) deps.onWrite?.(input.orderId);
-    return {
-      order: changed
-        ? withoutHold({ ...order, ...set, auditSeq: seq }, ends)
-        : { ...order, auditSeq: seq },
-      previousStatus: order.status,
-      changed,
-      outcome,
-      duplicateEvent: false,
-      seq,
-    };
+    return result;
   }, retry);
+}
+
+/**
+ * The order a payment's hold left, from the hint its status event carries:
+ * only for PAID / PAYMENT_FAILED from the transactionId that held it.
+ */
+function heldOrderOf(input: UpdateStatusInput): Order | undefined {
+  const hint = input.heldOrder;
+  if (!hint || !input.transactionId || !PAYMENT_STATUSES.includes(input.status)) return undefined;
+  const { seq, ...fields } = hint;
+  return { ...fields, orderId: input.orderId, auditSeq: seq, paymentHolder: input.transactionId };
+}
+
+/**
+ * Writes one status operation (applied or unchanged) with its audit record and
+ * event marker, conditioned on the order as read; `asHeld` conditions it also
+ * on the status, version and holder the hint claimed, so a wrong hint can
+ * only fail. 'conflict' when the order moved or the eventId was seen.
+ */
+async function commitStatus(
+  deps: OrderServiceDeps,
+  input: UpdateStatusInput,
+  order: Order,
+  op: {
+    base: Omit<AuditEntry, 'outcome' | 'newStatus' | 'version'>;
+    changed: boolean;
+    at: string;
+    asHeld?: boolean;
+  },
+): Promise<UpdateStatusResult | 'conflict'> {
+  const { base, changed, at } = op;
+  const seq = base.seq;
+  const version = changed ? order.version + 1 : order.version;
+  const outcome: AuditOutcome = changed ? 'applied' : 'unchanged';
+  const audit: AuditEntry = { ...base, outcome, newStatus: input.status, version };
+  // The holder's result ends its hold: PAID names the payer, a decline frees the order.
+  const ends = changed && PAYMENT_STATUSES.includes(input.status);
+  const set: Partial<Order> = changed
+    ? {
+        status: input.status,
+        version,
+        updatedAt: at,
+        ...(input.status === 'PAID' ? { paidBy: input.transactionId } : {}),
+      }
+    : {};
+  const result = await deps.repository.commit({
+    orderId: input.orderId,
+    expectedSeq: order.auditSeq,
+    ...(op.asHeld
+      ? {
+          expected: {
+            status: order.status,
+            version: order.version,
+            paymentHolder: order.paymentHolder as string,
+          },
+        }
+      : {}),
+    audit,
+    set,
+    remove: ends ? HOLD_ATTRIBUTES : undefined,
+    marker: input.eventId
+      ? {
+          orderId: input.orderId,
+          eventId: input.eventId,
+          seq,
+          outcome,
+          requestedStatus: input.status,
+          at,
+        }
+      : undefined,
+  });
+  if (result === 'conflict') return 'conflict';
+  if (changed) deps.onWrite?.(input.orderId);
+  return {
+    order: changed
+      ? withoutHold({ ...order, ...set, auditSeq: seq }, ends)
+      : { ...order, auditSeq: seq },
+    previousStatus: order.status,
+    changed,
+    outcome,
+    duplicateEvent: false,
+    seq,
+  };
 }
 
 /** The attributes that hold an order for a payment: removed together when the hold ends. */

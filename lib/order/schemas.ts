@@ -19,8 +19,31 @@ export const createOrderSchema = z.pipe(
   z.transform(withMinorUnits),
 );
 
+const countSchema = (min: number) =>
+  z
+    .int({ error: 'must be an integer' })
+    .check(z.minimum(min, { error: `must be at least ${min}` }));
+
+/**
+ * The order as the payment's hold left it (the hold's answer): with it, the
+ * payment's result is applied in one conditional write when nothing has
+ * happened to the order since; otherwise the order is read as usual. Only
+ * what the write is conditioned on decides anything.
+ */
+export const heldOrderSchema = z.strictObject({
+  seq: countSchema(1),
+  status: z.enum(ORDER_STATUSES, { error: `must be one of ${ORDER_STATUSES.join(', ')}` }),
+  version: countSchema(1),
+  userId: idSchema,
+  amountMinor: countSchema(0),
+  currency: currencySchema,
+  createdAt: z.string({ error: 'must be a string' }),
+  updatedAt: z.string({ error: 'must be a string' }),
+});
+
 /** Body of PUT /orders/{orderId}/status. */
 export const updateStatusSchema = z.strictObject({
+  heldOrder: z.optional(heldOrderSchema),
   status: z.enum(ORDER_STATUSES, { error: `must be one of ${ORDER_STATUSES.join(', ')}` }),
   eventId: z.optional(idSchema),
   transactionId: z.optional(idSchema),

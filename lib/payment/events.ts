@@ -26,11 +26,13 @@ export function notificationMessage(payment: Payment): string {
  * notification to the user. `firstRelayAt` is when the relay may first take
  * them: later than now when the writer delivers them itself (the fast path),
  * so a scheduled relay does not deliver the same event at the same moment.
+ * `heldOrder` is the hold's answer (order-gate.ts), carried to the order.
  */
 export function outboxEventsFor(
   payment: Payment,
   now: Date,
   firstRelayAt: Date = now,
+  heldOrder?: Record<string, unknown>,
 ): OutboxEvent[] {
   const base = {
     transactionId: payment.transactionId,
@@ -56,6 +58,8 @@ export function outboxEventsFor(
         // The order applies PAID or PAYMENT_FAILED only from the payment that holds it.
         transactionId: payment.transactionId,
         ...(payment.failureReason ? { reason: payment.failureReason } : {}),
+        // The order as this payment's hold left it: one write if nothing happened since.
+        ...(heldOrder ? { heldOrder } : {}),
       },
     },
     {

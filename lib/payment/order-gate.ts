@@ -31,8 +31,39 @@ export type HoldAnswer =
       orderStatus: string;
       /** True when this call took the hold (false: this transactionId had it, or paid the order). */
       acquired: boolean;
+      /**
+       * The order as the hold left it, when it is payable: the payment's status
+       * event carries it back (`heldOrder`), so that the order can apply the
+       * result in one conditional write if nothing happened since.
+       */
+      heldOrder?: HeldOrderHint;
     }
   | HeldElsewhere;
+
+/** The fields of the hold's answer that make the `heldOrder` hint of a status event. */
+const HELD_ORDER_FIELDS = {
+  seq: 'number',
+  status: 'string',
+  version: 'number',
+  userId: 'string',
+  amountMinor: 'number',
+  currency: 'string',
+  createdAt: 'string',
+  updatedAt: 'string',
+} as const;
+
+/** The order as a hold left it: opaque to the payment, checked by the order. */
+export type HeldOrderHint = { [K in keyof typeof HELD_ORDER_FIELDS]: unknown };
+
+/** The hint in a hold's answer, if the answer has every field of it. */
+function heldOrderOf(body: Record<string, unknown>): HeldOrderHint | undefined {
+  const hint: Record<string, unknown> = {};
+  for (const [field, type] of Object.entries(HELD_ORDER_FIELDS)) {
+    if (typeof body[field] !== type) return undefined;
+    hint[field] = body[field];
+  }
+  return hint as HeldOrderHint;
+}
 
 /** One call's context. */
 export interface GateContext {
@@ -89,11 +120,13 @@ function holdFaults(faults: Fault[]): Fault[] {
  */
 function toHoldAnswer(status: number, body: unknown, orderId: string): HoldAnswer {
   if (status >= 200 && status < 300) {
-    const held = (body ?? {}) as { status?: unknown; acquired?: unknown };
+    const held = (body ?? {}) as Record<string, unknown>;
+    const heldOrder = heldOrderOf(held);
     return {
       kind: 'held',
       orderStatus: String(held.status ?? ''),
       acquired: held.acquired === true,
+      ...(heldOrder ? { heldOrder } : {}),
     };
   }
   const error = errorOf(body);

@@ -12,8 +12,13 @@ import type {
 import type { ChargeStore } from './charge-store.js';
 import { outboxEventsFor } from './events.js';
 import { GatewayUnavailableError, type PaymentGateway } from './gateway.js';
-import type { GateContext, OrderGate } from './order-gate.js';
-import type { FinalizeResult, PaymentStore } from './payment-store.js';
+import type { GateContext, HeldOrderHint, OrderGate } from './order-gate.js';
+import {
+  ChargeResultExistsError,
+  type FinalizeResult,
+  type NewChargeResult,
+  type PaymentStore,
+} from './payment-store.js';
 import type { Charge, Payment, PaymentRequest, PaymentResult, RecordedCharge } from './types.js';
 import { chargeView, paymentView, processingView } from './view.js';
 
@@ -85,6 +90,12 @@ function contradicts(charge: RecordedCharge, callback: GatewayCallback): boolean
   return (charge.state === 'SUCCEEDED') !== (callback.status === 'succeeded');
 }
 
+/** A charge whose result is known: recorded already, or just answered by the gateway (`newResult`, not stored yet). */
+interface Charged {
+  charge: RecordedCharge;
+  newResult?: NewChargeResult;
+}
+
 function isRecorded(charge: Charge): charge is RecordedCharge {
   return charge.state !== 'PENDING';
 }
@@ -117,9 +128,9 @@ export class PaymentService {
    */
   async pay(request: PaymentRequest, ctx: RequestContext): Promise<PaymentResult> {
     const hold = await this.holdOrder(request, ctx);
-    let charge: RecordedCharge;
+    let charged: Charged;
     try {
-      charge = await this.chargeOnce(request, ctx);
+      charged = await this.chargeOnce(request, ctx);
     } catch (error) {
       if (error instanceof GatewayUnavailableError && !error.reachedGateway) {
         // Proven uncharged: the order may be paid by another transactionId.
@@ -128,7 +139,7 @@ export class PaymentService {
       throw error;
     }
     if (findFault(ctx.faults, 'payment', 'crash-after-charge')) throw new InjectedCrashError();
-    const record = await this.finalize(charge, ctx);
+    const record = await this.finalize(charged, ctx, hold.heldOrder);
     if (hold.acquired && !record.changed && record.payment.status === 'FAILED') {
       // A declined payment asked again after its hold ended took the order
       // anew; its decline was delivered long ago, so give the order back now.
@@ -145,7 +156,7 @@ export class PaymentService {
   private async holdOrder(
     request: PaymentRequest,
     ctx: RequestContext,
-  ): Promise<{ acquired: boolean }> {
+  ): Promise<{ acquired: boolean; heldOrder?: HeldOrderHint }> {
     const gate: GateContext = {
       correlationId: ctx.correlationId,
       faults: ctx.faults,
@@ -182,7 +193,7 @@ export class PaymentService {
       });
       throw answer.error;
     }
-    return { acquired: answer.acquired };
+    return { acquired: answer.acquired, heldOrder: answer.heldOrder };
   }
 
   /** Gives the order back; if that fails, the hold's lease and our charge guard let the next payment replace it. */
@@ -237,19 +248,24 @@ export class PaymentService {
       return this.finalCallback(existing as RecordedCharge, callback, confirmed);
     }
     const now = this.clock();
-    const charge = await this.deps.charges.recordResult(
-      transactionId,
-      {
-        state: callback.status === 'succeeded' ? 'SUCCEEDED' : 'DECLINED',
-        gatewayReference: callback.gatewayReference,
-        declineReason:
-          callback.status === 'failed' ? (callback.failureReason ?? 'declined') : undefined,
-        resultSource: 'callback',
-      },
-      now,
-    );
+    const result = {
+      state: callback.status === 'succeeded' ? 'SUCCEEDED' : 'DECLINED',
+      gatewayReference: callback.gatewayReference,
+      declineReason:
+        callback.status === 'failed' ? (callback.failureReason ?? 'declined') : undefined,
+      resultSource: 'callback',
+    } as const;
+    // A PENDING charge gets this result in the transaction that makes its payment final.
+    const charged: Charged =
+      existing.state === 'PENDING'
+        ? {
+            charge: { ...existing, ...result, recordedAt: now.toISOString() },
+            newResult: { result, at: now },
+          }
+        : { charge: existing as RecordedCharge };
     const confirmed = await this.deps.charges.confirm(transactionId, now);
-    const recorded = charge as RecordedCharge;
+    const record = await this.finalize(charged, ctx);
+    const recorded = record.charge;
     const disagrees = contradicts(recorded, callback);
     if (disagrees) {
       // The first recorded result stands; a contradicting callback is a gateway problem to look at.
@@ -261,14 +277,13 @@ export class PaymentService {
         received: callback.status,
       });
     }
-    const record = await this.finalize(recorded, ctx);
     const changed = confirmed || record.changed;
     logAction(this.deps.logger, {
       action: 'payment.callback',
       outcome: changed ? 'success' : 'skipped',
       transactionId,
-      orderId: charge.orderId,
-      userId: charge.userId,
+      orderId: existing.orderId,
+      userId: existing.userId,
     });
     return {
       statusCode: 200,
@@ -356,7 +371,7 @@ export class PaymentService {
   private async chargeOnce(
     request: PaymentRequest,
     ctx: Pick<RequestContext, 'correlationId' | 'faults'>,
-  ): Promise<RecordedCharge> {
+  ): Promise<Charged> {
     const { charge, created } = await this.deps.charges.begin({
       transactionId: request.transactionId,
       orderId: request.orderId,
@@ -381,7 +396,7 @@ export class PaymentService {
         ...ids,
         reason: 'already recorded',
       });
-      return charge;
+      return { charge };
     }
     // A retry of a charge the gateway never saw puts it back on the reconciler's list first.
     if (!created) await this.deps.charges.setReconcilable(charge.transactionId, true);
@@ -399,9 +414,12 @@ export class PaymentService {
 
   /**
    * Asks the (idempotent) gateway about a PENDING charge under its
-   * transactionId and records the answer; the first recorded result wins.
+   * transactionId. The answer is recorded by the transaction that makes the
+   * payment final (one write, not two); until then the charge stays PENDING
+   * and on the reconciler's list, which asks the gateway again under the same
+   * key if this function dies first. The first recorded result wins.
    */
-  private async askGateway(charge: Charge, faults: Fault[]): Promise<RecordedCharge> {
+  private async askGateway(charge: Charge, faults: Fault[]): Promise<Charged> {
     const answer = await this.deps.gateway.charge(
       {
         idempotencyKey: charge.transactionId,
@@ -411,25 +429,25 @@ export class PaymentService {
       },
       faults,
     );
-    const stored = await this.deps.charges.recordResult(
-      charge.transactionId,
-      {
-        state: answer.outcome === 'succeeded' ? 'SUCCEEDED' : 'DECLINED',
-        gatewayReference: answer.gatewayReference,
-        declineReason: answer.outcome === 'declined' ? answer.reason : undefined,
-        resultSource: 'gateway',
-      },
-      this.clock(),
-    );
+    const result = {
+      state: answer.outcome === 'succeeded' ? 'SUCCEEDED' : 'DECLINED',
+      gatewayReference: answer.gatewayReference,
+      declineReason: answer.outcome === 'declined' ? answer.reason : undefined,
+      resultSource: 'gateway',
+    } as const;
+    const at = this.clock();
     logAction(this.deps.logger, {
       action: 'payment.charge',
-      outcome: stored.state === 'SUCCEEDED' ? 'success' : 'rejected',
+      outcome: result.state === 'SUCCEEDED' ? 'success' : 'rejected',
       transactionId: charge.transactionId,
       orderId: charge.orderId,
       userId: charge.userId,
-      state: stored.state,
+      state: result.state,
     });
-    return stored as RecordedCharge;
+    return {
+      charge: { ...charge, ...result, recordedAt: at.toISOString() },
+      newResult: { result, at },
+    };
   }
 
   /** A transactionId reused for another payment (after its idempotency record is gone) is refused. */
@@ -456,27 +474,59 @@ export class PaymentService {
    */
   async recover(found: Charge): Promise<RecoverResult> {
     const askedGateway = !isRecorded(found);
-    const charge = isRecorded(found) ? found : await this.askGateway(found, []);
+    const charged = isRecorded(found) ? { charge: found } : await this.askGateway(found, []);
     // A charge written before correlation ids were stored gets a new one for its late effects.
     const correlationId = found.correlationId ?? randomUUID();
     // Nobody delivers these now: the relay may take them at once.
-    const result = await this.writeFinal(charge, correlationId, 0);
-    return { changed: result.changed, askedGateway, charge, payment: result.payment };
+    const result = await this.writeFinal(charged, correlationId, 0);
+    return {
+      changed: result.changed,
+      askedGateway,
+      charge: result.charge,
+      payment: result.payment,
+    };
   }
 
   /** Writes the final payment and its events once, then delivers them if this call wrote them. */
-  private async finalize(charge: RecordedCharge, ctx: RequestContext) {
-    const result = await this.writeFinal(charge, ctx.correlationId, FAST_PATH_WINDOW_MS);
+  private async finalize(charged: Charged, ctx: RequestContext, heldOrder?: HeldOrderHint) {
+    const result = await this.writeFinal(
+      charged,
+      ctx.correlationId,
+      FAST_PATH_WINDOW_MS,
+      heldOrder,
+    );
     if (!result.changed) return result;
     return { ...result, events: await this.deliver(result.events, ctx.deliverer) };
   }
 
-  /** The one conditional transaction that makes a payment final with its events (first writer wins). */
+  /**
+   * The one conditional transaction that makes a payment final with its
+   * events (first writer wins), recording a new gateway answer on the way.
+   * If another result was recorded first (a callback), that one stands and
+   * the payment is made final from it.
+   */
   private async writeFinal(
-    charge: RecordedCharge,
+    charged: Charged,
     correlationId: string,
     relayAfterMs: number,
-  ): Promise<FinalizeResult> {
+    heldOrder?: HeldOrderHint,
+  ): Promise<FinalizeResult & { charge: RecordedCharge }> {
+    try {
+      return await this.writeFinalOnce(charged, correlationId, relayAfterMs, heldOrder);
+    } catch (error) {
+      if (!(error instanceof ChargeResultExistsError)) throw error;
+      const stored = await this.deps.charges.get(charged.charge.transactionId);
+      if (!stored || !isRecorded(stored)) throw error;
+      return this.writeFinalOnce({ charge: stored }, correlationId, relayAfterMs, heldOrder);
+    }
+  }
+
+  private async writeFinalOnce(
+    { charge, newResult }: Charged,
+    correlationId: string,
+    relayAfterMs: number,
+    heldOrder?: HeldOrderHint,
+  ): Promise<FinalizeResult & { charge: RecordedCharge }> {
     const now = this.clock();
     const payment: Payment = {
       transactionId: charge.transactionId,
@@ -494,9 +544,14 @@ export class PaymentService {
     const firstRelayAt = new Date(now.getTime() + relayAfterMs);
     const result = await this.deps.payments.finalize(
       payment,
-      outboxEventsFor(payment, now, firstRelayAt),
+      outboxEventsFor(payment, now, firstRelayAt, heldOrder),
+      newResult,
     );
-    if (!result.changed) return result;
+    if (!result.changed) {
+      // Someone else made it final: the result that stands is the one stored.
+      const stored = newResult ? await this.deps.charges.get(charge.transactionId) : charge;
+      return { ...result, charge: stored && isRecorded(stored) ? stored : charge };
+    }
     logAction(this.deps.logger, {
       action: 'payment.finalize',
       outcome: 'success',
@@ -505,7 +560,7 @@ export class PaymentService {
       userId: payment.userId,
       status: payment.status,
     });
-    return result;
+    return { ...result, charge };
   }
 
   /**

@@ -2,7 +2,7 @@ import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { GetCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import { isTransactionCanceled } from '../shared/dynamo.js';
 import type { OutboxEvent } from '../shared/outbox.js';
-import { UNFINALIZED_ATTRIBUTE } from './charge-store.js';
+import { type ChargeResult, UNFINALIZED_ATTRIBUTE } from './charge-store.js';
 import { type DynamoOutboxStore, eventToItem, paymentPk } from './outbox-store.js';
 import type { Payment, PaymentRecord } from './types.js';
 
@@ -13,15 +13,40 @@ export interface FinalizeResult extends PaymentRecord {
   changed: boolean;
 }
 
+/**
+ * The gateway's answer, not stored yet: {@link PaymentStore.finalize} records
+ * it on the charge inside its transaction, only if the charge is still
+ * PENDING (the first recorded result wins).
+ */
+export interface NewChargeResult {
+  result: ChargeResult;
+  at: Date;
+}
+
+/** Thrown by {@link PaymentStore.finalize} when a new result lost: another result was recorded first. */
+export class ChargeResultExistsError extends Error {
+  constructor(transactionId: string) {
+    super(`Charge ${transactionId} already has a recorded result`);
+    this.name = 'ChargeResultExistsError';
+  }
+}
+
 /** Persistence of payments and the outbox events written with them. */
 export interface PaymentStore {
   /**
    * Writes the final payment and its events, and takes the charge out of the
    * unfinalized index, in one transaction, only if the payment is not final
-   * yet and the charge's result is recorded; otherwise writes nothing and
-   * returns what is stored.
+   * yet and the charge's result is recorded (or, with `newResult`, records it
+   * in the same transaction while the charge is still PENDING); otherwise
+   * writes nothing and returns what is stored. Throws
+   * {@link ChargeResultExistsError} when `newResult` lost to a result recorded
+   * first and nothing is final yet.
    */
-  finalize(payment: Payment, events: OutboxEvent[]): Promise<FinalizeResult>;
+  finalize(
+    payment: Payment,
+    events: OutboxEvent[],
+    newResult?: NewChargeResult,
+  ): Promise<FinalizeResult>;
   get(transactionId: string): Promise<PaymentRecord | undefined>;
 }
 
@@ -38,7 +63,11 @@ export class DynamoPaymentStore implements PaymentStore {
     private readonly chargesTable: string,
   ) {}
 
-  async finalize(payment: Payment, events: OutboxEvent[]): Promise<FinalizeResult> {
+  async finalize(
+    payment: Payment,
+    events: OutboxEvent[],
+    newResult?: NewChargeResult,
+  ): Promise<FinalizeResult> {
     try {
       await this.doc.send(
         new TransactWriteCommand({
@@ -58,18 +87,7 @@ export class DynamoPaymentStore implements PaymentStore {
                 ConditionExpression: 'attribute_not_exists(pk)',
               },
             })),
-            {
-              // In the same transaction: no payment final with its charge still listed for the
-              // reconciler, and no charge unlisted without its payment final.
-              Update: {
-                TableName: this.chargesTable,
-                Key: { transactionId: payment.transactionId },
-                UpdateExpression: 'REMOVE #marker',
-                ConditionExpression: 'attribute_exists(transactionId) AND #state <> :pending',
-                ExpressionAttributeNames: { '#marker': UNFINALIZED_ATTRIBUTE, '#state': 'state' },
-                ExpressionAttributeValues: { ':pending': 'PENDING' },
-              },
-            },
+            { Update: this.#chargeUpdate(payment.transactionId, newResult) },
           ],
         }),
       );
@@ -79,9 +97,49 @@ export class DynamoPaymentStore implements PaymentStore {
       // Failed condition (already final) or a conflict with a concurrent finalizer: either way,
       // if the payment is stored now, someone else wrote it and its events; otherwise surface it.
       const stored = await this.get(payment.transactionId);
-      if (!stored) throw error;
-      return { ...stored, changed: false };
+      if (stored) return { ...stored, changed: false };
+      if (newResult) throw new ChargeResultExistsError(payment.transactionId);
+      throw error;
     }
+  }
+
+  /**
+   * The charge's part of the finalizing transaction. In the same transaction:
+   * no payment final with its charge still listed for the reconciler, and no
+   * charge unlisted without its payment final. With a new result, the result
+   * is recorded here too (one write instead of two), only on a PENDING charge.
+   */
+  #chargeUpdate(transactionId: string, newResult: NewChargeResult | undefined) {
+    const names = { '#marker': UNFINALIZED_ATTRIBUTE, '#state': 'state' };
+    if (!newResult) {
+      return {
+        TableName: this.chargesTable,
+        Key: { transactionId },
+        UpdateExpression: 'REMOVE #marker',
+        ConditionExpression: 'attribute_exists(transactionId) AND #state <> :pending',
+        ExpressionAttributeNames: names,
+        ExpressionAttributeValues: { ':pending': 'PENDING' },
+      };
+    }
+    const { result, at } = newResult;
+    return {
+      TableName: this.chargesTable,
+      Key: { transactionId },
+      UpdateExpression:
+        'SET #state = :state, gatewayReference = :ref, resultSource = :source, recordedAt = :at' +
+        (result.declineReason ? ', declineReason = :reason' : '') +
+        ' REMOVE #marker',
+      ConditionExpression: '#state = :pending',
+      ExpressionAttributeNames: names,
+      ExpressionAttributeValues: {
+        ':pending': 'PENDING',
+        ':state': result.state,
+        ':ref': result.gatewayReference,
+        ':source': result.resultSource,
+        ':at': at.toISOString(),
+        ...(result.declineReason ? { ':reason': result.declineReason } : {}),
+      },
+    };
   }
 
   async get(transactionId: string): Promise<PaymentRecord | undefined> {

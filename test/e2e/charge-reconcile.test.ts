@@ -35,10 +35,12 @@ describe('Charge reconciliation through the relay', () => {
       },
     });
     expect(crashed.status).toBe(500);
+    // Charged by the gateway; the answer was to be recorded with the final payment.
     expect(await tables.charge(payment.transactionId)).toMatchObject({
-      state: 'SUCCEEDED',
+      state: 'PENDING',
       [UNFINALIZED_ATTRIBUTE]: 'Y',
     });
+    expect(await tables.gatewayLedger(payment.transactionId)).toBeDefined();
     expect((await api('GET', `/orders/${order.orderId}`)).body.status).toBe('PENDING');
 
     // No retry, no callback: only the scheduled relay runs.

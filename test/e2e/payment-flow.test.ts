@@ -123,15 +123,22 @@ describe('Payment service over serverless-offline', () => {
     expect(crashed.status).toBe(500);
     expect(expectErrorFormat(crashed.body).code).toBe('INTERNAL_ERROR');
     expect(crashed.text).not.toMatch(/stack|\.ts:\d+/i);
-    expect(await tables.charge(body.transactionId)).toMatchObject({ state: 'SUCCEEDED' });
-    const chargedAt = (await tables.charge(body.transactionId))?.recordedAt;
+    // The gateway charged; its answer is recorded only with the final payment.
+    expect(await tables.charge(body.transactionId)).toMatchObject({ state: 'PENDING' });
+    const charged = await tables.gatewayLedger(body.transactionId);
+    expect(charged).toMatchObject({ result: { outcome: 'succeeded' } });
     await tables.deleteIdempotencyRecord(body.transactionId);
 
     const retried = await api('POST', '/payments', { body });
 
     expect(retried.status).toBe(201);
     expect(retried.body.status).toBe('SUCCEEDED');
-    expect((await tables.charge(body.transactionId))?.recordedAt).toBe(chargedAt);
+    // Asked again under the same key, the gateway answered its first charge: one charge.
+    expect(await tables.gatewayLedger(body.transactionId)).toEqual(charged);
+    expect(await tables.charge(body.transactionId)).toMatchObject({
+      state: 'SUCCEEDED',
+      gatewayReference: charged?.result.gatewayReference,
+    });
     await expectOnePaymentTwoEvents(body.transactionId);
   });
 

@@ -177,7 +177,9 @@ describe('A payment through all three services', () => {
     });
     expect(crashed.status).toBe(500);
     expect(crashed.text).not.toMatch(/at .*\.ts|stack/i);
-    expect(await tables.charge(payment.transactionId)).toMatchObject({ state: 'SUCCEEDED' });
+    expect(await tables.charge(payment.transactionId)).toMatchObject({ state: 'PENDING' });
+    const charged = await tables.gatewayLedger(payment.transactionId);
+    expect(charged).toBeDefined();
 
     const retried = await api('POST', '/payments', { body: payment });
     expect(retried.status).toBe(201);
@@ -187,6 +189,8 @@ describe('A payment through all three services', () => {
       (i) => i.sk === 'PAYMENT',
     );
     expect(charges).toHaveLength(1);
+    // The retry asked the gateway again under the same key: its first charge stands.
+    expect(await tables.gatewayLedger(payment.transactionId)).toEqual(charged);
   });
 
   it('parks an event DEAD only when the order refuses it for good, and an operator re-drive delivers it', async () => {

@@ -97,8 +97,9 @@ describe('Class: ChargeReconciler', () => {
     const correlationId = uniqueId('corr-crash');
     await crashAfterCharge(w, req, correlationId);
     const abandoned = await tables.charge(req.transactionId);
+    // The gateway charged; its answer was to be recorded by the finalizing transaction.
     expect(abandoned).toMatchObject({
-      state: 'SUCCEEDED',
+      state: 'PENDING',
       correlationId,
       [UNFINALIZED_ATTRIBUTE]: 'Y',
     });

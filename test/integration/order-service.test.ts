@@ -238,3 +238,129 @@ describe('Order use cases on DynamoDB Local', () => {
     expect(pages).toBe(3);
   });
 });
+
+describe("A payment's result with the order as its hold left it (heldOrder)", () => {
+  /** Counts the DynamoDB commands `run` sends through the shared client. */
+  async function commandsOf(run: () => Promise<unknown>): Promise<string[]> {
+    const commands: string[] = [];
+    const name = uid('count');
+    doc.middlewareStack.add(
+      (next, context) => async (args) => {
+        commands.push(String(context.commandName));
+        return next(args);
+      },
+      { step: 'initialize', name },
+    );
+    try {
+      await run();
+    } finally {
+      doc.middlewareStack.remove(name);
+    }
+    return commands;
+  }
+
+  /** A held order and the hint its hold answered with. */
+  async function held(transactionId: string) {
+    const orderId = uid('o');
+    await createOrder(deps, { orderId, ...orderBody }, ctx());
+    const { order } = await holdForPayment(deps, { orderId, transactionId, ...orderBody }, ctx());
+    const { orderId: _id, auditSeq, paymentHolder: _h, holdUntil: _u, ...fields } = order;
+    return { orderId, heldOrder: { ...fields, seq: auditSeq } };
+  }
+
+  it('applies PAID in one transaction, without reading the order, when nothing happened since the hold', async () => {
+    const { orderId, heldOrder } = await held('tx-fast');
+    let result: Awaited<ReturnType<typeof updateOrderStatus>> | undefined;
+    const commands = await commandsOf(async () => {
+      result = await updateOrderStatus(
+        deps,
+        { orderId, status: 'PAID', eventId: uid('e'), transactionId: 'tx-fast', heldOrder },
+        ctx(),
+      );
+    });
+
+    expect(commands).toEqual(['TransactWriteItemsCommand']);
+    expect(result).toMatchObject({ changed: true, outcome: 'applied', previousStatus: 'PENDING' });
+    const stored = await repository.get(orderId);
+    expect(stored).toMatchObject({ status: 'PAID', paidBy: 'tx-fast', version: 2 });
+    expect(stored?.paymentHolder).toBeUndefined();
+    expect(result?.order).toEqual(stored);
+    const last = (await historyOf(orderId)).at(-1);
+    expect(last).toMatchObject({
+      operation: 'status',
+      outcome: 'applied',
+      previousStatus: 'PENDING',
+      newStatus: 'PAID',
+      seq: heldOrder.seq + 1,
+      version: 2,
+    });
+  });
+
+  it('reads the order and decides as usual when something happened since the hold', async () => {
+    const { orderId, heldOrder } = await held('tx-stale');
+    // A refused cancel lands in the history: the hint's seq is stale now.
+    await expect(
+      updateOrderStatus(deps, { orderId, status: 'CANCELLED' }, ctx()),
+    ).rejects.toMatchObject({ code: 'ORDER_PAYMENT_IN_PROGRESS' });
+
+    const commands = await commandsOf(() =>
+      updateOrderStatus(
+        deps,
+        { orderId, status: 'PAID', eventId: uid('e'), transactionId: 'tx-stale', heldOrder },
+        ctx(),
+      ),
+    );
+
+    expect(commands).toEqual([
+      'TransactWriteItemsCommand',
+      'GetItemCommand',
+      'TransactWriteItemsCommand',
+    ]);
+    expect(await repository.get(orderId)).toMatchObject({ status: 'PAID', paidBy: 'tx-stale' });
+    const seqs = (await historyOf(orderId)).map((h) => h.seq);
+    expect(seqs).toEqual(seqs.map((_s, i) => i + 1));
+  });
+
+  it('gives nothing to a hint that lies: a transactionId that does not hold the order is refused', async () => {
+    const { orderId, heldOrder } = await held('tx-holder');
+
+    await expect(
+      updateOrderStatus(
+        deps,
+        { orderId, status: 'PAID', eventId: uid('e'), transactionId: 'tx-other', heldOrder },
+        ctx(),
+      ),
+    ).rejects.toMatchObject({ code: 'NOT_PAYMENT_HOLDER' });
+    await expect(
+      updateOrderStatus(
+        deps,
+        {
+          orderId,
+          status: 'PAID',
+          eventId: uid('e'),
+          transactionId: 'tx-holder',
+          heldOrder: { ...heldOrder, status: 'PAYMENT_FAILED', version: heldOrder.version + 5 },
+        },
+        ctx(),
+      ),
+    ).resolves.toMatchObject({ changed: true, previousStatus: 'PENDING' });
+    expect(await repository.get(orderId)).toMatchObject({ status: 'PAID', version: 2 });
+  });
+
+  it('answers a redelivered event as a duplicate, with one effect', async () => {
+    const { orderId, heldOrder } = await held('tx-dup');
+    const input = {
+      orderId,
+      status: 'PAID' as const,
+      eventId: uid('e'),
+      transactionId: 'tx-dup',
+      heldOrder,
+    };
+    await updateOrderStatus(deps, input, ctx());
+
+    const again = await updateOrderStatus(deps, input, ctx());
+
+    expect(again).toMatchObject({ changed: false, duplicateEvent: true });
+    expect(await repository.get(orderId)).toMatchObject({ status: 'PAID', version: 2 });
+  });
+});

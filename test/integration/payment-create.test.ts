@@ -94,7 +94,9 @@ describe('POST /payments against DynamoDB Local', () => {
       details: [],
     });
     expect(crashed.raw).not.toMatch(/at .*\.ts|stack/i);
-    expect(await tables.charge(body.transactionId)).toMatchObject({ state: 'SUCCEEDED' });
+    // The gateway's answer is recorded by the finalizing transaction, which never ran:
+    // the charge guard still says PENDING, so nothing may charge under another key.
+    expect(await tables.charge(body.transactionId)).toMatchObject({ state: 'PENDING' });
     expect(await tables.paymentItems(body.transactionId)).toHaveLength(0);
     // Powertools released the key on the error; delete it anyway, as an expired record would be.
     expect(await tables.idempotencyRecord(body.transactionId)).toBeUndefined();
@@ -104,7 +106,13 @@ describe('POST /payments against DynamoDB Local', () => {
 
     expect(retried.status).toBe(201);
     expect(retried.body.status).toBe('SUCCEEDED');
-    expect(harness.gateway.calls).toBe(1);
+    // The retry asked the gateway again under the same key, and got the first answer back.
+    expect(harness.gateway.calls).toBe(2);
+    expect([...harness.gateway.charges.keys()]).toEqual([body.transactionId]);
+    expect(await tables.charge(body.transactionId)).toMatchObject({
+      state: 'SUCCEEDED',
+      gatewayReference: `sim_${body.transactionId}`,
+    });
     expect(await tables.paymentItems(body.transactionId)).toHaveLength(3);
     expect(harness.sent).toHaveLength(2);
   });

@@ -188,6 +188,18 @@ export const tables = {
     );
     return out.Item;
   },
+  /** The gateway simulator's entry for a key: what it charged, once (its ledger table). */
+  async gatewayLedger(transactionId: string) {
+    const { doc } = dynamoFromEnv();
+    const out = await doc.send(
+      new GetCommand({
+        TableName: requireEnv('GATEWAY_LEDGER_TABLE'),
+        Key: { idempotencyKey: transactionId },
+        ConsistentRead: true,
+      }),
+    );
+    return out.Item;
+  },
   async paymentItems(transactionId: string) {
     const { doc } = dynamoFromEnv();
     const out = await doc.send(

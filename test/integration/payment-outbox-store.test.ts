@@ -179,3 +179,89 @@ describe('Class: DynamoOutboxStore', () => {
     expect(redriven).toEqual(expect.arrayContaining([first.eventId, second.eventId]));
   });
 });
+
+describe('Method: DynamoPaymentStore.finalize with a new gateway answer', () => {
+  async function pendingCharge(p: Payment): Promise<void> {
+    const { transactionId, orderId, userId, amountMinor, currency, createdAt } = p;
+    await charges.begin({
+      transactionId,
+      orderId,
+      userId,
+      amountMinor,
+      currency,
+      createdAt,
+      state: 'PENDING',
+    });
+  }
+  const succeeded = (id: string, at: Date) => ({
+    result: {
+      state: 'SUCCEEDED' as const,
+      gatewayReference: `sim_${id}`,
+      resultSource: 'gateway' as const,
+    },
+    at,
+  });
+
+  it('records the answer on the PENDING charge in the same transaction as the payment', async () => {
+    const at = new Date();
+    const p = payment(uniqueId('tx'), at);
+    await pendingCharge(p);
+
+    const result = await payments.finalize(
+      p,
+      outboxEventsFor(p, at),
+      succeeded(p.transactionId, at),
+    );
+
+    expect(result.changed).toBe(true);
+    const charge = await charges.get(p.transactionId);
+    expect(charge).toMatchObject({
+      state: 'SUCCEEDED',
+      gatewayReference: `sim_${p.transactionId}`,
+      resultSource: 'gateway',
+      recordedAt: at.toISOString(),
+      finalized: true,
+    });
+    expect(await outbox.listForPayment(p.transactionId)).toHaveLength(2);
+  });
+
+  it('writes nothing and says so when another result was recorded first (the first result wins)', async () => {
+    const at = new Date();
+    const p = payment(uniqueId('tx'), at);
+    await pendingCharge(p);
+    await charges.recordResult(
+      p.transactionId,
+      { state: 'DECLINED', gatewayReference: 'cb', declineReason: 'x', resultSource: 'callback' },
+      at,
+    );
+
+    await expect(
+      payments.finalize(p, outboxEventsFor(p, at), succeeded(p.transactionId, at)),
+    ).rejects.toMatchObject({ name: 'ChargeResultExistsError' });
+
+    expect(await charges.get(p.transactionId)).toMatchObject({
+      state: 'DECLINED',
+      resultSource: 'callback',
+    });
+    expect(await payments.get(p.transactionId)).toBeUndefined();
+    expect(await outbox.listForPayment(p.transactionId)).toHaveLength(0);
+  });
+
+  it('returns the stored payment, unchanged, when the payment is final already', async () => {
+    const at = new Date();
+    const p = payment(uniqueId('tx'), at);
+    await pendingCharge(p);
+    await payments.finalize(p, outboxEventsFor(p, at), succeeded(p.transactionId, at));
+
+    const later = new Date(at.getTime() + 1000);
+    const again = await payments.finalize(
+      { ...p, finalizedAt: later.toISOString() },
+      outboxEventsFor(p, later),
+      succeeded(p.transactionId, later),
+    );
+
+    expect(again.changed).toBe(false);
+    expect(again.payment.finalizedAt).toBe(at.toISOString());
+    expect(await charges.get(p.transactionId)).toMatchObject({ recordedAt: at.toISOString() });
+  });
+});
