@@ -36,10 +36,13 @@ export const handler = httpHandler({ observability, body: true }, async (event, 
     });
     // `seq`: the order's place in its history after the hold. The payment's
     // status event brings it back, so the result can land in one write.
+    // `heldAt`: the hold was taken in one write and its history row is still
+    // on the order; the status event writes it, checked against the order.
     return json(200, {
       ...toOrderView(result.order),
       acquired: result.acquired,
       seq: result.order.auditSeq,
+      ...(result.order.pendingHold ? { heldAt: result.order.pendingHold.at } : {}),
     });
   } catch (error) {
     if (isAppError(error) && error.status < 500) {

@@ -8,15 +8,23 @@ import {
 } from '@aws-sdk/lib-dynamodb';
 import { isConditionalCheckFailed, isTransactionCanceled } from '../shared/dynamo.js';
 import { ServiceUnavailableError } from '../shared/errors.js';
-import type { AuditEntry, EventMarker, Order } from './types.js';
+import type { AuditEntry, EventMarker, Order, PendingHoldRow } from './types.js';
 
 /** One atomic write: an audit record, the counter bump it needs, and optionally a change and an event marker. */
 export interface OrderCommit {
   orderId: string;
   /** The auditSeq read before deciding; the commit fails if it moved. */
   expectedSeq: number;
-  /** Also required of the stored order (when deciding from a hint instead of a read). */
-  expected?: Pick<Order, 'status' | 'version'> & { paymentHolder: string };
+  /**
+   * Also required of the stored order (when deciding from a hint instead of a
+   * read): these fields, and the pending hold row the hint names, or none.
+   */
+  expected?: Pick<Order, 'status' | 'version'> & {
+    paymentHolder: string;
+    pendingHold?: Pick<AuditEntry, 'seq' | 'at' | 'correlationId' | 'caller'>;
+  };
+  /** A hold's pending history row (Order.pendingHold) to write now, before this operation's. */
+  pendingHold?: AuditEntry;
   audit: AuditEntry;
   /** Attributes the operation sets on the order (status, version, hold...). */
   set?: Partial<Omit<Order, 'orderId' | 'auditSeq'>>;
@@ -25,6 +33,21 @@ export interface OrderCommit {
   /** Remember this eventId (first time it is seen). */
   marker?: EventMarker;
 }
+
+/** What {@link OrderRepository.holdIfFree} takes. */
+export interface FreeHold {
+  orderId: string;
+  transactionId: string;
+  userId: string;
+  amountMinor: number;
+  currency: string;
+  payableStatuses: readonly string[];
+  holdUntil: string;
+  row: PendingHoldRow;
+}
+
+/** Order attributes of a hold's pending history row. */
+const PENDING_HOLD_ATTRIBUTES = ['holdSeq', 'pendingHold'] as const;
 
 /** Result of a conditional write: done, or someone else wrote first (re-read and retry). */
 export type CommitResult = 'committed' | 'conflict';
@@ -39,6 +62,12 @@ export interface OrderRepository {
   create(order: Order, audit: AuditEntry): Promise<CommitResult>;
   /** Applies one operation atomically, conditioned on the auditSeq read. */
   commit(commit: OrderCommit): Promise<CommitResult>;
+  /**
+   * Holds a free order in one write when it matches and is payable, keeping
+   * the hold's history row on the order (`row`, written with the next
+   * operation); undefined when any condition fails (the caller reads and decides).
+   */
+  holdIfFree(hold: FreeHold): Promise<Order | undefined>;
   /** Counts a refused create on the order instead of appending it to the history. */
   countRefusedCreate(orderId: string): Promise<void>;
   /** One page of the audit trail in seq order, starting after `afterSeq`. */
@@ -144,7 +173,11 @@ export class DynamoOrderRepository implements OrderRepository {
       values[`:${key}`] = value;
       sets.push(`#${key} = :${key}`);
     }
-    const removes = (commit.remove ?? []).map((key) => {
+    const removed: string[] = [
+      ...(commit.remove ?? []),
+      ...(commit.pendingHold ? PENDING_HOLD_ATTRIBUTES : []),
+    ];
+    const removes = removed.map((key) => {
       names[`#${key}`] = key;
       return `#${key}`;
     });
@@ -162,6 +195,21 @@ export class DynamoOrderRepository implements OrderRepository {
         ':xHolder': commit.expected.paymentHolder,
       });
       condition += ' AND #xStatus = :xStatus AND #xVersion = :xVersion AND #xHolder = :xHolder';
+      const pending = commit.expected.pendingHold;
+      names['#xHoldSeq'] = 'holdSeq';
+      if (pending) {
+        Object.assign(names, { '#xRow': 'pendingHold', '#xAt': 'at' });
+        Object.assign(values, {
+          ':xHoldSeq': pending.seq,
+          ':xAt': pending.at,
+          ':xCorr': pending.correlationId,
+          ':xCaller': pending.caller,
+        });
+        condition +=
+          ' AND #xHoldSeq = :xHoldSeq AND #xRow.#xAt = :xAt AND #xRow.correlationId = :xCorr AND #xRow.caller = :xCaller';
+      } else {
+        condition += ' AND attribute_not_exists(#xHoldSeq)';
+      }
     }
     const items: NonNullable<TransactWriteCommandInput['TransactItems']> = [
       {
@@ -178,6 +226,7 @@ export class DynamoOrderRepository implements OrderRepository {
       },
       { Put: this.#auditPut(commit.audit) },
     ];
+    if (commit.pendingHold) items.push({ Put: this.#auditPut(commit.pendingHold) });
     if (commit.marker) {
       const { orderId, ...marker } = commit.marker;
       items.push({
@@ -189,6 +238,37 @@ export class DynamoOrderRepository implements OrderRepository {
       });
     }
     return this.#transact({ TransactItems: items });
+  }
+
+  async holdIfFree(hold: FreeHold): Promise<Order | undefined> {
+    const statuses = hold.payableStatuses.map((_s, i) => `:payable${i}`);
+    try {
+      const out = await this.#doc.send(
+        new UpdateCommand({
+          TableName: this.#orders,
+          Key: { orderId: hold.orderId },
+          UpdateExpression:
+            'SET paymentHolder = :tx, holdUntil = :until, auditSeq = auditSeq + :one, holdSeq = auditSeq + :one, pendingHold = :row',
+          ConditionExpression: `attribute_exists(orderId) AND userId = :user AND amountMinor = :amount AND currency = :currency AND #status IN (${statuses.join(', ')}) AND attribute_not_exists(paymentHolder) AND attribute_not_exists(holdSeq)`,
+          ExpressionAttributeNames: { '#status': 'status' },
+          ExpressionAttributeValues: {
+            ':tx': hold.transactionId,
+            ':until': hold.holdUntil,
+            ':one': 1,
+            ':row': hold.row,
+            ':user': hold.userId,
+            ':amount': hold.amountMinor,
+            ':currency': hold.currency,
+            ...Object.fromEntries(hold.payableStatuses.map((s, i) => [`:payable${i}`, s])),
+          },
+          ReturnValues: 'ALL_NEW',
+        }),
+      );
+      return out.Attributes as Order;
+    } catch (error) {
+      if (isConditionalCheckFailed(error)) return undefined;
+      throw unavailable(error);
+    }
   }
 
   async countRefusedCreate(orderId: string): Promise<void> {

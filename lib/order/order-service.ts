@@ -9,7 +9,14 @@ import type { Currency } from '../shared/money.js';
 import { CONFLICT, sleep as realSleep, retryOnConflict } from '../shared/retry-on-conflict.js';
 import type { HistoryPage, HistoryPageRequest, OrderRepository } from './order-repository.js';
 import { type OrderStatus, OrderStatusTransition, PAYMENT_STATUSES } from './status-transition.js';
-import type { AuditEntry, AuditOutcome, EventMarker, OperationContext, Order } from './types.js';
+import type {
+  AuditEntry,
+  AuditOutcome,
+  EventMarker,
+  OperationContext,
+  Order,
+  PendingHoldRow,
+} from './types.js';
 
 /** Collaborators of the order use cases. */
 export interface OrderServiceDeps {
@@ -54,6 +61,8 @@ export interface UpdateStatusInput {
 /** The order as a payment's hold answered it: its history position (`seq`) and its fields. */
 export interface HeldOrder {
   seq: number;
+  /** Set when the hold was taken in one write: its history row is still on the order. */
+  heldAt?: string;
   status: OrderStatus;
   version: number;
   userId: string;
@@ -182,6 +191,7 @@ export async function createOrder(
       orderId: input.orderId,
       expectedSeq: existing.auditSeq,
       audit: repeat,
+      pendingHold: pendingHoldOf(existing),
     });
     if (result === 'conflict') return CONFLICT;
     return { created: false, order: { ...existing, auditSeq: repeat.seq } };
@@ -205,7 +215,7 @@ export async function updateOrderStatus(
 ): Promise<UpdateStatusResult> {
   const { now, retry } = settings(deps);
   const { repository } = deps;
-  const held = heldOrderOf(input);
+  const held = heldOrderOf(input, context);
   const baseOf = (order: Order, at: string) => ({
     orderId: input.orderId,
     seq: order.auditSeq + 1,
@@ -247,6 +257,7 @@ export async function updateOrderStatus(
         orderId: input.orderId,
         expectedSeq: order.auditSeq,
         audit: { ...base, ...entry, newStatus: order.status, version: order.version },
+        pendingHold: pendingHoldOf(order),
       });
 
     // The eventId's marker is read only when it matters (a refusal, or a write
@@ -326,11 +337,40 @@ export async function updateOrderStatus(
  * The order a payment's hold left, from the hint its status event carries:
  * only for PAID / PAYMENT_FAILED from the transactionId that held it.
  */
-function heldOrderOf(input: UpdateStatusInput): Order | undefined {
+function heldOrderOf(input: UpdateStatusInput, context: OperationContext): Order | undefined {
   const hint = input.heldOrder;
   if (!hint || !input.transactionId || !PAYMENT_STATUSES.includes(input.status)) return undefined;
-  const { seq, ...fields } = hint;
-  return { ...fields, orderId: input.orderId, auditSeq: seq, paymentHolder: input.transactionId };
+  const { seq, heldAt, ...fields } = hint;
+  return {
+    ...fields,
+    orderId: input.orderId,
+    auditSeq: seq,
+    paymentHolder: input.transactionId,
+    // A hold taken in one write keeps its history row on the order: this
+    // result writes it, as the hold wrote it (the write checks that it is).
+    ...(heldAt
+      ? { holdSeq: seq, pendingHold: freeHoldRow(input.transactionId, heldAt, context) }
+      : {}),
+  };
+}
+
+/** What the history says of a hold taken in one write. */
+export const FREE_HOLD_DETAIL = 'HELD: this transactionId may charge the order';
+
+/** The history row of a hold taken in one write, without what the order supplies (seq, status, version). */
+export function freeHoldRow(
+  transactionId: string,
+  at: string,
+  context: OperationContext,
+): PendingHoldRow {
+  return {
+    at,
+    operation: 'payment-hold',
+    outcome: 'applied',
+    ...context,
+    transactionId,
+    detail: FREE_HOLD_DETAIL,
+  };
 }
 
 /**
@@ -352,6 +392,10 @@ async function commitStatus(
 ): Promise<UpdateStatusResult | 'conflict'> {
   const { base, changed, at } = op;
   const seq = base.seq;
+  const pendingHold = pendingHoldOf(order);
+  // Written to the history now: the order no longer keeps the row.
+  const { holdSeq: _seq, pendingHold: _row, ...kept } = order;
+  const before: Order = pendingHold ? kept : order;
   const version = changed ? order.version + 1 : order.version;
   const outcome: AuditOutcome = changed ? 'applied' : 'unchanged';
   const audit: AuditEntry = { ...base, outcome, newStatus: input.status, version };
@@ -374,10 +418,12 @@ async function commitStatus(
             status: order.status,
             version: order.version,
             paymentHolder: order.paymentHolder as string,
+            ...(pendingHold ? { pendingHold } : {}),
           },
         }
       : {}),
     audit,
+    pendingHold,
     set,
     remove: ends ? HOLD_ATTRIBUTES : undefined,
     marker: input.eventId
@@ -395,14 +441,50 @@ async function commitStatus(
   if (changed) deps.onWrite?.(input.orderId);
   return {
     order: changed
-      ? withoutHold({ ...order, ...set, auditSeq: seq }, ends)
-      : { ...order, auditSeq: seq },
+      ? withoutHold({ ...before, ...set, auditSeq: seq }, ends)
+      : { ...before, auditSeq: seq },
     previousStatus: order.status,
     changed,
     outcome,
     duplicateEvent: false,
     seq,
   };
+}
+
+/**
+ * The history row of a hold taken in one write, if the order still keeps it
+ * (Order.pendingHold): the next operation writes it, seq before its own.
+ * Nothing happened to the order since the hold, so its status and version
+ * are the order's.
+ */
+export function pendingHoldOf(order: Order): AuditEntry | undefined {
+  if (order.holdSeq === undefined || !order.pendingHold) return undefined;
+  return {
+    ...order.pendingHold,
+    orderId: order.orderId,
+    seq: order.holdSeq,
+    previousStatus: order.status,
+    newStatus: order.status,
+    version: order.version,
+  };
+}
+
+/**
+ * A history page with the hold row the order still keeps (pendingHoldOf):
+ * the latest operation, so it ends the last page.
+ */
+function withPendingHold(
+  history: HistoryPage,
+  order: Order,
+  page: HistoryPageRequest,
+): HistoryPage {
+  const row = pendingHoldOf(order);
+  if (!row || history.lastSeq !== undefined || row.seq <= (page.afterSeq ?? 0)) return history;
+  if (history.entries.some((e) => e.seq === row.seq)) return history;
+  if (history.entries.length < page.limit) return { entries: [...history.entries, row] };
+  // A full last page: the row opens the next one.
+  const last = history.entries.at(-1);
+  return last ? { ...history, lastSeq: last.seq } : history;
 }
 
 /** The attributes that hold an order for a payment: removed together when the hold ends. */
@@ -477,5 +559,5 @@ export async function getOrderHistory(
     repository.get(orderId),
   ]);
   if (!order) throw notFound(orderId);
-  return { ...history, refusedCreates: order.refusedCreates ?? 0 };
+  return { ...withPendingHold(history, order, page), refusedCreates: order.refusedCreates ?? 0 };
 }

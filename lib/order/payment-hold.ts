@@ -7,9 +7,11 @@ import {
 import type { Currency } from '../shared/money.js';
 import { CONFLICT, retryOnConflict } from '../shared/retry-on-conflict.js';
 import {
+  freeHoldRow,
   HOLD_ATTRIBUTES,
   notFound,
   type OrderServiceDeps,
+  pendingHoldOf,
   settings,
   withoutHold,
 } from './order-service.js';
@@ -145,6 +147,26 @@ export async function holdForPayment(
 ): Promise<HoldResult> {
   const { now, retry } = settings(deps);
   const leaseMs = deps.leaseMs ?? DEFAULT_HOLD_LEASE_MS;
+  if (!input.replaces) {
+    // The usual case, a free order that matches: held in one conditional
+    // write, its history row kept on the order until the next operation
+    // writes it. Any other case is read and decided below.
+    const at = now();
+    const held = await deps.repository.holdIfFree({
+      orderId: input.orderId,
+      transactionId: input.transactionId,
+      userId: input.userId,
+      amountMinor: input.amountMinor,
+      currency: input.currency,
+      payableStatuses: PAYABLE_STATUSES,
+      holdUntil: new Date(at.getTime() + leaseMs).toISOString(),
+      row: freeHoldRow(input.transactionId, at.toISOString(), context),
+    });
+    if (held) {
+      deps.onWrite?.(input.orderId);
+      return { order: held, acquired: true };
+    }
+  }
   return retryOnConflict(async () => {
     const order = await deps.repository.get(input.orderId);
     if (!order) throw notFound(input.orderId);
@@ -177,11 +199,13 @@ export async function holdForPayment(
       expectedSeq: order.auditSeq,
       audit,
       set: { paymentHolder: input.transactionId, holdUntil },
+      pendingHold: pendingHoldOf(order),
     });
     if (result === 'conflict') return CONFLICT;
     deps.onWrite?.(input.orderId);
+    const { holdSeq: _seq, pendingHold: _row, ...rest } = order;
     return {
-      order: { ...order, paymentHolder: input.transactionId, holdUntil, auditSeq: seq },
+      order: { ...rest, paymentHolder: input.transactionId, holdUntil, auditSeq: seq },
       acquired: true,
     };
   }, retry);
@@ -229,6 +253,7 @@ export async function releaseHold(
         version: order.version,
       },
       remove: HOLD_ATTRIBUTES,
+      pendingHold: pendingHoldOf(order),
     });
     if (result === 'conflict') return CONFLICT;
     deps.onWrite?.(input.orderId);

@@ -32,6 +32,7 @@ const countSchema = (min: number) =>
  */
 export const heldOrderSchema = z.strictObject({
   seq: countSchema(1),
+  heldAt: z.optional(z.string({ error: 'must be a string' })),
   status: z.enum(ORDER_STATUSES, { error: `must be one of ${ORDER_STATUSES.join(', ')}` }),
   version: countSchema(1),
   userId: idSchema,

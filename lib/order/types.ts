@@ -25,7 +25,25 @@ export interface Order {
   paidBy?: string;
   /** Public creates refused for this orderId (a different body): counted, not appended to the history. */
   refusedCreates?: number;
+  /**
+   * The history seq of a hold taken in one write (payment-hold.ts), whose
+   * history row is kept here ({@link Order.pendingHold}) until the next
+   * operation on the order writes it to the history table with its own.
+   */
+  holdSeq?: number;
+  /**
+   * The history row of the hold at {@link Order.holdSeq}, not in the history
+   * table yet. Its status and version are the order's own: nothing has
+   * happened to the order since (the next operation writes the row).
+   */
+  pendingHold?: PendingHoldRow;
 }
+
+/** A hold's history row as the order keeps it until it is written (see {@link Order.pendingHold}). */
+export type PendingHoldRow = Omit<
+  AuditEntry,
+  'orderId' | 'seq' | 'previousStatus' | 'newStatus' | 'version'
+>;
 
 /** What happened to one operation on an order. */
 export type AuditOutcome = 'applied' | 'unchanged' | 'rejected';

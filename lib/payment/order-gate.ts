@@ -53,7 +53,9 @@ const HELD_ORDER_FIELDS = {
 } as const;
 
 /** The order as a hold left it: opaque to the payment, checked by the order. */
-export type HeldOrderHint = { [K in keyof typeof HELD_ORDER_FIELDS]: unknown };
+export type HeldOrderHint = { [K in keyof typeof HELD_ORDER_FIELDS]: unknown } & {
+  heldAt?: string;
+};
 
 /** The hint in a hold's answer, if the answer has every field of it. */
 function heldOrderOf(body: Record<string, unknown>): HeldOrderHint | undefined {
@@ -62,6 +64,8 @@ function heldOrderOf(body: Record<string, unknown>): HeldOrderHint | undefined {
     if (typeof body[field] !== type) return undefined;
     hint[field] = body[field];
   }
+  // A hold taken in one write: its history row is written with the result.
+  if (typeof body.heldAt === 'string') hint.heldAt = body.heldAt;
   return hint as HeldOrderHint;
 }
 

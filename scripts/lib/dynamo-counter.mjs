@@ -13,7 +13,7 @@ import http from 'node:http';
  *   total: number,
  *   byOperation: Record<string, number>,
  *   byTable: Record<string, number>,
- *   requests: { operation: string, tables: string[] }[],
+ *   requests: { operation: string, tables: string[], itemPk?: string }[],
  * }} Counts
  */
 
@@ -64,7 +64,9 @@ export function countRequest(counts, target, rawBody) {
   for (const table of tables) {
     counts.byTable[table] = (counts.byTable[table] ?? 0) + 1;
   }
-  counts.requests.push({ operation, tables });
+  // The partition key of a single-item write, so a caller can tell whose item it is.
+  const itemPk = body?.Item?.pk?.S;
+  counts.requests.push({ operation, tables, ...(typeof itemPk === 'string' ? { itemPk } : {}) });
 }
 
 /**

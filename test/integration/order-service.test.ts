@@ -2,8 +2,13 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { DynamoOrderRepository } from '../../lib/order/order-repository.js';
 import { createOrder, getOrderHistory, updateOrderStatus } from '../../lib/order/order-service.js';
 import { holdForPayment, releaseHold } from '../../lib/order/payment-hold.js';
+import { heldOrderSchema } from '../../lib/order/schemas.js';
 import { dynamoFromEnv } from '../../lib/shared/dynamo.js';
 import { isAppError } from '../../lib/shared/errors.js';
+import { parseInput } from '../../lib/shared/validation.js';
+
+const pick = <T extends object, K extends keyof T>(o: T, keys: K[]) =>
+  Object.fromEntries(keys.map((k) => [k, o[k]])) as Pick<T, K>;
 
 const { client, doc } = dynamoFromEnv();
 afterAll(() => client.destroy());
@@ -31,9 +36,9 @@ async function newOrder(holder: string | null = 'tx-1') {
   return orderId;
 }
 
-/** The whole history of an order (it fits one page in these tests). */
+/** The whole history of an order (it fits one page in these tests), as GET .../history shows it. */
 async function historyOf(orderId: string) {
-  return (await repository.history(orderId, { limit: 1000 })).entries;
+  return (await getOrderHistory(repository, orderId, { limit: 1000 })).entries;
 }
 
 async function statusOf(promise: Promise<unknown>): Promise<number> {
@@ -175,7 +180,7 @@ describe('Order use cases on DynamoDB Local', () => {
   it('is a 404 for an unknown order and writes no audit record', async () => {
     const orderId = uid('missing');
     expect(await statusOf(updateOrderStatus(deps, { orderId, status: 'PAID' }, ctx()))).toBe(404);
-    expect(await historyOf(orderId)).toEqual([]);
+    expect((await repository.history(orderId, { limit: 10 })).entries).toEqual([]);
   });
 
   it('lets exactly one of 10 transactionIds racing for one order hold it; the rest are told to wait', async () => {
@@ -264,8 +269,14 @@ describe("A payment's result with the order as its hold left it (heldOrder)", ()
     const orderId = uid('o');
     await createOrder(deps, { orderId, ...orderBody }, ctx());
     const { order } = await holdForPayment(deps, { orderId, transactionId, ...orderBody }, ctx());
-    const { orderId: _id, auditSeq, paymentHolder: _h, holdUntil: _u, ...fields } = order;
-    return { orderId, heldOrder: { ...fields, seq: auditSeq } };
+    // What the hold route answers (functions/order/hold.ts), as the payment passes it on.
+    const heldOrder = parseInput(heldOrderSchema, {
+      ...pick(order, ['status', 'version', 'userId', 'amountMinor', 'currency']),
+      ...pick(order, ['createdAt', 'updatedAt']),
+      seq: order.auditSeq,
+      ...(order.pendingHold ? { heldAt: order.pendingHold.at } : {}),
+    });
+    return { orderId, heldOrder };
   }
 
   it('applies PAID in one transaction, without reading the order, when nothing happened since the hold', async () => {
@@ -279,8 +290,23 @@ describe("A payment's result with the order as its hold left it (heldOrder)", ()
       );
     });
 
+    expect(heldOrder.heldAt).toBeDefined();
     expect(commands).toEqual(['TransactWriteItemsCommand']);
     expect(result).toMatchObject({ changed: true, outcome: 'applied', previousStatus: 'PENDING' });
+    // The hold's row, kept on the order, went to the history table in the same write.
+    const rows = (await repository.history(orderId, { limit: 10 })).entries;
+    expect(rows.map((r) => [r.seq, r.operation])).toEqual([
+      [1, 'create'],
+      [2, 'payment-hold'],
+      [3, 'status'],
+    ]);
+    expect(rows[1]).toMatchObject({
+      transactionId: 'tx-fast',
+      at: heldOrder.heldAt,
+      correlationId: ctx().correlationId,
+      previousStatus: 'PENDING',
+      version: 1,
+    });
     const stored = await repository.get(orderId);
     expect(stored).toMatchObject({ status: 'PAID', paidBy: 'tx-fast', version: 2 });
     expect(stored?.paymentHolder).toBeUndefined();

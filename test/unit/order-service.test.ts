@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type {
   CommitResult,
+  FreeHold,
   HistoryPage,
   HistoryPageRequest,
   OrderCommit,
@@ -40,14 +41,50 @@ class FakeOrderRepository implements OrderRepository {
       return 'conflict';
     }
     if (!order || order.auditSeq !== commit.expectedSeq) return 'conflict';
+    const x = commit.expected;
+    if (
+      x &&
+      (order.status !== x.status ||
+        order.version !== x.version ||
+        order.paymentHolder !== x.paymentHolder ||
+        order.holdSeq !== x.pendingHold?.seq ||
+        (x.pendingHold && order.pendingHold?.at !== x.pendingHold.at))
+    ) {
+      return 'conflict';
+    }
     const markerKey = commit.marker && `${commit.orderId}#${commit.marker.eventId}`;
     if (markerKey && this.markers.has(markerKey)) return 'conflict';
     order.auditSeq = commit.audit.seq;
     Object.assign(order, commit.set ?? {});
     for (const key of commit.remove ?? []) delete order[key];
+    if (commit.pendingHold) {
+      this.audit.push(commit.pendingHold);
+      delete order.holdSeq;
+      delete order.pendingHold;
+    }
     this.audit.push(commit.audit);
     if (markerKey && commit.marker) this.markers.set(markerKey, commit.marker);
     return 'committed';
+  }
+  async holdIfFree(hold: FreeHold): Promise<Order | undefined> {
+    const order = this.orders.get(hold.orderId);
+    const free =
+      order &&
+      order.userId === hold.userId &&
+      order.amountMinor === hold.amountMinor &&
+      order.currency === hold.currency &&
+      hold.payableStatuses.includes(order.status) &&
+      !order.paymentHolder &&
+      order.holdSeq === undefined;
+    if (!order || !free || this.conflicts > 0) return undefined;
+    order.auditSeq += 1;
+    Object.assign(order, {
+      paymentHolder: hold.transactionId,
+      holdUntil: hold.holdUntil,
+      holdSeq: order.auditSeq,
+      pendingHold: hold.row,
+    });
+    return { ...order };
   }
   async countRefusedCreate(orderId: string) {
     const order = this.orders.get(orderId);
@@ -344,12 +381,36 @@ describe('Function: holdForPayment', () => {
       status: 'PENDING',
       version: 1,
     });
-    expect(repository.audit.at(-1)).toMatchObject({
+    // One write: the hold's history row waits on the order for the next operation.
+    expect(repository.audit).toHaveLength(1);
+    const { entries } = await getOrderHistory(repository, 'o-1');
+    expect(entries.at(-1)).toMatchObject({
       seq: 2,
       operation: 'payment-hold',
       outcome: 'applied',
       transactionId: 'tx-1',
+      previousStatus: 'PENDING',
+      newStatus: 'PENDING',
+      version: 1,
     });
+  });
+
+  it('writes the waiting hold row to the history, in seq order, with the next operation', async () => {
+    const { repository, deps } = setup();
+    await createOrder(deps, input, ctx);
+    await hold(deps);
+    await updateOrderStatus(
+      deps,
+      { orderId: 'o-1', status: 'PAID', eventId: 'e-1', transactionId: 'tx-1' },
+      ctx,
+    );
+    expect(repository.audit.map((a) => [a.seq, a.operation])).toEqual([
+      [1, 'create'],
+      [2, 'payment-hold'],
+      [3, 'status'],
+    ]);
+    expect(repository.orders.get('o-1')).not.toHaveProperty('pendingHold');
+    expect((await getOrderHistory(repository, 'o-1')).entries).toHaveLength(3);
   });
 
   it('answers the holder again without a write', async () => {
@@ -358,7 +419,8 @@ describe('Function: holdForPayment', () => {
     await hold(deps);
     const again = await hold(deps);
     expect(again.acquired).toBe(false);
-    expect(repository.audit).toHaveLength(2);
+    expect(repository.audit).toHaveLength(1);
+    expect((await getOrderHistory(repository, 'o-1')).entries).toHaveLength(2);
   });
 
   it('is a 404 for a missing order and writes nothing', async () => {
