@@ -44,6 +44,10 @@ export async function startOffline(options) {
   const child = spawnTied(
     process.execPath,
     [
+      // e.g. OFFLINE_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof": profiles of
+      // serverless-offline and of each function's worker threads (Node refuses
+      // --cpu-prof in NODE_OPTIONS).
+      ...(process.env.OFFLINE_NODE_ARGS?.split(/\s+/).filter(Boolean) ?? []),
       slsBin,
       'offline',
       'start',
