@@ -16,8 +16,8 @@ const outbox = new DynamoOutboxStore(doc, table);
 const charges = new DynamoChargeStore(doc, requireEnv('CHARGES_TABLE'));
 const payments = new DynamoPaymentStore(doc, table, outbox, requireEnv('CHARGES_TABLE'));
 
-/** A payment is final only with its charge's result recorded (the finalizing transaction checks it). */
-async function recordedCharge(p: Payment): Promise<void> {
+/** The charge guard of a payment, before the gateway answered. */
+async function pendingCharge(p: Payment): Promise<void> {
   const { transactionId, orderId, userId, amountMinor, currency, createdAt } = p;
   await charges.begin({
     transactionId,
@@ -28,6 +28,11 @@ async function recordedCharge(p: Payment): Promise<void> {
     createdAt,
     state: 'PENDING',
   });
+}
+
+/** A payment is final only with its charge's result recorded (the finalizing transaction checks it). */
+async function recordedCharge(p: Payment): Promise<void> {
+  await pendingCharge(p);
   await charges.recordResult(
     p.transactionId,
     { state: 'SUCCEEDED', gatewayReference: `sim_${p.transactionId}`, resultSource: 'gateway' },
@@ -181,18 +186,6 @@ describe('Class: DynamoOutboxStore', () => {
 });
 
 describe('Method: DynamoPaymentStore.finalize with a new gateway answer', () => {
-  async function pendingCharge(p: Payment): Promise<void> {
-    const { transactionId, orderId, userId, amountMinor, currency, createdAt } = p;
-    await charges.begin({
-      transactionId,
-      orderId,
-      userId,
-      amountMinor,
-      currency,
-      createdAt,
-      state: 'PENDING',
-    });
-  }
   const succeeded = (id: string, at: Date) => ({
     result: {
       state: 'SUCCEEDED' as const,
