@@ -184,9 +184,15 @@ describe('Function bundles', () => {
     expect(code).toContain('--bad-bg');
   });
 
-  it('keeps class names through minification, since errors are named after their class', () => {
-    // lib/shared/errors.ts sets name = new.target.name; a minifier would rename AppError to a letter.
-    expect(bundleOf('orderCreate').code).toMatch(/["']AppError["']/);
+  it('names errors with literals, since minification renames their classes (no keepNames)', () => {
+    const code = coldStartFiles('orderCreate')
+      .map((e) => e.read().toString('utf8'))
+      .join('\n');
+    for (const name of ['AppError', 'ValidationError', 'ConflictError']) {
+      expect(code).toMatch(new RegExp(`\\bname\\s*=\\s*["']${name}["']`));
+    }
+    // keepNames' helper, which names every function and class at import.
+    expect(code).not.toMatch(/["']name["'],\{value:\w+,configurable:!0\}/);
   });
 
   it('keeps what every cold start loads within 2× the baseline of a DynamoDB client and a Logger (259 KB), so a cold start stays affordable', () => {
