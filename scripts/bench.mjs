@@ -225,6 +225,24 @@ async function benchBundles(/** @type {number} */ rounds, /** @type {string} */ 
       .join(', ');
     say(`\nWhat ${b.name} is made of (largest first): ${top}`);
   }
+  // Code splitting: what each bundle loads only when first needed (not counted above).
+  say(
+    '\nLoaded on demand (chunks behind an import(), with what they add to the cold-start files):',
+  );
+  for (const b of bundles) {
+    const lazy = [...b.lazy].sort((x, y) => y.bytes - x.bytes);
+    const total = lazy.reduce((n, c) => n + c.bytes, 0);
+    const largest = lazy
+      .slice(0, 2)
+      .map(
+        (c) =>
+          `${c.file} ${num(c.bytes / 1024)} KB (${[...c.packages.keys()].slice(0, 3).join(', ')})`,
+      )
+      .join('; ');
+    say(
+      `  ${b.name}: ${b.files} file(s) at a cold start; ${lazy.length} on demand, ${num(total / 1024)} KB${largest ? `: ${largest}` : ''}`,
+    );
+  }
 }
 
 /**

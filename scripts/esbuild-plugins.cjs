@@ -1,4 +1,6 @@
 // serverless-esbuild plugins (custom.esbuild.plugins; loaded with require, hence CommonJS).
+const path = require('node:path');
+
 /**
  * `import { html, script, stylesheet } from 'virtual:console-assets'`: the
  * operations console, built by scripts/lib/console-build.mjs into the console
@@ -25,4 +27,22 @@ export const stylesheet = ${JSON.stringify(stylesheet)};`,
   },
 };
 
-module.exports = [consoleAssets];
+/**
+ * With code splitting, names each chunk after the handler it belongs to
+ * (`functions/order/get.tracer-runtime-<hash>.mjs` beside `get.mjs`).
+ * serverless-esbuild zips into each function every file of the build folder
+ * except the other handlers and the files named `<other handler>.*`: so each
+ * zip holds its own chunks and none of another function's.
+ */
+const chunksBesideHandler = {
+  name: 'chunks-beside-handler',
+  setup(build) {
+    const options = build.initialOptions;
+    const entries = Array.isArray(options.entryPoints) ? options.entryPoints : [];
+    if (!options.splitting || entries.length !== 1 || typeof entries[0] !== 'string') return;
+    const base = path.basename(entries[0]).replace(/\.[^.]+$/, '');
+    options.chunkNames = `${base}.[name]-[hash]`;
+  },
+};
+
+module.exports = [consoleAssets, chunksBesideHandler];

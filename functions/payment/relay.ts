@@ -79,6 +79,9 @@ export const handler = async (event: unknown, context: Context) => {
   runFaults =
     typeof faults === 'string' ? parseFaults({ [FAULT_HEADER]: faults }, faultsEnabled) : [];
   try {
+    // No handler subsegment (as before), but a sampled run loads the Tracer,
+    // whose patch of node:http(s) records the deliveries' calls.
+    await observability.tracer.startInvocation();
     return await relayRun(event, context);
   } finally {
     runFaults = [];

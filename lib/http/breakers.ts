@@ -38,7 +38,7 @@ const STATE_NAMES: Record<CircuitState, BreakerState> = {
  * An injected fault belongs to one request: letting it open the breaker that
  * every request of the container shares would fail unrelated requests.
  */
-const countsAsFailure = handleWhen(
+const countsAsFailure = /* @__PURE__ */ handleWhen(
   (error) => isDownstreamError(error) && error.transient && !error.injected,
 );
 
@@ -96,4 +96,4 @@ export class BreakerRegistry {
 }
 
 /** The breakers of this container (module state survives between warm invocations). */
-export const containerBreakers = new BreakerRegistry();
+export const containerBreakers = /* @__PURE__ */ new BreakerRegistry();

@@ -1,6 +1,7 @@
 import http from 'node:http';
 import https from 'node:https';
 import type { Duplex } from 'node:stream';
+import { untracedCallTraceHeader } from '../shared/tracing.js';
 
 /** What {@link httpRequest} takes: a small subset of fetch's init, plus a connect timeout. */
 export interface HttpRequestInit {
@@ -90,12 +91,17 @@ export function httpRequest(url: string, init: HttpRequestInit = {}): Promise<Re
   const protocol = target.protocol;
   const agent =
     init.agent ?? agentFor(protocol, init.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS);
+  // In AWS, before the X-Ray SDK is loaded (no sampled invocation yet), the
+  // trace header it would have set; once loaded, its own patch of
+  // node:http(s) sets it (and records the call when sampled).
+  const trace = untracedCallTraceHeader();
+  const headers = trace ? { ...init.headers, 'X-Amzn-Trace-Id': trace } : init.headers;
   return new Promise<Response>((resolve, reject) => {
     const request = (protocol === 'https:' ? https : http).request(
       target,
       {
         method: init.method ?? 'GET',
-        headers: init.headers,
+        headers,
         agent,
         signal: init.signal,
       },

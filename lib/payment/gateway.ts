@@ -31,6 +31,7 @@ export interface PaymentGateway {
 
 /** 503: the gateway did not answer; the charge stays PENDING and a retry asks again with the same key. */
 export class GatewayUnavailableError extends AppError {
+  override name = 'GatewayUnavailableError';
   /**
    * False only when the request certainly never reached the gateway (the
    * connection was refused): then nothing was charged. A timeout is unknown.

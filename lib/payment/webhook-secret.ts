@@ -24,6 +24,7 @@ const RETRY_AFTER_SECONDS = 30;
  * nothing is written. `source` names the parameter (or variable) for the log.
  */
 export class WebhookSecretUnavailableError extends ServiceUnavailableError {
+  override name = 'WebhookSecretUnavailableError';
   readonly source: string;
 
   constructor(source: string, options: { cause?: unknown } = {}) {

@@ -20,6 +20,8 @@ export interface AppErrorOptions {
  * status and a stable machine-readable code; `cause` keeps the original error.
  */
 export class AppError extends Error {
+  // Each class names itself: minified bundles rename classes (no keepNames, see serverless.yml).
+  override name = 'AppError';
   readonly status: number;
   readonly code: string;
   readonly details: ErrorDetail[];
@@ -28,7 +30,6 @@ export class AppError extends Error {
 
   constructor(status: number, code: string, message: string, options: AppErrorOptions = {}) {
     super(message, { cause: options.cause });
-    this.name = new.target.name;
     this.status = status;
     this.code = code;
     this.details = options.details ?? [];
@@ -49,6 +50,7 @@ export function isAppError(error: unknown): error is AppError {
 
 /** 400: the input is malformed; `details` names each bad field. */
 export class ValidationError extends AppError {
+  override name = 'ValidationError';
   constructor(message: string, details: ErrorDetail[] = [], options: AppErrorOptions = {}) {
     super(400, 'VALIDATION_FAILED', message, { ...options, details });
   }
@@ -56,6 +58,7 @@ export class ValidationError extends AppError {
 
 /** 400 with a specific code, for malformed requests that are not field errors. */
 export class BadRequestError extends AppError {
+  override name = 'BadRequestError';
   constructor(code: string, message: string, options: AppErrorOptions = {}) {
     super(400, code, message, options);
   }
@@ -63,6 +66,7 @@ export class BadRequestError extends AppError {
 
 /** 401: no or invalid credentials. */
 export class UnauthorizedError extends AppError {
+  override name = 'UnauthorizedError';
   constructor(
     message = 'Authentication required',
     code = 'UNAUTHORIZED',
@@ -74,6 +78,7 @@ export class UnauthorizedError extends AppError {
 
 /** 403: authenticated, but not allowed to do this. */
 export class ForbiddenError extends AppError {
+  override name = 'ForbiddenError';
   constructor(message = 'Not allowed', code = 'FORBIDDEN', options: AppErrorOptions = {}) {
     super(403, code, message, options);
   }
@@ -81,6 +86,7 @@ export class ForbiddenError extends AppError {
 
 /** 404: the thing does not exist. */
 export class NotFoundError extends AppError {
+  override name = 'NotFoundError';
   constructor(message: string, code = 'NOT_FOUND', options: AppErrorOptions = {}) {
     super(404, code, message, options);
   }
@@ -88,6 +94,7 @@ export class NotFoundError extends AppError {
 
 /** 409: the request conflicts with the current state. */
 export class ConflictError extends AppError {
+  override name = 'ConflictError';
   constructor(code: string, message: string, options: AppErrorOptions = {}) {
     super(409, code, message, options);
   }
@@ -95,6 +102,7 @@ export class ConflictError extends AppError {
 
 /** 413: the body is larger than this endpoint accepts. */
 export class PayloadTooLargeError extends AppError {
+  override name = 'PayloadTooLargeError';
   constructor(limitBytes: number) {
     super(413, 'PAYLOAD_TOO_LARGE', `The request body exceeds ${limitBytes} bytes`);
   }
@@ -102,6 +110,7 @@ export class PayloadTooLargeError extends AppError {
 
 /** 415: the body is not JSON. */
 export class UnsupportedMediaTypeError extends AppError {
+  override name = 'UnsupportedMediaTypeError';
   constructor(received: string | undefined) {
     super(
       415,
@@ -113,6 +122,7 @@ export class UnsupportedMediaTypeError extends AppError {
 
 /** 422: well-formed, but cannot be processed (e.g. idempotency key reused with another payload). */
 export class UnprocessableError extends AppError {
+  override name = 'UnprocessableError';
   constructor(code: string, message: string, options: AppErrorOptions = {}) {
     super(422, code, message, options);
   }
@@ -120,6 +130,7 @@ export class UnprocessableError extends AppError {
 
 /** 503: a dependency is unavailable; the client may retry later. */
 export class ServiceUnavailableError extends AppError {
+  override name = 'ServiceUnavailableError';
   constructor(code: string, message: string, options: AppErrorOptions = {}) {
     super(503, code, message, { expose: true, ...options });
   }

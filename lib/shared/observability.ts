@@ -1,7 +1,7 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
-import { Tracer } from '@aws-lambda-powertools/tracer';
 import { type BusinessIds, createLogger, type ServiceName } from './logger.js';
+import { LazyTracer } from './tracing.js';
 
 /**
  * The business metrics a request counts (CloudWatch EMF, namespace
@@ -24,14 +24,18 @@ export type MetricName = (typeof METRIC)[keyof typeof METRIC];
 /** Logger, tracer and metrics of one service, made once per container. */
 export interface Observability {
   logger: Logger;
-  /** X-Ray in AWS; disabled (and free) outside Lambda and under serverless-offline. */
-  tracer: Tracer;
+  /**
+   * X-Ray in AWS, the Powertools Tracer loaded on the first sampled
+   * invocation; disabled (and never loaded) outside Lambda and under
+   * serverless-offline.
+   */
+  tracer: LazyTracer;
   metrics: Metrics;
   /** Adds `value` to a count metric, flushed at the end of the invocation. */
   count(name: MetricName, value?: number): void;
   /**
-   * Puts business ids on every later log line of this invocation and on the
-   * X-Ray trace as searchable annotations.
+   * Puts business ids on every later log line of this invocation and, when
+   * it is sampled, on the X-Ray trace as searchable annotations.
    */
   tag(ids: BusinessIds): void;
 }
@@ -39,7 +43,7 @@ export interface Observability {
 /** Creates the logger, tracer and metrics for `service`. */
 export function createObservability(service: ServiceName): Observability {
   const logger = createLogger(service);
-  const tracer = new Tracer({ serviceName: service });
+  const tracer = new LazyTracer(service, { logger });
   const metrics = new Metrics({ serviceName: service });
   return {
     logger,
@@ -49,10 +53,7 @@ export function createObservability(service: ServiceName): Observability {
     tag: (ids) => {
       const defined = Object.fromEntries(Object.entries(ids).filter(([, v]) => v !== undefined));
       logger.appendKeys(defined);
-      if (tracer.isTracingEnabled()) {
-        for (const [key, value] of Object.entries(defined))
-          tracer.putAnnotation(key, String(value));
-      }
+      tracer.annotate(defined);
     },
   };
 }

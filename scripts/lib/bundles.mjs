@@ -94,15 +94,50 @@ export function packageSizes(inputs) {
 }
 
 /**
- * Builds every function of `config` plus the baseline into `outDir`.
+ * The output files a cold start loads: `entry` and, transitively, the chunks
+ * it imports statically (with code splitting); not those behind an import().
+ * @param {Record<string, { imports: { path: string, kind: string, external?: boolean }[] }>} outputs esbuild metafile outputs
+ * @param {string} entry
+ * @param {'import-statement' | 'dynamic-import'} [kind]
+ * @returns {string[]}
+ */
+export function loadedOutputs(outputs, entry, kind = 'import-statement') {
+  /** @type {Set<string>} */
+  const seen = new Set();
+  const walk = (/** @type {string} */ file) => {
+    if (seen.has(file)) return;
+    seen.add(file);
+    for (const i of outputs[file]?.imports ?? []) {
+      if (!i.external && i.kind === 'import-statement') walk(i.path);
+    }
+  };
+  walk(entry);
+  if (kind === 'import-statement') return [...seen];
+  // The chunks behind an import() of what a cold start loads (each with its own static imports).
+  /** @type {Set<string>} */
+  const lazy = new Set();
+  for (const file of seen) {
+    for (const i of outputs[file]?.imports ?? []) {
+      if (!i.external && i.kind === 'dynamic-import' && !seen.has(i.path)) lazy.add(i.path);
+    }
+  }
+  return [...lazy];
+}
+
+/**
+ * Builds every function of `config` plus the baseline, each into its own
+ * folder of `outDir`. `bytes` is what a cold start loads: the handler file
+ * and the chunks it imports statically; `lazy` lists the chunks behind an
+ * import() (the Tracer's, the AWS SDK's credential providers...).
  * @param {Record<string, any>} config the resolved serverless config
  * @param {string} outDir
- * @returns {Promise<{ name: string, file: string, bytes: number, gzipBytes: number, packages: Map<string, number> }[]>}
+ * @returns {Promise<{ name: string, file: string, bytes: number, gzipBytes: number, files: number, packages: Map<string, number>, lazy: { file: string, bytes: number, packages: Map<string, number> }[] }[]>}
  */
 export async function buildBundles(config, outDir) {
   rmSync(outDir, { recursive: true, force: true });
   mkdirSync(outDir, { recursive: true });
   const options = esbuildOptions(config.custom?.esbuild ?? {});
+  const extension = config.custom?.esbuild?.outputFileExtension ?? '.mjs';
   const entries = [
     ...Object.entries(config.functions ?? {})
       .filter(([name]) => !name.startsWith('bench'))
@@ -111,24 +146,64 @@ export async function buildBundles(config, outDir) {
   ];
   const bundles = [];
   for (const { name, entry } of entries) {
-    const file = path.join(outDir, `${name.replace(/\W+/g, '-')}.mjs`);
+    const dir = path.join(outDir, name.replace(/\W+/g, '-'));
     const result = await build({
       ...options,
       entryPoints: [path.join(root, entry)],
-      outfile: file,
+      absWorkingDir: root,
+      outdir: dir,
+      outExtension: { '.js': extension },
       logLevel: 'error',
       metafile: true,
     });
-    const output = Object.values(result.metafile?.outputs ?? {}).find((o) => o.entryPoint);
+    const outputs = result.metafile?.outputs ?? {};
+    // With splitting, each import() target is an entry point of its own too.
+    const main = Object.keys(outputs).find((o) => outputs[o]?.entryPoint === entry);
+    if (!main) throw new Error(`esbuild wrote no entry for ${entry}`);
+    const loaded = loadedOutputs(outputs, main);
+    /** @param {string[]} files */
+    const inputsOf = (files) =>
+      files.flatMap((f) =>
+        Object.entries(outputs[f]?.inputs ?? {}).map(([input, v]) => [`${input}`, v]),
+      );
+    /** @param {string[]} files */
+    const sizeOf = (files) => files.reduce((n, f) => n + statSync(path.resolve(root, f)).size, 0);
     bundles.push({
       name,
-      file,
-      bytes: statSync(file).size,
-      gzipBytes: gzipSync(readFileSync(file)).length,
-      packages: packageSizes(output?.inputs ?? {}),
+      file: path.resolve(root, main),
+      bytes: sizeOf(loaded),
+      gzipBytes: loaded.reduce(
+        (n, f) => n + gzipSync(readFileSync(path.resolve(root, f))).length,
+        0,
+      ),
+      files: loaded.length,
+      packages: packageSizes(Object.fromEntries(mergeInputs(inputsOf(loaded)))),
+      lazy: loadedOutputs(outputs, main, 'dynamic-import').map((f) => ({
+        file: path.relative(dir, path.resolve(root, f)),
+        bytes: sizeOf(loadedOutputs(outputs, f).filter((c) => !loaded.includes(c))),
+        packages: packageSizes(
+          Object.fromEntries(
+            mergeInputs(inputsOf(loadedOutputs(outputs, f).filter((c) => !loaded.includes(c)))),
+          ),
+        ),
+      })),
     });
   }
   return bundles;
+}
+
+/**
+ * Inputs of several outputs summed by input file.
+ * @param {[string, { bytesInOutput: number }][]} inputs
+ * @returns {Map<string, { bytesInOutput: number }>}
+ */
+function mergeInputs(inputs) {
+  /** @type {Map<string, { bytesInOutput: number }>} */
+  const merged = new Map();
+  for (const [input, { bytesInOutput }] of inputs) {
+    merged.set(input, { bytesInOutput: (merged.get(input)?.bytesInOutput ?? 0) + bytesInOutput });
+  }
+  return merged;
 }
 
 /**

@@ -79,7 +79,8 @@ export async function actionsCalledByFunctions(
     const actions = new Set<string>();
     for (const [input, { bytesInOutput }] of Object.entries(meta.inputs)) {
       if (bytesInOutput === 0) continue;
-      if (!/^(lib|functions)\/|^node_modules\/@aws-lambda-powertools\//.test(input)) continue;
+      // node_modules may be a link (a git worktree): esbuild then names the real path.
+      if (!/^(lib|functions)\/|(^|\/)node_modules\/@aws-lambda-powertools\//.test(input)) continue;
       let found = cache.get(input);
       if (!found) {
         found = actionsIn(readFileSync(path.join(root, input), 'utf8'));

@@ -1,6 +1,5 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
-import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
 import middy from '@middy/core';
 import type { APIGatewayProxyResultV2 } from 'aws-lambda';
 import type { Observability } from '../observability.js';
@@ -22,8 +21,8 @@ export interface HttpHandlerOptions {
 }
 
 /**
- * Wraps a route with the house middleware: X-Ray tracing and EMF metrics (when
- * given), Lambda context and a fresh set of keys on the logger, the
+ * Wraps a route with the house middleware: X-Ray tracing (of sampled
+ * invocations) and EMF metrics (when given), Lambda context and a fresh set of keys on the logger, the
  * correlation id, error mapping, refusal of work whose caller's deadline
  * (`x-request-deadline`) has passed, checks of headers, path and query
  * (request guard), and JSON body parsing and hardening. A
@@ -35,7 +34,7 @@ export function httpHandler(options: HttpHandlerOptions, route: HttpRoute) {
   const handler = middy<HttpEvent, APIGatewayProxyResultV2>();
   if (options.observability) {
     handler
-      .use(captureLambdaHandler(options.observability.tracer, { captureResponse: false }))
+      .use(options.observability.tracer.middleware())
       .use(publishMetrics(options.observability.metrics));
   }
   handler
