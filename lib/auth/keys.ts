@@ -1,5 +1,4 @@
-import { createPrivateKey, type JsonWebKey, type KeyObject, type webcrypto } from 'node:crypto';
-import type { JWK } from 'jose';
+import { type CryptoKey, importJWK, type JWK } from 'jose';
 import * as z from 'zod/mini';
 import type { ServiceName } from '../shared/logger.js';
 import { ID_PATTERN } from '../shared/validation.js';
@@ -13,11 +12,11 @@ export type SigningAlgorithm = (typeof ALLOWED_ALGORITHMS)[number];
 /** Verification accepts at most this many keys per issuer: the current one and the next (or previous). */
 export const MAX_ACTIVE_KEYS_PER_ISSUER = 2;
 
-/** A service's private signing key (node:crypto's, or a WebCrypto key), with the `kid` that names it. */
+/** A service's private signing key, ready for jose, with the `kid` that names it. */
 export interface SigningKey {
   kid: string;
   alg: SigningAlgorithm;
-  key: KeyObject | webcrypto.CryptoKey;
+  key: CryptoKey;
 }
 
 /** The public keys each issuer may sign with, as JWKs carrying `kid` and `alg`. */
@@ -84,14 +83,8 @@ export async function loadSigningKey(source: string | unknown): Promise<SigningK
     );
   }
   const jwk = parsed.data as JWK & { kid: string; alg: SigningAlgorithm };
-  // node:crypto, not jose: the payment functions only sign, and jose is 16 KB
-  // of each of their bundles (the authorizer verifies with jose).
-  try {
-    const key = createPrivateKey({ key: jwk as JsonWebKey, format: 'jwk' });
-    return { kid: jwk.kid, alg: jwk.alg, key };
-  } catch (error) {
-    throw new KeyConfigurationError('The signing key is not a valid private JWK', { cause: error });
-  }
+  const key = (await importJWK(jwk, jwk.alg)) as CryptoKey;
+  return { kid: jwk.kid, alg: jwk.alg, key };
 }
 
 /**

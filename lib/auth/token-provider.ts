@@ -1,9 +1,10 @@
-import { KeyObject, randomUUID, sign, type webcrypto } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
+import { SignJWT } from 'jose';
 import { RefreshingValue } from '../cache/refreshing-value.js';
 import type { TokenProvider } from '../shared/internal-client.js';
 import type { ServiceName } from '../shared/logger.js';
 import { KEY_CACHE_SECONDS, KEY_EARLY_REFRESH_SECONDS } from './config.js';
-import type { SigningAlgorithm, SigningKey } from './keys.js';
+import type { SigningKey } from './keys.js';
 
 /** The longest life a service token may have (DESIGN.md: exp at most 5 minutes after iat). */
 export const MAX_TOKEN_LIFETIME_SECONDS = 300;
@@ -23,25 +24,6 @@ export interface TokenProviderOptions {
   ttlSeconds?: number;
   /** Epoch milliseconds; injected by tests. */
   clock?: () => number;
-}
-
-const base64url = (value: object) => Buffer.from(JSON.stringify(value)).toString('base64url');
-
-/**
- * A compact JWS (RFC 7515) of `claims` signed with node:crypto: ES256 as
- * the raw 64-byte r||s that JWS requires (not DER), EdDSA on Ed25519.
- */
-export function signJwt(
-  claims: Record<string, unknown>,
-  { alg, kid, key }: { alg: SigningAlgorithm; kid: string; key: KeyObject | webcrypto.CryptoKey },
-): string {
-  const input = `${base64url({ alg, kid, typ: 'JWT' })}.${base64url(claims)}`;
-  const privateKey = key instanceof KeyObject ? key : KeyObject.from(key);
-  const signature =
-    alg === 'ES256'
-      ? sign('sha256', Buffer.from(input), { key: privateKey, dsaEncoding: 'ieee-p1363' })
-      : sign(null, Buffer.from(input), privateKey);
-  return `${input}.${signature.toString('base64url')}`;
 }
 
 interface CachedToken {
@@ -77,17 +59,15 @@ export function createTokenProvider(options: TokenProviderOptions): TokenProvide
   const cache = new Map<ServiceName, CachedToken>();
 
   const mint = async (audience: ServiceName, issuedAt: number): Promise<string> => {
-    const signing = await key();
-    return signJwt(
-      {
-        iss: options.issuer,
-        aud: audience,
-        iat: issuedAt,
-        exp: issuedAt + ttl,
-        jti: randomUUID(),
-      },
-      signing,
-    );
+    const { kid, alg, key: privateKey } = await key();
+    return new SignJWT({})
+      .setProtectedHeader({ alg, kid, typ: 'JWT' })
+      .setIssuer(options.issuer)
+      .setAudience(audience)
+      .setIssuedAt(issuedAt)
+      .setExpirationTime(issuedAt + ttl)
+      .setJti(randomUUID())
+      .sign(privateKey);
   };
 
   return async (audience) => {
