@@ -67,8 +67,11 @@ async function main() {
   }
 
   const base = stack.offline.baseUrl;
+  const s = (/** @type {number} */ ms) => `${(ms / 1000).toFixed(1)} s`;
+  const t = stack.timings;
   console.log(`
-Ready in ${((Date.now() - started) / 1000).toFixed(1)} s.
+Ready in ${s(Date.now() - started)}.
+  Side by side       ${stack.db.pid ? `DynamoDB Local ${s(t.dynamodbLocalMs)}, ` : ''}serverless.yml resolved ${s(t.configMs)}, tables ${s(t.tablesMs)}; serverless-offline (bundling included) ${s(t.offlineMs)}
   HTTP API           ${base}
     order            POST ${base}/orders   GET ${base}/orders/{orderId}[/history]
     payment          POST ${base}/payments GET ${base}/payments/{transactionId}
