@@ -66,6 +66,21 @@ async function main() {
     }, relayIntervalMs);
   }
 
+  // Before "Ready" is printed: a Ctrl-C right after it (or a script that
+  // waits for it) must stop the stack, not kill this process alone.
+  let stopping = false;
+  const shutdown = async (/** @type {string} */ signal) => {
+    if (stopping) return;
+    stopping = true;
+    clearInterval(relayTimer);
+    console.log(`\n${signal}: stopping serverless-offline and DynamoDB Local...`);
+    await stack.stop();
+    console.log('Stopped.');
+    process.exit(0);
+  };
+  process.on('SIGINT', () => void shutdown('SIGINT'));
+  process.on('SIGTERM', () => void shutdown('SIGTERM'));
+
   const base = stack.offline.baseUrl;
   const s = (/** @type {number} */ ms) => `${(ms / 1000).toFixed(1)} s`;
   const t = stack.timings;
@@ -84,18 +99,6 @@ Ready in ${s(Date.now() - started)}.
 Press Ctrl-C to stop.
 `);
 
-  let stopping = false;
-  const shutdown = async (/** @type {string} */ signal) => {
-    if (stopping) return;
-    stopping = true;
-    clearInterval(relayTimer);
-    console.log(`\n${signal}: stopping serverless-offline and DynamoDB Local...`);
-    await stack.stop();
-    console.log('Stopped.');
-    process.exit(0);
-  };
-  process.on('SIGINT', () => void shutdown('SIGINT'));
-  process.on('SIGTERM', () => void shutdown('SIGTERM'));
   stack.offline.child.once('exit', (code) => {
     if (stopping) return;
     console.error(`serverless-offline exited (${code}); stopping.`);
