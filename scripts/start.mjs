@@ -66,21 +66,8 @@ async function main() {
     }, relayIntervalMs);
   }
 
-  const base = stack.offline.baseUrl;
-  console.log(`
-Ready in ${((Date.now() - started) / 1000).toFixed(1)} s.
-  HTTP API           ${base}
-    order            POST ${base}/orders   GET ${base}/orders/{orderId}[/history]
-    payment          POST ${base}/payments GET ${base}/payments/{transactionId}
-    notification     GET  ${base}/notifications?userId=...
-  Lambda invoke API  ${stack.offline.lambdaUrl}
-  DynamoDB           ${stack.db.endpoint}${stack.db.pid ? ` (DynamoDB Local, pid ${stack.db.pid}, ${stack.db.dbPath ? `on disk in ${path.relative(process.cwd(), stack.db.dbPath) || '.'}/` : 'in memory; --persist keeps it on disk'})` : ''}
-  Service keys       ${path.relative(process.cwd(), keysDir)}/ (dev ES256 pairs)
-  Outbox relay       ${relayIntervalMs > 0 ? `every ${relayIntervalMs / 1000} s` : 'off'}
-  Logs               ${path.relative(process.cwd(), logFile)}
-Press Ctrl-C to stop.
-`);
-
+  // Before "Ready" is printed: a Ctrl-C right after it (or a script that
+  // waits for it) must stop the stack, not kill this process alone.
   let stopping = false;
   const shutdown = async (/** @type {string} */ signal) => {
     if (stopping) return;
@@ -93,6 +80,25 @@ Press Ctrl-C to stop.
   };
   process.on('SIGINT', () => void shutdown('SIGINT'));
   process.on('SIGTERM', () => void shutdown('SIGTERM'));
+
+  const base = stack.offline.baseUrl;
+  const s = (/** @type {number} */ ms) => `${(ms / 1000).toFixed(1)} s`;
+  const t = stack.timings;
+  console.log(`
+Ready in ${s(Date.now() - started)}.
+  Side by side       ${stack.db.pid ? `DynamoDB Local ${s(t.dynamodbLocalMs)}, ` : ''}serverless.yml resolved ${s(t.configMs)}, tables ${s(t.tablesMs)}; serverless-offline (bundling included) ${s(t.offlineMs)}
+  HTTP API           ${base}
+    order            POST ${base}/orders   GET ${base}/orders/{orderId}[/history]
+    payment          POST ${base}/payments GET ${base}/payments/{transactionId}
+    notification     GET  ${base}/notifications?userId=...
+  Lambda invoke API  ${stack.offline.lambdaUrl}
+  DynamoDB           ${stack.db.endpoint}${stack.db.pid ? ` (DynamoDB Local, pid ${stack.db.pid}, ${stack.db.dbPath ? `on disk in ${path.relative(process.cwd(), stack.db.dbPath) || '.'}/` : 'in memory; --persist keeps it on disk'})` : ''}
+  Service keys       ${path.relative(process.cwd(), keysDir)}/ (dev ES256 pairs)
+  Outbox relay       ${relayIntervalMs > 0 ? `every ${relayIntervalMs / 1000} s` : 'off'}
+  Logs               ${path.relative(process.cwd(), logFile)}
+Press Ctrl-C to stop.
+`);
+
   stack.offline.child.once('exit', (code) => {
     if (stopping) return;
     console.error(`serverless-offline exited (${code}); stopping.`);

@@ -39,6 +39,7 @@ const PLUGIN_ONLY = new Set([
   'skipBuildExcludeFns',
   'stripEntryResolveExtensions',
   'disposeContext',
+  'singleBuild',
   'outputWorkFolder',
   'outputBuildFolder',
   'plugins',

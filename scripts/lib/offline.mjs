@@ -21,8 +21,11 @@ const slsBin = path.join(root, 'node_modules', 'serverless', 'bin', 'serverless.
  *   timeoutMs?: number,
  *   config?: string,
  *   detached?: boolean,
+ *   onResolvedConfig?: (config: Record<string, any>) => void,
  * }} options `config`: another service file than serverless.yml (e.g. the bench's);
- *   `detached`: in a process group of its own, which {@link killGroup} can SIGKILL whole
+ *   `detached`: in a process group of its own, which {@link killGroup} can SIGKILL whole;
+ *   `onResolvedConfig`: called with serverless.yml as offline resolved it (its
+ *   provider and resources, scripts/serverless-resolved-config.cjs), before it bundles
  */
 export async function startOffline(options) {
   const baseUrl = `http://127.0.0.1:${options.httpPort}`;
@@ -40,6 +43,7 @@ export async function startOffline(options) {
     AWS_ACCESS_KEY_ID: process.env.AWS_ACCESS_KEY_ID ?? 'local',
     AWS_SECRET_ACCESS_KEY: process.env.AWS_SECRET_ACCESS_KEY ?? 'local',
     AWS_REGION: process.env.AWS_REGION ?? 'eu-west-1',
+    SLS_SEND_RESOLVED_CONFIG: options.onResolvedConfig ? '1' : '',
   };
   const child = spawnTied(
     process.execPath,
@@ -59,8 +63,19 @@ export async function startOffline(options) {
       String(options.lambdaPort),
       ...(options.config ? ['--config', options.config] : []),
     ],
-    { cwd: root, env, detached: options.detached === true },
+    {
+      cwd: root,
+      env,
+      detached: options.detached === true,
+      stdio: ['ignore', 'pipe', 'pipe', ...(options.onResolvedConfig ? ['ipc'] : [])],
+    },
   );
+  const onResolvedConfig = options.onResolvedConfig;
+  if (onResolvedConfig) {
+    child.on('message', (/** @type {any} */ message) => {
+      if (message?.resolvedServerlessConfig) onResolvedConfig(message.resolvedServerlessConfig);
+    });
+  }
   const log = options.logFile ? createWriteStream(options.logFile, { flags: 'a' }) : undefined;
   let tail = '';
   /** @param {Buffer} chunk */

@@ -190,7 +190,12 @@ export async function createTables(endpoint, stage, resolved) {
   const ledger = gatewayLedgerDefinition(config);
   if (ledger) definitions.GatewayLedgerTable = ledger;
   try {
-    for (const props of Object.values(definitions)) await ensureTable(client, props);
+    // All at once: each is a few requests that wait on DynamoDB Local, not on us.
+    const results = await Promise.allSettled(
+      Object.values(definitions).map((props) => ensureTable(client, props)),
+    );
+    const failed = results.find((r) => r.status === 'rejected');
+    if (failed) throw /** @type {PromiseRejectedResult} */ (failed).reason;
   } finally {
     client.destroy();
   }
