@@ -120,6 +120,17 @@ function hold(deps: ReturnType<typeof setup>['deps'], transactionId = 'tx-1') {
   return holdForPayment(deps, { ...input, transactionId }, ctx);
 }
 
+/** Order o-1 created, held by tx-1, and PAID by its event e-1. */
+async function createdHeldAndPaid(deps: ReturnType<typeof setup>['deps']) {
+  await createOrder(deps, input, ctx);
+  await hold(deps);
+  await updateOrderStatus(
+    deps,
+    { orderId: 'o-1', status: 'PAID', eventId: 'e-1', transactionId: 'tx-1' },
+    ctx,
+  );
+}
+
 async function rejection(promise: Promise<unknown>) {
   try {
     await promise;
@@ -240,13 +251,7 @@ describe('Function: updateOrderStatus', () => {
 
   it('answers a repeated eventId as a duplicate without a second effect', async () => {
     const { repository, deps } = setup();
-    await createOrder(deps, input, ctx);
-    await hold(deps);
-    await updateOrderStatus(
-      deps,
-      { orderId: 'o-1', status: 'PAID', eventId: 'e-1', transactionId: 'tx-1' },
-      ctx,
-    );
+    await createdHeldAndPaid(deps);
     await updateOrderStatus(deps, { orderId: 'o-1', status: 'SHIPPED', eventId: 'e-2' }, ctx);
     const replay = await updateOrderStatus(
       deps,
@@ -264,13 +269,7 @@ describe('Function: updateOrderStatus', () => {
 
   it('refuses an eventId reused for another status with 422, recorded as rejected', async () => {
     const { repository, deps } = setup();
-    await createOrder(deps, input, ctx);
-    await hold(deps);
-    await updateOrderStatus(
-      deps,
-      { orderId: 'o-1', status: 'PAID', eventId: 'e-1', transactionId: 'tx-1' },
-      ctx,
-    );
+    await createdHeldAndPaid(deps);
     const error = await rejection(
       updateOrderStatus(deps, { orderId: 'o-1', status: 'REFUNDED', eventId: 'e-1' }, ctx),
     );
@@ -397,13 +396,7 @@ describe('Function: holdForPayment', () => {
 
   it('writes the waiting hold row to the history, in seq order, with the next operation', async () => {
     const { repository, deps } = setup();
-    await createOrder(deps, input, ctx);
-    await hold(deps);
-    await updateOrderStatus(
-      deps,
-      { orderId: 'o-1', status: 'PAID', eventId: 'e-1', transactionId: 'tx-1' },
-      ctx,
-    );
+    await createdHeldAndPaid(deps);
     expect(repository.audit.map((a) => [a.seq, a.operation])).toEqual([
       [1, 'create'],
       [2, 'payment-hold'],

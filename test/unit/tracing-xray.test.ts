@@ -1,6 +1,5 @@
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { headerRecorder } from '../support/header-recorder.js';
 import { fakeContext, httpEvent } from '../support/lambda.js';
 
 // The real Powertools Tracer and X-Ray SDK, as in Lambda (its own file: the
@@ -8,24 +7,15 @@ import { fakeContext, httpEvent } from '../support/lambda.js';
 // daemon address where nothing listens (UDP, dropped).
 const ROOT = '1-67891233-abcdef012345678912345678';
 
-const received: http.IncomingHttpHeaders[] = [];
-let server: http.Server;
-let url: string;
-beforeAll(async () => {
+const recorder = headerRecorder();
+beforeAll(() => {
   Object.assign(process.env, {
     AWS_EXECUTION_ENV: 'AWS_Lambda_nodejs22.x',
     LAMBDA_TASK_ROOT: '/var/task',
     _HANDLER: 'functions/order/get.handler',
     AWS_XRAY_DAEMON_ADDRESS: '127.0.0.1:9',
   });
-  server = http.createServer((req, res) => {
-    received.push(req.headers);
-    res.end('{}');
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/`;
 });
-afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
 
 describe('Class: LazyTracer with the Powertools Tracer', () => {
   it('traces a sampled invocation: handler subsegment with the business ids, and the outgoing call as its child', async () => {
@@ -38,7 +28,7 @@ describe('Class: LazyTracer with the Powertools Tracer', () => {
     const handler = httpHandler({ observability }, async () => {
       observability.tag({ orderId: 'o-1', transactionId: 't-1' });
       seen = observability.tracer.tracer?.getSegment() as typeof seen;
-      await (await httpRequest(url)).text();
+      await (await httpRequest(recorder.url)).text();
       return json(200, {});
     });
 
@@ -57,10 +47,10 @@ describe('Class: LazyTracer with the Powertools Tracer', () => {
       ColdStart: false,
     });
     // The unsampled call (our transport) and the sampled one (the X-Ray SDK's patch).
-    expect(received[0]?.['x-amzn-trace-id']).toMatch(
+    expect(recorder.received[0]?.['x-amzn-trace-id']).toMatch(
       new RegExp(`^Root=${ROOT};Parent=[0-9a-f]{16};Sampled=0$`),
     );
-    expect(received[1]?.['x-amzn-trace-id']).toMatch(
+    expect(recorder.received[1]?.['x-amzn-trace-id']).toMatch(
       new RegExp(`^Root=${ROOT};Parent=[0-9a-f]{16};Sampled=1$`),
     );
   });

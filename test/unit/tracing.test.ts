@@ -1,6 +1,5 @@
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { headerRecorder } from '../support/header-recorder.js';
 import { fakeContext, httpEvent } from '../support/lambda.js';
 
 const ROOT = '1-67891233-abcdef012345678912345678';
@@ -26,26 +25,15 @@ vi.mock('../../lib/shared/tracer-runtime.js', () => ({
   },
 }));
 
-/** Headers of each request a local server received. */
-const received: http.IncomingHttpHeaders[] = [];
-let server: http.Server;
-let url: string;
-beforeAll(async () => {
-  server = http.createServer((req, res) => {
-    received.push(req.headers);
-    res.end('{}');
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/`;
-});
-afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
+/** Headers of each request a local server recorder.received. */
+const recorder = headerRecorder();
 
 const saved = { ...process.env };
 beforeEach(() => {
   vi.resetModules();
   loads.length = 0;
   calls.length = 0;
-  received.length = 0;
+  recorder.received.length = 0;
 });
 afterEach(() => {
   process.env = { ...saved };
@@ -61,7 +49,7 @@ async function container(env: Record<string, string>) {
   const observability = createObservability('order');
   const handler = httpHandler({ observability }, async () => {
     observability.tag({ orderId: 'o-1', userId: undefined });
-    await (await httpRequest(url)).text();
+    await (await httpRequest(recorder.url)).text();
     return json(200, {});
   });
   /** One invocation with the Lambda trace header `trace` (none: unset). */
@@ -83,10 +71,10 @@ describe('Class: LazyTracer', () => {
     expect(calls).toEqual([]);
     expect(observability.tracer.tracer).toBeUndefined();
     // As the X-Ray SDK's patch of node:http set it: same root, a fresh parent, Sampled=0.
-    expect(received[0]?.['x-amzn-trace-id']).toMatch(
+    expect(recorder.received[0]?.['x-amzn-trace-id']).toMatch(
       new RegExp(`^Root=${ROOT};Parent=[0-9a-f]{16};Sampled=0$`),
     );
-    expect(received[0]?.['x-amzn-trace-id']).not.toContain('53995c3f42cd8ad8');
+    expect(recorder.received[0]?.['x-amzn-trace-id']).not.toContain('53995c3f42cd8ad8');
   });
 
   it('loads the tracer on the first sampled invocation: handler subsegment and business ids as annotations', async () => {
@@ -95,7 +83,7 @@ describe('Class: LazyTracer', () => {
     expect(loads).toEqual([{ serviceName: 'order', coldStart: true }]);
     expect(calls).toEqual(['before', 'annotation orderId=o-1', 'after']);
     // From now on the X-Ray SDK's own patch marks outgoing calls: the transport adds nothing.
-    expect(received[0]?.['x-amzn-trace-id']).toBeUndefined();
+    expect(recorder.received[0]?.['x-amzn-trace-id']).toBeUndefined();
   });
 
   it('keeps the loaded tracer for every later invocation, sampled or not, and loads it once', async () => {
@@ -106,7 +94,11 @@ describe('Class: LazyTracer', () => {
     // Loaded on the second invocation of the container: not its cold start.
     expect(loads).toEqual([{ serviceName: 'order', coldStart: false }]);
     expect(calls.filter((c) => c === 'before')).toHaveLength(2);
-    expect(received.map((h) => h['x-amzn-trace-id'] !== undefined)).toEqual([true, false, false]);
+    expect(recorder.received.map((h) => h['x-amzn-trace-id'] !== undefined)).toEqual([
+      true,
+      false,
+      false,
+    ]);
   });
 
   it('records the error of a failed sampled invocation', async () => {
@@ -132,7 +124,7 @@ describe('Class: LazyTracer', () => {
     const { invoke } = await container(env);
     await invoke(traceHeader(1));
     expect(loads).toEqual([]);
-    expect(received[0]?.['x-amzn-trace-id']).toBeUndefined();
+    expect(recorder.received[0]?.['x-amzn-trace-id']).toBeUndefined();
   });
 
   it("adds no header when Lambda's trace header has no sampling decision (pass-through)", async () => {
@@ -140,7 +132,7 @@ describe('Class: LazyTracer', () => {
     await invoke(`Root=${ROOT}`);
     await invoke();
     expect(loads).toEqual([]);
-    expect(received.map((h) => h['x-amzn-trace-id'])).toEqual([undefined, undefined]);
+    expect(recorder.received.map((h) => h['x-amzn-trace-id'])).toEqual([undefined, undefined]);
   });
 
   it('goes on untraced when the tracer cannot be loaded', async () => {
