@@ -601,6 +601,22 @@ describe('Function: getOrderHistory', () => {
     const error = await rejection(getOrderHistory(repository, 'nope'));
     expect(error.status).toBe(404);
   });
+
+  it("shows a hold's waiting row last, on the next page when the last page is full", async () => {
+    const { repository, deps } = setup();
+    await createOrder(deps, input, ctx);
+    await hold(deps);
+
+    const first = await getOrderHistory(repository, 'o-1', { limit: 1 });
+    expect(first.entries.map((e) => e.operation)).toEqual(['create']);
+    expect(first.lastSeq).toBe(1);
+    const next = await getOrderHistory(repository, 'o-1', { limit: 1, afterSeq: 1 });
+    expect(next.entries.map((e) => [e.seq, e.operation])).toEqual([[2, 'payment-hold']]);
+    expect(next.lastSeq).toBeUndefined();
+    const all = await getOrderHistory(repository, 'o-1', { limit: 10 });
+    expect(all.entries.map((e) => e.seq)).toEqual([1, 2]);
+    expect(all.lastSeq).toBeUndefined();
+  });
 });
 
 describe('Function: retryOnConflict', () => {
