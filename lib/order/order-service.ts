@@ -7,7 +7,12 @@ import {
 } from '../shared/errors.js';
 import type { Currency } from '../shared/money.js';
 import { CONFLICT, sleep as realSleep, retryOnConflict } from '../shared/retry-on-conflict.js';
-import type { HistoryPage, HistoryPageRequest, OrderRepository } from './order-repository.js';
+import type {
+  HistoryPage,
+  HistoryPageRequest,
+  OrderCommit,
+  OrderRepository,
+} from './order-repository.js';
 import { type OrderStatus, OrderStatusTransition, PAYMENT_STATUSES } from './status-transition.js';
 import type {
   AuditEntry,
@@ -187,14 +192,9 @@ export async function createOrder(
       detail: 'ORDER_EXISTS_WITH_SAME_BODY',
       version: existing.version,
     };
-    const result = await repository.commit({
-      orderId: input.orderId,
-      expectedSeq: existing.auditSeq,
-      audit: repeat,
-      pendingHold: pendingHoldOf(existing),
-    });
+    const result = await repository.commit({ ...commitOn(existing), audit: repeat });
     if (result === 'conflict') return CONFLICT;
-    return { created: false, order: { ...existing, auditSeq: repeat.seq } };
+    return { created: false, order: afterCommit(existing, repeat.seq) };
   }, retry);
 }
 
@@ -254,10 +254,8 @@ export async function updateOrderStatus(
     // the audit counter moves, conditioned on the value read with the order.
     const recordUnchanged = (entry: Pick<AuditEntry, 'outcome' | 'detail' | 'duplicateEvent'>) =>
       repository.commit({
-        orderId: input.orderId,
-        expectedSeq: order.auditSeq,
+        ...commitOn(order),
         audit: { ...base, ...entry, newStatus: order.status, version: order.version },
-        pendingHold: pendingHoldOf(order),
       });
 
     // The eventId's marker is read only when it matters (a refusal, or a write
@@ -282,7 +280,7 @@ export async function updateOrderStatus(
         );
       }
       return {
-        order: { ...order, auditSeq: seq },
+        order: afterCommit(order, seq),
         previousStatus: order.status,
         changed: false,
         outcome: 'unchanged',
@@ -392,10 +390,7 @@ async function commitStatus(
 ): Promise<UpdateStatusResult | 'conflict'> {
   const { base, changed, at } = op;
   const seq = base.seq;
-  const pendingHold = pendingHoldOf(order);
-  // Written to the history now: the order no longer keeps the row.
-  const { holdSeq: _seq, pendingHold: _row, ...kept } = order;
-  const before: Order = pendingHold ? kept : order;
+  const on = commitOn(order);
   const version = changed ? order.version + 1 : order.version;
   const outcome: AuditOutcome = changed ? 'applied' : 'unchanged';
   const audit: AuditEntry = { ...base, outcome, newStatus: input.status, version };
@@ -410,20 +405,18 @@ async function commitStatus(
       }
     : {};
   const result = await deps.repository.commit({
-    orderId: input.orderId,
-    expectedSeq: order.auditSeq,
+    ...on,
     ...(op.asHeld
       ? {
           expected: {
             status: order.status,
             version: order.version,
             paymentHolder: order.paymentHolder as string,
-            ...(pendingHold ? { pendingHold } : {}),
+            ...(on.pendingHold ? { pendingHold: on.pendingHold } : {}),
           },
         }
       : {}),
     audit,
-    pendingHold,
     set,
     remove: ends ? HOLD_ATTRIBUTES : undefined,
     marker: input.eventId
@@ -440,15 +433,30 @@ async function commitStatus(
   if (result === 'conflict') return 'conflict';
   if (changed) deps.onWrite?.(input.orderId);
   return {
-    order: changed
-      ? withoutHold({ ...before, ...set, auditSeq: seq }, ends)
-      : { ...before, auditSeq: seq },
+    order: withoutHold({ ...afterCommit(order, seq), ...set }, ends),
     previousStatus: order.status,
     changed,
     outcome,
     duplicateEvent: false,
     seq,
   };
+}
+
+/**
+ * What a commit decided on `order` (as read, or as a hint claims it) is
+ * conditioned on, and carries: its auditSeq, and the hold row it still keeps,
+ * which this commit writes to the history (seq before its own).
+ */
+export function commitOn(
+  order: Order,
+): Pick<OrderCommit, 'orderId' | 'expectedSeq' | 'pendingHold'> {
+  return { orderId: order.orderId, expectedSeq: order.auditSeq, pendingHold: pendingHoldOf(order) };
+}
+
+/** `order` after a commit on it: at `auditSeq`, its waiting hold row written (commitOn). */
+export function afterCommit(order: Order, auditSeq: number): Order {
+  const { holdSeq: _seq, pendingHold: _row, ...rest } = order;
+  return { ...rest, auditSeq };
 }
 
 /**

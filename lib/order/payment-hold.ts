@@ -7,11 +7,12 @@ import {
 import type { Currency } from '../shared/money.js';
 import { CONFLICT, retryOnConflict } from '../shared/retry-on-conflict.js';
 import {
+  afterCommit,
+  commitOn,
   freeHoldRow,
   HOLD_ATTRIBUTES,
   notFound,
   type OrderServiceDeps,
-  pendingHoldOf,
   settings,
   withoutHold,
 } from './order-service.js';
@@ -195,17 +196,14 @@ export async function holdForPayment(
       version: order.version,
     };
     const result = await deps.repository.commit({
-      orderId: input.orderId,
-      expectedSeq: order.auditSeq,
+      ...commitOn(order),
       audit,
       set: { paymentHolder: input.transactionId, holdUntil },
-      pendingHold: pendingHoldOf(order),
     });
     if (result === 'conflict') return CONFLICT;
     deps.onWrite?.(input.orderId);
-    const { holdSeq: _seq, pendingHold: _row, ...rest } = order;
     return {
-      order: { ...rest, paymentHolder: input.transactionId, holdUntil, auditSeq: seq },
+      order: { ...afterCommit(order, seq), paymentHolder: input.transactionId, holdUntil },
       acquired: true,
     };
   }, retry);
@@ -236,8 +234,7 @@ export async function releaseHold(
     if (order.paymentHolder !== input.transactionId) return { order, released: false };
     const seq = order.auditSeq + 1;
     const result = await deps.repository.commit({
-      orderId: input.orderId,
-      expectedSeq: order.auditSeq,
+      ...commitOn(order),
       audit: {
         orderId: input.orderId,
         seq,
@@ -253,10 +250,9 @@ export async function releaseHold(
         version: order.version,
       },
       remove: HOLD_ATTRIBUTES,
-      pendingHold: pendingHoldOf(order),
     });
     if (result === 'conflict') return CONFLICT;
     deps.onWrite?.(input.orderId);
-    return { order: withoutHold({ ...order, auditSeq: seq }), released: true };
+    return { order: withoutHold(afterCommit(order, seq)), released: true };
   }, retry);
 }
