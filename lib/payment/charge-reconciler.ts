@@ -1,6 +1,6 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
 import { logAction, type Outcome } from '../shared/logger.js';
-import type { ChargeStore } from './charge-store.js';
+import { type ChargeStore, chargeResultOf } from './charge-store.js';
 import { GatewayUnavailableError, type PaymentGateway } from './gateway.js';
 import type { PaymentService } from './payment-service.js';
 
@@ -138,12 +138,7 @@ export class ChargeReconciler {
         }
         charge = await this.options.charges.recordResult(
           transactionId,
-          {
-            state: answer.outcome === 'succeeded' ? 'SUCCEEDED' : 'DECLINED',
-            gatewayReference: answer.gatewayReference,
-            declineReason: answer.outcome === 'declined' ? answer.reason : undefined,
-            resultSource: 'gateway',
-          },
+          chargeResultOf(answer),
           this.clock(),
         );
       }

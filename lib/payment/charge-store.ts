@@ -1,6 +1,7 @@
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { isConditionalCheckFailed } from '../shared/dynamo.js';
+import type { GatewayChargeResult } from './gateway.js';
 import type { Charge, RecordedCharge } from './types.js';
 
 /** The sparse GSI that lists charges whose payment is not final yet (hash: the marker, range: createdAt). */
@@ -27,6 +28,16 @@ export type ChargeResult = Pick<
   RecordedCharge,
   'state' | 'gatewayReference' | 'declineReason' | 'resultSource'
 >;
+
+/** The result a gateway's answer records on its charge. */
+export function chargeResultOf(answer: GatewayChargeResult): ChargeResult {
+  return {
+    state: answer.outcome === 'succeeded' ? 'SUCCEEDED' : 'DECLINED',
+    gatewayReference: answer.gatewayReference,
+    declineReason: answer.outcome === 'declined' ? answer.reason : undefined,
+    resultSource: 'gateway',
+  };
+}
 
 /** Persistence of the charge guard (one item per transactionId in CHARGES_TABLE). */
 export interface ChargeStore {

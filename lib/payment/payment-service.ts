@@ -9,7 +9,7 @@ import type {
   OutboxEvent,
   OutboxStore,
 } from '../shared/outbox.js';
-import type { ChargeStore } from './charge-store.js';
+import { type ChargeResult, type ChargeStore, chargeResultOf } from './charge-store.js';
 import { outboxEventsFor } from './events.js';
 import { GatewayUnavailableError, type PaymentGateway } from './gateway.js';
 import type { GateContext, HeldOrderHint, OrderGate } from './order-gate.js';
@@ -94,6 +94,14 @@ function contradicts(charge: RecordedCharge, callback: GatewayCallback): boolean
 interface Charged {
   charge: RecordedCharge;
   newResult?: NewChargeResult;
+}
+
+/** A PENDING charge with its answer, to be recorded by the transaction that makes its payment final. */
+function answered(charge: Charge, result: ChargeResult, at: Date): Charged {
+  return {
+    charge: { ...charge, ...result, recordedAt: at.toISOString() },
+    newResult: { result, at },
+  };
 }
 
 function isRecorded(charge: Charge): charge is RecordedCharge {
@@ -248,20 +256,20 @@ export class PaymentService {
       return this.finalCallback(existing as RecordedCharge, callback, confirmed);
     }
     const now = this.clock();
-    const result = {
-      state: callback.status === 'succeeded' ? 'SUCCEEDED' : 'DECLINED',
-      gatewayReference: callback.gatewayReference,
-      declineReason:
-        callback.status === 'failed' ? (callback.failureReason ?? 'declined') : undefined,
-      resultSource: 'callback',
-    } as const;
     // A PENDING charge gets this result in the transaction that makes its payment final.
     const charged: Charged =
       existing.state === 'PENDING'
-        ? {
-            charge: { ...existing, ...result, recordedAt: now.toISOString() },
-            newResult: { result, at: now },
-          }
+        ? answered(
+            existing,
+            {
+              state: callback.status === 'succeeded' ? 'SUCCEEDED' : 'DECLINED',
+              gatewayReference: callback.gatewayReference,
+              declineReason:
+                callback.status === 'failed' ? (callback.failureReason ?? 'declined') : undefined,
+              resultSource: 'callback',
+            },
+            now,
+          )
         : { charge: existing as RecordedCharge };
     const confirmed = await this.deps.charges.confirm(transactionId, now);
     const record = await this.finalize(charged, ctx);
@@ -429,13 +437,7 @@ export class PaymentService {
       },
       faults,
     );
-    const result = {
-      state: answer.outcome === 'succeeded' ? 'SUCCEEDED' : 'DECLINED',
-      gatewayReference: answer.gatewayReference,
-      declineReason: answer.outcome === 'declined' ? answer.reason : undefined,
-      resultSource: 'gateway',
-    } as const;
-    const at = this.clock();
+    const result = chargeResultOf(answer);
     logAction(this.deps.logger, {
       action: 'payment.charge',
       outcome: result.state === 'SUCCEEDED' ? 'success' : 'rejected',
@@ -444,10 +446,7 @@ export class PaymentService {
       userId: charge.userId,
       state: result.state,
     });
-    return {
-      charge: { ...charge, ...result, recordedAt: at.toISOString() },
-      newResult: { result, at },
-    };
+    return answered(charge, result, this.clock());
   }
 
   /** A transactionId reused for another payment (after its idempotency record is gone) is refused. */
