@@ -1,10 +1,6 @@
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { QueryCommand } from '@aws-sdk/lib-dynamodb';
-import {
-  UNFINALIZED_ATTRIBUTE,
-  UNFINALIZED_INDEX,
-  UNFINALIZED_MARKER,
-} from '../payment/charge-store.js';
+import { unfinalizedChargesQuery } from '../payment/charge-store.js';
 import { OUTBOX_DUE_INDEX } from '../payment/outbox-store.js';
 import { STATUS_INDEX } from '../payment/payment-list.js';
 
@@ -80,11 +76,7 @@ export async function readOutboxHealth(deps: {
     // The most recently parked first (their last attempt, which set nextAttemptAt).
     query({ ...byOutboxStatus('DEAD'), ScanIndexForward: false, Limit: LIST_LIMIT }),
     query({
-      TableName: deps.chargesTable,
-      IndexName: UNFINALIZED_INDEX,
-      KeyConditionExpression: '#marker = :yes',
-      ExpressionAttributeNames: { '#marker': UNFINALIZED_ATTRIBUTE },
-      ExpressionAttributeValues: { ':yes': UNFINALIZED_MARKER },
+      ...unfinalizedChargesQuery(deps.chargesTable),
       ScanIndexForward: true,
       Limit: LIST_LIMIT,
     }),

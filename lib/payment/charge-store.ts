@@ -17,6 +17,17 @@ export const UNFINALIZED_ATTRIBUTE = 'unfinalized';
 /** The marker's one value (a constant hash key: the index is small and only ever read in order). */
 export const UNFINALIZED_MARKER = 'Y';
 
+/** A query of {@link UNFINALIZED_INDEX} for every charge whose payment is not final yet (add order and paging). */
+export function unfinalizedChargesQuery(tableName: string) {
+  return {
+    TableName: tableName,
+    IndexName: UNFINALIZED_INDEX,
+    KeyConditionExpression: '#marker = :yes',
+    ExpressionAttributeNames: { '#marker': UNFINALIZED_ATTRIBUTE },
+    ExpressionAttributeValues: { ':yes': UNFINALIZED_MARKER },
+  };
+}
+
 /** What {@link ChargeStore.begin} found: a charge this call created, or the one that already existed. */
 export interface BeginResult {
   charge: Charge;

@@ -2,7 +2,11 @@ import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { BatchGetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { ValidationError } from '../shared/errors.js';
 import { fromMinorUnits } from '../shared/money.js';
-import { UNFINALIZED_ATTRIBUTE, UNFINALIZED_INDEX, UNFINALIZED_MARKER } from './charge-store.js';
+import {
+  UNFINALIZED_ATTRIBUTE,
+  type UNFINALIZED_INDEX,
+  unfinalizedChargesQuery,
+} from './charge-store.js';
 
 /**
  * The GSI that lists items by `status`, newest first (`createdAt`): payments
@@ -100,11 +104,7 @@ export class DynamoPaymentList implements PaymentList {
       new QueryCommand(
         processing
           ? {
-              TableName: this.chargesTable,
-              IndexName: UNFINALIZED_INDEX,
-              KeyConditionExpression: '#marker = :yes',
-              ExpressionAttributeNames: { '#marker': UNFINALIZED_ATTRIBUTE },
-              ExpressionAttributeValues: { ':yes': UNFINALIZED_MARKER },
+              ...unfinalizedChargesQuery(this.chargesTable),
               ScanIndexForward: false,
               Limit: limit,
               ExclusiveStartKey: startKey,
