@@ -33,6 +33,7 @@ import { fileURLToPath } from 'node:url';
 import { createApi, gatewaySignature } from './lib/api.mjs';
 import { BASELINE, buildBundles, lambdaEnvironment, measureInit } from './lib/bundles.mjs';
 import { runCli } from './lib/cli.mjs';
+import { cpuPer, cpuSnapshot, throughputBound } from './lib/cpu.mjs';
 import { startDynamoCounter } from './lib/dynamo-counter.mjs';
 
 /** Key prefix of the local notification channel's items (lib/notification/channel.ts). */
@@ -505,7 +506,7 @@ async function benchDynamoRequests(call, counter, env, samples) {
 async function benchThroughput(
   /** @type {ReturnType<typeof createApi>} */ call,
   /** @type {string} */ baseUrl,
-  /** @type {{ connections: number, duration: number, payments: number, paymentFlow: boolean, logFile?: string }} */ options,
+  /** @type {{ connections: number, duration: number, payments: number, paymentFlow: boolean, logFile?: string, pids: Record<string, number | undefined> }} */ options,
 ) {
   say('\n## Throughput and latency on one serverless-offline');
   const { connections } = options;
@@ -516,12 +517,14 @@ async function benchThroughput(
     amount: connections * 5,
     body: () => ({}),
   });
+  const ceilingCpuStart = cpuSnapshot(options.pids);
   const ceiling = await runLoad({
     url: `${baseUrl}/__bench/chain`,
     connections,
     durationSeconds: options.duration,
     body: () => ({}),
   });
+  const ceilingCpu = cpuPer(ceilingCpuStart, cpuSnapshot(options.pids), ceiling.requests);
 
   if (!options.paymentFlow) {
     say(
@@ -548,12 +551,14 @@ async function benchThroughput(
   const nextPayment = () => paymentBody(/** @type {Ids} */ (pool[next++ % pool.length]));
   await runLoad({ url: `${baseUrl}/payments`, connections, amount: warm, body: nextPayment });
   const logStart = options.logFile ? statSync(options.logFile).size : 0;
+  const paymentCpuStart = cpuSnapshot(options.pids);
   const payment = await runLoad({
     url: `${baseUrl}/payments`,
     connections,
     amount: options.payments,
     body: nextPayment,
   });
+  const paymentCpu = cpuPer(paymentCpuStart, cpuSnapshot(options.pids), payment.requests);
 
   const row = (
     /** @type {string} */ name,
@@ -580,9 +585,14 @@ async function benchThroughput(
       ],
     ),
   );
+  /** Invocations per payment, from serverless-offline's log (undefined without one). */
+  let invocationsPerPayment;
   if (options.logFile) {
     const text = (await readFile(options.logFile)).subarray(logStart).toString('utf8');
-    const rows = [...lambdaDurations(text)]
+    const durations = [...lambdaDurations(text)];
+    invocationsPerPayment =
+      durations.reduce((n, [, ms]) => n + ms.length, 0) / Math.max(1, payment.requests);
+    const rows = durations
       .sort((a, b) => b[1].length - a[1].length)
       .map(([name, ms]) => [
         name,
@@ -604,6 +614,7 @@ async function benchThroughput(
         `${num((lines.length - json.length) / Math.max(1, payment.ok), 1)} serverless-offline lines.`,
     );
   }
+  sayCpu(ceilingCpu, paymentCpu, invocationsPerPayment);
   const share = ratio(payment.rps, ceiling.rps);
   const p50 = ratio(payment.p50, ceiling.p50);
   record(
@@ -623,6 +634,65 @@ async function benchThroughput(
   say(
     `\nPayment flow / ceiling: throughput ${pct(share)} ${verdict(share, TARGETS.throughput, pct)}; ` +
       `p50 ${times(ratio(payment.p50, ceiling.p50))}, p99 ${times(ratio(payment.p99, ceiling.p99))} the ceiling's latency.`,
+  );
+}
+
+/**
+ * Where the CPU of each run went, by process, and what that leaves the
+ * payment flow at best: the stack's processes share this machine's cores.
+ * @param {Record<string, number | undefined>} ceiling CPU ms per chain
+ * @param {Record<string, number | undefined>} payment CPU ms per payment
+ * @param {number | undefined} invocationsPerPayment
+ */
+function sayCpu(ceiling, payment, invocationsPerPayment) {
+  const ms = (/** @type {number | undefined} */ n) =>
+    n === undefined ? 'not measured' : num(n, 1);
+  const total = (/** @type {Record<string, number | undefined>} */ m) =>
+    Object.values(m).some((n) => n === undefined)
+      ? undefined
+      : Object.values(m).reduce((a, b) => (a ?? 0) + (b ?? 0), 0);
+  say('\nCPU per request by process (user + system, from /proc):\n');
+  say(
+    table(
+      [
+        'run',
+        'serverless-offline (its function workers included)',
+        'DynamoDB Local',
+        'load client + counting proxy (this process)',
+        'total',
+      ],
+      [
+        [
+          'ceiling, ms per chain',
+          ms(ceiling.offline),
+          ms(ceiling.dynamodb),
+          ms(ceiling.client),
+          ms(total(ceiling)),
+        ],
+        [
+          'payment flow, ms per payment',
+          ms(payment.offline),
+          ms(payment.dynamodb),
+          ms(payment.client),
+          ms(total(payment)),
+        ],
+      ],
+    ),
+  );
+  if (invocationsPerPayment === undefined) return;
+  // The ceiling runs 3 functions per chain: front, second, third.
+  const bound = throughputBound({
+    ceiling,
+    payment,
+    ceilingInvocations: 3,
+    paymentInvocations: invocationsPerPayment,
+  });
+  if (!bound) return;
+  say(
+    `\nA floor on this machine: were the functions' own code free, a payment would still cost ` +
+      `${num(bound.floorMs, 1)} ms of CPU (DynamoDB Local ${ms(payment.dynamodb)}, this process ${ms(payment.client)}, ` +
+      `serverless-offline invoking ${num(invocationsPerPayment, 2)} functions at the ceiling's ${num((ceiling.offline ?? 0) / 3, 1)} ms each: ${num(bound.offlineMs, 1)}), ` +
+      `against ${ms(total(ceiling))} per chain: at most ${pct(bound.share)} of the ceiling's throughput.`,
   );
 }
 
@@ -735,6 +805,7 @@ async function main(options) {
           ...options,
           paymentFlow: !flow,
           logFile: target.logFile,
+          pids: { offline: target.pids?.offline, dynamodb: dynamo.pid },
         });
       } finally {
         await target.stop();

@@ -1,5 +1,4 @@
-import { DynamoDBPersistenceLayer } from '@aws-lambda-powertools/idempotency/dynamodb';
-import { idempotentPay } from '../../lib/payment/idempotency.js';
+import { idempotentPay, PaymentIdempotencyStore } from '../../lib/payment/idempotency.js';
 import { createPayRoute } from '../../lib/payment/routes.js';
 import { envInt, requireEnv } from '../../lib/shared/config.js';
 import { httpHandler } from '../../lib/shared/middleware/http-handler.js';
@@ -7,9 +6,10 @@ import { dynamo, faultsEnabled, internalClient, observability, payments } from '
 
 // One persistence layer for this one idempotency configuration (a shared one keeps the first config).
 const pay = idempotentPay((request, ctx) => payments.service.pay(request, ctx), {
-  persistenceStore: new DynamoDBPersistenceLayer({
+  persistenceStore: new PaymentIdempotencyStore({
     tableName: requireEnv('IDEMPOTENCY_TABLE'),
-    awsSdkV3Client: dynamo.client,
+    client: dynamo.client,
+    doc: dynamo.doc,
   }),
   expiresAfterSeconds: envInt('IDEMPOTENCY_TTL_SECONDS', 86_400),
 });

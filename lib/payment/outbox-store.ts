@@ -1,6 +1,11 @@
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { QueryCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { isConditionalCheckFailed, isTransactionCanceled } from '../shared/dynamo.js';
+import {
+  isConditionalCheckFailed,
+  isTransactionCanceled,
+  type RidingWrite,
+  type TransactItem,
+} from '../shared/dynamo.js';
 import type { OutboxEvent, OutboxStore } from '../shared/outbox.js';
 
 /** The GSI that lists due events; it holds an event only while `outboxStatus` is set. */
@@ -109,25 +114,39 @@ export class DynamoOutboxStore implements OutboxStore {
     if (events.length === 1 && only) return this.markDelivered(only, at);
     try {
       await this.doc.send(
-        new TransactWriteCommand({
-          TransactItems: events.map((event) => ({
-            Update: {
-              TableName: this.tableName,
-              Key: { pk: paymentPk(event.transactionId), sk: eventSk(event.eventId) },
-              ...DELIVERED_UPDATE,
-              ExpressionAttributeValues: {
-                ...DELIVERED_UPDATE.ExpressionAttributeValues,
-                ':at': at.toISOString(),
-              },
-            },
-          })),
-        }),
+        new TransactWriteCommand({ TransactItems: this.deliveredItems(events, at) }),
       );
     } catch (error) {
       if (!isTransactionCanceled(error)) throw error;
       // One of them moved on (a relay got there): mark the others one by one.
       for (const event of events) await this.markDelivered(event, at);
     }
+  }
+
+  /**
+   * {@link markAllDelivered} as entries of another write's transaction (the
+   * payment's idempotency record completing), or alone when that one is
+   * cancelled: one of these events moved on, or the transaction failed.
+   */
+  deliveredWrite(events: OutboxEvent[], at: Date): RidingWrite {
+    return {
+      items: this.deliveredItems(events, at),
+      alone: () => this.markAllDelivered(events, at),
+    };
+  }
+
+  private deliveredItems(events: OutboxEvent[], at: Date): TransactItem[] {
+    return events.map((event) => ({
+      Update: {
+        TableName: this.tableName,
+        Key: { pk: paymentPk(event.transactionId), sk: eventSk(event.eventId) },
+        ...DELIVERED_UPDATE,
+        ExpressionAttributeValues: {
+          ...DELIVERED_UPDATE.ExpressionAttributeValues,
+          ':at': at.toISOString(),
+        },
+      },
+    }));
   }
 
   async markFailed(

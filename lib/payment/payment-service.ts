@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Logger } from '@aws-lambda-powertools/logger';
+import type { RidingWrite } from '../shared/dynamo.js';
 import { NotFoundError, UnprocessableError } from '../shared/errors.js';
 import { type Fault, findFault } from '../shared/fault-injection.js';
 import { logAction } from '../shared/logger.js';
@@ -27,6 +28,8 @@ export type PaymentOutbox = OutboxStore & {
   listForPayment(transactionId: string): Promise<OutboxEvent[]>;
   /** Marks every event delivered in one write (those already moved on are left as they are). */
   markAllDelivered(events: OutboxEvent[], at: Date): Promise<void>;
+  /** The same marks as a write that can ride on another one's transaction. */
+  deliveredWrite(events: OutboxEvent[], at: Date): RidingWrite;
 };
 
 /** Collaborators of {@link PaymentService}. */
@@ -50,6 +53,13 @@ export interface RequestContext {
   orders?: OrderGate;
   /** Epoch ms after which no call to the order may still run. */
   deadline?: number;
+  /**
+   * Given by a caller that writes a record of its own once `pay` returns
+   * (the idempotency record's completion, lib/payment/idempotency.ts): the
+   * fast path's delivered marks then ride on that write, one request for
+   * both. Without it, they are a write of their own.
+   */
+  rideOnCompletion?: (write: RidingWrite) => void;
 }
 
 /** A gateway callback, validated. */
@@ -495,7 +505,10 @@ export class PaymentService {
       heldOrder,
     );
     if (!result.changed) return result;
-    return { ...result, events: await this.deliver(result.events, ctx.deliverer) };
+    return {
+      ...result,
+      events: await this.deliver(result.events, ctx.deliverer, ctx.rideOnCompletion),
+    };
   }
 
   /**
@@ -567,7 +580,11 @@ export class PaymentService {
    * PENDING for the relay. Every delivered event is marked in one write, and
    * the events are returned as they now stand (no re-read).
    */
-  private async deliver(events: OutboxEvent[], deliverer: EventDeliverer): Promise<OutboxEvent[]> {
+  private async deliver(
+    events: OutboxEvent[],
+    deliverer: EventDeliverer,
+    rideOnCompletion?: (write: RidingWrite) => void,
+  ): Promise<OutboxEvent[]> {
     const now = () => this.clock();
     const outcomes = await Promise.all(
       events.map((event) =>
@@ -582,19 +599,28 @@ export class PaymentService {
     );
     const delivered = events.filter((_e, i) => outcomes[i]?.outcome === 'delivered');
     const at = now();
+    const recordFailed = (error: unknown) =>
+      // Still PENDING in the outbox: the relay delivers them again (consumers dedupe on eventId).
+      logAction(this.deps.logger, {
+        action: 'outbox.record',
+        outcome: 'failed',
+        transactionId: events[0]?.transactionId,
+        error,
+      });
     let deliveredRecorded = delivered.length === 0;
-    if (delivered.length > 0) {
+    if (delivered.length > 0 && rideOnCompletion) {
+      // Written with the stored response, which shows them delivered: the
+      // replay and the outbox agree. Should both that transaction and the
+      // marks alone fail, the relay delivers them once more.
+      const write = this.deps.outbox.deliveredWrite(delivered, at);
+      rideOnCompletion({ items: write.items, alone: () => write.alone().catch(recordFailed) });
+      deliveredRecorded = true;
+    } else if (delivered.length > 0) {
       try {
         await this.deps.outbox.markAllDelivered(delivered, at);
         deliveredRecorded = true;
       } catch (error) {
-        // Still PENDING in the outbox: the relay delivers them again (consumers dedupe on eventId).
-        logAction(this.deps.logger, {
-          action: 'outbox.record',
-          outcome: 'failed',
-          transactionId: events[0]?.transactionId,
-          error,
-        });
+        recordFailed(error);
       }
     }
     return Promise.all(

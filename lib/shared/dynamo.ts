@@ -1,5 +1,18 @@
 import { DynamoDBClient, type DynamoDBClientConfig } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { DynamoDBDocumentClient, type TransactWriteCommandInput } from '@aws-sdk/lib-dynamodb';
+
+/** One entry of a DynamoDB transaction, in the document client's form. */
+export type TransactItem = NonNullable<TransactWriteCommandInput['TransactItems']>[number];
+
+/**
+ * A write that can ride on another write's transaction (its `items`), so
+ * that both cost one request; `alone` makes it on its own instead, when that
+ * transaction is cancelled or cannot run.
+ */
+export interface RidingWrite {
+  items: TransactItem[];
+  alone: () => Promise<void>;
+}
 
 /** Options for {@link createDynamoClients}. */
 export interface DynamoOptions {

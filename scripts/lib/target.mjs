@@ -24,6 +24,7 @@ const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..')
  *   env: Record<string, string>,
  *   logFile: string | undefined,
  *   own: boolean,
+ *   pids?: { offline?: number, dynamodb?: number },
  *   stop: () => Promise<void>,
  * }} Target
  */
@@ -147,6 +148,8 @@ export async function connectOrStart(options = {}) {
       env: fnEnv,
       logFile,
       own: true,
+      // Processes of this machine whose CPU the bench attributes (`npm run bench`).
+      pids: { offline: stack.offline.pid, dynamodb: stack.db.pid },
       stop,
     };
   } catch (error) {

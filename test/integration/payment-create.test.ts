@@ -314,4 +314,134 @@ describe('GET /payments/{transactionId} against DynamoDB Local', () => {
     expect((await harness.postPayment(body)).status).toBe(201);
     expect(dueDuringDelivery).toEqual([[], []]);
   });
+
+  /** Every DynamoDB command the harness's clients send while `run` runs, in order. */
+  async function commandsOf(
+    harness: ReturnType<typeof paymentHarness>,
+    run: () => Promise<unknown>,
+  ) {
+    const commands: string[] = [];
+    const name = uniqueId('count');
+    harness.doc.middlewareStack.add(
+      (next, context) => async (args) => {
+        commands.push(String(context.commandName));
+        return next(args);
+      },
+      { step: 'initialize', name },
+    );
+    try {
+      await run();
+    } finally {
+      harness.doc.middlewareStack.remove(name);
+    }
+    return commands;
+  }
+
+  it('stores the response and marks the delivered events in one transaction, which a replay reads back', async () => {
+    const harness = paymentHarness();
+    const body = paymentBody();
+    let created: Awaited<ReturnType<typeof harness.postPayment>> | undefined;
+    const commands = await commandsOf(harness, async () => {
+      created = await harness.postPayment(body);
+    });
+    // The idempotency record, the charge guard, the final payment, then the
+    // record's completion carrying both delivered marks (the order's hold and
+    // the deliveries are HTTP calls, faked here).
+    expect(commands).toEqual([
+      'PutItemCommand',
+      'PutItemCommand',
+      'TransactWriteItemsCommand',
+      'TransactWriteItemsCommand',
+    ]);
+    expect(created?.status).toBe(201);
+    const events = (await tables.paymentItems(body.transactionId)).filter((i) =>
+      String(i.sk).startsWith('EVENT#'),
+    );
+    expect(events).toHaveLength(2);
+    for (const event of events) {
+      expect(event).toMatchObject({ status: 'DELIVERED', attempts: 1 });
+      expect(event.outboxStatus).toBeUndefined();
+    }
+    expect(await tables.idempotencyRecord(body.transactionId)).toMatchObject({
+      status: 'COMPLETED',
+    });
+    const replay = await harness.postPayment(body);
+    expect(replay.headers['Idempotent-Replayed']).toBe('true');
+    expect(replay.body).toEqual(created?.body);
+  });
+
+  it('completes the record alone, and marks the rest, when a relay marked an event first', async () => {
+    const harness = paymentHarness();
+    const body = paymentBody();
+    let relayed = false;
+    harness.answerWith(async (request) => {
+      if (!relayed && request.service === 'order') {
+        // A relay run delivers the order's event meanwhile and records it.
+        relayed = true;
+        const [event] = (await harness.outbox.listForPayment(body.transactionId)).filter(
+          (e) => e.eventId === request.idempotencyKey,
+        );
+        if (!event) throw new Error('the order event is not in the outbox');
+        await harness.outbox.markDelivered(event, new Date());
+      }
+      return { status: 200, body: {}, attempts: 1 };
+    });
+    const created = await harness.postPayment(body);
+    expect(created.status).toBe(201);
+    expect(relayed).toBe(true);
+    expect(await tables.idempotencyRecord(body.transactionId)).toMatchObject({
+      status: 'COMPLETED',
+    });
+    const events = (await tables.paymentItems(body.transactionId)).filter((i) =>
+      String(i.sk).startsWith('EVENT#'),
+    );
+    // Both delivered, each marked once: the relay's mark was not counted twice.
+    expect(events.map((e) => [e.status, e.attempts])).toEqual([
+      ['DELIVERED', 1],
+      ['DELIVERED', 1],
+    ]);
+    const replay = await harness.postPayment(body);
+    expect(replay.headers['Idempotent-Replayed']).toBe('true');
+    expect(replay.body).toEqual(created.body);
+  });
+
+  it('marks the delivered events alone when the completion fails, and the record stays in progress', async () => {
+    const harness = paymentHarness();
+    const body = paymentBody();
+    const name = uniqueId('fail');
+    // The completion's transaction and then Powertools' own update both fail (a throttle).
+    harness.doc.middlewareStack.add(
+      (next, context) => async (args) => {
+        const input = args.input as { TransactItems?: unknown[]; TableName?: string };
+        const idempotency = process.env.IDEMPOTENCY_TABLE;
+        const touchesRecord =
+          (context.commandName === 'TransactWriteItemsCommand' &&
+            JSON.stringify(input.TransactItems ?? []).includes(`"TableName":"${idempotency}"`)) ||
+          (context.commandName === 'UpdateItemCommand' && input.TableName === idempotency);
+        if (touchesRecord) {
+          throw Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException' });
+        }
+        return next(args);
+      },
+      { step: 'initialize', name },
+    );
+    let created: Awaited<ReturnType<typeof harness.postPayment>>;
+    try {
+      created = await harness.postPayment(body);
+    } finally {
+      harness.doc.middlewareStack.remove(name);
+    }
+    // The client is told to come back; the payment itself is final, its events delivered and marked.
+    expect(created.status).toBeGreaterThanOrEqual(500);
+    expect(created.raw).not.toContain('Rate exceeded');
+    const events = (await tables.paymentItems(body.transactionId)).filter((i) =>
+      String(i.sk).startsWith('EVENT#'),
+    );
+    expect(events.map((e) => e.status)).toEqual(['DELIVERED', 'DELIVERED']);
+    expect(await tables.idempotencyRecord(body.transactionId)).toMatchObject({
+      status: 'INPROGRESS',
+    });
+    expect(await tables.charge(body.transactionId)).toMatchObject({ state: 'SUCCEEDED' });
+    expect(harness.gateway.calls).toBe(1);
+  });
 });

@@ -1,11 +1,14 @@
 import { createHash } from 'node:crypto';
-import { DynamoDBPersistenceLayer } from '@aws-lambda-powertools/idempotency/dynamodb';
 import { DeleteCommand, GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import type { Handler } from 'aws-lambda';
 import { expect } from 'vitest';
 import { composePaymentService } from '../../lib/payment/compose.js';
 import { SimulatedGateway } from '../../lib/payment/gateway.js';
-import { idempotentPay, PAYMENT_IDEMPOTENCY_PREFIX } from '../../lib/payment/idempotency.js';
+import {
+  idempotentPay,
+  PAYMENT_IDEMPOTENCY_PREFIX,
+  PaymentIdempotencyStore,
+} from '../../lib/payment/idempotency.js';
 import { createCallbackRoute, createGetRoute, createPayRoute } from '../../lib/payment/routes.js';
 import { signGatewayPayload } from '../../lib/payment/webhook-signature.js';
 import { requireEnv } from '../../lib/shared/config.js';
@@ -98,9 +101,10 @@ export function paymentHarness() {
     logger,
   });
   const pay = idempotentPay((request, ctx) => service.pay(request, ctx), {
-    persistenceStore: new DynamoDBPersistenceLayer({
+    persistenceStore: new PaymentIdempotencyStore({
       tableName: requireEnv('IDEMPOTENCY_TABLE'),
-      awsSdkV3Client: client,
+      client: client,
+      doc: doc,
     }),
   });
   const counted: string[] = [];
@@ -171,7 +175,7 @@ export function signature(
 
 /** The id Powertools gives the idempotency record of a transactionId (prefix + md5 of the key). */
 export function idempotencyRecordId(transactionId: string): string {
-  const hash = createHash('md5').update(JSON.stringify(transactionId)).digest('hex');
+  const hash = createHash('md5').update(JSON.stringify(transactionId)).digest('base64');
   return `${PAYMENT_IDEMPOTENCY_PREFIX}#${hash}`;
 }
 
