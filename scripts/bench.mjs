@@ -763,6 +763,21 @@ function isSimulatorStorage(request, env) {
   return request.itemPk?.startsWith(DELIVERED_PREFIX) ?? false;
 }
 
+/**
+ * A private test stack with the bench functions (serverless.bench.mjs) on
+ * `dynamoEndpoint`, stopped by its `stop()` or on Ctrl-C.
+ * @param {string} dynamoEndpoint
+ */
+function benchStack(dynamoEndpoint) {
+  return connectOrStart({
+    env: { ...process.env, BASE_URL: '' },
+    stage: 'test',
+    dynamoEndpoint,
+    startOptions: { config: 'serverless.bench.mjs' },
+    say,
+  });
+}
+
 /** @param {Record<string, any>} options */
 async function main(options) {
   const started = Date.now();
@@ -788,13 +803,7 @@ async function main(options) {
     /** @type {string | undefined} */
     let flow;
     try {
-      const target = await connectOrStart({
-        env: { ...process.env, BASE_URL: '' },
-        stage: 'test',
-        dynamoEndpoint: counter.endpoint,
-        startOptions: { config: 'serverless.bench.mjs' },
-        say,
-      });
+      const target = await benchStack(counter.endpoint);
       try {
         const call = createApi(target.baseUrl);
         // First, while every payment function is still cold.
@@ -820,13 +829,7 @@ async function main(options) {
       // Throughput on a stack of its own, straight on DynamoDB Local: the
       // counting proxy (in this process) would cost the flow ~0.4 ms of CPU
       // per DynamoDB request on the same cores, and the ceiling nothing.
-      const direct = await connectOrStart({
-        env: { ...process.env, BASE_URL: '' },
-        stage: 'test',
-        dynamoEndpoint: dynamo.endpoint,
-        startOptions: { config: 'serverless.bench.mjs' },
-        say,
-      });
+      const direct = await benchStack(dynamo.endpoint);
       try {
         await benchThroughput(createApi(direct.baseUrl), direct.baseUrl, {
           ...options,

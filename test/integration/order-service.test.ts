@@ -6,6 +6,7 @@ import { heldOrderSchema } from '../../lib/order/schemas.js';
 import { dynamoFromEnv } from '../../lib/shared/dynamo.js';
 import { isAppError } from '../../lib/shared/errors.js';
 import { parseInput } from '../../lib/shared/validation.js';
+import { commandsOf } from '../support/dynamo-commands.js';
 
 const pick = <T extends object, K extends keyof T>(o: T, keys: K[]) =>
   Object.fromEntries(keys.map((k) => [k, o[k]])) as Pick<T, K>;
@@ -245,25 +246,6 @@ describe('Order use cases on DynamoDB Local', () => {
 });
 
 describe("A payment's result with the order as its hold left it (heldOrder)", () => {
-  /** Counts the DynamoDB commands `run` sends through the shared client. */
-  async function commandsOf(run: () => Promise<unknown>): Promise<string[]> {
-    const commands: string[] = [];
-    const name = uid('count');
-    doc.middlewareStack.add(
-      (next, context) => async (args) => {
-        commands.push(String(context.commandName));
-        return next(args);
-      },
-      { step: 'initialize', name },
-    );
-    try {
-      await run();
-    } finally {
-      doc.middlewareStack.remove(name);
-    }
-    return commands;
-  }
-
   /** A held order and the hint its hold answered with. */
   async function held(transactionId: string) {
     const orderId = uid('o');
@@ -282,7 +264,7 @@ describe("A payment's result with the order as its hold left it (heldOrder)", ()
   it('applies PAID in one transaction, without reading the order, when nothing happened since the hold', async () => {
     const { orderId, heldOrder } = await held('tx-fast');
     let result: Awaited<ReturnType<typeof updateOrderStatus>> | undefined;
-    const commands = await commandsOf(async () => {
+    const commands = await commandsOf(doc, async () => {
       result = await updateOrderStatus(
         deps,
         { orderId, status: 'PAID', eventId: uid('e'), transactionId: 'tx-fast', heldOrder },
@@ -329,7 +311,7 @@ describe("A payment's result with the order as its hold left it (heldOrder)", ()
       updateOrderStatus(deps, { orderId, status: 'CANCELLED' }, ctx()),
     ).rejects.toMatchObject({ code: 'ORDER_PAYMENT_IN_PROGRESS' });
 
-    const commands = await commandsOf(() =>
+    const commands = await commandsOf(doc, () =>
       updateOrderStatus(
         deps,
         { orderId, status: 'PAID', eventId: uid('e'), transactionId: 'tx-stale', heldOrder },

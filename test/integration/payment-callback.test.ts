@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { commandsOf } from '../support/dynamo-commands.js';
 import { uniqueId } from '../support/http.js';
 import {
   type Answer,
@@ -150,15 +151,7 @@ describe('POST /payments/callback against DynamoDB Local', () => {
     const body = paymentBody();
     await harness.postPayment(body);
     const raw = callbackBody(body.transactionId);
-    const commands: string[] = [];
-    harness.doc.middlewareStack.add(
-      (next, context) => async (args) => {
-        commands.push(String(context.commandName));
-        return next(args);
-      },
-      { step: 'initialize', name: 'countCommands' },
-    );
-    try {
+    const commands = await commandsOf(harness.doc, async () => {
       const first = await harness.postCallback(raw, signature(raw));
       expect(first.body).toMatchObject({ status: 'SUCCEEDED', changed: true, confirmed: true });
       const again = await harness.postCallback(raw, signature(raw));
@@ -166,9 +159,7 @@ describe('POST /payments/callback against DynamoDB Local', () => {
       const contradicting = callbackBody(body.transactionId, 'failed');
       const late = await harness.postCallback(contradicting, signature(contradicting));
       expect(late.body).toMatchObject({ status: 'SUCCEEDED', contradicted: true });
-    } finally {
-      harness.doc.middlewareStack.remove('countCommands');
-    }
+    });
     // The first callback on a final payment: one read and the confirmation; then one read each.
     expect(commands).toEqual([
       'GetItemCommand',

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { DownstreamError } from '../../lib/shared/internal-client.js';
+import { commandsOf } from '../support/dynamo-commands.js';
 import { uniqueId } from '../support/http.js';
 import { paymentBody, paymentHarness, REMAINING_MS, tables } from './payment-fixtures.js';
 
@@ -315,33 +316,11 @@ describe('GET /payments/{transactionId} against DynamoDB Local', () => {
     expect(dueDuringDelivery).toEqual([[], []]);
   });
 
-  /** Every DynamoDB command the harness's clients send while `run` runs, in order. */
-  async function commandsOf(
-    harness: ReturnType<typeof paymentHarness>,
-    run: () => Promise<unknown>,
-  ) {
-    const commands: string[] = [];
-    const name = uniqueId('count');
-    harness.doc.middlewareStack.add(
-      (next, context) => async (args) => {
-        commands.push(String(context.commandName));
-        return next(args);
-      },
-      { step: 'initialize', name },
-    );
-    try {
-      await run();
-    } finally {
-      harness.doc.middlewareStack.remove(name);
-    }
-    return commands;
-  }
-
   it('stores the response and marks the delivered events in one transaction, which a replay reads back', async () => {
     const harness = paymentHarness();
     const body = paymentBody();
     let created: Awaited<ReturnType<typeof harness.postPayment>> | undefined;
-    const commands = await commandsOf(harness, async () => {
+    const commands = await commandsOf(harness.doc, async () => {
       created = await harness.postPayment(body);
     });
     // The idempotency record, the charge guard, the final payment, then the
