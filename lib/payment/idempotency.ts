@@ -35,7 +35,9 @@ const ATTRIBUTES = {
  * as Powertools does, and the riding writes are made on their own, even when
  * that completion fails too (then the client gets a 5xx, the record stays in
  * progress until its holder's deadline, and a retry after it replays the
- * final payment without delivering again).
+ * final payment without delivering again). Writes that no completion took
+ * (idempotency off, a failure after they were left) are made by `settle`,
+ * which `idempotentPay` calls once the request is over.
  */
 export class PaymentIdempotencyStore extends DynamoDBPersistenceLayer {
   /** Writes waiting for a record's completion, by hashed idempotency key. */
@@ -54,28 +56,40 @@ export class PaymentIdempotencyStore extends DynamoDBPersistenceLayer {
     this.riders.set(this.getHashedIdempotencyKey(request), write);
   }
 
+  /**
+   * Makes on their own the writes left for `request` that no completion
+   * took: the function failed after leaving them (its deliveries still
+   * happened), or idempotency is off (POWERTOOLS_IDEMPOTENCY_DISABLED).
+   */
+  async settle(request: JSONValue): Promise<void> {
+    if (this.riders.size === 0) return;
+    const key = this.getHashedIdempotencyKey(request);
+    const rider = this.riders.get(key);
+    this.riders.delete(key);
+    await rider?.alone();
+  }
+
   protected override async _updateRecord(record: IdempotencyRecord): Promise<void> {
     const rider = this.riders.get(record.idempotencyKey);
     this.riders.delete(record.idempotencyKey);
-    if (!rider || record.getStatus() !== 'COMPLETED') return super._updateRecord(record);
-    try {
-      await this.doc.send(
-        new TransactWriteCommand({
-          TransactItems: [{ Update: this.completion(record) }, ...rider.items],
-        }),
-      );
-    } catch {
+    if (!rider) return super._updateRecord(record);
+    if (record.getStatus() === 'COMPLETED') {
       try {
-        await super._updateRecord(record);
-      } finally {
-        await rider.alone();
+        await this.doc.send(
+          new TransactWriteCommand({
+            TransactItems: [{ Update: this.completion(record) }, ...rider.items],
+          }),
+        );
+        return;
+      } catch {
+        // Cancelled (an event moved on) or failed: each write on its own, below.
       }
     }
-  }
-
-  protected override async _deleteRecord(record: IdempotencyRecord): Promise<void> {
-    this.riders.delete(record.idempotencyKey);
-    return super._deleteRecord(record);
+    try {
+      await super._updateRecord(record);
+    } finally {
+      await rider.alone();
+    }
   }
 
   /** The update Powertools makes to complete a record (DynamoDBPersistenceLayer._updateRecord). */
@@ -166,6 +180,9 @@ export function idempotentPay(
         ? await inProgressExpiry(options.persistenceStore, request)
         : undefined;
       throw toIdempotencyError(error, { inProgressExpiresAt: expiresAt });
+    } finally {
+      if (store instanceof PaymentIdempotencyStore)
+        await store.settle(request as unknown as JSONValue);
     }
   };
   return Object.assign(run, {

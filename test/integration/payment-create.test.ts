@@ -423,4 +423,24 @@ describe('GET /payments/{transactionId} against DynamoDB Local', () => {
     expect(await tables.charge(body.transactionId)).toMatchObject({ state: 'SUCCEEDED' });
     expect(harness.gateway.calls).toBe(1);
   });
+
+  it('still marks the delivered events when idempotency is switched off (POWERTOOLS_IDEMPOTENCY_DISABLED)', async () => {
+    const previous = process.env.POWERTOOLS_IDEMPOTENCY_DISABLED;
+    process.env.POWERTOOLS_IDEMPOTENCY_DISABLED = 'true';
+    let harness: ReturnType<typeof paymentHarness>;
+    try {
+      harness = paymentHarness();
+    } finally {
+      if (previous === undefined) delete process.env.POWERTOOLS_IDEMPOTENCY_DISABLED;
+      else process.env.POWERTOOLS_IDEMPOTENCY_DISABLED = previous;
+    }
+    const body = paymentBody();
+    const created = await harness.postPayment(body);
+    expect(created.status).toBe(201);
+    expect(await tables.idempotencyRecord(body.transactionId)).toBeUndefined();
+    const events = (await tables.paymentItems(body.transactionId)).filter((i) =>
+      String(i.sk).startsWith('EVENT#'),
+    );
+    expect(events.map((e) => e.status)).toEqual(['DELIVERED', 'DELIVERED']);
+  });
 });
