@@ -411,7 +411,8 @@ describe('GET /payments/{transactionId} against DynamoDB Local', () => {
       harness.doc.middlewareStack.remove(name);
     }
     // The client is told to come back; the payment itself is final, its events delivered and marked.
-    expect(created.status).toBeGreaterThanOrEqual(500);
+    expect(created.status).toBe(503);
+    expect(Number(created.headers['Retry-After'])).toBeGreaterThanOrEqual(1);
     expect(created.raw).not.toContain('Rate exceeded');
     const events = (await tables.paymentItems(body.transactionId)).filter((i) =>
       String(i.sk).startsWith('EVENT#'),
@@ -421,6 +422,10 @@ describe('GET /payments/{transactionId} against DynamoDB Local', () => {
       status: 'INPROGRESS',
     });
     expect(await tables.charge(body.transactionId)).toMatchObject({ state: 'SUCCEEDED' });
+    // A retry before the holder's deadline waits; nothing is charged again meanwhile.
+    const retried = await harness.postPayment(body);
+    expect(retried.status).toBe(409);
+    expect(retried.body.error.code).toBe('IDEMPOTENCY_IN_PROGRESS');
     expect(harness.gateway.calls).toBe(1);
   });
 
