@@ -28,6 +28,11 @@ function append(el: Node, children: Child[]): void {
   }
 }
 
+/** A section named by its own heading: `aria-labelledby` points at the h2's `id`. */
+export function section(id: string, heading: Child, ...children: Child[]): HTMLElement {
+  return h('section', { 'aria-labelledby': id }, h('h2', { id }, heading), ...children);
+}
+
 /** Links to each object's own page. */
 export const link = {
   payment: (id: string) => h('a', { href: `#/payments/${encodeURIComponent(id)}` }, id),

@@ -1,5 +1,5 @@
 import { find, seg } from '../api.js';
-import { badge, facts, h, link, money, table, time } from '../dom.js';
+import { badge, facts, h, link, money, section, table, time } from '../dom.js';
 import { IN_FLIGHT_POLL_MS, type View } from '../view.js';
 
 /** The order's history, one row per operation, each with its request's timeline. */
@@ -41,10 +41,9 @@ export const orderView: View = async ({ segments }) => {
     node: h(
       'div',
       { class: 'sections' },
-      h(
-        'section',
-        { 'aria-labelledby': 'order-facts' },
-        h('h2', { id: 'order-facts' }, 'Order'),
+      section(
+        'order-facts',
+        'Order',
         facts([
           ['Status', badge(order.status)],
           ['User', link.user(order.userId)],
@@ -54,12 +53,7 @@ export const orderView: View = async ({ segments }) => {
           ['Updated', time(order.updatedAt)],
         ]),
       ),
-      h(
-        'section',
-        { 'aria-labelledby': 'order-history' },
-        h('h2', { id: 'order-history' }, 'History'),
-        historyTable(history?.entries ?? []),
-      ),
+      section('order-history', 'History', historyTable(history?.entries ?? [])),
     ),
     pollMs: order.status === 'PENDING' ? IN_FLIGHT_POLL_MS : undefined,
   };

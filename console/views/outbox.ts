@@ -1,5 +1,5 @@
 import { get } from '../api.js';
-import { facts, h, link, table, time } from '../dom.js';
+import { facts, h, link, section, table, time } from '../dom.js';
 import { OVERVIEW_POLL_MS, type View } from '../view.js';
 import { redriveButton } from './redrive.js';
 
@@ -18,10 +18,9 @@ export const outboxView: View = async (_params, { refresh }) => {
     node: h(
       'div',
       { class: 'sections' },
-      h(
-        'section',
-        { 'aria-labelledby': 'outbox-counts' },
-        h('h2', { id: 'outbox-counts' }, 'Events by status'),
+      section(
+        'outbox-counts',
+        'Events by status',
         h(
           'ul',
           { class: 'tiles' },
@@ -60,10 +59,9 @@ export const outboxView: View = async (_params, { refresh }) => {
           ['As of', time(health.at)],
         ]),
       ),
-      h(
-        'section',
-        { 'aria-labelledby': 'outbox-dead' },
-        h('h2', { id: 'outbox-dead' }, 'DEAD events'),
+      section(
+        'outbox-dead',
+        'DEAD events',
         table(
           'Events parked as DEAD',
           ['Created', 'Payment', 'Event', 'Attempts', 'Last error', 'Action'],
@@ -77,10 +75,9 @@ export const outboxView: View = async (_params, { refresh }) => {
           ]),
         ),
       ),
-      h(
-        'section',
-        { 'aria-labelledby': 'outbox-charges' },
-        h('h2', { id: 'outbox-charges' }, 'Charges waiting for the reconciler'),
+      section(
+        'outbox-charges',
+        'Charges waiting for the reconciler',
         table(
           'Charges whose payment is not final, oldest first',
           ['Charged', 'Age', 'Payment'],

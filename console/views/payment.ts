@@ -1,5 +1,5 @@
 import { find, get, seg } from '../api.js';
-import { badge, errorBox, facts, h, link, money, table, time } from '../dom.js';
+import { badge, errorBox, facts, h, link, money, section, table, time } from '../dom.js';
 import { IN_FLIGHT_POLL_MS, type View } from '../view.js';
 import { historyTable } from './order.js';
 import { redriveButton } from './redrive.js';
@@ -40,10 +40,9 @@ export const paymentView: View = async ({ segments }, { refresh }) => {
   const charge = payment.charge ?? {};
 
   const sections = [
-    h(
-      'section',
-      { 'aria-labelledby': 'payment-heading' },
-      h('h2', { id: 'payment-heading' }, 'Payment'),
+    section(
+      'payment-heading',
+      'Payment',
       facts([
         ['Status', badge(payment.status)],
         ['Failure reason', payment.failureReason],
@@ -58,10 +57,9 @@ export const paymentView: View = async ({ segments }, { refresh }) => {
         ? h('p', {}, link.trace(payment.correlationId, 'Open this request\u2019s timeline'))
         : null,
     ),
-    h(
-      'section',
-      { 'aria-labelledby': 'charge-heading' },
-      h('h2', { id: 'charge-heading' }, 'Charge'),
+    section(
+      'charge-heading',
+      'Charge',
       facts([
         ['State', badge(charge.state)],
         ['Result from', charge.resultSource],
@@ -72,10 +70,9 @@ export const paymentView: View = async ({ segments }, { refresh }) => {
         ['Result recorded', time(charge.recordedAt)],
       ]),
     ),
-    h(
-      'section',
-      { 'aria-labelledby': 'events-heading' },
-      h('h2', { id: 'events-heading' }, 'Outbox events'),
+    section(
+      'events-heading',
+      'Outbox events',
       table(
         'Downstream effects of this payment',
         [
@@ -98,10 +95,9 @@ export const paymentView: View = async ({ segments }, { refresh }) => {
         ]),
       ),
     ),
-    h(
-      'section',
-      { 'aria-labelledby': 'order-heading' },
-      h('h2', { id: 'order-heading' }, 'Order ', link.order(payment.orderId)),
+    section(
+      'order-heading',
+      ['Order ', link.order(payment.orderId)],
       order
         ? facts([
             ['Status', badge(order.status)],
@@ -115,10 +111,9 @@ export const paymentView: View = async ({ segments }, { refresh }) => {
           ? historyTable(history.entries ?? [])
           : null,
     ),
-    h(
-      'section',
-      { 'aria-labelledby': 'notifications-heading' },
-      h('h2', { id: 'notifications-heading' }, 'Notifications to ', link.user(payment.userId)),
+    section(
+      'notifications-heading',
+      ['Notifications to ', link.user(payment.userId)],
       notifications instanceof Error
         ? errorBox(notifications)
         : table(

@@ -1,5 +1,5 @@
 import { get, seg } from '../api.js';
-import { badge, h, table } from '../dom.js';
+import { badge, h, section, table } from '../dom.js';
 import { IN_FLIGHT_POLL_MS, type View } from '../view.js';
 
 type Line = Record<string, any> & { timestamp: string };
@@ -99,16 +99,10 @@ export const timelineView: View = async ({ segments }) => {
     node: h(
       'div',
       { class: 'sections' },
-      h(
-        'section',
-        { 'aria-labelledby': 'waterfall-heading' },
-        h('h2', { id: 'waterfall-heading' }, 'Waterfall'),
-        h('div', { class: 'waterfall' }, lanes, axis),
-      ),
-      h(
-        'section',
-        { 'aria-labelledby': 'lines-heading' },
-        h('h2', { id: 'lines-heading' }, 'Log lines'),
+      section('waterfall-heading', 'Waterfall', h('div', { class: 'waterfall' }, lanes, axis)),
+      section(
+        'lines-heading',
+        'Log lines',
         table(
           `${lines.length} log lines, in time order`,
           ['Offset', 'Service', 'Function', 'Action', 'Outcome', 'Ids', 'Details'],

@@ -1,5 +1,5 @@
 import { get, seg } from '../api.js';
-import { badge, h, link, table, time } from '../dom.js';
+import { badge, h, link, section, table, time } from '../dom.js';
 import type { View } from '../view.js';
 
 /** #/users/<userId>: what the notification service sent the user, and what it skipped and why. */
@@ -8,10 +8,9 @@ export const userView: View = async ({ segments }) => {
   const page = await get<any>(`/notifications?userId=${seg(userId)}&limit=50`);
   return {
     title: `User ${userId}`,
-    node: h(
-      'section',
-      { 'aria-labelledby': 'user-notifications' },
-      h('h2', { id: 'user-notifications' }, 'Notifications, newest first'),
+    node: section(
+      'user-notifications',
+      ['Notifications, newest first'],
       table(
         `Notifications to ${userId}`,
         ['Created', 'Status', 'Message', 'Event', 'Reason', 'Request'],
