@@ -12,12 +12,12 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
+import { CHROME_ARGS, CHROME_PATH } from './lib/chromium.mjs';
 import { ensureDevKeys } from './lib/keys.mjs';
 import { freePort } from './lib/process.mjs';
 import { startStack } from './lib/stack.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const chromePath = process.env.CHROME_PATH || '/usr/bin/chromium';
 const work = mkdtempSync(path.join(tmpdir(), 'console-shots-'));
 
 const stack = await startStack({
@@ -101,17 +101,9 @@ try {
 
   const profile = path.join(work, 'profile');
   browser = await chromium.launchPersistentContext(profile, {
-    executablePath: chromePath,
+    executablePath: CHROME_PATH,
     headless: true,
-    args: [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-      '--no-first-run',
-    ],
+    args: CHROME_ARGS,
     viewport: { width: 1280, height: 860 },
   });
   const page = browser.pages()[0] ?? (await browser.newPage());

@@ -8,21 +8,12 @@ import { buildConsoleAssets } from '../../scripts/lib/console-build.mjs';
 import {
   functionsByName,
   loadTemplate,
+  OPERATOR_ROUTES,
   resourcesOfType,
   type Template,
 } from '../support/template.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-/** The console and its data: operator routes, never public in AWS. */
-const OPERATOR_ROUTES = [
-  'GET /console',
-  'GET /console/{asset}',
-  'GET /payments',
-  'GET /outbox',
-  'POST /payments/{transactionId}/redrive',
-  'GET /logs/{correlationId}',
-];
-
 let template: Template;
 beforeAll(() => {
   template = loadTemplate(inject('packageDir'));

@@ -6,6 +6,7 @@ import {
   findDependencyCycle,
   functionsByName,
   loadTemplate,
+  OPERATOR_ROUTES,
   referencedIds,
   resourcesOfType,
   type Template,
@@ -27,15 +28,6 @@ const publicRoutes = [
   'POST /payments/callback',
   'GET /payments/{transactionId}',
   'GET /notifications',
-];
-/** The operations console and its data (docs/console.md): IAM-authorized in AWS. */
-const operatorRoutes = [
-  'GET /console',
-  'GET /console/{asset}',
-  'GET /payments',
-  'GET /outbox',
-  'POST /payments/{transactionId}/redrive',
-  'GET /logs/{correlationId}',
 ];
 /** Functions that call other services over HTTP (a payment delivers its events in parallel). */
 const callers = ['paymentCreate', 'paymentCallback', 'paymentRelay'];
@@ -226,7 +218,7 @@ describe('Routes of the packaged template', () => {
       routes()
         .map((r) => r.RouteKey)
         .sort(),
-    ).toEqual([...internalRoutes, ...publicRoutes, ...operatorRoutes].sort());
+    ).toEqual([...internalRoutes, ...publicRoutes, ...OPERATOR_ROUTES].sort());
   });
 
   it.each(internalRoutes)('puts the internal JWT authorizer in front of %s', (routeKey) => {

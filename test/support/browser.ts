@@ -4,19 +4,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { type BrowserContext, chromium, type Page } from 'playwright-core';
 
-/** The Chromium the browser tests drive: CHROME_PATH, else Debian's `chromium` package. */
-export const CHROME_PATH = process.env.CHROME_PATH || '/usr/bin/chromium';
-
-/** Flags for a quiet, offline, throwaway headless browser. */
-export const CHROME_ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--no-first-run',
-];
+// @ts-expect-error plain ESM script without types
+import { CHROME_ARGS, CHROME_PATH } from '../../scripts/lib/chromium.mjs';
 
 /**
  * Starts headless Chromium with a fresh profile (removed by `close`). Our

@@ -104,3 +104,13 @@ export function roleStatements(role: Resource): Statement[] {
 export function asList<T>(value: T | T[]): T[] {
   return Array.isArray(value) ? value : [value];
 }
+
+/** The operations console and its data (docs/console.md): operator routes, IAM-authorized in AWS, never public. */
+export const OPERATOR_ROUTES = [
+  'GET /console',
+  'GET /console/{asset}',
+  'GET /payments',
+  'GET /outbox',
+  'POST /payments/{transactionId}/redrive',
+  'GET /logs/{correlationId}',
+];
