@@ -50,6 +50,28 @@ export function chargeResultOf(answer: GatewayChargeResult): ChargeResult {
   };
 }
 
+/**
+ * What records `result` on a charge that is still PENDING: SET clauses (with
+ * `#state`), their values and the condition, for an update of the charge on
+ * its own or inside the finalizing transaction (payment-store.ts).
+ */
+export function recordResultUpdate(result: ChargeResult, at: Date) {
+  return {
+    set:
+      '#state = :state, gatewayReference = :ref, resultSource = :source, recordedAt = :at' +
+      (result.declineReason ? ', declineReason = :reason' : ''),
+    condition: '#state = :pending',
+    values: {
+      ':pending': 'PENDING',
+      ':state': result.state,
+      ':ref': result.gatewayReference,
+      ':source': result.resultSource,
+      ':at': at.toISOString(),
+      ...(result.declineReason ? { ':reason': result.declineReason } : {}),
+    },
+  };
+}
+
 /** Persistence of the charge guard (one item per transactionId in CHARGES_TABLE). */
 export interface ChargeStore {
   /** Writes a PENDING charge unless one exists for the transactionId; never overwrites. */
@@ -107,6 +129,7 @@ export class DynamoChargeStore implements ChargeStore {
   }
 
   async recordResult(transactionId: string, result: ChargeResult, at: Date): Promise<Charge> {
+    const record = recordResultUpdate(result, at);
     try {
       const out = await this.doc.send(
         new UpdateCommand({
@@ -114,20 +137,10 @@ export class DynamoChargeStore implements ChargeStore {
           Key: { transactionId },
           // The marker goes back on with the result: a recorded charge stays listed
           // until its payment is final, even if the reconciler took it off meanwhile.
-          UpdateExpression:
-            'SET #state = :state, gatewayReference = :ref, resultSource = :source, recordedAt = :at, #marker = :marker' +
-            (result.declineReason ? ', declineReason = :reason' : ''),
-          ConditionExpression: '#state = :pending',
+          UpdateExpression: `SET ${record.set}, #marker = :marker`,
+          ConditionExpression: record.condition,
           ExpressionAttributeNames: { '#state': 'state', '#marker': UNFINALIZED_ATTRIBUTE },
-          ExpressionAttributeValues: {
-            ':marker': UNFINALIZED_MARKER,
-            ':state': result.state,
-            ':ref': result.gatewayReference,
-            ':source': result.resultSource,
-            ':at': at.toISOString(),
-            ':pending': 'PENDING',
-            ...(result.declineReason ? { ':reason': result.declineReason } : {}),
-          },
+          ExpressionAttributeValues: { ...record.values, ':marker': UNFINALIZED_MARKER },
           ReturnValues: 'ALL_NEW',
         }),
       );

@@ -2,7 +2,7 @@ import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { GetCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import { isTransactionCanceled } from '../shared/dynamo.js';
 import type { OutboxEvent } from '../shared/outbox.js';
-import { type ChargeResult, UNFINALIZED_ATTRIBUTE } from './charge-store.js';
+import { type ChargeResult, recordResultUpdate, UNFINALIZED_ATTRIBUTE } from './charge-store.js';
 import { type DynamoOutboxStore, eventToItem, paymentPk } from './outbox-store.js';
 import type { Payment, PaymentRecord } from './types.js';
 
@@ -121,24 +121,14 @@ export class DynamoPaymentStore implements PaymentStore {
         ExpressionAttributeValues: { ':pending': 'PENDING' },
       };
     }
-    const { result, at } = newResult;
+    const record = recordResultUpdate(newResult.result, newResult.at);
     return {
       TableName: this.chargesTable,
       Key: { transactionId },
-      UpdateExpression:
-        'SET #state = :state, gatewayReference = :ref, resultSource = :source, recordedAt = :at' +
-        (result.declineReason ? ', declineReason = :reason' : '') +
-        ' REMOVE #marker',
-      ConditionExpression: '#state = :pending',
+      UpdateExpression: `SET ${record.set} REMOVE #marker`,
+      ConditionExpression: record.condition,
       ExpressionAttributeNames: names,
-      ExpressionAttributeValues: {
-        ':pending': 'PENDING',
-        ':state': result.state,
-        ':ref': result.gatewayReference,
-        ':source': result.resultSource,
-        ':at': at.toISOString(),
-        ...(result.declineReason ? { ':reason': result.declineReason } : {}),
-      },
+      ExpressionAttributeValues: record.values,
     };
   }
 
