@@ -1,0 +1,177 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+// @ts-expect-error serverless-offline's sources (patched, patches/), without types
+import LambdaFunctionPool from '../../node_modules/serverless-offline/src/lambda/LambdaFunctionPool.js';
+// @ts-expect-error the same module instance the patched runner logs through
+import { setLogUtils } from '../../node_modules/serverless-offline/src/utils/log.js';
+
+// The local stack's runtime, as patched (patches/serverless-offline+14.8.2.patch):
+// real worker threads, one per function instance, as serverless-offline runs
+// every function. A function whose worker dies (an uncaught exception, an
+// unhandled rejection, process.exit) fails the invocation in flight, as
+// Lambda's Runtime.ExitError does, and the next invocation gets a new worker;
+// unpatched, the Worker's 'error' event had no listener and took the whole
+// serverless-offline process down.
+
+const HANDLER = `
+import { threadId } from 'node:worker_threads';
+let invocations = 0;
+export const handler = async (event) => {
+  invocations += 1;
+  switch (event.action) {
+    case 'throw-after':
+      setTimeout(() => { throw new Error('thrown after the answer'); }, 5);
+      break;
+    case 'reject-after':
+      setTimeout(() => { Promise.reject(new Error('rejected after the answer')); }, 5);
+      break;
+    case 'throw-during':
+      setTimeout(() => { throw new Error('thrown mid-invocation'); }, 5);
+      return new Promise(() => {});
+    case 'exit':
+      process.exit(3);
+      break;
+    case 'throw':
+      throw new Error('the handler threw');
+    case 'sleep':
+      await new Promise((resolve) => setTimeout(resolve, event.ms));
+      break;
+  }
+  return { invocations, threadId };
+};
+`;
+
+type Answer = { invocations: number; threadId: number };
+
+let dir: string;
+let pool: { get: (key: string, definition: object) => Invocation; cleanup: () => Promise<void> };
+type Invocation = { setEvent: (event: object) => void; runHandler: () => Promise<unknown> };
+const errors: unknown[][] = [];
+let onError: (() => void) | undefined;
+
+beforeAll(() => {
+  dir = mkdtempSync(path.join(tmpdir(), 'offline-runtime-'));
+  writeFileSync(path.join(dir, 'fn.mjs'), HANDLER);
+  const noop = () => {};
+  setLogUtils({
+    log: {
+      debug: noop,
+      info: noop,
+      notice: noop,
+      verbose: noop,
+      warning: noop,
+      error: (...args: unknown[]) => {
+        errors.push(args);
+        onError?.();
+      },
+    },
+    progress: { get: noop, notice: noop, remove: noop },
+  });
+});
+
+afterEach(async () => {
+  await pool?.cleanup();
+  errors.length = 0;
+});
+
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+let timeout = 5;
+
+/** A pool whose one function, `fn`, has this timeout (seconds). */
+function startPool({ maxConcurrency = 2, timeoutSeconds = 5 } = {}) {
+  timeout = timeoutSeconds;
+  const serverless = {
+    service: {
+      service: 'offline-runtime',
+      provider: { runtime: 'nodejs20.x', region: 'eu-west-1' },
+      package: {},
+    },
+    config: { servicePath: dir },
+  };
+  pool = new LambdaFunctionPool(serverless, { maxConcurrency, terminateIdleLambdaTime: 60 });
+}
+
+function invoke(event: object): Promise<Answer> {
+  const fn = pool.get('fn', { handler: 'fn.handler', name: 'offline-runtime-fn', timeout });
+  fn.setEvent(event);
+  return fn.runHandler() as Promise<Answer>;
+}
+
+/** Resolves when the runtime logs that a worker died (no sleep: the log line is the signal). */
+function workerDeath(): Promise<void> {
+  return new Promise((resolve) => {
+    onError = () => {
+      if (errors.some((args) => String(args[0]).includes('worker thread died'))) resolve();
+    };
+    onError();
+  });
+}
+
+describe('serverless-offline runtime (patched): a function that kills its worker', () => {
+  it.each(['throw-after', 'reject-after'])(
+    'after answering (%s): the stack stays up and the next invocation gets a new worker',
+    async (action) => {
+      startPool();
+      const died = workerDeath();
+      const first = await invoke({ action });
+      expect(first.invocations).toBe(1);
+      await died;
+      const next = await invoke({});
+      // A cold start: a new thread, with the module loaded afresh.
+      expect(next.threadId).not.toBe(first.threadId);
+      expect(next.invocations).toBe(1);
+      expect(errors.flat().map(String).join('\n')).toContain('after the answer');
+    },
+  );
+
+  it.each(['throw-during', 'exit'])(
+    'mid-invocation (%s): that invocation fails as Runtime.ExitError at once, the next one is answered',
+    async (action) => {
+      // A function timeout of 60 s: only the worker's death can end this invocation in the test's time.
+      startPool({ timeoutSeconds: 60 });
+      const first = await invoke({});
+      await expect(invoke({ action })).rejects.toMatchObject({ name: 'Runtime.ExitError' });
+      const next = await invoke({});
+      expect(next.threadId).not.toBe(first.threadId);
+      expect(next.invocations).toBe(1);
+    },
+  );
+
+  it('an error thrown by the handler fails only its invocation: the worker lives on', async () => {
+    startPool();
+    const first = await invoke({});
+    await expect(invoke({ action: 'throw' })).rejects.toThrow('the handler threw');
+    const next = await invoke({});
+    expect(next).toEqual({ invocations: 3, threadId: first.threadId });
+    expect(errors.flat().map(String).join('\n')).not.toContain('worker thread died');
+  });
+
+  it('a timeout ends the invocation and the next one gets a new worker', async () => {
+    startPool({ timeoutSeconds: 1 });
+    const first = await invoke({});
+    await expect(invoke({ action: 'sleep', ms: 30_000 })).rejects.toThrow('Lambda timeout');
+    const next = await invoke({});
+    expect(next.threadId).not.toBe(first.threadId);
+    // Terminating the timed-out worker is not reported as a death.
+    expect(errors.flat().map(String).join('\n')).not.toContain('worker thread died');
+  });
+
+  it('maxConcurrency: a burst is answered in full by at most that many workers', async () => {
+    startPool({ maxConcurrency: 2 });
+    const answers = await Promise.all(
+      Array.from({ length: 8 }, () => invoke({ action: 'sleep', ms: 20 })),
+    );
+    expect(answers).toHaveLength(8);
+    expect(new Set(answers.map((a) => a.threadId)).size).toBeLessThanOrEqual(2);
+    // Each invocation ran once: per worker, its invocations count 1, 2, 3... with no gap.
+    const byThread = new Map<number, number[]>();
+    for (const a of answers)
+      byThread.set(a.threadId, [...(byThread.get(a.threadId) ?? []), a.invocations]);
+    for (const counts of byThread.values()) {
+      expect(counts.sort((x, y) => x - y)).toEqual(counts.map((_, i) => i + 1));
+    }
+  });
+});
