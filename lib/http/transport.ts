@@ -114,15 +114,22 @@ export function httpRequest(url: string, init: HttpRequestInit = {}): Promise<Re
             reject(new Error('the connection closed before the answer ended'));
         });
         response.on('end', () => {
-          const status = response.statusCode ?? 0;
-          const headers = new Headers();
-          for (const [name, value] of Object.entries(response.headers)) {
-            for (const one of Array.isArray(value) ? value : [value]) {
-              if (one !== undefined) headers.append(name, one);
+          // A throw in this listener would be an uncaught exception, which
+          // ends the function's process: an answer fetch's Response cannot
+          // hold (a status outside 200-599, a header it refuses) is a rejection.
+          try {
+            const status = response.statusCode ?? 0;
+            const headers = new Headers();
+            for (const [name, value] of Object.entries(response.headers)) {
+              for (const one of Array.isArray(value) ? value : [value]) {
+                if (one !== undefined) headers.append(name, one);
+              }
             }
+            const body = NO_BODY_STATUSES.has(status) ? null : Buffer.concat(chunks);
+            resolve(new Response(body, { status, statusText: response.statusMessage, headers }));
+          } catch (err) {
+            reject(err);
           }
-          const body = NO_BODY_STATUSES.has(status) ? null : Buffer.concat(chunks);
-          resolve(new Response(body, { status, statusText: response.statusMessage, headers }));
         });
       },
     );

@@ -39,6 +39,15 @@ describe('Function: httpRequest', () => {
     expect(await response.json()).toEqual({ error: { code: 'BUSY' } });
   });
 
+  it('rejects an answer a fetch Response cannot hold (status 600) instead of throwing from a socket event', async () => {
+    reply = (res) => {
+      res.writeHead(600);
+      res.end('odd');
+    };
+    // A throw in the response's 'end' listener would be an uncaught exception: the end of a Lambda's process.
+    await expect(httpRequest(`${baseUrl}/odd`)).rejects.toThrow(RangeError);
+  });
+
   it('reuses a kept-alive connection for the next request', async () => {
     reply = (res) => res.end('ok');
     remotePorts.length = 0;
