@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -109,6 +109,45 @@ function workerDeath(): Promise<void> {
     onError();
   });
 }
+
+// Each worker appends when it starts and ends loading this module (its init phase).
+const SLOW_INIT_HANDLER = `
+import { appendFileSync } from 'node:fs';
+import { threadId } from 'node:worker_threads';
+const log = new URL('./loads.txt', import.meta.url);
+appendFileSync(log, \`start \${threadId}\\n\`);
+await new Promise((resolve) => setTimeout(resolve, 100));
+appendFileSync(log, \`end \${threadId}\\n\`);
+export const handler = async () => ({ invocations: 0, threadId });
+`;
+
+describe('serverless-offline runtime (patched): a cold burst', () => {
+  it('loads the handler in one new worker at a time, up to maxConcurrency workers', async () => {
+    writeFileSync(path.join(dir, 'slow-init.mjs'), SLOW_INIT_HANDLER);
+    writeFileSync(path.join(dir, 'loads.txt'), '');
+    startPool({ maxConcurrency: 3 });
+    // Sent in one tick, as a burst reaches serverless-offline.
+    const answers = await Promise.all(
+      Array.from({ length: 9 }, () => {
+        const fn = pool.get('slow-init', {
+          handler: 'slow-init.handler',
+          name: 'slow-init',
+          timeout: 10,
+        });
+        fn.setEvent({});
+        return fn.runHandler() as Promise<Answer>;
+      }),
+    );
+    expect(answers).toHaveLength(9);
+    const loads = readFileSync(path.join(dir, 'loads.txt'), 'utf8').trim().split('\n');
+    // Never two loads at once: each start is followed by its own end.
+    expect(loads.length).toBeGreaterThanOrEqual(2);
+    for (let i = 0; i < loads.length; i += 2) {
+      expect(loads[i + 1]).toBe(loads[i]?.replace('start', 'end'));
+    }
+    expect(new Set(answers.map((a) => a.threadId)).size).toBeLessThanOrEqual(3);
+  });
+});
 
 describe('serverless-offline runtime (patched): a function that kills its worker', () => {
   it.each(['throw-after', 'reject-after'])(
