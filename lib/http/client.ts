@@ -30,7 +30,7 @@ import {
   containerBreakers,
 } from './breakers.js';
 import { parseRetryAfter } from './retry-after.js';
-import { type HttpRequestInit, httpRequest } from './transport.js';
+import { BufferedAnswer, type HttpAnswer, type HttpRequestInit, httpRequest } from './transport.js';
 
 /** Timeouts, retries and breaker of calls to one downstream service. */
 export interface DownstreamPolicy {
@@ -69,7 +69,8 @@ export interface InternalClientOptions {
   /** Total timeout of one attempt, in ms (shorthand for `defaults.timeoutMs`). */
   timeoutMs?: number;
   tokenProvider?: TokenProvider;
-  fetch?: typeof fetch;
+  /** Instead of node:http (tests): fetch itself fits. */
+  fetch?: (url: string, init: HttpRequestInit) => Promise<HttpAnswer>;
   /** Policy for every downstream, over the built-in defaults. */
   defaults?: Partial<DownstreamPolicy>;
   /** Policy per downstream, over `defaults`. */
@@ -170,8 +171,7 @@ function parseBody(text: string): unknown {
  */
 export function createInternalClient(options: InternalClientOptions): InternalClient {
   // node:http by default (lib/http/transport.ts); an injected fetch ignores connectTimeoutMs.
-  const doFetch: (url: string, init: HttpRequestInit) => Promise<Response> =
-    options.fetch ?? httpRequest;
+  const doFetch = options.fetch ?? httpRequest;
   const breakers = options.breakers ?? containerBreakers;
   const logger = options.logger ?? createLogger('payment');
   const hooks = options.hooks ?? {};
@@ -209,9 +209,11 @@ export function createInternalClient(options: InternalClientOptions): InternalCl
       if (fault?.kind === 'network') throw new TypeError('fetch failed (injected network fault)');
       const response =
         fault?.kind === 'status'
-          ? new Response(JSON.stringify({ error: { code: 'FAULT_INJECTED' } }), {
-              status: fault.status,
-            })
+          ? new BufferedAnswer(
+              fault.status,
+              { 'content-type': 'application/json' },
+              JSON.stringify({ error: { code: 'FAULT_INJECTED' } }),
+            )
           : await doFetch(`${options.baseUrls[service]}${request.path}`, {
               method: request.method,
               headers: internalHeaders({ ...request, deadline: attemptDeadline }, token),

@@ -74,16 +74,64 @@ function agentFor(protocol: 'http:' | 'https:', connectTimeoutMs: number): http.
   return agent;
 }
 
-const NO_BODY_STATUSES = new Set([101, 204, 205, 304]);
+/**
+ * The part of fetch's `Response` that callers read. {@link httpRequest}
+ * answers with its own, because the first `Response` or `Headers` a process
+ * builds loads Node's fetch implementation (undici, inside Node): ~55 ms of
+ * CPU on the first outgoing call of every container here
+ * (`test/unit/http-transport.test.ts` checks that it stays unloaded). A
+ * real fetch `Response` fits it too (an injected fetch, in tests).
+ */
+export interface HttpAnswer {
+  readonly status: number;
+  readonly ok: boolean;
+  readonly headers: { get(name: string): string | null };
+  text(): Promise<string>;
+  json(): Promise<unknown>;
+}
+
+/** Header values as fetch's `Headers.get` gives them: repeated ones joined by ", ". */
+class AnswerHeaders {
+  readonly #headers: http.IncomingHttpHeaders;
+  constructor(headers: http.IncomingHttpHeaders) {
+    this.#headers = headers;
+  }
+  get(name: string): string | null {
+    const value = this.#headers[name.toLowerCase()];
+    if (value === undefined) return null;
+    return Array.isArray(value) ? value.join(', ') : value;
+  }
+}
+
+/** An answer read in full: its status, headers and body (UTF-8). */
+export class BufferedAnswer implements HttpAnswer {
+  readonly status: number;
+  readonly headers: AnswerHeaders;
+  readonly #body: string;
+  constructor(status: number, headers: http.IncomingHttpHeaders, body: string) {
+    this.status = status;
+    this.headers = new AnswerHeaders(headers);
+    this.#body = body;
+  }
+  get ok(): boolean {
+    return this.status >= 200 && this.status <= 299;
+  }
+  async text(): Promise<string> {
+    return this.#body;
+  }
+  async json(): Promise<unknown> {
+    return JSON.parse(this.#body);
+  }
+}
 
 /**
  * One HTTP request on node:http (no fetch, no undici: nothing more to load at
- * a cold start), answered as a fetch `Response` once its body is read. The
+ * a cold start or at the first call), answered once its body is read. The
  * signal is the total timeout; `connectTimeoutMs` bounds the connection only.
  * A failure rejects with the socket's error (`code` CONNECT_TIMEOUT,
  * ECONNREFUSED...) or, once the signal fired, an AbortError.
  */
-export function httpRequest(url: string, init: HttpRequestInit = {}): Promise<Response> {
+export function httpRequest(url: string, init: HttpRequestInit = {}): Promise<HttpAnswer> {
   const target = new URL(url);
   if (target.protocol !== 'http:' && target.protocol !== 'https:') {
     return Promise.reject(new TypeError(`Unsupported protocol ${target.protocol}`));
@@ -96,7 +144,7 @@ export function httpRequest(url: string, init: HttpRequestInit = {}): Promise<Re
   // node:http(s) sets it (and records the call when sampled).
   const trace = untracedCallTraceHeader();
   const headers = trace ? { ...init.headers, 'X-Amzn-Trace-Id': trace } : init.headers;
-  return new Promise<Response>((resolve, reject) => {
+  return new Promise<HttpAnswer>((resolve, reject) => {
     const request = (protocol === 'https:' ? https : http).request(
       target,
       {
@@ -115,18 +163,10 @@ export function httpRequest(url: string, init: HttpRequestInit = {}): Promise<Re
         });
         response.on('end', () => {
           // A throw in this listener would be an uncaught exception, which
-          // ends the function's process: an answer fetch's Response cannot
-          // hold (a status outside 200-599, a header it refuses) is a rejection.
+          // ends the function's process: anything unexpected rejects instead.
           try {
-            const status = response.statusCode ?? 0;
-            const headers = new Headers();
-            for (const [name, value] of Object.entries(response.headers)) {
-              for (const one of Array.isArray(value) ? value : [value]) {
-                if (one !== undefined) headers.append(name, one);
-              }
-            }
-            const body = NO_BODY_STATUSES.has(status) ? null : Buffer.concat(chunks);
-            resolve(new Response(body, { status, statusText: response.statusMessage, headers }));
+            const body = Buffer.concat(chunks).toString('utf8');
+            resolve(new BufferedAnswer(response.statusCode ?? 0, response.headers, body));
           } catch (err) {
             reject(err);
           }
