@@ -1,5 +1,6 @@
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { BatchGetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { byCodePoint } from '../shared/compare.js';
 import { ValidationError } from '../shared/errors.js';
 import { fromMinorUnits } from '../shared/money.js';
 import {
@@ -75,11 +76,13 @@ export class DynamoPaymentList implements PaymentList {
     );
     const rows = fetched
       .flatMap((page) => page.rows.map((row) => ({ ...row, source: page.status })))
-      .sort(
-        (a, b) =>
-          b.summary.createdAt.localeCompare(a.summary.createdAt) ||
-          b.summary.transactionId.localeCompare(a.summary.transactionId),
-      )
+      // Newest first, by createdAt alone (ISO strings compare as they sort).
+      // The sort is stable, so the rows of one status keep their index's
+      // order, ties included, and each status' cursor points just past what
+      // was taken from it. A tie-break of our own (it was transactionId, in
+      // locale order) could reorder one status' rows against its index, and
+      // its cursor then skipped a payment or listed one twice.
+      .sort((a, b) => byCodePoint(b.summary.createdAt, a.summary.createdAt))
       .slice(0, query.limit);
     const next: Cursor = { ...cursor };
     for (const page of fetched) {

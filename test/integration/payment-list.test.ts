@@ -115,6 +115,32 @@ describe('Class: DynamoPaymentList', () => {
     expect(ids(second.items)).toEqual(['f2', 's1']);
   });
 
+  it('pages through payments created in the same millisecond once each, whatever their ids', async () => {
+    // Older than s1 and newer than anything else: the SUCCEEDED index reads
+    // s5, s3, s1, then these four in its own order for a tie. Ids that differ
+    // in punctuation order differently by code point and by locale.
+    const tied = ['tie_x', 'tie-x', 'tie.x', 'tie0x'];
+    for (const name of tied) {
+      const transactionId = `${run}-${name}`;
+      const key = { pk: `PAYMENT#${transactionId}`, sk: 'PAYMENT' };
+      const item = { ...key, transactionId, orderId: 'o', userId: 'u', amountMinor: 1 };
+      await put(
+        paymentsTable,
+        { ...item, currency: 'USD', status: 'SUCCEEDED', createdAt: '2999-01-01T00:00:00.500Z' },
+        key,
+      );
+    }
+    const seen: string[] = [];
+    let cursor: string | undefined;
+    for (let page = 0; page < 4; page++) {
+      const got = await list.list({ status: 'SUCCEEDED', limit: 2, cursor });
+      seen.push(...ids(got.items));
+      cursor = got.nextCursor;
+    }
+    expect(seen.slice(0, 3)).toEqual(['s5', 's3', 's1']);
+    expect(seen.slice(3, 7).sort()).toEqual([...tied].sort());
+  });
+
   it('filters by status', async () => {
     const failed = await list.list({ status: 'FAILED', limit: 2 });
     expect(ids(failed.items)).toEqual(['f4', 'f2']);
