@@ -16,7 +16,9 @@ import { setLogUtils } from '../../node_modules/serverless-offline/src/utils/log
 // serverless-offline process down.
 
 const HANDLER = `
+import { createRequire } from 'node:module';
 import { threadId } from 'node:worker_threads';
+const loaded = createRequire(import.meta.url).cache;
 let invocations = 0;
 export const handler = async (event) => {
   invocations += 1;
@@ -39,11 +41,17 @@ export const handler = async (event) => {
       await new Promise((resolve) => setTimeout(resolve, event.ms));
       break;
   }
-  return { invocations, threadId };
+  const tsx = Object.keys(loaded).some((file) => file.includes('/node_modules/tsx/'));
+  return { invocations, threadId, tsx };
 };
 `;
 
-type Answer = { invocations: number; threadId: number };
+// A TypeScript handler, which serverless-offline loads through tsx.
+const TS_HANDLER = `
+export const handler = async (): Promise<{ typed: boolean }> => ({ typed: true satisfies boolean });
+`;
+
+type Answer = { invocations: number; threadId: number; tsx?: boolean };
 
 let dir: string;
 let pool: { get: (key: string, definition: object) => Invocation; cleanup: () => Promise<void> };
@@ -179,12 +187,21 @@ describe('serverless-offline runtime (patched): a function that kills its worker
     },
   );
 
+  it('loads tsx only for a TypeScript handler', async () => {
+    writeFileSync(path.join(dir, 'typed.ts'), TS_HANDLER);
+    startPool();
+    expect(await invoke({})).toMatchObject({ tsx: false });
+    const typed = pool.get('typed', { handler: 'typed.handler', name: 'typed', timeout: 10 });
+    typed.setEvent({});
+    expect(await typed.runHandler()).toEqual({ typed: true });
+  });
+
   it('an error thrown by the handler fails only its invocation: the worker lives on', async () => {
     startPool();
     const first = await invoke({});
     await expect(invoke({ action: 'throw' })).rejects.toThrow('the handler threw');
     const next = await invoke({});
-    expect(next).toEqual({ invocations: 3, threadId: first.threadId });
+    expect(next).toMatchObject({ invocations: 3, threadId: first.threadId });
     expect(errors.flat().map(String).join('\n')).not.toContain('worker thread died');
   });
 
