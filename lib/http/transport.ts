@@ -77,8 +77,8 @@ function agentFor(protocol: 'http:' | 'https:', connectTimeoutMs: number): http.
 /**
  * The part of fetch's `Response` that callers read. {@link httpRequest}
  * answers with its own, because the first `Response` or `Headers` a process
- * builds loads Node's fetch implementation (undici, inside Node): ~55 ms of
- * CPU on the first outgoing call of every container here
+ * builds loads Node's fetch implementation (undici, inside Node): 27-58 ms
+ * of CPU on the first outgoing call of every container here
  * (`test/unit/http-transport.test.ts` checks that it stays unloaded). A
  * real fetch `Response` fits it too (an injected fetch, in tests).
  */

@@ -3,7 +3,7 @@ import { QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { unfinalizedChargesQuery } from '../payment/charge-store.js';
 import { OUTBOX_DUE_INDEX } from '../payment/outbox-store.js';
 import { STATUS_INDEX } from '../payment/payment-list.js';
-import { byCodePoint } from '../shared/compare.js';
+import { byCodeUnit } from '../shared/compare.js';
 
 /** A DEAD event as the operator sees it: enough to judge it and re-drive it. */
 export interface DeadEvent {
@@ -85,7 +85,7 @@ export async function readOutboxHealth(deps: {
 
   const oldest = pending.items
     .filter((i) => typeof i.createdAt === 'string')
-    .sort((a, b) => byCodePoint(String(a.createdAt), String(b.createdAt)))[0];
+    .sort((a, b) => byCodeUnit(String(a.createdAt), String(b.createdAt)))[0];
   return {
     at: now.toISOString(),
     counts: {

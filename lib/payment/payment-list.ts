@@ -1,6 +1,6 @@
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { BatchGetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
-import { byCodePoint } from '../shared/compare.js';
+import { byCodeUnit } from '../shared/compare.js';
 import { ValidationError } from '../shared/errors.js';
 import { fromMinorUnits } from '../shared/money.js';
 import {
@@ -82,7 +82,7 @@ export class DynamoPaymentList implements PaymentList {
       // was taken from it. A tie-break of our own (it was transactionId, in
       // locale order) could reorder one status' rows against its index, and
       // its cursor then skipped a payment or listed one twice.
-      .sort((a, b) => byCodePoint(b.summary.createdAt, a.summary.createdAt))
+      .sort((a, b) => byCodeUnit(b.summary.createdAt, a.summary.createdAt))
       .slice(0, query.limit);
     const next: Cursor = { ...cursor };
     for (const page of fetched) {

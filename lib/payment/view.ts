@@ -1,4 +1,4 @@
-import { byCodePoint } from '../shared/compare.js';
+import { byCodeUnit } from '../shared/compare.js';
 import { fromMinorUnits } from '../shared/money.js';
 import type { OutboxEvent } from '../shared/outbox.js';
 import type { Charge, Payment } from './types.js';
@@ -53,7 +53,7 @@ export function paymentView(payment: Payment, events: OutboxEvent[]): Record<str
     correlationId: payment.correlationId,
     createdAt: payment.createdAt,
     finalizedAt: payment.finalizedAt,
-    events: [...events].sort((a, b) => byCodePoint(a.type, b.type)).map(eventView),
+    events: [...events].sort((a, b) => byCodeUnit(a.type, b.type)).map(eventView),
   });
 }
 
