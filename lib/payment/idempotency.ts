@@ -157,17 +157,18 @@ export function idempotentPay(
     responseHook: (response) => ({ ...(response as Record<string, JSONValue>), replayed: true }),
   });
   const store = options.persistenceStore;
-  const withRider =
-    store instanceof PaymentIdempotencyStore
-      ? (request: PaymentRequest, ctx: RequestContext) =>
-          pay(request, {
-            ...ctx,
-            rideOnCompletion: (write) =>
-              store.rideOnCompletion(request as unknown as JSONValue, write),
-          })
-      : pay;
+  // Only our store takes writes for a record's completion (any other layer: none ride).
+  const riding = store instanceof PaymentIdempotencyStore ? store : undefined;
+  const withRider = riding
+    ? (request: PaymentRequest, ctx: RequestContext) =>
+        pay(request, {
+          ...ctx,
+          rideOnCompletion: (write) =>
+            riding.rideOnCompletion(request as unknown as JSONValue, write),
+        })
+    : pay;
   const wrapped = makeIdempotent(withRider, {
-    persistenceStore: options.persistenceStore,
+    persistenceStore: store,
     config,
     keyPrefix: PAYMENT_IDEMPOTENCY_PREFIX,
     dataIndexArgument: 0,
@@ -176,13 +177,10 @@ export function idempotentPay(
     try {
       return await wrapped(request, ctx);
     } catch (error) {
-      const expiresAt = isInProgress(error)
-        ? await inProgressExpiry(options.persistenceStore, request)
-        : undefined;
+      const expiresAt = isInProgress(error) ? await inProgressExpiry(store, request) : undefined;
       throw toIdempotencyError(error, { inProgressExpiresAt: expiresAt });
     } finally {
-      if (store instanceof PaymentIdempotencyStore)
-        await store.settle(request as unknown as JSONValue);
+      await riding?.settle(request as unknown as JSONValue);
     }
   };
   return Object.assign(run, {
