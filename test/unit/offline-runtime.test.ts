@@ -88,7 +88,7 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 let timeout = 5;
 
-/** A pool whose one function, `fn`, has this timeout (seconds). */
+/** A pool whose functions (`fn`, or another file of `dir`) have this timeout (seconds). */
 function startPool({ maxConcurrency = 2, timeoutSeconds = 5 } = {}) {
   timeout = timeoutSeconds;
   const serverless = {
@@ -102,10 +102,15 @@ function startPool({ maxConcurrency = 2, timeoutSeconds = 5 } = {}) {
   pool = new LambdaFunctionPool(serverless, { maxConcurrency, terminateIdleLambdaTime: 60 });
 }
 
-function invoke(event: object): Promise<Answer> {
-  const fn = pool.get('fn', { handler: 'fn.handler', name: 'offline-runtime-fn', timeout });
+/** Invokes the handler of `dir/<file>.mjs` (or `.ts`), as serverless-offline does for one request. */
+function invoke<T = Answer>(event: object, file = 'fn'): Promise<T> {
+  const fn = pool.get(file, {
+    handler: `${file}.handler`,
+    name: `offline-runtime-${file}`,
+    timeout,
+  });
   fn.setEvent(event);
-  return fn.runHandler() as Promise<Answer>;
+  return fn.runHandler() as Promise<T>;
 }
 
 /** Resolves when the runtime logs that a worker died (no sleep: the log line is the signal). */
@@ -135,17 +140,7 @@ describe('serverless-offline runtime (patched): a cold burst', () => {
     writeFileSync(path.join(dir, 'loads.txt'), '');
     startPool({ maxConcurrency: 3 });
     // Sent in one tick, as a burst reaches serverless-offline.
-    const answers = await Promise.all(
-      Array.from({ length: 9 }, () => {
-        const fn = pool.get('slow-init', {
-          handler: 'slow-init.handler',
-          name: 'slow-init',
-          timeout: 10,
-        });
-        fn.setEvent({});
-        return fn.runHandler() as Promise<Answer>;
-      }),
-    );
+    const answers = await Promise.all(Array.from({ length: 9 }, () => invoke({}, 'slow-init')));
     expect(answers).toHaveLength(9);
     const loads = readFileSync(path.join(dir, 'loads.txt'), 'utf8').trim().split('\n');
     // Never two loads at once: each start is followed by its own end.
@@ -191,9 +186,7 @@ describe('serverless-offline runtime (patched): a function that kills its worker
     writeFileSync(path.join(dir, 'typed.ts'), TS_HANDLER);
     startPool();
     expect(await invoke({})).toMatchObject({ tsx: false });
-    const typed = pool.get('typed', { handler: 'typed.handler', name: 'typed', timeout: 10 });
-    typed.setEvent({});
-    expect(await typed.runHandler()).toEqual({ typed: true });
+    expect(await invoke({}, 'typed')).toEqual({ typed: true });
   });
 
   it('an error thrown by the handler fails only its invocation: the worker lives on', async () => {
