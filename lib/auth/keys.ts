@@ -1,5 +1,5 @@
 import { type CryptoKey, importJWK, type JWK } from 'jose';
-import * as z from 'zod/mini';
+import * as v from 'valibot';
 import type { ServiceName } from '../shared/logger.js';
 import { ID_PATTERN } from '../shared/validation.js';
 
@@ -24,35 +24,43 @@ export type TrustedKeys = Partial<Record<ServiceName, JWK[]>>;
 
 const SERVICES = ['payment', 'order', 'notification'] as const satisfies readonly ServiceName[];
 
-const kidSchema = z
-  .string()
-  .check(z.regex(ID_PATTERN, { error: 'kid must be 1-128 id characters' }));
+const kidSchema = v.pipe(v.string(), v.regex(ID_PATTERN, 'kid must be 1-128 id characters'));
 
 // Only the two curve/alg pairs we allow; anything else (RSA, oct, P-384...) is refused at load.
-const publicJwkSchema = z.union([
-  z.looseObject({
-    kty: z.literal('EC'),
-    crv: z.literal('P-256'),
-    x: z.string(),
-    y: z.string(),
-    alg: z.literal('ES256'),
+const publicJwkSchema = v.variant('kty', [
+  v.looseObject({
+    kty: v.literal('EC'),
+    crv: v.literal('P-256'),
+    x: v.string(),
+    y: v.string(),
+    alg: v.literal('ES256'),
     kid: kidSchema,
   }),
-  z.looseObject({
-    kty: z.literal('OKP'),
-    crv: z.literal('Ed25519'),
-    x: z.string(),
-    alg: z.literal('EdDSA'),
+  v.looseObject({
+    kty: v.literal('OKP'),
+    crv: v.literal('Ed25519'),
+    x: v.string(),
+    alg: v.literal('EdDSA'),
     kid: kidSchema,
   }),
 ]);
 
-const privateJwkSchema = z.intersection(publicJwkSchema, z.looseObject({ d: z.string() }));
+const privateJwkSchema = v.intersect([publicJwkSchema, v.looseObject({ d: v.string() })]);
 
-const trustedKeysSchema = z.partialRecord(
-  z.enum(SERVICES),
-  z.array(publicJwkSchema).check(z.minLength(1), z.maxLength(MAX_ACTIVE_KEYS_PER_ISSUER)),
+const trustedKeysSchema = v.record(
+  v.picklist(SERVICES),
+  v.pipe(v.array(publicJwkSchema), v.minLength(1), v.maxLength(MAX_ACTIVE_KEYS_PER_ISSUER)),
 );
+
+/** valibot's issues as one line: each one's message, with where it is. */
+function summary(issues: readonly v.BaseIssue<unknown>[]): string {
+  return issues
+    .map((issue) => {
+      const at = v.getDotPath(issue);
+      return at ? `${at}: ${issue.message}` : issue.message;
+    })
+    .join('; ');
+}
 
 /** A key configuration that cannot be used; raised at cold start, never shown to a client. */
 export class KeyConfigurationError extends Error {
@@ -76,13 +84,13 @@ function parseJson(text: string | unknown, what: string): unknown {
  * carry `kid` and `alg` (ES256 on P-256 or EdDSA on Ed25519).
  */
 export async function loadSigningKey(source: string | unknown): Promise<SigningKey> {
-  const parsed = z.safeParse(privateJwkSchema, parseJson(source, 'The signing key'));
+  const parsed = v.safeParse(privateJwkSchema, parseJson(source, 'The signing key'));
   if (!parsed.success) {
     throw new KeyConfigurationError(
-      `The signing key is not an ES256/EdDSA private JWK with kid and alg: ${parsed.error.message}`,
+      `The signing key is not an ES256/EdDSA private JWK with kid and alg: ${summary(parsed.issues)}`,
     );
   }
-  const jwk = parsed.data as JWK & { kid: string; alg: SigningAlgorithm };
+  const jwk = parsed.output as JWK & { kid: string; alg: SigningAlgorithm };
   const key = (await importJWK(jwk, jwk.alg)) as CryptoKey;
   return { kid: jwk.kid, alg: jwk.alg, key };
 }
@@ -94,16 +102,16 @@ export async function loadSigningKey(source: string | unknown): Promise<SigningK
  */
 export function parseTrustedKeys(source: string | unknown): TrustedKeys {
   const value = parseJson(source, 'The trusted keys');
-  const parsed = z.safeParse(trustedKeysSchema, value);
+  const parsed = v.safeParse(trustedKeysSchema, value);
   if (!parsed.success) {
-    throw new KeyConfigurationError(`The trusted keys are invalid: ${parsed.error.message}`);
+    throw new KeyConfigurationError(`The trusted keys are invalid: ${summary(parsed.issues)}`);
   }
-  for (const [issuer, keys] of Object.entries(parsed.data)) {
+  for (const [issuer, keys] of Object.entries(parsed.output)) {
     for (const jwk of keys ?? []) {
       if ('d' in jwk) {
         throw new KeyConfigurationError(`A trusted key of ${issuer} (${jwk.kid}) is a private key`);
       }
     }
   }
-  return parsed.data as TrustedKeys;
+  return parsed.output as TrustedKeys;
 }

@@ -1,25 +1,18 @@
-import * as z from 'zod/mini';
-import { idSchema, pageLimitSchema } from '../shared/validation.js';
+import * as v from 'valibot';
+import { idSchema, pageLimitSchema, textSchema } from '../shared/validation.js';
 
 /** Body of POST /notifications. */
-export const sendNotificationSchema = z.strictObject({
+export const sendNotificationSchema = v.strictObject({
   userId: idSchema,
-  message: z
-    .string({ error: 'must be a string' })
-    .check(
-      z.minLength(1, { error: 'must not be empty' }),
-      z.maxLength(1000, { error: 'must be at most 1000 characters' }),
-    ),
-  eventId: z.optional(idSchema),
+  message: textSchema(1000),
+  eventId: v.optional(idSchema),
 });
 
 /** Query of GET /notifications. */
-export const listNotificationsSchema = z.strictObject({
+export const listNotificationsSchema = v.strictObject({
   userId: idSchema,
   limit: pageLimitSchema,
-  cursor: z.optional(
-    z.string({ error: 'must be a string' }).check(z.maxLength(1024, { error: 'is too long' })),
-  ),
+  cursor: v.optional(v.pipe(v.string('must be a string'), v.maxLength(1024, 'is too long'))),
 });
 
 /** The record on the wire: the internal dedupe key stays inside. */

@@ -1,16 +1,12 @@
 import type { Context } from 'aws-lambda';
-import * as z from 'zod/mini';
+import * as v from 'valibot';
 import { json } from '../shared/http.js';
 import type { HttpRoute } from '../shared/middleware/types.js';
-import { ID_PATTERN, parseInput } from '../shared/validation.js';
+import { idSchema, parseInput } from '../shared/validation.js';
 import { type LogSource, requestTimeline } from './timeline.js';
 
 /** Path of `GET /logs/{correlationId}`: an id (no quote can reach the Logs Insights query). */
-const timelinePathSchema = z.object({
-  correlationId: z
-    .string()
-    .check(z.regex(ID_PATTERN, 'must be 1-128 characters of A-Z a-z 0-9 . _ : -')),
-});
+const timelinePathSchema = v.object({ correlationId: idSchema });
 
 /** GET /logs/{correlationId}: the request's lines from the source this invocation may use. */
 export function createTimelineRoute(sourceFor: (context: Context) => LogSource): HttpRoute {

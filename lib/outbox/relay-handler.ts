@@ -2,7 +2,7 @@ import type { Logger } from '@aws-lambda-powertools/logger';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
-import * as z from 'zod/mini';
+import * as v from 'valibot';
 import { logAction } from '../shared/logger.js';
 import { idSchema } from '../shared/validation.js';
 import type { OutboxRelay, RelayRunResult } from './relay.js';
@@ -37,8 +37,8 @@ export interface RedriveResult {
 }
 
 /** An operator's re-drive request: `{ "redrive": { "transactionId": "...", "eventId": "..." } }`. */
-const redriveEvent = z.object({
-  redrive: z.strictObject({ transactionId: idSchema, eventId: z.optional(idSchema) }),
+const redriveEvent = v.object({
+  redrive: v.strictObject({ transactionId: idSchema, eventId: v.optional(idSchema) }),
 });
 
 /** Options of {@link relayHandler}. */
@@ -75,7 +75,7 @@ export function relayHandler(
     .use(injectLambdaContext(logger, { resetKeys: true }))
     .handler(async (event: unknown, context: Context) => {
       if (event && typeof event === 'object' && 'redrive' in event) {
-        const parsed = z.safeParse(redriveEvent, event);
+        const parsed = v.safeParse(redriveEvent, event);
         if (!parsed.success) {
           return {
             redriven: [],
@@ -83,7 +83,7 @@ export function relayHandler(
             error: 'expected { redrive: { transactionId, eventId? } }',
           };
         }
-        const { transactionId, eventId } = parsed.data.redrive;
+        const { transactionId, eventId } = parsed.output.redrive;
         try {
           const events = await relay.redrive(transactionId, eventId);
           return { redriven: events.map((e) => e.eventId), failed: false };

@@ -1,18 +1,20 @@
-import * as z from 'zod/mini';
+import * as v from 'valibot';
 import { LISTED_STATUSES } from './payment-list.js';
 
 /** Query of `GET /payments`: an optional status, a page size (1-100, default 25) and a cursor. */
-export const paymentListQuerySchema = z.object({
-  status: z.optional(
-    z.enum(LISTED_STATUSES as ['SUCCEEDED', 'FAILED', 'PROCESSING'], {
-      error: `must be one of ${LISTED_STATUSES.join(', ')}`,
-    }),
-  ),
-  limit: z.optional(
-    z.pipe(
-      z.string().check(z.regex(/^(100|[1-9][0-9]?)$/, 'must be a whole number from 1 to 100')),
-      z.transform(Number),
+export const paymentListQuerySchema = v.object({
+  status: v.optional(
+    v.picklist(
+      LISTED_STATUSES as ['SUCCEEDED', 'FAILED', 'PROCESSING'],
+      `must be one of ${LISTED_STATUSES.join(', ')}`,
     ),
   ),
-  cursor: z.optional(z.string()),
+  limit: v.optional(
+    v.pipe(
+      v.string(),
+      v.regex(/^(100|[1-9][0-9]?)$/, 'must be a whole number from 1 to 100'),
+      v.transform(Number),
+    ),
+  ),
+  cursor: v.optional(v.string()),
 });

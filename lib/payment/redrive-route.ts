@@ -1,19 +1,17 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
-import * as z from 'zod/mini';
+import * as v from 'valibot';
 import { json } from '../shared/http.js';
 import { logAction } from '../shared/logger.js';
 import type { HttpRoute } from '../shared/middleware/types.js';
 import { operatorOf } from '../shared/operator.js';
 import type { OutboxStore } from '../shared/outbox.js';
-import { ID_PATTERN, parseInput } from '../shared/validation.js';
-
-const id = z.string().check(z.regex(ID_PATTERN, 'must be 1-128 characters of A-Z a-z 0-9 . _ : -'));
+import { idSchema, parseInput } from '../shared/validation.js';
 
 /** Path of `POST /payments/{transactionId}/redrive`. */
-const redrivePathSchema = z.object({ transactionId: id });
+const redrivePathSchema = v.object({ transactionId: idSchema });
 
 /** Body of `POST /payments/{transactionId}/redrive`: one event, or (empty body) every DEAD one. */
-const redriveBodySchema = z.strictObject({ eventId: z.optional(id) });
+const redriveBodySchema = v.strictObject({ eventId: v.optional(idSchema) });
 
 /**
  * POST /payments/{transactionId}/redrive (operator), body `{ eventId? }`: what

@@ -1,79 +1,108 @@
-import { en } from 'zod/locales';
-import * as z from 'zod/mini';
+import * as v from 'valibot';
 import { type ErrorDetail, ValidationError } from './errors.js';
 import { type Currency, SUPPORTED_CURRENCIES, toMinorUnits } from './money.js';
-
-// zod/mini ships no messages of its own: English, as full zod has them, for
-// the few checks that do not set their own (e.g. a trusted key's shape).
-z.config(en());
 
 /** Ids on the wire: 1 to 128 characters of `A-Z a-z 0-9 . _ : -`. */
 export const ID_PATTERN = /^[A-Za-z0-9._:-]{1,128}$/;
 
 /** Schema of an id (transactionId, orderId, userId, eventId). */
-export const idSchema = z
-  .string({ error: 'must be a string' })
-  .check(z.regex(ID_PATTERN, { error: 'must be 1-128 characters of A-Z a-z 0-9 . _ : -' }));
+export const idSchema = v.pipe(
+  v.string('must be a string'),
+  v.regex(ID_PATTERN, 'must be 1-128 characters of A-Z a-z 0-9 . _ : -'),
+);
 
 /** Schema of a supported ISO 4217 currency code. */
-export const currencySchema = z.enum(SUPPORTED_CURRENCIES as [Currency, ...Currency[]], {
-  error: `must be one of ${SUPPORTED_CURRENCIES.join(', ')}`,
-});
+export const currencySchema = v.picklist(
+  SUPPORTED_CURRENCIES as readonly Currency[],
+  `must be one of ${SUPPORTED_CURRENCIES.join(', ')}`,
+);
 
 /** Query parameter `limit` of a paged list: an integer from 1 to 100, optional. */
-export const pageLimitSchema = z.optional(
-  z
-    .pipe(
-      z
-        .string({ error: 'must be an integer from 1 to 100' })
-        .check(z.regex(/^\d{1,3}$/, { error: 'must be an integer from 1 to 100' })),
-      z.transform(Number),
-    )
-    .check(z.refine((n) => n >= 1 && n <= 100, { error: 'must be an integer from 1 to 100' })),
+export const pageLimitSchema = v.optional(
+  v.pipe(
+    v.string('must be an integer from 1 to 100'),
+    v.regex(/^\d{1,3}$/, 'must be an integer from 1 to 100'),
+    v.transform(Number),
+    v.check((n) => n >= 1 && n <= 100, 'must be an integer from 1 to 100'),
+  ),
 );
 
 /** Schema of a major-unit amount; precision is checked with the currency by {@link withMinorUnits}. */
-export const amountSchema = z.number({ error: 'must be a JSON number' });
+export const amountSchema = v.number('must be a JSON number');
+
+/** Text of 1 to `max` characters (a reason, a message). */
+export function textSchema(max: number) {
+  return v.pipe(
+    v.string('must be a string'),
+    v.minLength(1, 'must not be empty'),
+    v.maxLength(max, `must be at most ${max} characters`),
+  );
+}
 
 /**
- * Adds `amountMinor` (integer minor units) to an object with `amount` and
- * `currency`, reporting an amount with too many decimals for its currency.
+ * `schema` (an object with `amount` and `currency`), then `amountMinor`
+ * (integer minor units) added to what it parsed, reporting an amount with
+ * too many decimals for its currency.
  */
-export function withMinorUnits<T extends { amount: number; currency: Currency }>(
-  value: T,
-  ctx: z.core.ParsePayload,
-): T & { amountMinor: number } {
-  const minor = toMinorUnits(value.amount, value.currency);
-  if (typeof minor !== 'number') {
-    ctx.issues.push({
-      code: 'custom',
-      path: ['amount'],
-      message: minor.error,
-      input: value.amount,
-    });
-    return z.NEVER;
-  }
-  return { ...value, amountMinor: minor };
+export function withMinorUnits<
+  TInput,
+  TOutput extends { amount: number; currency: Currency },
+  TIssue extends v.BaseIssue<unknown>,
+>(schema: v.BaseSchema<TInput, TOutput, TIssue>) {
+  return v.pipe(
+    schema,
+    v.rawTransform<TOutput, TOutput & { amountMinor: number }>(({ dataset, addIssue, NEVER }) => {
+      const value = dataset.value;
+      const minor = toMinorUnits(value.amount, value.currency);
+      if (typeof minor !== 'number') {
+        addIssue({
+          message: minor.error,
+          path: [
+            { type: 'object', origin: 'value', input: value, key: 'amount', value: value.amount },
+          ],
+        });
+        return NEVER;
+      }
+      return { ...value, amountMinor: minor };
+    }),
+  );
 }
 
-function valueAt(input: unknown, path: PropertyKey[]): unknown {
-  let value = input;
-  for (const key of path) {
-    if (value === null || typeof value !== 'object') return undefined;
-    value = (value as Record<PropertyKey, unknown>)[key];
+type Issue = v.BaseIssue<unknown>;
+type Schema = v.GenericSchema & {
+  entries?: Record<string, Schema>;
+  wrapped?: Schema;
+  pipe?: readonly Schema[];
+};
+
+/** The object schema's entries under `schema` at `path` (through pipes and optionals), if any. */
+function entriesAt(schema: Schema, path: readonly string[]): Record<string, Schema> | undefined {
+  let current: Schema | undefined = schema;
+  for (let i = 0; current; ) {
+    if (current.pipe) current = current.pipe[0];
+    else if (current.wrapped) current = current.wrapped;
+    else if (i === path.length) return current.entries;
+    else current = current.entries?.[path[i++] as string];
   }
-  return value;
+  return undefined;
 }
 
-function describe(issue: z.core.$ZodIssue, input: unknown): ErrorDetail[] {
-  const field = issue.path.map(String).join('.');
-  if (issue.code === 'unrecognized_keys') {
-    return issue.keys.map((key) => ({
-      field: field ? `${field}.${key}` : key,
-      issue: 'is not an accepted field',
-    }));
+function describe(issue: Issue, schema: Schema): ErrorDetail[] {
+  const keys = (issue.path ?? []).map((item) => String(item.key));
+  const field = keys.join('.');
+  if (issue.type === 'strict_object' && issue.expected === 'never') {
+    // valibot names the first unknown key only: name them all, as one issue.
+    const parent = keys.slice(0, -1);
+    const object = issue.path?.at(-1)?.input as Record<string, unknown>;
+    const entries = entriesAt(schema, parent) ?? {};
+    return Object.keys(object)
+      .filter((key) => !Object.hasOwn(entries, key))
+      .map((key) => ({
+        field: [...parent, key].join('.'),
+        issue: 'is not an accepted field',
+      }));
   }
-  const missing = issue.code === 'invalid_type' && valueAt(input, issue.path) === undefined;
+  const missing = issue.kind === 'schema' && issue.input === undefined;
   return [{ field: field || '(body)', issue: missing ? 'is required' : issue.message }];
 }
 
@@ -81,14 +110,14 @@ function describe(issue: z.core.$ZodIssue, input: unknown): ErrorDetail[] {
  * Parses `input` with `schema`, or throws a ValidationError (400) whose details
  * name every bad field. The domain only ever sees the parsed value.
  */
-export function parseInput<S extends z.core.$ZodType>(
+export function parseInput<S extends v.GenericSchema>(
   schema: S,
   input: unknown,
   what = 'request body',
-): z.output<S> {
-  const result = z.safeParse(schema, input);
-  if (result.success) return result.data;
-  const details = result.error.issues.flatMap((issue) => describe(issue, input));
+): v.InferOutput<S> {
+  const result = v.safeParse(schema, input);
+  if (result.success) return result.output;
+  const details = result.issues.flatMap((issue) => describe(issue, schema as Schema));
   const fields = [...new Set(details.map((d) => d.field).filter(Boolean))];
   throw new ValidationError(`Invalid ${what}: ${fields.join(', ')}`, details);
 }

@@ -1,21 +1,34 @@
+import * as v from 'valibot';
 import { describe, expect, it } from 'vitest';
-import { z } from 'zod';
+import { updateStatusSchema } from '../../lib/order/schemas.js';
 import { ValidationError } from '../../lib/shared/errors.js';
 import {
   amountSchema,
   currencySchema,
   idSchema,
+  pageLimitSchema,
   parseInput,
   withMinorUnits,
 } from '../../lib/shared/validation.js';
 
-const schema = z
-  .strictObject({ orderId: idSchema, amount: amountSchema, currency: currencySchema })
-  .transform(withMinorUnits);
+const heldOrder = {
+  seq: 2,
+  status: 'PENDING',
+  version: 1,
+  userId: 'u-1',
+  amountMinor: 100,
+  currency: 'USD',
+  createdAt: '2026-01-01T00:00:00.000Z',
+  updatedAt: '2026-01-01T00:00:00.000Z',
+};
 
-function failure(input: unknown): ValidationError {
+const schema = withMinorUnits(
+  v.strictObject({ orderId: idSchema, amount: amountSchema, currency: currencySchema }),
+);
+
+function failure(input: unknown, against: v.GenericSchema = schema): ValidationError {
   try {
-    parseInput(schema, input);
+    parseInput(against, input);
   } catch (error) {
     if (error instanceof ValidationError) return error;
     throw error;
@@ -47,6 +60,49 @@ describe('Function: parseInput', () => {
   it('rejects unknown fields by name', () => {
     const error = failure({ orderId: 'o', amount: 1, currency: 'USD', extra: true });
     expect(error.details).toEqual([{ field: 'extra', issue: 'is not an accepted field' }]);
+  });
+
+  it('names every unknown field, after the bad ones, as the error message does', () => {
+    const error = failure({ orderId: 'has space', amount: 1, currency: 'USD', b: 1, a: 2 });
+    expect(error.details).toEqual([
+      { field: 'orderId', issue: 'must be 1-128 characters of A-Z a-z 0-9 . _ : -' },
+      { field: 'b', issue: 'is not an accepted field' },
+      { field: 'a', issue: 'is not an accepted field' },
+    ]);
+    expect(error.message).toBe('Invalid request body: orderId, b, a');
+  });
+
+  it('names an unknown field of a nested object by its path', () => {
+    const error = failure(
+      { status: 'PAID', heldOrder: { ...heldOrder, extra: 1, seq: 0 } },
+      updateStatusSchema,
+    );
+    expect(error.details).toEqual([
+      { field: 'heldOrder.seq', issue: 'must be at least 1' },
+      { field: 'heldOrder.extra', issue: 'is not an accepted field' },
+    ]);
+  });
+
+  it('reports a missing or non-object body as required or of the wrong type', () => {
+    expect(failure(undefined).details).toEqual([{ field: '(body)', issue: 'is required' }]);
+    expect(failure('text').details).toEqual([{ field: '(body)', issue: expect.any(String) }]);
+  });
+
+  it('reads a page limit from 1 to 100 and refuses anything else', () => {
+    const query = v.strictObject({ limit: pageLimitSchema });
+    expect(parseInput(query, { limit: '25' })).toEqual({ limit: 25 });
+    expect(parseInput(query, {})).toEqual({});
+    for (const limit of ['0', '101', '1.5', 'ten', '']) {
+      expect(failure({ limit }, query).details).toEqual([
+        { field: 'limit', issue: 'must be an integer from 1 to 100' },
+      ]);
+    }
+  });
+
+  it('never adds minor units when the amount is refused', () => {
+    expect(failure({ orderId: 'o', amount: '1', currency: 'USD' }).details).toEqual([
+      { field: 'amount', issue: 'must be a JSON number' },
+    ]);
   });
 
   it('rejects an amount with more decimals than the currency has', () => {
