@@ -40,6 +40,16 @@ describe('Keys: signing keys, trusted keys and where they come from', () => {
     ).toThrow(/trusted keys/);
   });
 
+  it('says which member of which key is wrong', async () => {
+    expect(() =>
+      parseTrustedKeys({ payment: [{ kty: 'RSA', n: 'x', e: 'AQAB', kid: 'r', alg: 'RS256' }] }),
+    ).toThrow(/payment\.0\.kty: .*"RSA"/);
+    expect(() => parseTrustedKeys({ order: [{ ...publicJwk, kid: 'a b' }] })).toThrow(
+      /order\.0\.kid: kid must be 1-128 id characters/,
+    );
+    await expect(loadSigningKey({ ...privateJwk, alg: 'HS256' })).rejects.toThrow(/alg: /);
+  });
+
   it('refuses a private key among the trusted keys', () => {
     expect(() => parseTrustedKeys({ payment: [privateJwk] })).toThrow(/private key/);
   });
