@@ -87,28 +87,47 @@ function entriesAt(schema: Schema, path: readonly string[]): Record<string, Sche
   return undefined;
 }
 
-function describe(issue: Issue, schema: Schema): ErrorDetail[] {
-  const keys = (issue.path ?? []).map((item) => String(item.key));
-  const field = keys.join('.');
-  if (issue.type === 'strict_object' && issue.expected === 'never') {
-    // valibot names the first unknown key only: name them all, as one issue.
-    const parent = keys.slice(0, -1);
-    const object = issue.path?.at(-1)?.input as Record<string, unknown>;
-    const entries = entriesAt(schema, parent) ?? {};
-    return Object.keys(object)
-      .filter((key) => !Object.hasOwn(entries, key))
-      .map((key) => ({
-        field: [...parent, key].join('.'),
-        issue: 'is not an accepted field',
-      }));
-  }
+/** Unknown fields of one strict object: where it is, and their names. */
+interface UnknownFields {
+  parent: string[];
+  keys: string[];
+}
+
+function isUnknownField(issue: Issue): boolean {
+  return issue.type === 'strict_object' && issue.expected === 'never';
+}
+
+/** Every unknown field of the object an unknown-field issue is about (valibot names the first only). */
+function unknownFields(issue: Issue, schema: Schema): UnknownFields {
+  const parent = (issue.path ?? []).slice(0, -1).map((item) => String(item.key));
+  const object = issue.path?.at(-1)?.input as Record<string, unknown>;
+  const entries = entriesAt(schema, parent) ?? {};
+  return { parent, keys: Object.keys(object).filter((key) => !Object.hasOwn(entries, key)) };
+}
+
+/** `input` without the unknown fields (copies along their paths; `input` is not changed). */
+function withoutFields(input: unknown, unknown: UnknownFields[]): unknown {
+  const copy = (value: unknown, path: string[], keys: string[]): unknown => {
+    if (value === null || typeof value !== 'object') return value;
+    const object: Record<string, unknown> = { ...value };
+    const [head, ...rest] = path;
+    if (head === undefined) for (const key of keys) delete object[key];
+    else object[head] = copy(object[head], rest, keys);
+    return object;
+  };
+  return unknown.reduce((value, u) => copy(value, u.parent, u.keys), input);
+}
+
+function describe(issue: Issue): ErrorDetail {
+  const field = (issue.path ?? []).map((item) => String(item.key)).join('.');
   const missing = issue.kind === 'schema' && issue.input === undefined;
-  return [{ field: field || '(body)', issue: missing ? 'is required' : issue.message }];
+  return { field: field || '(body)', issue: missing ? 'is required' : issue.message };
 }
 
 /**
  * Parses `input` with `schema`, or throws a ValidationError (400) whose details
- * name every bad field. The domain only ever sees the parsed value.
+ * name every bad field, then every unknown one. The domain only ever sees the
+ * parsed value.
  */
 export function parseInput<S extends v.GenericSchema>(
   schema: S,
@@ -117,7 +136,20 @@ export function parseInput<S extends v.GenericSchema>(
 ): v.InferOutput<S> {
   const result = v.safeParse(schema, input);
   if (result.success) return result.output;
-  const details = result.issues.flatMap((issue) => describe(issue, schema as Schema));
+  const unknown = result.issues.filter(isUnknownField).map((i) => unknownFields(i, schema));
+  let issues = result.issues.filter((issue) => !isUnknownField(issue));
+  if (issues.length === 0) {
+    // A pipe stops at an unknown field: what its next steps would refuse
+    // (an amount's decimals) is named too, from the input without them.
+    const rest = v.safeParse(schema, withoutFields(input, unknown));
+    if (!rest.success) issues = rest.issues.filter((issue) => !isUnknownField(issue));
+  }
+  const details = [
+    ...issues.map(describe),
+    ...unknown.flatMap(({ parent, keys }) =>
+      keys.map((key) => ({ field: [...parent, key].join('.'), issue: 'is not an accepted field' })),
+    ),
+  ];
   const fields = [...new Set(details.map((d) => d.field).filter(Boolean))];
   throw new ValidationError(`Invalid ${what}: ${fields.join(', ')}`, details);
 }

@@ -72,6 +72,15 @@ describe('Function: parseInput', () => {
     expect(error.message).toBe('Invalid request body: orderId, b, a');
   });
 
+  it('names an unknown field and what the rest of the schema refuses, together', () => {
+    const input = { orderId: 'o', amount: 10.5, currency: 'JPY', extra: true };
+    expect(failure(input).details).toEqual([
+      { field: 'amount', issue: 'has more than 0 decimals for JPY' },
+      { field: 'extra', issue: 'is not an accepted field' },
+    ]);
+    expect(input).toEqual({ orderId: 'o', amount: 10.5, currency: 'JPY', extra: true });
+  });
+
   it('names an unknown field of a nested object by its path', () => {
     const error = failure(
       { status: 'PAID', heldOrder: { ...heldOrder, extra: 1, seq: 0 } },
