@@ -34,17 +34,20 @@ const statusSchema = v.picklist(ORDER_STATUSES, `must be one of ${ORDER_STATUSES
  * happened to the order since; otherwise the order is read as usual. Only
  * what the write is conditioned on decides anything.
  */
-export const heldOrderSchema = v.strictObject({
-  seq: countSchema(1),
-  heldAt: v.optional(v.string('must be a string')),
-  status: statusSchema,
-  version: countSchema(1),
-  userId: idSchema,
-  amountMinor: countSchema(0),
-  currency: currencySchema,
-  createdAt: v.string('must be a string'),
-  updatedAt: v.string('must be a string'),
-});
+export const heldOrderSchema = v.strictObject(
+  {
+    seq: countSchema(1),
+    heldAt: v.optional(v.string('must be a string')),
+    status: statusSchema,
+    version: countSchema(1),
+    userId: idSchema,
+    amountMinor: countSchema(0),
+    currency: currencySchema,
+    createdAt: v.string('must be a string'),
+    updatedAt: v.string('must be a string'),
+  },
+  'must be an object',
+);
 
 /** Body of PUT /orders/{orderId}/status. */
 export const updateStatusSchema = v.strictObject({

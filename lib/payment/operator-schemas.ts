@@ -11,10 +11,10 @@ export const paymentListQuerySchema = v.object({
   ),
   limit: v.optional(
     v.pipe(
-      v.string(),
+      v.string('must be a whole number from 1 to 100'),
       v.regex(/^(100|[1-9][0-9]?)$/, 'must be a whole number from 1 to 100'),
       v.transform(Number),
     ),
   ),
-  cursor: v.optional(v.string()),
+  cursor: v.optional(v.string('must be a string')),
 });

@@ -55,6 +55,10 @@ describe('Function: parseInput', () => {
   it('reports a missing field as required', () => {
     const error = failure({ amount: 1, currency: 'USD' });
     expect(error.details).toEqual([{ field: 'orderId', issue: 'is required' }]);
+    // A missing currency too (zod said "must be one of ..." for a missing enum).
+    expect(failure({ orderId: 'o', amount: 1 }).details).toEqual([
+      { field: 'currency', issue: 'is required' },
+    ]);
   });
 
   it('rejects unknown fields by name', () => {
