@@ -76,7 +76,7 @@ export async function startOffline(options) {
       if (message?.resolvedServerlessConfig) onResolvedConfig(message.resolvedServerlessConfig);
     });
   }
-  const log = options.logFile ? createWriteStream(options.logFile, { flags: 'a' }) : undefined;
+  const log = options.logFile ? logSink(options.logFile) : undefined;
   let tail = '';
   /** @param {Buffer} chunk */
   const onData = (chunk) => {
@@ -104,7 +104,7 @@ export async function startOffline(options) {
     );
   } catch (error) {
     await stopChild(child);
-    log?.end();
+    await log?.end();
     throw error;
   }
   return {
@@ -115,8 +115,27 @@ export async function startOffline(options) {
     output: () => tail,
     stop: async () => {
       await stopChild(child);
-      log?.end();
+      await log?.end();
     },
+  };
+}
+
+/**
+ * Appends text to `file`. The child's output can still arrive after its
+ * exit, once `end()` was called (its pipes drain after the 'exit' event):
+ * that text is dropped, not written to an ended stream, whose 'error' event
+ * would kill the process that started the stack.
+ * @param {string} file
+ */
+export function logSink(file) {
+  const stream = createWriteStream(file, { flags: 'a' });
+  return {
+    /** @param {string} text */
+    write: (text) => {
+      if (!stream.writableEnded) stream.write(text);
+    },
+    /** @returns {Promise<void>} once what was written is flushed */
+    end: () => new Promise((resolve) => stream.end(resolve)),
   };
 }
 
