@@ -1,3 +1,4 @@
+import { chargeGuardRide } from '../../lib/payment/compose.js';
 import { idempotentPay, PaymentIdempotencyStore } from '../../lib/payment/idempotency.js';
 import { createPayRoute } from '../../lib/payment/routes.js';
 import { envInt, requireEnv } from '../../lib/shared/config.js';
@@ -12,6 +13,8 @@ const pay = idempotentPay((request, ctx) => payments.service.pay(request, ctx), 
     doc: dynamo.doc,
   }),
   expiresAfterSeconds: envInt('IDEMPOTENCY_TTL_SECONDS', 86_400),
+  // The charge guard rides on the record's first write (one request for both).
+  chargeGuard: chargeGuardRide(payments),
 });
 
 /** POST /payments: charge at most once, then deliver the outbox events. */

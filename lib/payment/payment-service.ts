@@ -60,6 +60,22 @@ export interface RequestContext {
    * both. Without it, they are a write of their own.
    */
   rideOnCompletion?: (write: RidingWrite) => void;
+  /**
+   * The charge guard, written ahead by the caller with a write of its own
+   * (the idempotency record's first write, lib/payment/idempotency.ts): when
+   * it was, the charge makes no write of its own to create it.
+   */
+  startedGuard?: StartedGuard;
+}
+
+/** A charge guard written ahead by a caller (see {@link RequestContext.startedGuard}). */
+export interface StartedGuard {
+  /** The guard, as {@link PaymentService.guardFor} built it. */
+  charge: Charge;
+  /** True when the caller's write created it. */
+  written(): boolean;
+  /** Called right before the gateway is asked: from then on the guard stays, whatever happens. */
+  gatewayAsked(): void;
 }
 
 /** A gateway callback, validated. */
@@ -380,17 +396,9 @@ export class PaymentService {
     throw new NotFoundError(`No payment for transaction ${transactionId}`, 'PAYMENT_NOT_FOUND');
   }
 
-  /**
-   * The charge guard: the PENDING charge is written before the gateway is
-   * called, so a transactionId reaches the gateway under one key only. A
-   * recorded result is reused, never charged again; a PENDING one asks the
-   * (idempotent) gateway again with the same key.
-   */
-  private async chargeOnce(
-    request: PaymentRequest,
-    ctx: Pick<RequestContext, 'correlationId' | 'faults'>,
-  ): Promise<Charged> {
-    const { charge, created } = await this.deps.charges.begin({
+  /** The charge guard of `request`, PENDING, as {@link chargeOnce} writes it. */
+  guardFor(request: PaymentRequest, ctx: Pick<RequestContext, 'correlationId'>): Charge {
+    return {
       transactionId: request.transactionId,
       orderId: request.orderId,
       userId: request.userId,
@@ -400,7 +408,23 @@ export class PaymentService {
       createdAt: this.clock().toISOString(),
       // Kept so that a later recovery (the reconciler) joins this request's trace.
       correlationId: ctx.correlationId,
-    });
+    };
+  }
+
+  /**
+   * The charge guard: the PENDING charge is written before the gateway is
+   * called, so a transactionId reaches the gateway under one key only. A
+   * recorded result is reused, never charged again; a PENDING one asks the
+   * (idempotent) gateway again with the same key.
+   */
+  private async chargeOnce(
+    request: PaymentRequest,
+    ctx: Pick<RequestContext, 'correlationId' | 'faults' | 'startedGuard'>,
+  ): Promise<Charged> {
+    const started = ctx.startedGuard;
+    const { charge, created } = started?.written()
+      ? { charge: started.charge, created: true }
+      : await this.deps.charges.begin(started?.charge ?? this.guardFor(request, ctx));
     const ids = {
       transactionId: request.transactionId,
       orderId: request.orderId,
@@ -418,6 +442,7 @@ export class PaymentService {
     }
     // A retry of a charge the gateway never saw puts it back on the reconciler's list first.
     if (!created) await this.deps.charges.setReconcilable(charge.transactionId, true);
+    started?.gatewayAsked();
     try {
       return await this.askGateway(charge, ctx.faults);
     } catch (error) {

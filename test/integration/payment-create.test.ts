@@ -118,6 +118,32 @@ describe('POST /payments against DynamoDB Local', () => {
     expect(harness.sent).toHaveLength(2);
   });
 
+  it('charges once when a request died after writing its record and guard, and the retry finds only the guard', async () => {
+    const harness = paymentHarness();
+    const body = paymentBody();
+    // What a request leaves when it dies after its first write, once its record has expired.
+    await harness.charges.begin({
+      transactionId: body.transactionId,
+      orderId: body.orderId,
+      userId: body.userId,
+      amountMinor: 12550,
+      currency: 'USD',
+      state: 'PENDING',
+      createdAt: new Date().toISOString(),
+    });
+    let retried: Awaited<ReturnType<typeof harness.postPayment>> | undefined;
+    const commands = await commandsOf(harness.doc, async () => {
+      retried = await harness.postPayment(body);
+    });
+    expect(retried?.status).toBe(201);
+    expect(retried?.body.status).toBe('SUCCEEDED');
+    // The transaction is cancelled by the guard alone: the record is written on its own.
+    expect(commands.slice(0, 2)).toEqual(['TransactWriteItemsCommand', 'PutItemCommand']);
+    expect(harness.gateway.calls).toBe(1);
+    expect(await tables.charge(body.transactionId)).toMatchObject({ state: 'SUCCEEDED' });
+    expect(await tables.paymentItems(body.transactionId)).toHaveLength(3);
+  });
+
   it('neither charges nor emits again when a finished payment is retried after its idempotency record expired', async () => {
     const harness = paymentHarness();
     const body = paymentBody();
@@ -323,12 +349,11 @@ describe('GET /payments/{transactionId} against DynamoDB Local', () => {
     const commands = await commandsOf(harness.doc, async () => {
       created = await harness.postPayment(body);
     });
-    // The idempotency record, the charge guard, the final payment, then the
-    // record's completion carrying both delivered marks (the order's hold and
-    // the deliveries are HTTP calls, faked here).
+    // The idempotency record with the charge guard, the final payment, then
+    // the record's completion carrying both delivered marks (the order's hold
+    // and the deliveries are HTTP calls, faked here).
     expect(commands).toEqual([
-      'PutItemCommand',
-      'PutItemCommand',
+      'TransactWriteItemsCommand',
       'TransactWriteItemsCommand',
       'TransactWriteItemsCommand',
     ]);
@@ -344,9 +369,30 @@ describe('GET /payments/{transactionId} against DynamoDB Local', () => {
     expect(await tables.idempotencyRecord(body.transactionId)).toMatchObject({
       status: 'COMPLETED',
     });
-    const replay = await harness.postPayment(body);
-    expect(replay.headers['Idempotent-Replayed']).toBe('true');
-    expect(replay.body).toEqual(created?.body);
+    let replay: Awaited<ReturnType<typeof harness.postPayment>> | undefined;
+    // A replay is one request: the record's first write, cancelled, brings the stored answer.
+    expect(
+      await commandsOf(harness.doc, async () => {
+        replay = await harness.postPayment(body);
+      }),
+    ).toEqual(['TransactWriteItemsCommand']);
+    expect(replay?.headers['Idempotent-Replayed']).toBe('true');
+    expect(replay?.body).toEqual(created?.body);
+  });
+
+  it('writes the charge guard on its own when nothing rides on the record (idempotency store of another kind)', async () => {
+    const harness = paymentHarness({ guardRides: false });
+    const body = paymentBody();
+    const commands = await commandsOf(harness.doc, async () => {
+      expect((await harness.postPayment(body)).status).toBe(201);
+    });
+    expect(commands).toEqual([
+      'PutItemCommand',
+      'PutItemCommand',
+      'TransactWriteItemsCommand',
+      'TransactWriteItemsCommand',
+    ]);
+    expect(await tables.charge(body.transactionId)).toMatchObject({ state: 'SUCCEEDED' });
   });
 
   it('completes the record alone, and marks the rest, when a relay marked an event first', async () => {

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { DeleteCommand, GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import type { Handler } from 'aws-lambda';
 import { expect } from 'vitest';
-import { composePaymentService } from '../../lib/payment/compose.js';
+import { chargeGuardRide, composePaymentService } from '../../lib/payment/compose.js';
 import { SimulatedGateway } from '../../lib/payment/gateway.js';
 import {
   idempotentPay,
@@ -65,7 +65,7 @@ async function call(handler: Handler, event: unknown): Promise<Answer> {
  * with a counting simulator and an in-process fake of the order and
  * notification services (`answer` decides what they reply).
  */
-export function paymentHarness() {
+export function paymentHarness(options: { guardRides?: boolean } = {}) {
   const logger = createLogger('payment');
   const { client, doc } = dynamoFromEnv();
   const gateway = new SimulatedGateway();
@@ -106,6 +106,8 @@ export function paymentHarness() {
       client: client,
       doc: doc,
     }),
+    // As functions/payment/create.ts: the charge guard rides on the record's first write.
+    chargeGuard: options.guardRides === false ? undefined : chargeGuardRide({ service, charges }),
   });
   const counted: string[] = [];
   const deps = {
