@@ -56,6 +56,8 @@ interface StartRide extends GuardRide {
   key?: string;
   written: boolean;
   gatewayAsked: boolean;
+  /** The in-progress expiry the record was written with: its deletion is conditioned on it. */
+  inProgressExpiry?: number;
 }
 
 /** The reasons of a cancelled transaction, in its items' order. */
@@ -195,6 +197,7 @@ export class PaymentIdempotencyStore extends DynamoDBPersistenceLayer {
         }),
       );
       start.written = true;
+      start.inProgressExpiry = record.inProgressExpiryTimestamp;
       return;
     } catch (error) {
       const [recordReason] = cancellationReasons(error) ?? [];
@@ -206,6 +209,26 @@ export class PaymentIdempotencyStore extends DynamoDBPersistenceLayer {
       }
     }
     await super._putRecord(record);
+  }
+
+  /** The record `key`, on condition that it is the one a request wrote IN_PROGRESS with `inProgressExpiry`. */
+  private ours(key: string, inProgressExpiry: number | undefined) {
+    return {
+      TableName: this.table,
+      Key: { [ATTRIBUTES.keyAttr]: key },
+      ConditionExpression:
+        inProgressExpiry === undefined
+          ? '#status = :inprogress AND attribute_not_exists(#in_progress_expiry)'
+          : '#status = :inprogress AND #in_progress_expiry = :mine',
+      ExpressionAttributeNames: {
+        '#status': ATTRIBUTES.statusAttr,
+        '#in_progress_expiry': ATTRIBUTES.inProgressExpiryAttr,
+      },
+      ExpressionAttributeValues: {
+        ':inprogress': IdempotencyRecordStatus.INPROGRESS,
+        ...(inProgressExpiry === undefined ? {} : { ':mine': inProgressExpiry }),
+      },
+    };
   }
 
   /** The record a cancelled first write found (DynamoDBPersistenceLayer._putRecord's reading of it). */
@@ -226,9 +249,12 @@ export class PaymentIdempotencyStore extends DynamoDBPersistenceLayer {
    * can be used again. When that request wrote its guard with the record and
    * never asked the gateway (the order refused it, or it failed before the
    * charge), the guard goes in the same transaction: nothing was charged.
-   * If that transaction fails, the record is deleted alone and the guard
-   * stays PENDING on the reconciler's list, which finds that the gateway never
-   * saw it and takes it off.
+   * The record's deletion in it is conditioned on the record being still this
+   * request's (its in-progress expiry): a request that ran past its deadline
+   * could otherwise take with it the guard of a retry that took the key over.
+   * If that transaction fails, the record is deleted alone, as Powertools
+   * does, and the guard stays PENDING on the reconciler's list, which finds
+   * that the gateway never saw it and takes it off.
    */
   protected override async _deleteRecord(record: IdempotencyRecord): Promise<void> {
     const start = this.startOf(record.idempotencyKey);
@@ -237,12 +263,7 @@ export class PaymentIdempotencyStore extends DynamoDBPersistenceLayer {
       await this.doc.send(
         new TransactWriteCommand({
           TransactItems: [
-            {
-              Delete: {
-                TableName: this.table,
-                Key: { [ATTRIBUTES.keyAttr]: record.idempotencyKey },
-              },
-            },
+            { Delete: this.ours(record.idempotencyKey, start.inProgressExpiry) },
             { Delete: start.drop },
           ],
         }),
