@@ -70,10 +70,14 @@ function cancellationReasons(
 }
 
 /**
- * Powertools' DynamoDB persistence layer, plus one thing: the completion of a
- * payment's record (its stored response) carries, in the same transaction,
- * the writes that `pay` left for it (the fast path's delivered marks). One
- * request instead of two, on every first payment. The record is written
+ * Powertools' DynamoDB persistence layer, with the payment's own writes riding
+ * on the record's: the charge guard on its first write and, for a request
+ * refused before the gateway, on its deletion (`rideOnStart`, below), and the
+ * delivered marks on its completion. One request instead of two each time.
+ *
+ * The completion of a payment's record (its stored response) carries, in
+ * the same transaction, the writes that `pay` left for it (the fast path's
+ * delivered marks). The record is written
  * exactly as Powertools writes it; if that transaction is cancelled or fails
  * (an event moved on meanwhile, a throttle), the record is completed alone,
  * as Powertools does, and the riding writes are made on their own, even when
