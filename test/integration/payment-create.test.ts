@@ -489,6 +489,8 @@ describe('GET /payments/{transactionId} against DynamoDB Local', () => {
     const created = await harness.postPayment(body);
     expect(created.status).toBe(201);
     expect(await tables.idempotencyRecord(body.transactionId)).toBeUndefined();
+    // No record to ride on: the charge wrote its guard itself.
+    expect(await tables.charge(body.transactionId)).toMatchObject({ state: 'SUCCEEDED' });
     const events = (await tables.paymentItems(body.transactionId)).filter((i) =>
       String(i.sk).startsWith('EVENT#'),
     );
