@@ -103,6 +103,52 @@ describe('The charge guard rides on the idempotency record (DynamoDB Local)', ()
     });
   });
 
+  it("puts the record on Powertools' own condition (a tripwire for a Powertools upgrade)", async () => {
+    const { client, doc } = dynamoFromEnv();
+    const inputs: Record<string, unknown>[] = [];
+    const spy = (next: (args: unknown) => Promise<unknown>) => async (args: unknown) => {
+      inputs.push((args as { input: Record<string, unknown> }).input);
+      return next(args);
+    };
+    client.middlewareStack.add(spy as never, { step: 'initialize', name: uniqueId('spy') });
+    doc.middlewareStack.add(spy as never, { step: 'initialize', name: uniqueId('spy') });
+    const store = () =>
+      new PaymentIdempotencyStore({ tableName: requireEnv('IDEMPOTENCY_TABLE'), client, doc });
+    const ctx = { correlationId: 'corr-ride', faults: [] } as unknown as RequestContext;
+    const done = async () => ({ statusCode: 201, body: {} });
+    const harness = rideHarness();
+    // Powertools' own first write (nothing rides), then ours.
+    await idempotentPay(done, { persistenceStore: store() })(harness.request(), ctx);
+    const theirs = inputs.find((i) => 'ConditionExpression' in i && 'Item' in i);
+    inputs.length = 0;
+    const charges = new DynamoChargeStore(doc, requireEnv('CHARGES_TABLE'));
+    await idempotentPay(done, {
+      persistenceStore: store(),
+      chargeGuard: (request) => {
+        const charge = {
+          ...request,
+          state: 'PENDING',
+          createdAt: new Date().toISOString(),
+        } as Charge;
+        return {
+          charge,
+          put: charges.beginWrite(charge),
+          drop: charges.dropWrite(charge.transactionId),
+        };
+      },
+    })(harness.request(), ctx);
+    const transaction = inputs.find((i) => 'TransactItems' in i) as {
+      TransactItems: { Put: Record<string, unknown> }[];
+    };
+    const ours = transaction.TransactItems[0]?.Put;
+    expect(theirs?.ConditionExpression).toEqual(expect.stringContaining('attribute_not_exists'));
+    expect(ours?.ConditionExpression).toBe(theirs?.ConditionExpression);
+    expect(ours?.ExpressionAttributeNames).toEqual(theirs?.ExpressionAttributeNames);
+    expect(Object.keys(ours?.Item as object).sort()).toEqual(
+      Object.keys(theirs?.Item as object).sort(),
+    );
+  });
+
   it('falls back to the record alone when the transaction cannot run, and the guard is not written', async () => {
     const harness = rideHarness({ failTransactionsOnce: true });
     const payment = harness.request();
