@@ -11,6 +11,19 @@ import { uniqueId } from '../support/http.js';
 import { fakeContext } from '../support/lambda.js';
 import { tables } from './payment-fixtures.js';
 
+/** A request's PENDING guard and its writes, as the payment's own `chargeGuardRide` builds them. */
+function guardRide(charges: DynamoChargeStore) {
+  return (request: PaymentRequest) => {
+    const { amount: _amount, ...ids } = request;
+    const charge: Charge = { ...ids, state: 'PENDING', createdAt: new Date().toISOString() };
+    return {
+      charge,
+      put: charges.beginWrite(charge),
+      drop: charges.dropWrite(charge.transactionId),
+    };
+  };
+}
+
 /**
  * The charge guard's ride on the idempotency record's first write and on its
  * deletion, through Powertools with a stand-in use case (what `pay` sees and
@@ -42,22 +55,7 @@ function rideHarness(options: { failTransactionsOnce?: boolean } = {}) {
       client,
       doc: flaky,
     }),
-    chargeGuard: (request) => {
-      const charge: Charge = {
-        transactionId: request.transactionId,
-        orderId: request.orderId,
-        userId: request.userId,
-        amountMinor: request.amountMinor,
-        currency: request.currency,
-        state: 'PENDING',
-        createdAt: new Date().toISOString(),
-      };
-      return {
-        charge,
-        put: charges.beginWrite(charge),
-        drop: charges.dropWrite(charge.transactionId),
-      };
-    },
+    chargeGuard: guardRide(charges),
   });
   const request = (): PaymentRequest => ({
     transactionId: uniqueId('tx'),
@@ -124,18 +122,7 @@ describe('The charge guard rides on the idempotency record (DynamoDB Local)', ()
     const charges = new DynamoChargeStore(doc, requireEnv('CHARGES_TABLE'));
     await idempotentPay(done, {
       persistenceStore: store(),
-      chargeGuard: (request) => {
-        const charge = {
-          ...request,
-          state: 'PENDING',
-          createdAt: new Date().toISOString(),
-        } as Charge;
-        return {
-          charge,
-          put: charges.beginWrite(charge),
-          drop: charges.dropWrite(charge.transactionId),
-        };
-      },
+      chargeGuard: guardRide(charges),
     })(harness.request(), ctx);
     const transaction = inputs.find((i) => 'TransactItems' in i) as {
       TransactItems: { Put: Record<string, unknown> }[];
