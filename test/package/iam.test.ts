@@ -54,6 +54,8 @@ const readActions = ['dynamodb:BatchGetItem', 'dynamodb:GetItem', 'dynamodb:Quer
 const deleters: Record<string, string[]> = {
   // The Powertools persistence layer deletes a record when the wrapped work fails.
   IdempotencyTable: ['paymentCreate'],
+  // A request refused before the gateway deletes its guard with its record.
+  ChargesTable: ['paymentCreate'],
   // A send whose channel fails releases its claims so that the outbox can retry.
   NotificationsTable: ['notificationSend'],
 };
@@ -173,6 +175,17 @@ describe('IAM of the packaged template', () => {
         for (const table of referencedIds(statement.Resource)) {
           expect(deleters[table] ?? [], `${fn} may delete from ${table}`).toContain(fn);
         }
+      }
+    }
+  });
+
+  it('lets every function delete where its code deletes: on each table the deleters list names', () => {
+    for (const [table, fns] of Object.entries(deleters)) {
+      for (const fn of fns) {
+        const deletable = statementsOf(fn)
+          .filter((statement) => asList(statement.Action).includes('dynamodb:DeleteItem'))
+          .flatMap((statement) => [...referencedIds(statement.Resource)]);
+        expect(deletable, `${fn} deletes from ${table}`).toContain(table);
       }
     }
   });
