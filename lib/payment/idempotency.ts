@@ -14,7 +14,7 @@ import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { type DynamoDBDocumentClient, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import type { Context } from 'aws-lambda';
-import type { RidingWrite } from '../shared/dynamo.js';
+import { isTransactionCanceled, type RidingWrite, type TransactItem } from '../shared/dynamo.js';
 import { ConflictError, isAppError, UnprocessableError } from '../shared/errors.js';
 import type { RequestContext, StartedGuard } from './payment-service.js';
 import type { Charge, PaymentRequest, PaymentResult } from './types.js';
@@ -39,14 +39,8 @@ const ATTRIBUTES = {
  */
 export interface GuardRide {
   charge: Charge;
-  put: { TableName: string; Item: Record<string, unknown>; ConditionExpression: string };
-  drop: {
-    TableName: string;
-    Key: Record<string, unknown>;
-    ConditionExpression: string;
-    ExpressionAttributeNames: Record<string, string>;
-    ExpressionAttributeValues: Record<string, unknown>;
-  };
+  put: NonNullable<TransactItem['Put']>;
+  drop: NonNullable<TransactItem['Delete']>;
 }
 
 /** A guard ride of one request, and what became of it. */
@@ -64,7 +58,7 @@ interface StartRide extends GuardRide {
 function cancellationReasons(
   error: unknown,
 ): { Code?: string; Item?: Record<string, unknown> }[] | undefined {
-  if ((error as { name?: string })?.name !== 'TransactionCanceledException') return undefined;
+  if (!isTransactionCanceled(error)) return undefined;
   return (error as { CancellationReasons?: { Code?: string; Item?: Record<string, unknown> }[] })
     .CancellationReasons;
 }
@@ -373,29 +367,33 @@ export function idempotentPay(
     responseHook: (response) => ({ ...(response as Record<string, JSONValue>), replayed: true }),
   });
   const store = options.persistenceStore;
-  // Only our store takes writes for a record's completion (any other layer: none ride).
+  // Only our store takes writes that ride on its record's (any other layer: none ride).
   const riding = store instanceof PaymentIdempotencyStore ? store : undefined;
-  const withRider = riding
-    ? (request: PaymentRequest, ctx: RequestContext) =>
-        pay(request, {
-          ...ctx,
-          rideOnCompletion: (write) =>
-            riding.rideOnCompletion(request as unknown as JSONValue, write),
-        })
-    : pay;
-  const wrapped = makeIdempotent(withRider, {
+  const wrapped = makeIdempotent(pay, {
     persistenceStore: store,
     config,
     keyPrefix: PAYMENT_IDEMPOTENCY_PREFIX,
     dataIndexArgument: 0,
   });
+  // What rides on the record of `request`: its charge guard, and the writes
+  // `pay` leaves for its completion (only the payload, argument 0, is hashed).
+  const ridingContext = (
+    store: PaymentIdempotencyStore,
+    request: PaymentRequest,
+    ctx: RequestContext,
+  ): RequestContext => {
+    const payload = request as unknown as JSONValue;
+    return {
+      ...ctx,
+      rideOnCompletion: (write) => store.rideOnCompletion(payload, write),
+      startedGuard: options.chargeGuard
+        ? store.rideOnStart(payload, options.chargeGuard(request, ctx))
+        : undefined,
+    };
+  };
   const run = async (request: PaymentRequest, ctx: RequestContext) => {
-    const startedGuard =
-      riding && options.chargeGuard
-        ? riding.rideOnStart(request as unknown as JSONValue, options.chargeGuard(request, ctx))
-        : undefined;
     try {
-      return await wrapped(request, startedGuard ? { ...ctx, startedGuard } : ctx);
+      return await wrapped(request, riding ? ridingContext(riding, request, ctx) : ctx);
     } catch (error) {
       const expiresAt = isInProgress(error) ? await inProgressExpiry(store, request) : undefined;
       throw toIdempotencyError(error, { inProgressExpiresAt: expiresAt });
