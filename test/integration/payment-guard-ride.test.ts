@@ -6,7 +6,7 @@ import type { RequestContext, StartedGuard } from '../../lib/payment/payment-ser
 import type { Charge, PaymentRequest, PaymentResult } from '../../lib/payment/types.js';
 import { requireEnv } from '../../lib/shared/config.js';
 import { dynamoFromEnv } from '../../lib/shared/dynamo.js';
-import { commandsOf } from '../support/dynamo-commands.js';
+import { commandsOf, requestsOf } from '../support/dynamo-commands.js';
 import { uniqueId } from '../support/http.js';
 import { fakeContext } from '../support/lambda.js';
 import { tables } from './payment-fixtures.js';
@@ -103,28 +103,24 @@ describe('The charge guard rides on the idempotency record (DynamoDB Local)', ()
 
   it("puts the record on Powertools' own condition (a tripwire for a Powertools upgrade)", async () => {
     const { client, doc } = dynamoFromEnv();
-    const inputs: Record<string, unknown>[] = [];
-    const spy = (next: (args: unknown) => Promise<unknown>) => async (args: unknown) => {
-      inputs.push((args as { input: Record<string, unknown> }).input);
-      return next(args);
-    };
-    client.middlewareStack.add(spy as never, { step: 'initialize', name: uniqueId('spy') });
-    doc.middlewareStack.add(spy as never, { step: 'initialize', name: uniqueId('spy') });
     const store = () =>
       new PaymentIdempotencyStore({ tableName: requireEnv('IDEMPOTENCY_TABLE'), client, doc });
     const ctx = { correlationId: 'corr-ride', faults: [] } as unknown as RequestContext;
     const done = async () => ({ statusCode: 201, body: {} });
     const harness = rideHarness();
     // Powertools' own first write (nothing rides), then ours.
-    await idempotentPay(done, { persistenceStore: store() })(harness.request(), ctx);
-    const theirs = inputs.find((i) => 'ConditionExpression' in i && 'Item' in i);
-    inputs.length = 0;
+    const plain = await requestsOf(doc, () =>
+      idempotentPay(done, { persistenceStore: store() })(harness.request(), ctx),
+    );
+    const theirs = plain.find((r) => r.command === 'PutItemCommand')?.input;
     const charges = new DynamoChargeStore(doc, requireEnv('CHARGES_TABLE'));
-    await idempotentPay(done, {
-      persistenceStore: store(),
-      chargeGuard: guardRide(charges),
-    })(harness.request(), ctx);
-    const transaction = inputs.find((i) => 'TransactItems' in i) as {
+    const riding = await requestsOf(doc, () =>
+      idempotentPay(done, { persistenceStore: store(), chargeGuard: guardRide(charges) })(
+        harness.request(),
+        ctx,
+      ),
+    );
+    const transaction = riding.find((r) => r.command === 'TransactWriteItemsCommand')?.input as {
       TransactItems: { Put: Record<string, unknown> }[];
     };
     const ours = transaction.TransactItems[0]?.Put;
