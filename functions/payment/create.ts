@@ -1,6 +1,6 @@
 import { chargeGuardRide } from '../../lib/payment/compose.js';
 import { idempotentPay, PaymentIdempotencyStore } from '../../lib/payment/idempotency.js';
-import { createPayRoute } from '../../lib/payment/routes.js';
+import { createPayRoute, PAYMENT_TIMEOUT_MESSAGE } from '../../lib/payment/routes.js';
 import { envInt, requireEnv } from '../../lib/shared/config.js';
 import { httpHandler } from '../../lib/shared/middleware/http-handler.js';
 import { dynamo, faultsEnabled, internalClient, observability, payments } from './dependencies.js';
@@ -19,7 +19,7 @@ const pay = idempotentPay((request, ctx) => payments.service.pay(request, ctx), 
 
 /** POST /payments: charge at most once, then deliver the outbox events. */
 export const handler = httpHandler(
-  { observability, body: true },
+  { observability, body: true, timeoutMessage: PAYMENT_TIMEOUT_MESSAGE },
   createPayRoute({
     logger: observability.logger,
     pay,

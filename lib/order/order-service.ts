@@ -59,6 +59,12 @@ export interface UpdateStatusInput {
   /** The payment the status comes from: PAID and PAYMENT_FAILED need the holder's. */
   transactionId?: string;
   reason?: string;
+  /**
+   * PAYMENT_FAILED of a payment whose gateway key was voided (it never
+   * charged): from a transactionId that no longer holds the order (another
+   * payment replaced it) it changes nothing and is answered unchanged, not 409.
+   */
+  voided?: boolean;
   /** The order as this payment's hold left it (see heldOrderSchema): a hint, never trusted as such. */
   heldOrder?: HeldOrder;
 }
@@ -290,6 +296,24 @@ export async function updateOrderStatus(
       } satisfies UpdateStatusResult;
     };
 
+    if (isVoidedNonHolder(order, input)) {
+      // A replaced (or never) holder whose key was voided: nothing to undo.
+      const marker = await markerOf();
+      if (marker) return duplicate(marker);
+      const result = await recordUnchanged({
+        outcome: 'unchanged',
+        detail: `VOIDED: transaction ${input.transactionId} never charged and does not hold the order`,
+      });
+      if (result === 'conflict') return CONFLICT;
+      return {
+        order: afterCommit(order, seq),
+        previousStatus: order.status,
+        changed: false,
+        outcome: 'unchanged',
+        duplicateEvent: false,
+        seq,
+      } satisfies UpdateStatusResult;
+    }
     const decision = OrderStatusTransition.decide(order.status, input.status);
     const refusal = decision.kind === 'illegal' ? undefined : holderRefusal(order, input);
     if (decision.kind === 'illegal' || refusal) {
@@ -503,6 +527,16 @@ export function withoutHold(order: Order, ends = true): Order {
   if (!ends) return order;
   const { paymentHolder: _holder, holdUntil: _until, ...rest } = order;
   return rest;
+}
+
+/** True for the PAYMENT_FAILED of a voided payment that does not hold the order (see {@link UpdateStatusInput.voided}). */
+function isVoidedNonHolder(order: Order, input: UpdateStatusInput): boolean {
+  return (
+    input.voided === true &&
+    input.status === 'PAYMENT_FAILED' &&
+    input.transactionId !== undefined &&
+    input.transactionId !== order.paymentHolder
+  );
 }
 
 /**

@@ -34,9 +34,9 @@ export interface HoldInput {
   amountMinor: number;
   currency: Currency;
   /**
-   * The holder this payment replaces: the payment service has proved (from
-   * its charge guard) that the gateway never saw that holder's charge. Taken
-   * only if that holder still holds the order and its lease has passed.
+   * The holder this payment replaces: the payment service has voided that
+   * holder's key at the gateway first, so it never charged and never can.
+   * Taken only if that holder still holds the order and its lease has passed.
    */
   replaces?: string;
 }
@@ -191,7 +191,7 @@ export async function holdForPayment(
       previousStatus: order.status,
       newStatus: order.status,
       detail: replaced
-        ? `HELD: replaces ${replaced}, whose charge never reached the gateway`
+        ? `HELD: replaces ${replaced}, whose gateway key the payment voided first: it never charged, and never can`
         : 'HELD: this transactionId may charge the order',
       version: order.version,
     };

@@ -56,6 +56,8 @@ export const updateStatusSchema = v.strictObject({
   eventId: v.optional(idSchema),
   transactionId: v.optional(idSchema),
   reason: v.optional(textSchema(500)),
+  /** PAYMENT_FAILED of a payment whose key was voided at the gateway: it never charged. */
+  voided: v.optional(v.boolean('must be true or false')),
 });
 
 /** Path parameters of /orders/{orderId}/... */

@@ -11,8 +11,11 @@ export const DEFAULT_RECONCILE_GRACE_MS = 60_000;
 export interface ChargeReconcilerOptions {
   charges: Pick<ChargeStore, 'listUnfinalized' | 'get' | 'recordResult' | 'setReconcilable'>;
   service: Pick<PaymentService, 'recover'>;
-  /** Asked what it charged under a transactionId whose answer was lost; never asked to charge. */
-  gateway: Pick<PaymentGateway, 'retrieve'>;
+  /**
+   * Asked to void a transactionId whose answer was lost: it answers what it
+   * charged under it, or voids it so that it never can (never asked to charge).
+   */
+  gateway: Pick<PaymentGateway, 'void'>;
   logger: Logger;
   /** The current time; injectable for tests. */
   clock?: () => Date;
@@ -47,12 +50,14 @@ export interface ReconcileRunResult {
  * Recovers the effects of charges whose request died between the charge and
  * the finalizing transaction, when neither the client nor the gateway's
  * callback comes back: it lists charges still marked unfinalized after a
- * grace period (the sparse index `charges-unfinalized`), asks the gateway
- * what it charged under each one whose answer was lost (retrieve by
- * idempotency key: never a second charge), and lets the payment service
- * finish each one exactly as the request would have. A charge the gateway
- * never saw is taken off the list: nothing happened, and a client retry
- * charges it (the result's recording puts it back on the list). A concurrent
+ * grace period (the sparse index `charges-unfinalized`), and for each one
+ * whose answer was lost voids its key at the gateway: the gateway answers
+ * what it charged under it, or voids it, so that no call still on its way
+ * can charge it later (never a second charge, and "never charged" is only
+ * concluded once it is true). The payment service then finishes each one
+ * exactly as the request would have; a voided one fails with reason
+ * `voided` (its order event frees the order, or says it was replaced). A
+ * retry that asked the gateway within the grace is left alone. A concurrent
  * retry or callback cannot double the events: the finalizing transaction is
  * conditional on the payment not being final. Never throws.
  */
@@ -89,7 +94,7 @@ export class ChargeReconciler {
         result.skipped += 1;
         continue;
       }
-      const outcome = await this.reconcileOne(transactionId);
+      const outcome = await this.reconcileOne(transactionId, cutoff);
       if (outcome === 'success') result.finalized += 1;
       else if (outcome === 'retrying') result.retrying += 1;
       else if (outcome === 'failed') result.failed += 1;
@@ -98,8 +103,12 @@ export class ChargeReconciler {
     return result;
   }
 
-  /** Recovers one charge; every line it causes carries the original request's correlation id. */
-  private async reconcileOne(transactionId: string): Promise<Outcome> {
+  /**
+   * Recovers one charge; every line it causes carries the original request's
+   * correlation id. A PENDING charge that a retry asked the gateway about
+   * after `cutoff` is left to that retry.
+   */
+  private async reconcileOne(transactionId: string, cutoff: Date): Promise<Outcome> {
     const { logger } = this.options;
     const started = Date.now();
     let ids: Record<string, unknown> = { transactionId };
@@ -124,23 +133,29 @@ export class ChargeReconciler {
       if (charge.correlationId) logger.appendKeys({ correlation_id: charge.correlationId });
       const askedGateway = charge.state === 'PENDING';
       if (charge.state === 'PENDING') {
-        const answer = await this.options.gateway.retrieve(transactionId);
-        if (!answer) {
-          await this.options.charges.setReconcilable(transactionId, false);
+        if (charge.retriedAt && Date.parse(charge.retriedAt) > cutoff.getTime()) {
           logAction(logger, {
             action: 'payment.reconcile',
             outcome: 'skipped',
             ...ids,
-            reason: 'never charged by the gateway',
-            durationMs: Date.now() - started,
+            reason: 'a retry asked the gateway within the grace',
           });
           return 'skipped';
         }
+        const answer = await this.options.gateway.void(transactionId);
         charge = await this.options.charges.recordResult(
           transactionId,
           chargeResultOf(answer),
           this.clock(),
         );
+        if (answer.outcome === 'voided') {
+          logAction(logger, {
+            action: 'payment.void',
+            outcome: 'success',
+            ...ids,
+            reason: 'never charged by the gateway: its key is voided, so it never can be',
+          });
+        }
       }
       const recovered = await this.options.service.recover(charge);
       const outcome: Outcome = recovered.changed ? 'success' : 'skipped';

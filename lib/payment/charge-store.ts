@@ -2,7 +2,7 @@ import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { isConditionalCheckFailed } from '../shared/dynamo.js';
 import type { GatewayChargeResult } from './gateway.js';
-import type { Charge, RecordedCharge } from './types.js';
+import { type Charge, type RecordedCharge, VOIDED_REASON } from './types.js';
 
 /** The sparse GSI that lists charges whose payment is not final yet (hash: the marker, range: createdAt). */
 export const UNFINALIZED_INDEX = 'charges-unfinalized';
@@ -40,12 +40,17 @@ export type ChargeResult = Pick<
   'state' | 'gatewayReference' | 'declineReason' | 'resultSource'
 >;
 
-/** The result a gateway's answer records on its charge. */
+/** The result a gateway's answer records on its charge (a voided key: DECLINED, {@link VOIDED_REASON}). */
 export function chargeResultOf(answer: GatewayChargeResult): ChargeResult {
   return {
     state: answer.outcome === 'succeeded' ? 'SUCCEEDED' : 'DECLINED',
     gatewayReference: answer.gatewayReference,
-    declineReason: answer.outcome === 'declined' ? answer.reason : undefined,
+    declineReason:
+      answer.outcome === 'declined'
+        ? answer.reason
+        : answer.outcome === 'voided'
+          ? VOIDED_REASON
+          : undefined,
     resultSource: 'gateway',
   };
 }
@@ -88,9 +93,10 @@ export interface ChargeStore {
   listUnfinalized(createdBefore: Date, limit: number): Promise<string[]>;
   /**
    * Takes a PENDING charge off the reconciler's list (the gateway never saw it:
-   * nothing to finish) or puts it back (a retry is about to ask the gateway).
+   * nothing to finish) or puts it back (a retry is about to ask the gateway,
+   * at `askedAt`: the reconciler leaves it alone for its grace from then).
    */
-  setReconcilable(transactionId: string, reconcilable: boolean): Promise<void>;
+  setReconcilable(transactionId: string, reconcilable: boolean, askedAt?: Date): Promise<void>;
 }
 
 /** The charge an item stores (the index marker is the store's business, not the domain's). */
@@ -201,13 +207,18 @@ export class DynamoChargeStore implements ChargeStore {
     return out.Item ? toCharge(out.Item) : undefined;
   }
 
-  async setReconcilable(transactionId: string, reconcilable: boolean): Promise<void> {
+  async setReconcilable(
+    transactionId: string,
+    reconcilable: boolean,
+    askedAt?: Date,
+  ): Promise<void> {
+    const set = askedAt ? 'SET #marker = :marker, retriedAt = :at' : 'SET #marker = :marker';
     try {
       await this.doc.send(
         new UpdateCommand({
           TableName: this.tableName,
           Key: { transactionId },
-          UpdateExpression: reconcilable ? 'SET #marker = :marker' : 'REMOVE #marker',
+          UpdateExpression: reconcilable ? set : 'REMOVE #marker',
           // Only while no result is recorded: a recorded charge leaves the list
           // with its payment's final transaction, never before.
           ConditionExpression: '#state = :pending',
@@ -215,6 +226,7 @@ export class DynamoChargeStore implements ChargeStore {
           ExpressionAttributeValues: {
             ':pending': 'PENDING',
             ...(reconcilable ? { ':marker': UNFINALIZED_MARKER } : {}),
+            ...(reconcilable && askedAt ? { ':at': askedAt.toISOString() } : {}),
           },
         }),
       );

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { fromMinorUnits } from '../shared/money.js';
 import type { OutboxEvent, OutboxEventType } from '../shared/outbox.js';
-import type { Payment } from './types.js';
+import { type Payment, VOIDED_REASON } from './types.js';
 
 /**
  * The id of a payment's event of one type: deterministic, so a retried or
@@ -58,6 +58,9 @@ export function outboxEventsFor(
         // The order applies PAID or PAYMENT_FAILED only from the payment that holds it.
         transactionId: payment.transactionId,
         ...(payment.failureReason ? { reason: payment.failureReason } : {}),
+        // A voided key never charged: if another payment took the order over
+        // meanwhile, the order has nothing to change and says so (no 409).
+        ...(payment.failureReason === VOIDED_REASON ? { voided: true } : {}),
         // The order as this payment's hold left it: one write if nothing happened since.
         ...(heldOrder ? { heldOrder } : {}),
       },

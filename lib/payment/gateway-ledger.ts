@@ -2,13 +2,14 @@ import { type DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/li
 import { isConditionalCheckFailed } from '../shared/dynamo.js';
 import type { GatewayChargeResult } from './gateway.js';
 
-/** What the gateway keeps of one charge: its first answer under one idempotency key. */
+/** What the gateway keeps of one key: its first answer, a charge or a void (which has no amount). */
 export interface GatewayLedgerEntry {
   idempotencyKey: string;
   result: GatewayChargeResult;
-  amountMinor: number;
-  currency: string;
-  userId: string;
+  amountMinor?: number;
+  currency?: string;
+  userId?: string;
+  /** When the first answer was recorded (the charge, or the void). */
   chargedAt: string;
 }
 
@@ -18,7 +19,7 @@ export interface GatewayLedgerEntry {
  * does), so a caller that died before reading the answer can ask again.
  */
 export interface GatewayLedger {
-  /** Records `entry` unless the key has one; returns the first entry (first answer wins). */
+  /** Records `entry` unless the key has one (a charge or a void); returns the first entry (first answer wins). */
   record(entry: GatewayLedgerEntry): Promise<GatewayLedgerEntry>;
   /** The entry of a key, or undefined when the gateway never charged under it. */
   find(idempotencyKey: string): Promise<GatewayLedgerEntry | undefined>;

@@ -13,20 +13,35 @@ export interface GatewayChargeRequest {
   userId: string;
 }
 
-/** The gateway's final answer for a charge. */
+/**
+ * The gateway's final answer under one key. `voided`: the key was voided
+ * before anything was charged under it (as a cancelled Stripe PaymentIntent),
+ * so no charge under it can ever succeed.
+ */
 export type GatewayChargeResult =
   | { outcome: 'succeeded'; gatewayReference: string }
-  | { outcome: 'declined'; gatewayReference: string; reason: string };
+  | { outcome: 'declined'; gatewayReference: string; reason: string }
+  | { outcome: 'voided'; gatewayReference: string };
 
 /**
  * The payment gateway port. Implementations must be idempotent on
  * `idempotencyKey`: a repeated charge gets the first answer (as Stripe
  * replays the first response to a key), and `retrieve` tells what a key was
- * charged with, or undefined if the gateway never charged under it.
+ * charged with, or undefined if the gateway never charged under it. `void`
+ * fences a key: the first of a charge and a void under one key wins, at the
+ * gateway, so a key voided before its charge arrived can never charge (the
+ * charge is answered `voided`), and a void after a charge returns that charge.
  */
 export interface PaymentGateway {
-  charge(request: GatewayChargeRequest, faults?: Fault[]): Promise<GatewayChargeResult>;
+  /** `signal` aborts a call whose caller has given up (the function's deadline). */
+  charge(
+    request: GatewayChargeRequest,
+    faults?: Fault[],
+    signal?: AbortSignal,
+  ): Promise<GatewayChargeResult>;
   retrieve(idempotencyKey: string): Promise<GatewayChargeResult | undefined>;
+  /** Voids `idempotencyKey` unless something was charged under it; returns the key's final answer. */
+  void(idempotencyKey: string): Promise<GatewayChargeResult>;
 }
 
 /** 503: the gateway did not answer; the charge stays PENDING and a retry asks again with the same key. */
@@ -81,10 +96,17 @@ export class SimulatedGateway implements PaymentGateway {
     this.clock = options.clock ?? (() => new Date());
   }
 
-  async charge(request: GatewayChargeRequest, faults: Fault[] = []): Promise<GatewayChargeResult> {
+  async charge(
+    request: GatewayChargeRequest,
+    faults: Fault[] = [],
+    signal?: AbortSignal,
+  ): Promise<GatewayChargeResult> {
     this.calls += 1;
     const delay = findFault(faults, 'gateway', 'delay');
-    if (delay?.value) await sleep(delay.value);
+    // A caller that gave up aborts the call (as a socket closed mid-request):
+    // nothing is charged then; a real gateway may still charge, which the void fences.
+    if (delay?.value) await sleep(delay.value, undefined, { signal });
+    signal?.throwIfAborted();
     if (findFault(faults, 'gateway', 'unavailable')) {
       throw new GatewayUnavailableError('The payment gateway is unavailable', {
         reachedGateway: false,
@@ -114,5 +136,15 @@ export class SimulatedGateway implements PaymentGateway {
 
   async retrieve(idempotencyKey: string): Promise<GatewayChargeResult | undefined> {
     return (await this.ledger.find(idempotencyKey))?.result;
+  }
+
+  async void(idempotencyKey: string): Promise<GatewayChargeResult> {
+    // The same conditional write as a charge's: whichever reaches the ledger first wins.
+    const { result } = await this.ledger.record({
+      idempotencyKey,
+      result: { outcome: 'voided', gatewayReference: `sim_${idempotencyKey}` },
+      chargedAt: this.clock().toISOString(),
+    });
+    return result;
   }
 }

@@ -12,7 +12,11 @@ import type {
 } from '../shared/outbox.js';
 import { type ChargeResult, type ChargeStore, chargeResultOf } from './charge-store.js';
 import { outboxEventsFor } from './events.js';
-import { GatewayUnavailableError, type PaymentGateway } from './gateway.js';
+import {
+  type GatewayChargeResult,
+  GatewayUnavailableError,
+  type PaymentGateway,
+} from './gateway.js';
 import type { GateContext, HeldOrderHint, OrderGate } from './order-gate.js';
 import {
   ChargeResultExistsError,
@@ -66,6 +70,12 @@ export interface RequestContext {
    * it was, the charge makes no write of its own to create it.
    */
   startedGuard?: StartedGuard;
+  /**
+   * Aborted when the caller stops waiting (middy's signal at the function's
+   * deadline): no step starts after it, and the gateway call is cut, so no
+   * work of this request outlives its answer.
+   */
+  signal?: AbortSignal;
 }
 
 /** A charge guard written ahead by a caller (see {@link RequestContext.startedGuard}). */
@@ -161,10 +171,23 @@ export class PaymentService {
    * throws, so the idempotency key is released.
    */
   async pay(request: PaymentRequest, ctx: RequestContext): Promise<PaymentResult> {
+    ctx.signal?.throwIfAborted();
+    // Whatever record of this transactionId exists is checked before the
+    // order is asked: a transactionId reused with another payload can never
+    // hold an order, and one whose result is known never takes a hold again.
+    const earlier = ctx.startedGuard?.written()
+      ? undefined
+      : await this.deps.charges.get(request.transactionId);
+    if (earlier) this.assertSamePayment(earlier, request);
+    if (earlier && isRecorded(earlier)) {
+      const record = await this.finalize({ charge: earlier }, ctx);
+      return { statusCode: 201, body: paymentView(record.payment, record.events) };
+    }
     const hold = await this.holdOrder(request, ctx);
+    ctx.signal?.throwIfAborted();
     let charged: Charged;
     try {
-      charged = await this.chargeOnce(request, ctx);
+      charged = await this.chargeOnce(request, ctx, earlier);
     } catch (error) {
       if (error instanceof GatewayUnavailableError && !error.reachedGateway) {
         // Proven uncharged: the order may be paid by another transactionId.
@@ -173,19 +196,18 @@ export class PaymentService {
       throw error;
     }
     if (findFault(ctx.faults, 'payment', 'crash-after-charge')) throw new InjectedCrashError();
+    // Past the deadline the charge stays PENDING and listed: the reconciler finishes it.
+    ctx.signal?.throwIfAborted();
     const record = await this.finalize(charged, ctx, hold.heldOrder);
-    if (hold.acquired && !record.changed && record.payment.status === 'FAILED') {
-      // A declined payment asked again after its hold ended took the order
-      // anew; its decline was delivered long ago, so give the order back now.
-      await this.releaseOrder(request, 'the payment was declined', ctx);
-    }
     return { statusCode: 201, body: paymentView(record.payment, record.events) };
   }
 
   /**
    * Step 1b: asks the order to hold itself for this payment. When another
-   * transactionId holds it past its lease, and our own charge guard proves
-   * the gateway never saw that one's charge, this payment replaces it.
+   * transactionId holds it past its lease, this payment first voids that
+   * holder's key at the gateway (the gateway's ledger is the judge: the first
+   * of a charge and a void wins), and replaces it only if the holder never
+   * charged and now never can (docs/order-arbiter.md).
    */
   private async holdOrder(
     request: PaymentRequest,
@@ -205,15 +227,17 @@ export class PaymentService {
     if (!orders) throw new Error('pay needs the order service (RequestContext.orders)');
     let answer = await orders.hold(request, gate);
     if (answer.kind === 'held-elsewhere' && answer.leaseOver && answer.holder) {
-      const other = await this.deps.charges.get(answer.holder);
-      if (!other || other.gatewayNeverSaw) {
-        answer = await orders.hold(request, gate, answer.holder);
+      const holder = answer.holder;
+      if (await this.fenceHolder(holder, ids)) {
+        answer = await orders.hold(request, gate, holder);
         if (answer.kind === 'held') {
           logAction(this.deps.logger, {
             action: 'payment.hold',
             outcome: 'success',
             ...ids,
-            reason: 'replaced a holder whose charge never reached the gateway',
+            replaced: holder,
+            reason:
+              'replaced a holder whose gateway key was voided: it never charged, and never can',
           });
         }
       }
@@ -228,6 +252,45 @@ export class PaymentService {
       throw answer.error;
     }
     return { acquired: answer.acquired, heldOrder: answer.heldOrder };
+  }
+
+  /**
+   * The fence of a takeover: voids `holder`'s key at the gateway unless it
+   * charged. True when the holder never charged and now never can. Either
+   * way a holder's PENDING charge gets the gateway's final answer recorded,
+   * so the reconciler finishes its payment (and its event ends the hold, or
+   * says it was voided).
+   */
+  private async fenceHolder(holder: string, ids: Record<string, string>): Promise<boolean> {
+    const charge = await this.deps.charges.get(holder);
+    // A holder that charged will be PAID by its own result: never replaced.
+    if (charge?.state === 'SUCCEEDED') return false;
+    let answer: GatewayChargeResult;
+    try {
+      answer = await this.deps.gateway.void(holder);
+    } catch (error) {
+      logAction(this.deps.logger, {
+        action: 'payment.void',
+        outcome: 'failed',
+        ...ids,
+        holder,
+        error,
+      });
+      return false;
+    }
+    if (charge?.state === 'PENDING') {
+      await this.deps.charges.recordResult(holder, chargeResultOf(answer), this.clock());
+    }
+    const fenced = answer.outcome !== 'succeeded';
+    logAction(this.deps.logger, {
+      action: 'payment.void',
+      outcome: fenced ? 'success' : 'rejected',
+      ...ids,
+      holder,
+      gatewayOutcome: answer.outcome,
+      ...(fenced ? {} : { reason: 'the holder charged first: its result ends the hold' }),
+    });
+    return fenced;
   }
 
   /** Gives the order back; if that fails, the hold's lease and our charge guard let the next payment replace it. */
@@ -419,12 +482,15 @@ export class PaymentService {
    */
   private async chargeOnce(
     request: PaymentRequest,
-    ctx: Pick<RequestContext, 'correlationId' | 'faults' | 'startedGuard'>,
+    ctx: Pick<RequestContext, 'correlationId' | 'faults' | 'startedGuard' | 'signal'>,
+    earlier?: Charge,
   ): Promise<Charged> {
     const started = ctx.startedGuard;
     const { charge, created } = started?.written()
       ? { charge: started.charge, created: true }
-      : await this.deps.charges.begin(started?.charge ?? this.guardFor(request, ctx));
+      : earlier
+        ? { charge: earlier, created: false }
+        : await this.deps.charges.begin(started?.charge ?? this.guardFor(request, ctx));
     const ids = {
       transactionId: request.transactionId,
       orderId: request.orderId,
@@ -441,10 +507,10 @@ export class PaymentService {
       return { charge };
     }
     // A retry of a charge the gateway never saw puts it back on the reconciler's list first.
-    if (!created) await this.deps.charges.setReconcilable(charge.transactionId, true);
+    if (!created) await this.deps.charges.setReconcilable(charge.transactionId, true, this.clock());
     started?.gatewayAsked();
     try {
-      return await this.askGateway(charge, ctx.faults);
+      return await this.askGateway(charge, ctx.faults, ctx.signal);
     } catch (error) {
       // Nothing was charged: the reconciler must not charge it later on its own.
       // The client was told to retry (503); its retry charges, or nothing does.
@@ -462,7 +528,11 @@ export class PaymentService {
    * and on the reconciler's list, which asks the gateway again under the same
    * key if this function dies first. The first recorded result wins.
    */
-  private async askGateway(charge: Charge, faults: Fault[]): Promise<Charged> {
+  private async askGateway(
+    charge: Charge,
+    faults: Fault[],
+    signal?: AbortSignal,
+  ): Promise<Charged> {
     const answer = await this.deps.gateway.charge(
       {
         idempotencyKey: charge.transactionId,
@@ -471,6 +541,7 @@ export class PaymentService {
         userId: charge.userId,
       },
       faults,
+      signal,
     );
     const result = chargeResultOf(answer);
     logAction(this.deps.logger, {

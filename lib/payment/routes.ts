@@ -24,6 +24,10 @@ export interface PaymentRouteDeps {
   count?: (name: MetricName) => void;
 }
 
+/** What a payment's 503 OUTCOME_UNKNOWN (the function's deadline came first) tells the client. */
+export const PAYMENT_TIMEOUT_MESSAGE =
+  'The payment ran out of time before its outcome was known. Repeat the request with the same transactionId (it is never charged twice) or read GET /payments/{transactionId}';
+
 /** Margin kept for the outbox writes after the last downstream call. */
 const DEADLINE_MARGIN_MS = 1000;
 
@@ -48,7 +52,7 @@ export function fastPathDeadline(
 
 /** POST /payments: validate, run the idempotent use case, answer its (possibly replayed) result. */
 export function createPayRoute(deps: PaymentRouteDeps & { pay: IdempotentPay }): HttpRoute {
-  return async (event, context) => {
+  return async (event, context, signal) => {
     const request = parseInput(paymentRequestSchema, event.jsonBody);
     deps.logger.appendKeys({
       transactionId: request.transactionId,
@@ -69,6 +73,7 @@ export function createPayRoute(deps: PaymentRouteDeps & { pay: IdempotentPay }):
         deliverer,
         orders: createOrderGate(deps.internalClient),
         deadline: fastPathDeadline(context),
+        signal,
       });
     } catch (error) {
       if (isAppError(error) && error.code.startsWith('IDEMPOTENCY_')) {

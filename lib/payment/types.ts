@@ -29,6 +29,8 @@ export interface Charge {
   resultSource?: 'gateway' | 'callback';
   createdAt: string;
   recordedAt?: string;
+  /** When a retry last asked the gateway under this key (the reconciler leaves it its grace). */
+  retriedAt?: string;
   /** Set once, by the first valid callback for this charge. */
   confirmedAt?: string;
   /** The correlation id of the request that created the charge: late effects join its trace. */
@@ -42,6 +44,13 @@ export interface Charge {
   /** True once the transaction that made its payment final has taken it off the reconciler's list. */
   finalized?: boolean;
 }
+
+/**
+ * The decline reason of a charge whose key was voided at the gateway before
+ * anything was charged under it (docs/order-arbiter.md): it failed, and can
+ * never charge.
+ */
+export const VOIDED_REASON = 'voided';
 
 /** A charge whose result is known. */
 export type RecordedCharge = Charge & { state: 'SUCCEEDED' | 'DECLINED' };

@@ -190,3 +190,30 @@ export function storeUnavailable(cause: unknown): ServiceUnavailableError {
     { cause, headers: { 'Retry-After': '1' } },
   );
 }
+
+/**
+ * True for the error middy raises when the function's time runs out before
+ * the handler answered (`timeoutEarlyResponse`): the work may have been half
+ * done, so it is not a store outage and "nothing was lost" would be untrue.
+ */
+export function isHandlerTimeout(error: unknown): boolean {
+  const cause = (error as { cause?: { package?: unknown } } | undefined)?.cause;
+  return (
+    error instanceof Error && error.name === 'TimeoutError' && cause?.package === '@middy/core'
+  );
+}
+
+/** The default message of {@link outcomeUnknown}. */
+export const OUTCOME_UNKNOWN_MESSAGE =
+  'The request ran out of time before its outcome was known; it may still have taken effect. Repeat it (it is safe to repeat) or read the resource back';
+
+/** 503 OUTCOME_UNKNOWN: the function's deadline came before the answer; `message` says how to learn the outcome. */
+export function outcomeUnknown(
+  cause: unknown,
+  message = OUTCOME_UNKNOWN_MESSAGE,
+): ServiceUnavailableError {
+  return new ServiceUnavailableError('OUTCOME_UNKNOWN', message, {
+    cause,
+    headers: { 'Retry-After': '1' },
+  });
+}

@@ -217,6 +217,9 @@ describe('Class: ChargeReconciler', () => {
       retrieve: async () => {
         throw new GatewayUnavailableError('The payment gateway is unavailable');
       },
+      void: async () => {
+        throw new GatewayUnavailableError('The payment gateway is unavailable');
+      },
     };
     const { doc } = dynamoFromEnv();
     const charges = new DynamoChargeStore(doc, requireEnv('CHARGES_TABLE'));
@@ -258,19 +261,24 @@ describe('Class: ChargeReconciler', () => {
       state: 'PENDING',
       [UNFINALIZED_ATTRIBUTE]: 'Y',
     });
-    // The next run, with the gateway back: it never charged that key, so
-    // nothing is finished and nothing is charged; the client's retry charges once.
+    // The next run, with the gateway back: it never charged that key, so the
+    // reconciler voids it (no call still on its way can charge it now) and the
+    // payment fails as voided; the client's late retry is answered that, uncharged.
     await w.reconciler.runOnce({ graceMs: GRACE_MS, limit: 25 });
-    expect((await stored(req.transactionId)).payments).toHaveLength(0);
     expect(w.gateway.calls).toBe(0);
+    expect(await w.gateway.retrieve(req.transactionId)).toMatchObject({ outcome: 'voided' });
+    const { payments } = await stored(req.transactionId);
+    expect(payments).toHaveLength(1);
+    expect(payments[0]).toMatchObject({ status: 'FAILED', failureReason: 'voided' });
     expect(await tables.charge(req.transactionId)).not.toHaveProperty(UNFINALIZED_ATTRIBUTE);
-    await w.service.pay(req, {
+    const retry = await w.service.pay(req, {
       correlationId: uniqueId('corr-retry'),
       faults: [],
       deliverer: w.deliverer,
       orders: w.orders,
     });
-    expect(w.gateway.calls).toBe(1);
+    expect(retry.body).toMatchObject({ status: 'FAILED', failureReason: 'voided' });
+    expect(w.gateway.calls).toBe(0);
     expect((await stored(req.transactionId)).payments).toHaveLength(1);
   });
 

@@ -386,8 +386,11 @@ describe('GET /payments/{transactionId} against DynamoDB Local', () => {
     const commands = await commandsOf(harness.doc, async () => {
       expect((await harness.postPayment(body)).status).toBe(201);
     });
+    // The record; the reuse check before the order is asked (no guard rode on
+    // the record, so one may exist); the guard; the final write; the completion.
     expect(commands).toEqual([
       'PutItemCommand',
+      'GetItemCommand',
       'PutItemCommand',
       'TransactWriteItemsCommand',
       'TransactWriteItemsCommand',

@@ -3,7 +3,7 @@ import { OutboxRelay } from '../../lib/outbox/relay.js';
 import { relayHandler } from '../../lib/outbox/relay-handler.js';
 import { ChargeReconciler } from '../../lib/payment/charge-reconciler.js';
 import type { ChargeStore } from '../../lib/payment/charge-store.js';
-import { GatewayUnavailableError } from '../../lib/payment/gateway.js';
+import { type GatewayChargeResult, GatewayUnavailableError } from '../../lib/payment/gateway.js';
 import type { RecoverResult } from '../../lib/payment/payment-service.js';
 import type { Charge, RecordedCharge } from '../../lib/payment/types.js';
 import { createLogger } from '../../lib/shared/logger.js';
@@ -62,19 +62,23 @@ function chargeStore(ids: string[], options: { unreachable?: boolean; pending?: 
   return { store, asked, unlisted, recorded };
 }
 
-/** A gateway that remembers the keys in `charged` and counts retrieves; it has no charge method. */
-function ledgerGateway(charged: Record<string, 'succeeded' | 'declined'> = {}) {
-  const retrieved: string[] = [];
+/**
+ * A gateway that remembers the keys in `charged` and counts voids; it has no
+ * charge method. A void of a key it never charged voids it (first answer wins).
+ */
+function ledgerGateway(charged: Record<string, 'succeeded' | 'declined' | 'voided'> = {}) {
+  const voided: string[] = [];
   return {
-    retrieved,
+    voided,
+    charged,
     gateway: {
-      retrieve: async (key: string) => {
-        retrieved.push(key);
+      void: async (key: string): Promise<GatewayChargeResult> => {
+        voided.push(key);
+        charged[key] ??= 'voided';
         const outcome = charged[key];
-        if (!outcome) return undefined;
-        return outcome === 'succeeded'
-          ? { outcome, gatewayReference: `sim_${key}` }
-          : { outcome, gatewayReference: `sim_${key}`, reason: 'insufficient_funds' };
+        return outcome === 'declined'
+          ? { outcome, gatewayReference: `sim_${key}`, reason: 'insufficient_funds' }
+          : { outcome, gatewayReference: `sim_${key}` };
       },
     },
   };
@@ -163,31 +167,55 @@ describe('Class: ChargeReconciler', () => {
   it('asks the gateway for a lost answer instead of charging, and records what it says', async () => {
     const { store, recorded, unlisted } = chargeStore(['tx-lost'], { pending: ['tx-lost'] });
     const { service, recovered } = recoverer({});
-    const { gateway, retrieved } = ledgerGateway({ 'tx-lost': 'declined' });
+    const { gateway, voided } = ledgerGateway({ 'tx-lost': 'declined' });
     const reconciler = new ChargeReconciler({ charges: store, service, logger, gateway });
 
     const run = await reconciler.runOnce({ now: NOW });
 
-    expect(retrieved).toEqual(['tx-lost']);
+    expect(voided).toEqual(['tx-lost']);
     expect(recorded.get('tx-lost')).toMatchObject({ state: 'DECLINED', resultSource: 'gateway' });
     expect(recovered).toEqual(['tx-lost']);
     expect(unlisted).toEqual([]);
     expect(run).toMatchObject({ found: 1, finalized: 1 });
   });
 
-  it('takes a charge the gateway never saw off the list, and finishes nothing', async () => {
+  it('voids a charge the gateway never saw before it calls it never charged, and finishes it as voided', async () => {
     const { store, recorded, unlisted } = chargeStore(['tx-never'], { pending: ['tx-never'] });
     const { service, recovered } = recoverer({});
-    const reconciler = new ChargeReconciler({
-      charges: store,
-      service,
-      logger,
-      gateway: ledgerGateway().gateway,
-    });
+    const { gateway, charged } = ledgerGateway();
+    const reconciler = new ChargeReconciler({ charges: store, service, logger, gateway });
 
     const run = await reconciler.runOnce({ now: NOW });
 
-    expect(unlisted).toEqual(['tx-never']);
+    // The gateway's ledger now refuses any charge under that key.
+    expect(charged).toEqual({ 'tx-never': 'voided' });
+    expect(recorded.get('tx-never')).toMatchObject({
+      state: 'DECLINED',
+      declineReason: 'voided',
+      resultSource: 'gateway',
+    });
+    expect(unlisted).toEqual([]);
+    expect(recovered).toEqual(['tx-never']);
+    expect(run).toMatchObject({ found: 1, finalized: 1 });
+  });
+
+  it('leaves a PENDING charge alone while a retry asked the gateway within the grace', async () => {
+    const { store, recorded } = chargeStore(['tx-retried'], { pending: ['tx-retried'] });
+    const retried = {
+      ...store,
+      get: async (id: string) =>
+        ({
+          ...(await store.get(id)),
+          retriedAt: new Date(NOW.getTime() - 10_000).toISOString(),
+        }) as Charge,
+    };
+    const { service, recovered } = recoverer({});
+    const { gateway, voided } = ledgerGateway();
+    const reconciler = new ChargeReconciler({ charges: retried, service, logger, gateway });
+
+    const run = await reconciler.runOnce({ now: NOW, graceMs: 60_000 });
+
+    expect(voided).toEqual([]);
     expect(recorded.size).toBe(0);
     expect(recovered).toEqual([]);
     expect(run).toMatchObject({ found: 1, finalized: 0, skipped: 1 });

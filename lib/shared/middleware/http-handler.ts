@@ -18,7 +18,15 @@ export interface HttpHandlerOptions {
   observability?: Observability;
   /** Parse a JSON body (POST/PUT routes). Omit for routes without a body. */
   body?: JsonBodyOptions | true;
+  /** What the 503 OUTCOME_UNKNOWN at the function's deadline tells the client to do. */
+  timeoutMessage?: string;
 }
+
+/**
+ * How long before the function's own timeout middy answers in its place
+ * (503 OUTCOME_UNKNOWN) and aborts the route's signal: room for the answer.
+ */
+export const TIMEOUT_EARLY_MS = 250;
 
 /**
  * Wraps a route with the house middleware: X-Ray tracing (of sampled
@@ -31,7 +39,9 @@ export interface HttpHandlerOptions {
 export function httpHandler(options: HttpHandlerOptions, route: HttpRoute) {
   const logger = options.observability?.logger ?? options.logger;
   if (!logger) throw new Error('httpHandler needs a logger or an observability set');
-  const handler = middy<HttpEvent, APIGatewayProxyResultV2>();
+  const handler = middy<HttpEvent, APIGatewayProxyResultV2>({
+    timeoutEarlyInMillis: TIMEOUT_EARLY_MS,
+  });
   if (options.observability) {
     handler
       .use(options.observability.tracer.middleware())
@@ -40,11 +50,11 @@ export function httpHandler(options: HttpHandlerOptions, route: HttpRoute) {
   handler
     .use(injectLambdaContext(logger, { resetKeys: true }))
     .use(correlation(logger))
-    .use(errorHandler(logger))
+    .use(errorHandler(logger, { timeoutMessage: options.timeoutMessage }))
     .use(deadline())
     .use(requestGuard({ allowBody: Boolean(options.body) }));
   if (options.body) handler.use(jsonBody(options.body === true ? {} : options.body));
-  return handler.handler(route);
+  return handler.handler((event, context, { signal }) => route(event, context, signal));
 }
 
 export type { HttpEvent, HttpRoute } from './types.js';

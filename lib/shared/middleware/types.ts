@@ -25,5 +25,12 @@ export interface HttpEvent extends APIGatewayProxyEventV2 {
   };
 }
 
-/** A handler's business part: parsed event in, response out. */
-export type HttpRoute = (event: HttpEvent, context: Context) => Promise<HttpResponse>;
+/**
+ * A handler's business part: parsed event in, response out. `signal` is
+ * aborted when the function's time runs out and middy has answered for it.
+ */
+export type HttpRoute = (
+  event: HttpEvent,
+  context: Context,
+  signal?: AbortSignal,
+) => Promise<HttpResponse>;
