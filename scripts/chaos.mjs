@@ -89,7 +89,14 @@ const spec = /** @type {const} */ ({
     min: 0,
     max: 100,
     describe:
-      'how many of each order scenario: missing and mismatched orders, racing transactionIds, decline then retry, an order outage',
+      'how many of each order scenario: missing and mismatched orders, racing transactionIds, a stranger reusing a paid transactionId, decline then retry, an order outage',
+  },
+  slowHolder: {
+    type: 'boolean',
+    default: true,
+    env: 'CHAOS_SLOW_HOLDER',
+    describe:
+      "add the slow-gateway takeover scenario: the holder's charge lands after its 60 s lease while a second payment and the holder's retry race (takes 75 s)",
   },
   outageSeconds: {
     type: 'integer',

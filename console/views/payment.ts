@@ -3,6 +3,7 @@ import { badge, errorBox, facts, h, link, money, section, table, time } from '..
 import { IN_FLIGHT_POLL_MS, type View } from '../view.js';
 import { historyTable } from './order.js';
 import { redriveButton } from './redrive.js';
+import { voidButton } from './void.js';
 
 interface EventView {
   eventId: string;
@@ -69,6 +70,8 @@ export const paymentView: View = async ({ segments }, { refresh }) => {
         ['Charged', time(charge.createdAt)],
         ['Result recorded', time(charge.recordedAt)],
       ]),
+      // A charge stuck PENDING holds its order: the operator may void it (never after it charged).
+      charge.state === 'PENDING' ? h('p', {}, voidButton(transactionId, refresh)) : null,
     ),
     section(
       'events-heading',

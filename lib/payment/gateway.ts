@@ -63,6 +63,16 @@ export class GatewayUnavailableError extends AppError {
   }
 }
 
+/** `work`, or a rejection as soon as `signal` aborts (the work itself goes on). */
+function abortable<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
+  signal.throwIfAborted();
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(signal.reason);
+    signal.addEventListener('abort', onAbort, { once: true });
+    work.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
+  });
+}
+
 /**
  * The decline rule of the simulator: an amount whose last two minor-unit
  * digits are 51 (e.g. 10.51 USD, 151 JPY) is declined with `insufficient_funds`.
@@ -81,7 +91,9 @@ export function simulatedDecline(amountMinor: number): string | undefined {
  * Faults (local/test only): `gateway=delay:<ms>` answers slowly;
  * `gateway=unavailable` fails before charging; `gateway=timeout` charges and
  * then loses the answer (the case a callback or the reconciler later repairs);
- * `gateway=decline` declines whatever the amount (`card_declined`).
+ * `gateway=decline` declines whatever the amount (`card_declined`);
+ * `gateway=lag:<ms>` processes the charge after `ms` even if the caller has
+ * given up meanwhile (a request in flight that lands late).
  */
 export class SimulatedGateway implements PaymentGateway {
   /** Keys charged by this instance, with their answer. */
@@ -107,6 +119,22 @@ export class SimulatedGateway implements PaymentGateway {
     // nothing is charged then; a real gateway may still charge, which the void fences.
     if (delay?.value) await sleep(delay.value, undefined, { signal });
     signal?.throwIfAborted();
+    const lag = findFault(faults, 'gateway', 'lag');
+    if (lag?.value) {
+      // The request reached the gateway, which processes it late whatever the
+      // caller does (the case a real gateway makes and the void must fence).
+      const late = sleep(lag.value).then(() => this.process(request, faults));
+      late.catch(() => undefined);
+      return signal ? abortable(late, signal) : late;
+    }
+    return this.process(request, faults);
+  }
+
+  /** The gateway's side of a charge: the first answer under the key is recorded and returned. */
+  private async process(
+    request: GatewayChargeRequest,
+    faults: Fault[],
+  ): Promise<GatewayChargeResult> {
     if (findFault(faults, 'gateway', 'unavailable')) {
       throw new GatewayUnavailableError('The payment gateway is unavailable', {
         reachedGateway: false,

@@ -108,6 +108,16 @@ export interface RecoverResult {
   payment: Payment;
 }
 
+/** What {@link PaymentService.voidPending} did. */
+export interface VoidResult {
+  /** True when this call voided the key: it never charged, and never can. */
+  voided: boolean;
+  /** The charge's recorded state (SUCCEEDED when it had charged: nothing was voided). */
+  state: Charge['state'];
+  /** The payment's final status, when this call or an earlier one made it final. */
+  status?: Payment['status'];
+}
+
 /** Thrown by the `payment=crash-after-charge` fault: the function "dies" between charge and transaction. */
 export class InjectedCrashError extends Error {
   constructor() {
@@ -589,6 +599,39 @@ export class PaymentService {
       askedGateway,
       charge: result.charge,
       payment: result.payment,
+    };
+  }
+
+  /**
+   * An operator's way out for a payment stuck PENDING that holds its order
+   * (the console's "Void"): voids its key at the gateway, records the
+   * gateway's final answer and finishes the payment as the reconciler would
+   * (its order event frees the order, recorded in the order's history). A
+   * key that charged cannot be voided: the result is recorded and stands.
+   */
+  async voidPending(transactionId: string): Promise<VoidResult> {
+    const charge = await this.deps.charges.get(transactionId);
+    if (!charge)
+      throw new NotFoundError(`No charge for transaction ${transactionId}`, 'CHARGE_NOT_FOUND');
+    if (isRecorded(charge)) {
+      const recovered = charge.finalized ? undefined : await this.recover(charge);
+      return {
+        voided: false,
+        state: charge.state,
+        status: recovered?.payment.status ?? paymentStatusOf(charge),
+      };
+    }
+    const answer = await this.deps.gateway.void(transactionId);
+    const recorded = await this.deps.charges.recordResult(
+      transactionId,
+      chargeResultOf(answer),
+      this.clock(),
+    );
+    const recovered = await this.recover(recorded);
+    return {
+      voided: answer.outcome === 'voided',
+      state: recovered.charge.state,
+      status: recovered.payment.status,
     };
   }
 

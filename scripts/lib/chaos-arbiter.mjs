@@ -5,11 +5,20 @@
  * charged), two transactionIds racing for one order (one charge), a decline
  * followed by a new payment (PAID), and an order service that answers 503 for
  * a while, to its fast path and to the relay alike (no event DEAD, all PAID
- * after it). Each client retries like a real one until it has a final answer.
+ * after it), a stranger who reuses a paid transactionId (public: the order's
+ * `paidBy`) with another order's public details (refused before that order is
+ * asked: it stays free for its owner), and, when `slowHolder` is set, a
+ * gateway slower than the function: the holder's call lands after its lease,
+ * while a second payment and the holder's own retry race for the order (the
+ * gateway's ledger must show one success). Each client retries like a real
+ * one until it has a final answer.
  */
 import { invokeRelay } from './api.mjs';
 
 const sleep = (/** @type {number} */ ms) => new Promise((r) => setTimeout(r, ms));
+
+/** The order hold's lease (lib/order/payment-hold.ts DEFAULT_HOLD_LEASE_MS). */
+const HOLD_LEASE_MS = 60_000;
 
 /**
  * @typedef {import('./invariants.mjs').ExpectedPayment} ExpectedPayment
@@ -23,7 +32,7 @@ const sleep = (/** @type {number} */ ms) => new Promise((r) => setTimeout(r, ms)
  * @param {{
  *   call: ReturnType<typeof import('./api.mjs').createApi>, pay: Pay, prefix: string,
  *   count: number, outageMs: number, lambdaUrl?: string, stage: string,
- *   log: (line: string) => void,
+ *   slowHolder?: boolean, log: (line: string) => void,
  * }} options
  */
 export async function runArbiterScenarios(options) {
@@ -61,8 +70,53 @@ export async function runArbiterScenarios(options) {
   };
 
   log(
-    `Order scenarios: ${count} of each (missing, mismatched, racing, declined then paid, outage)...`,
+    `Order scenarios: ${count} of each (missing, mismatched, racing, stranger, declined then paid, outage${options.slowHolder ? ', slow holder' : ''})...`,
   );
+  // The slow holders wait out their lease while the other scenarios run.
+  const slow = options.slowHolder
+    ? Array.from({ length: count }, (_v, i) => slowHolder(`${prefix}-arb-${i}`))
+    : [];
+
+  /**
+   * A's gateway call lands after A's lease; B pays the order once the lease
+   * is over, and A's plain retry follows B by 20 ms. Whoever wins, the
+   * gateway's ledger shows one success for the order (invariant 8).
+   * @param {string} base
+   */
+  async function slowHolder(base) {
+    const held = await order(`${base}-slow-o`, 20.25);
+    const a = { ...held, transactionId: `${base}-slow-a` };
+    const b = { ...held, transactionId: `${base}-slow-b` };
+    const heldAt = Date.now();
+    const first = await call('POST', '/payments', {
+      body: a,
+      headers: { 'x-fault-inject': `gateway=lag:${HOLD_LEASE_MS + 10_000}` },
+    });
+    const code = first.body?.error?.code;
+    if (first.status !== 503 || code !== 'OUTCOME_UNKNOWN') {
+      fail(a.transactionId, `the function's deadline answered ${first.status} ${code ?? ''}`);
+    }
+    // The rule under test is time-based: the lease must be over.
+    await sleep(Math.max(0, heldAt + HOLD_LEASE_MS + 1000 - Date.now()));
+    const [rb, ra] = await Promise.all([pay(b, ''), sleep(20).then(() => pay(a, ''))]);
+    for (const [p, r] of /** @type {const} */ ([
+      [a, ra],
+      [b, rb],
+    ])) {
+      const status = r.answer.body?.status;
+      if (r.answer.status === 201 && (status === 'SUCCEEDED' || status === 'FAILED')) {
+        expected.push(p);
+        note(
+          `slow holder: ${p === a ? 'A' : 'B'} ${status === 'FAILED' ? `failed (${r.answer.body?.failureReason})` : 'succeeded'}`,
+        );
+      } else if (r.answer.status === 409 && r.answer.body?.error?.code === 'ORDER_NOT_PAYABLE') {
+        uncharged.push(p.transactionId);
+      } else {
+        fail(p.transactionId, `answered ${r.answer.status} ${r.answer.body?.error?.code ?? ''}`);
+      }
+    }
+  }
+
   const outageOrders = [];
   for (let i = 0; i < count; i++) {
     const base = `${prefix}-arb-${i}`;
@@ -109,6 +163,30 @@ export async function runArbiterScenarios(options) {
     });
     note('race with one winner');
 
+    // A stranger reuses the winner's transactionId (public: the order's paidBy)
+    // with another order's public details: refused before that order is asked,
+    // which stays free: its owner pays it at once.
+    const winner = winners[0];
+    if (winner) {
+      const target = await order(`${base}-stranger-o`, 20.25);
+      const reused = await call('POST', '/payments', {
+        body: { ...target, transactionId: winner.transactionId },
+      });
+      if (reused.status !== 422) {
+        fail(target.orderId, `a reused transactionId answered ${reused.status}`);
+      }
+      const owner = { ...target, transactionId: `${base}-stranger-owner` };
+      const paidByOwner = await pay(owner, '');
+      if (paidByOwner.answer.body?.status !== 'SUCCEEDED') {
+        fail(
+          owner.transactionId,
+          `the owner after a stranger answered ${paidByOwner.answer.status}`,
+        );
+      }
+      expected.push(owner);
+      note('stranger refused, order left free');
+    }
+
     // Declined, then paid by a new transactionId with the order's own amount.
     const declinedOrder = await order(`${base}-decline-o`, 20.25);
     const first = { ...declinedOrder, transactionId: `${base}-decline-t1` };
@@ -146,5 +224,6 @@ export async function runArbiterScenarios(options) {
     log(`  order outage of ${(options.outageMs / 1000).toFixed(0)} s: ${runs} relay runs met it`);
     tally['relay runs during the outage'] = runs;
   }
+  await Promise.all(slow);
   return { expected, uncharged, violations, tally };
 }

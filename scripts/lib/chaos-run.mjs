@@ -15,7 +15,7 @@ import { runArbiterScenarios } from './chaos-arbiter.mjs';
 import { checkInvariants } from './invariants.mjs';
 import { mapLimit } from './pool.mjs';
 import { percentile } from './report.mjs';
-import { documentClient, normalizeTables, scanTables } from './snapshot.mjs';
+import { documentClient, normalizeTables, scanLedger, scanTables } from './snapshot.mjs';
 
 /**
  * The faults a request may carry (x-fault-inject grammar of lib/shared/fault-injection.ts),
@@ -276,10 +276,11 @@ export async function drainRelay(options) {
  *   env: Record<string, string>, n: number, concurrency: number, dupRate: number,
  *   faultRate: number, declineRate: number, callbackRate?: number, seed: number,
  *   drainSeconds: number, declinedAmount?: number, approvedAmount?: number,
- *   arbiter?: number, outageSeconds?: number,
+ *   arbiter?: number, outageSeconds?: number, slowHolder?: boolean,
  *   log?: (line: string) => void,
  * }} options  `arbiter`: how many of each order scenario (chaos-arbiter.mjs) to add;
- *   `outageSeconds`: how long the order service answers 503 to the relay meanwhile
+ *   `outageSeconds`: how long the order service answers 503 to the relay meanwhile;
+ *   `slowHolder`: add the slow-gateway takeover scenario (it waits out a 60 s hold lease)
  */
 export async function runChaos(options) {
   const log = options.log ?? (() => undefined);
@@ -404,6 +405,7 @@ export async function runChaos(options) {
     prefix,
     count: options.arbiter ?? 0,
     outageMs: (options.outageSeconds ?? 0) * 1000,
+    slowHolder: options.slowHolder,
     lambdaUrl: options.lambdaUrl,
     stage: options.stage,
     log,
@@ -425,7 +427,11 @@ export async function runChaos(options) {
   });
 
   log('Checking the invariants against the tables...');
-  const snapshot = normalizeTables(await scanTables(doc, options.env), prefix);
+  // The gateway's own ledger is the judge of what was charged (invariant 8).
+  const snapshot = {
+    ...normalizeTables(await scanTables(doc, options.env), prefix),
+    ledger: await scanLedger(doc, options.env, prefix),
+  };
   const { counts, violations } = checkInvariants(snapshot, [
     ...plan.map(({ transactionId, orderId, userId }) => ({ transactionId, orderId, userId })),
     ...arbiter.expected.map(({ transactionId, orderId, userId }) => ({

@@ -77,6 +77,21 @@ export async function scanTables(doc, env) {
 }
 
 /**
+ * The gateway simulator's ledger, this run's keys only: what the gateway
+ * itself says it charged (or voided) under each transactionId.
+ * @param {DynamoDBDocumentClient} doc
+ * @param {Record<string, string>} env the functions' environment (table names)
+ * @param {string} prefix
+ */
+export async function scanLedger(doc, env, prefix) {
+  const ledgerTable = env.GATEWAY_LEDGER_TABLE;
+  if (!ledgerTable) throw new Error("GATEWAY_LEDGER_TABLE is not in the functions' environment");
+  return (await scanAll(doc, ledgerTable))
+    .filter((l) => within(l.idempotencyKey, prefix))
+    .map((l) => ({ transactionId: l.idempotencyKey, outcome: String(l.result?.outcome) }));
+}
+
+/**
  * What the crash run checks besides the services' tables: the gateway
  * simulator's ledger (this run's keys only) and every idempotency record
  * (their keys are hashes, so only a database of the run's own is checked).
@@ -85,18 +100,14 @@ export async function scanTables(doc, env) {
  * @param {string} prefix
  */
 export async function scanLedgerAndIdempotency(doc, env, prefix) {
-  const ledgerTable = env.GATEWAY_LEDGER_TABLE;
   const idempotencyTable = env.IDEMPOTENCY_TABLE;
-  if (!ledgerTable) throw new Error("GATEWAY_LEDGER_TABLE is not in the functions' environment");
   if (!idempotencyTable) throw new Error("IDEMPOTENCY_TABLE is not in the functions' environment");
   const [ledger, idempotency] = await Promise.all([
-    scanAll(doc, ledgerTable),
+    scanLedger(doc, env, prefix),
     scanAll(doc, idempotencyTable),
   ]);
   return {
-    ledger: ledger
-      .filter((l) => within(l.idempotencyKey, prefix))
-      .map((l) => ({ transactionId: l.idempotencyKey, outcome: String(l.result?.outcome) })),
+    ledger,
     idempotency: idempotency.map((r) => ({
       id: String(r.id),
       status: String(r.status),
@@ -130,6 +141,7 @@ export function normalizeTables(raw, prefix) {
       orderId: p.orderId,
       userId: p.userId,
       status: String(p.status),
+      ...(p.failureReason ? { failureReason: String(p.failureReason) } : {}),
     }));
   const events = raw.payments
     .filter(

@@ -33,14 +33,18 @@ describe('Chaos run: duplicates in flight, downstream faults, crashes after char
     expect(result.faultsSent['payment=crash-after-charge']).toBeGreaterThan(0);
     expect(Object.keys(result.faultsSent).length).toBeGreaterThanOrEqual(3);
     expect(result.counts.failed).toBeGreaterThan(0);
-    // + the order scenarios' charges: one racer, a decline and its retry, one during the outage.
-    expect(result.counts.charges).toBe(result.plan.length + 4);
-    expect(result.counts.eventsDelivered).toBe(2 * (result.plan.length + 4));
+    // + the order scenarios' charges: one racer, the owner of the order a
+    // stranger tried to take, a decline and its retry, one during the outage.
+    expect(result.counts.charges).toBe(result.plan.length + 5);
+    expect(result.counts.eventsDelivered).toBe(2 * (result.plan.length + 5));
+    // The gateway's own ledger was read: the judge of "charged once".
+    expect(result.counts.ledgerCharges).toBeGreaterThanOrEqual(result.plan.length + 5);
     expect(result.counts.eventsDead).toBe(0);
     expect(result.arbiter).toMatchObject({
       'missing order refused': 1,
       'mismatched payment refused': 1,
       'race with one winner': 1,
+      'stranger refused, order left free': 1,
       'declined then paid': 1,
     });
     expect(result.arbiter['relay runs during the outage']).toBeGreaterThan(0);

@@ -33,6 +33,8 @@ const tablesByFunction: Record<string, string[]> = {
   paymentList: ['ChargesTable', 'PaymentsTable'],
   paymentOutboxHealth: ['ChargesTable', 'PaymentsTable'],
   paymentRedrive: ['PaymentsTable'],
+  // Voids a stuck payment: its charge, then its final payment and events.
+  paymentVoid: ['ChargesTable', 'PaymentsTable'],
   opsTimeline: [],
   console: [],
 };

@@ -112,5 +112,6 @@ export const OPERATOR_ROUTES = [
   'GET /payments',
   'GET /outbox',
   'POST /payments/{transactionId}/redrive',
+  'POST /payments/{transactionId}/void',
   'GET /logs/{correlationId}',
 ];

@@ -4,7 +4,7 @@ import { checkInvariants, describeViolations } from '../../scripts/lib/invariant
 
 type Snapshot = {
   charges: { transactionId: string }[];
-  payments: { transactionId: string; status: string }[];
+  payments: { transactionId: string; status: string; failureReason?: string }[];
   events: { transactionId: string; eventId: string; type: string; status: string }[];
   orders: { orderId: string; status: string }[];
   audit: {
@@ -198,6 +198,44 @@ describe('Function: checkInvariants, what the crash run adds', () => {
       },
       { invariant: 'charged once at the gateway', id: 't2', detail: 'not in the gateway ledger' },
     ]);
+  });
+
+  it('reports an order the gateway charged twice, even when our records show one success', () => {
+    const snapshot = healthy();
+    // t3 was replaced on o1 and its payment says FAILED, yet the gateway charged it.
+    const withT3 = [...expected, { transactionId: 't3', orderId: 'o1', userId: 'u1' }];
+    snapshot.charges.push({ transactionId: 't3' });
+    snapshot.payments.push({ transactionId: 't3', status: 'FAILED' });
+    snapshot.ledger = [
+      { transactionId: 't1', outcome: 'succeeded' },
+      { transactionId: 't2', outcome: 'declined' },
+      { transactionId: 't3', outcome: 'succeeded' },
+    ];
+    const broken = checkInvariants(snapshot, withT3).violations.map(
+      (v: { invariant: string }) => v.invariant,
+    );
+    expect(broken).toContain('one charge per order at the gateway');
+    expect(broken).toContain('charged once at the gateway');
+  });
+
+  it('counts a voided key as no charge, and a voided payment of an order paid by another as no decline', () => {
+    const snapshot = healthy();
+    const withT3 = [...expected, { transactionId: 't3', orderId: 'o1', userId: 'u1' }];
+    snapshot.charges.push({ transactionId: 't3' });
+    snapshot.payments.push({ transactionId: 't3', status: 'FAILED', failureReason: 'voided' });
+    snapshot.events.push(
+      { transactionId: 't3', eventId: 'e3o', type: 'order.status', status: 'DELIVERED' },
+      { transactionId: 't3', eventId: 'e3n', type: 'notification.send', status: 'DELIVERED' },
+    );
+    snapshot.notifications.push({ userId: 'u1', status: 'SENT', message: 'x', eventId: 'e3n' });
+    snapshot.ledger = [
+      { transactionId: 't1', outcome: 'succeeded' },
+      { transactionId: 't2', outcome: 'declined' },
+      { transactionId: 't3', outcome: 'voided' },
+      // A stranger's voided key that was never a payment of ours.
+      { transactionId: 'tx', outcome: 'voided' },
+    ];
+    expect(describeViolations(checkInvariants(snapshot, withT3).violations)).toBe('');
   });
 
   it('reports an idempotency record in progress past its expiry, not one still running', () => {

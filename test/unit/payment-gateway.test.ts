@@ -80,4 +80,56 @@ describe('Class: SimulatedGateway', () => {
     await new SimulatedGateway().charge(request, [{ target: 'gateway', kind: 'delay', value: 50 }]);
     expect(Date.now() - started).toBeGreaterThanOrEqual(45);
   });
+
+  it('refuses a charge under a key voided first: the first of a charge and a void wins', async () => {
+    const gateway = new SimulatedGateway();
+    expect(await gateway.void('tx-1')).toMatchObject({ outcome: 'voided' });
+    expect(await gateway.charge(request)).toMatchObject({ outcome: 'voided' });
+    expect(await gateway.retrieve('tx-1')).toMatchObject({ outcome: 'voided' });
+  });
+
+  it('cannot void a key that charged: the void answers the charge', async () => {
+    const gateway = new SimulatedGateway();
+    await gateway.charge(request);
+    expect(await gateway.void('tx-1')).toMatchObject({ outcome: 'succeeded' });
+    expect(await gateway.retrieve('tx-1')).toMatchObject({ outcome: 'succeeded' });
+  });
+
+  it('charges nothing when its caller aborts a delayed call', async () => {
+    const gateway = new SimulatedGateway();
+    const controller = new AbortController();
+    const call = gateway.charge(
+      request,
+      [{ target: 'gateway', kind: 'delay', value: 60_000 }],
+      controller.signal,
+    );
+    controller.abort();
+    await expect(call).rejects.toMatchObject({ name: 'AbortError' });
+    expect(await gateway.retrieve('tx-1')).toBeUndefined();
+  });
+
+  it('still charges a lagging call after its caller gave up, unless the key was voided first', async () => {
+    const ledger = new InMemoryGatewayLedger();
+    const gateway = new SimulatedGateway({ ledger });
+    const lag = [{ target: 'gateway', kind: 'lag', value: 30 }];
+    const landed = new Promise<void>((resolve) => {
+      const record = ledger.record.bind(ledger);
+      ledger.record = async (entry) => {
+        const first = await record(entry);
+        if (entry.amountMinor !== undefined) resolve();
+        return first;
+      };
+    });
+    const controller = new AbortController();
+    const call = gateway.charge(request, lag, controller.signal);
+    controller.abort();
+    await expect(call).rejects.toMatchObject({ name: 'AbortError' });
+    await landed;
+    expect(await gateway.retrieve('tx-1')).toMatchObject({ outcome: 'succeeded' });
+
+    const fenced = new SimulatedGateway();
+    const late = fenced.charge({ ...request, idempotencyKey: 'tx-2' }, lag);
+    await fenced.void('tx-2');
+    expect(await late).toMatchObject({ outcome: 'voided' });
+  });
 });

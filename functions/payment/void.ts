@@ -1,0 +1,9 @@
+import { createVoidRoute } from '../../lib/payment/void-route.js';
+import { httpHandler } from '../../lib/shared/middleware/http-handler.js';
+import { observability, payments } from './dependencies.js';
+
+/** POST /payments/{transactionId}/void (operator): void a payment stuck PENDING and free its order. */
+export const handler = httpHandler(
+  { observability },
+  createVoidRoute({ service: payments.service, logger: observability.logger }),
+);
