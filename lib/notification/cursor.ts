@@ -1,4 +1,4 @@
-import { ValidationError } from '../shared/errors.js';
+import { ID_PATTERN, invalidCursor, TIMESTAMP_PATTERN } from '../shared/validation.js';
 
 /** The position a page ends at (the table's key). */
 export interface PageKey {
@@ -6,29 +6,38 @@ export interface PageKey {
   sk: string;
 }
 
+/** A user's partition key, as the repository writes it: `USER#<userId>`. */
+const USER_PK = /^USER#[A-Za-z0-9._:-]{1,128}$/;
+
 /** Encodes a page key as an opaque cursor (base64url JSON). */
 export function encodeCursor(key: PageKey): string {
   return Buffer.from(JSON.stringify({ pk: key.pk, sk: key.sk }), 'utf8').toString('base64url');
 }
 
-/** Decodes a cursor made by {@link encodeCursor}; anything else is a 400 naming `cursor`. */
+/** True when `sk` has the shape of a record's sort key: `<createdAt>#<notificationId>`. */
+function isRecordSk(sk: string): boolean {
+  const at = sk.indexOf('#');
+  return at > 0 && TIMESTAMP_PATTERN.test(sk.slice(0, at)) && ID_PATTERN.test(sk.slice(at + 1));
+}
+
+/**
+ * Decodes a cursor made by {@link encodeCursor}; anything else is a 400
+ * naming `cursor`, including a well-formed JSON key of another shape: it
+ * would reach DynamoDB as the query's start key.
+ */
 export function decodeCursor(cursor: string): PageKey {
-  const invalid = () =>
-    new ValidationError('Invalid query: cursor', [
-      { field: 'cursor', issue: 'is not a valid cursor' },
-    ]);
-  if (!/^[A-Za-z0-9_-]{1,1024}$/.test(cursor)) throw invalid();
+  if (!/^[A-Za-z0-9_-]{1,1024}$/.test(cursor)) throw invalidCursor();
   let value: unknown;
   try {
     value = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
   } catch {
-    throw invalid();
+    throw invalidCursor();
   }
-  if (value === null || typeof value !== 'object') throw invalid();
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) throw invalidCursor();
   const { pk, sk, ...rest } = value as Record<string, unknown>;
   if (typeof pk !== 'string' || typeof sk !== 'string' || Object.keys(rest).length > 0) {
-    throw invalid();
+    throw invalidCursor();
   }
-  if (pk.length > 300 || sk.length > 300) throw invalid();
+  if (!USER_PK.test(pk) || !isRecordSk(sk)) throw invalidCursor();
   return { pk, sk };
 }

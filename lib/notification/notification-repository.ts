@@ -6,8 +6,13 @@ import {
   TransactWriteCommand,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
-import { isConditionalCheckFailed, isTransactionCanceled } from '../shared/dynamo.js';
-import { ServiceUnavailableError, ValidationError } from '../shared/errors.js';
+import {
+  isConditionalCheckFailed,
+  isTransactionCanceled,
+  isValidationException,
+} from '../shared/dynamo.js';
+import { ServiceUnavailableError } from '../shared/errors.js';
+import { invalidCursor } from '../shared/validation.js';
 import type { DedupeClaim, NotificationRecord } from './types.js';
 
 /** Options of a claim: when it stops blocking repeats. */
@@ -296,9 +301,7 @@ export class DynamoNotificationRepository implements NotificationRepository {
     startKey?: { pk: string; sk: string },
   ): Promise<RecordPage> {
     if (startKey && startKey.pk !== userPk(userId)) {
-      throw new ValidationError('Invalid query: cursor', [
-        { field: 'cursor', issue: 'does not belong to this userId' },
-      ]);
+      throw invalidCursor('does not belong to this userId');
     }
     try {
       const page = await this.#doc.send(
@@ -318,6 +321,8 @@ export class DynamoNotificationRepository implements NotificationRepository {
       const last = page.LastEvaluatedKey as { pk: string; sk: string } | undefined;
       return { items, lastKey: last ? { pk: last.pk, sk: last.sk } : undefined };
     } catch (error) {
+      // A start key DynamoDB refuses came from the client's cursor: a 400, not an outage.
+      if (startKey && isValidationException(error)) throw invalidCursor(undefined, error);
       throw unavailable(error);
     }
   }

@@ -80,7 +80,11 @@ export const releaseSchema = v.strictObject({
   reason: v.optional(textSchema(500)),
 });
 
-/** Query of GET /orders/{orderId}/history: a page of `limit` entries after `cursor`. */
+/**
+ * Query of GET /orders/{orderId}/history: a page of `limit` entries after
+ * `cursor`. A cursor is `s<seq>`; a seq past 2^53 - 1 is no seq we wrote and
+ * cannot be sent to DynamoDB as a number (it was a 503 once).
+ */
 export const historyQuerySchema = v.strictObject({
   limit: pageLimitSchema,
   cursor: v.optional(
@@ -88,6 +92,7 @@ export const historyQuerySchema = v.strictObject({
       v.string('must be a string'),
       v.regex(/^s[1-9]\d{0,15}$/, 'is not a valid cursor'),
       v.transform((c: string) => Number(c.slice(1))),
+      v.safeInteger('is not a valid cursor'),
     ),
   ),
 });

@@ -1,13 +1,17 @@
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { BatchGetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { byCodeUnit } from '../shared/compare.js';
-import { ValidationError } from '../shared/errors.js';
+import { isValidationException } from '../shared/dynamo.js';
 import { fromMinorUnits } from '../shared/money.js';
+import { ID_PATTERN, invalidCursor, TIMESTAMP_PATTERN } from '../shared/validation.js';
 import {
   UNFINALIZED_ATTRIBUTE,
   type UNFINALIZED_INDEX,
+  UNFINALIZED_MARKER,
   unfinalizedChargesQuery,
 } from './charge-store.js';
+import { paymentPk } from './outbox-store.js';
+import { PAYMENT_SK } from './payment-store.js';
 
 /**
  * The GSI that lists items by `status`, newest first (`createdAt`): payments
@@ -103,7 +107,7 @@ export class DynamoPaymentList implements PaymentList {
     limit: number,
   ) {
     const processing = status === 'PROCESSING';
-    const out = await this.doc.send(
+    const out = await this.query(
       new QueryCommand(
         processing
           ? {
@@ -123,6 +127,7 @@ export class DynamoPaymentList implements PaymentList {
               ExclusiveStartKey: startKey,
             },
       ),
+      startKey !== undefined,
     );
     const rows = (out.Items ?? []).map((item) => ({
       key: processing
@@ -131,6 +136,20 @@ export class DynamoPaymentList implements PaymentList {
       summary: processing ? processingSummary(item) : paymentSummary(item, status),
     }));
     return { rows, lastKey: out.LastEvaluatedKey };
+  }
+
+  /**
+   * Sends one query; DynamoDB refusing a start key that came from the
+   * client's cursor is a 400 naming `cursor` (the decoder should have caught
+   * it first), never a 500.
+   */
+  private async query(command: QueryCommand, fromCursor: boolean) {
+    try {
+      return await this.doc.send(command);
+    } catch (error) {
+      if (fromCursor && isValidationException(error)) throw invalidCursor(undefined, error);
+      throw error;
+    }
   }
 
   /** Fills in order, user and amount of in-flight rows from their charges (one batch read). */
@@ -192,31 +211,63 @@ export function encodeListCursor(cursor: Cursor): string {
   return Buffer.from(JSON.stringify(cursor), 'utf8').toString('base64url');
 }
 
-/** Decodes a cursor of {@link encodeListCursor} for these statuses; anything else is a 400 naming `cursor`. */
+/** True when `pk` is a payment's partition key, `paymentPk(<transactionId>)`. */
+function isPaymentPk(pk: unknown): boolean {
+  const prefix = paymentPk('');
+  return (
+    typeof pk === 'string' && pk.startsWith(prefix) && ID_PATTERN.test(pk.slice(prefix.length))
+  );
+}
+
+/**
+ * True when `key` is a start key of `status`' own query: exactly the
+ * attributes {@link DynamoPaymentList} takes from that index's rows, in
+ * that query's partition. Anything else (a key of the other index, of
+ * another status, an empty one) would reach DynamoDB as the query's
+ * ExclusiveStartKey and be refused there.
+ */
+function isStartKeyOf(status: ListedStatus, key: Record<string, unknown>): boolean {
+  const names = Object.keys(key).sort();
+  const createdAt = typeof key.createdAt === 'string' && TIMESTAMP_PATTERN.test(key.createdAt);
+  if (status === 'PROCESSING') {
+    return (
+      names.join() === ['createdAt', 'transactionId', UNFINALIZED_ATTRIBUTE].sort().join() &&
+      createdAt &&
+      typeof key.transactionId === 'string' &&
+      ID_PATTERN.test(key.transactionId) &&
+      key[UNFINALIZED_ATTRIBUTE] === UNFINALIZED_MARKER
+    );
+  }
+  return (
+    names.join() === 'createdAt,pk,sk,status' &&
+    createdAt &&
+    isPaymentPk(key.pk) &&
+    key.sk === PAYMENT_SK &&
+    key.status === status
+  );
+}
+
+/**
+ * Decodes a cursor of {@link encodeListCursor} for these statuses; anything
+ * else, a foreign key included, is a 400 naming `cursor`.
+ */
 export function decodeListCursor(text: string, statuses: readonly ListedStatus[]): Cursor {
-  const invalid = () =>
-    new ValidationError('Invalid query: cursor', [
-      { field: 'cursor', issue: 'is not a valid cursor' },
-    ]);
-  if (!/^[A-Za-z0-9_-]{1,2048}$/.test(text)) throw invalid();
+  if (!/^[A-Za-z0-9_-]{1,2048}$/.test(text)) throw invalidCursor();
   let value: unknown;
   try {
     value = JSON.parse(Buffer.from(text, 'base64url').toString('utf8'));
   } catch {
-    throw invalid();
+    throw invalidCursor();
   }
-  if (value === null || typeof value !== 'object' || Array.isArray(value)) throw invalid();
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) throw invalidCursor();
   const cursor: Cursor = {};
   for (const [name, key] of Object.entries(value)) {
-    if (!statuses.includes(name as ListedStatus)) throw invalid();
-    if (key === null) cursor[name as ListedStatus] = null;
-    else if (
-      typeof key === 'object' &&
-      !Array.isArray(key) &&
-      Object.values(key).every((v) => typeof v === 'string' && v.length <= 300)
-    )
-      cursor[name as ListedStatus] = key as Record<string, unknown>;
-    else throw invalid();
+    const status = name as ListedStatus;
+    if (!statuses.includes(status)) throw invalidCursor();
+    if (key === null) cursor[status] = null;
+    else if (typeof key === 'object' && !Array.isArray(key) && isStartKeyOf(status, key))
+      cursor[status] = key as Record<string, unknown>;
+    else throw invalidCursor();
   }
   return cursor;
 }

@@ -6,7 +6,8 @@ import { type ChargeResult, recordResultUpdate, UNFINALIZED_ATTRIBUTE } from './
 import { type DynamoOutboxStore, eventToItem, paymentPk } from './outbox-store.js';
 import type { Payment, PaymentRecord } from './types.js';
 
-const PAYMENT_SK = 'PAYMENT';
+/** Sort key of a payment's own item (its events sort under `EVENT#`). */
+export const PAYMENT_SK = 'PAYMENT';
 
 /** What {@link PaymentStore.finalize} did: `changed` is false when the payment was already final. */
 export interface FinalizeResult extends PaymentRecord {

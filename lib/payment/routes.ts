@@ -4,6 +4,7 @@ import { isAppError } from '../shared/errors.js';
 import { parseFaults } from '../shared/fault-injection.js';
 import { json } from '../shared/http.js';
 import type { InternalClient } from '../shared/internal-client.js';
+import { logAction } from '../shared/logger.js';
 import type { HttpRoute } from '../shared/middleware/types.js';
 import { METRIC, type MetricName } from '../shared/observability.js';
 import { parseInput } from '../shared/validation.js';
@@ -12,7 +13,11 @@ import type { IdempotentPay } from './idempotency.js';
 import { createOrderGate } from './order-gate.js';
 import type { PaymentService } from './payment-service.js';
 import { gatewayCallbackSchema, paymentPathSchema, paymentRequestSchema } from './schemas.js';
-import { SIGNATURE_HEADER, verifyGatewaySignature } from './webhook-signature.js';
+import {
+  isInvalidSignature,
+  SIGNATURE_HEADER,
+  verifyGatewaySignature,
+} from './webhook-signature.js';
 
 /** Collaborators of the payment routes, built once per cold start by the handler modules. */
 export interface PaymentRouteDeps {
@@ -108,11 +113,23 @@ export function createCallbackRoute(
   return async (event, context) => {
     const secret = typeof deps.secret === 'string' ? deps.secret : await deps.secret();
     // The signature covers the raw body: check it before trusting a single field.
-    verifyGatewaySignature(headerValue(event.headers, SIGNATURE_HEADER), event.body ?? '', {
-      secret,
-      now: deps.clock?.() ?? new Date(),
-      toleranceSeconds: deps.toleranceSeconds,
-    });
+    try {
+      verifyGatewaySignature(headerValue(event.headers, SIGNATURE_HEADER), event.body ?? '', {
+        secret,
+        now: deps.clock?.() ?? new Date(),
+        toleranceSeconds: deps.toleranceSeconds,
+      });
+    } catch (error) {
+      // Which check failed is ours to know: the caller gets one answer for all.
+      if (isInvalidSignature(error)) {
+        logAction(deps.logger, {
+          action: 'payment.callback.signature',
+          outcome: 'rejected',
+          reason: error.reason,
+        });
+      }
+      throw error;
+    }
     const callback = parseInput(gatewayCallbackSchema, event.jsonBody);
     deps.logger.appendKeys({ transactionId: callback.transactionId });
     const faults = parseFaults(event.headers, deps.faultsEnabled);

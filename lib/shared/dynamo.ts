@@ -62,3 +62,12 @@ export function isConditionalCheckFailed(error: unknown): boolean {
 export function isTransactionCanceled(error: unknown): boolean {
   return (error as { name?: string } | undefined)?.name === 'TransactionCanceledException';
 }
+
+/**
+ * True when DynamoDB refused a request as malformed (`ValidationException`).
+ * For a query that starts from a client's cursor, what it refused is that
+ * key: the caller's mistake, not an outage.
+ */
+export function isValidationException(error: unknown): boolean {
+  return (error as { name?: string } | undefined)?.name === 'ValidationException';
+}

@@ -27,6 +27,18 @@ export const pageLimitSchema = v.optional(
   ),
 );
 
+/** An ISO 8601 UTC timestamp as `Date.toISOString` writes it (our `createdAt` values). */
+export const TIMESTAMP_PATTERN = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d{1,9})?Z$/;
+
+/**
+ * The 400 for a `cursor` query value that is not one this list made (not
+ * decodable, out of range, a key of another list or user): a client's
+ * mistake, answered in the contract's format, never a 5xx.
+ */
+export function invalidCursor(issue = 'is not a valid cursor', cause?: unknown): ValidationError {
+  return new ValidationError('Invalid query: cursor', [{ field: 'cursor', issue }], { cause });
+}
+
 /** Schema of a major-unit amount; precision is checked with the currency by {@link withMinorUnits}. */
 export const amountSchema = v.number('must be a JSON number');
 

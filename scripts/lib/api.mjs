@@ -1,13 +1,17 @@
 // @ts-check
 /**
  * A small client for the HTTP API as a customer (or the payment gateway)
- * calls it, used by the demo, bench and chaos scripts. Every call carries a
- * correlation id of our choosing so its trace can be found in the logs.
+ * calls it, used by the demo, bench and chaos scripts. Every call sends a
+ * correlation id of our choosing; a public route records it as
+ * `client_correlation_id` and answers with an id of its own, the one its log
+ * lines carry: that is the answer's `correlationId` (docs/security.md).
  */
 import { createHmac, randomUUID } from 'node:crypto';
 
 /**
- * @typedef {{ status: number, headers: Headers, body: any, text: string, ms: number, correlationId: string }} ApiAnswer
+ * @typedef {{ status: number, headers: Headers, body: any, text: string, ms: number, correlationId: string, clientCorrelationId: string }} ApiAnswer
+ * `correlationId` is the id the services logged the request under (the answer's
+ * `x-correlation-id`; what was sent when no answer came), `clientCorrelationId` what was sent.
  */
 
 /**
@@ -25,8 +29,8 @@ export function createApi(baseUrl, options = {}) {
    * @returns {Promise<ApiAnswer>}
    */
   return async function call(method, path, request = {}) {
-    const correlationId = request.correlationId ?? `run-${randomUUID()}`;
-    const headers = { 'x-correlation-id': correlationId, ...request.headers };
+    const clientCorrelationId = request.correlationId ?? `run-${randomUUID()}`;
+    const headers = { 'x-correlation-id': clientCorrelationId, ...request.headers };
     let body = request.rawBody;
     if (request.body !== undefined) {
       body = JSON.stringify(request.body);
@@ -53,7 +57,8 @@ export function createApi(baseUrl, options = {}) {
         body: parsed,
         text,
         ms: performance.now() - started,
-        correlationId,
+        correlationId: response.headers.get('x-correlation-id') ?? clientCorrelationId,
+        clientCorrelationId,
       };
     } catch (error) {
       return {
@@ -62,7 +67,8 @@ export function createApi(baseUrl, options = {}) {
         body: undefined,
         text: error instanceof Error ? `${error.name}: ${error.message}` : String(error),
         ms: performance.now() - started,
-        correlationId,
+        correlationId: clientCorrelationId,
+        clientCorrelationId,
       };
     }
   };

@@ -399,7 +399,7 @@ export async function trace(ctx, first) {
   const id = first.paid.correlationId;
   n.chapter(
     'Following one request end to end',
-    `The payment of chapter 1 carried x-correlation-id ${id}; every service logged it.`,
+    `The payment of chapter 1 was answered with x-correlation-id ${id}; every service logged it.`,
   );
   const lines = await ctx.traceOf(id);
   for (const line of lines) n.say(line);

@@ -25,16 +25,16 @@ describe('Charge reconciliation through the relay', () => {
     };
     expect((await api('POST', '/orders', { body: order })).status).toBe(201);
     const payment = { transactionId: uniqueId('tx-reconcile'), ...order };
-    const correlationId = uniqueId('reconcile-corr');
-
     const crashed = await api('POST', '/payments', {
       body: payment,
       headers: {
-        'x-correlation-id': correlationId,
+        'x-correlation-id': uniqueId('reconcile-corr'),
         'x-fault-inject': 'payment=crash-after-charge',
       },
     });
     expect(crashed.status).toBe(500);
+    // The id the request was logged under (a public caller's own is only recorded beside it).
+    const correlationId = crashed.headers.get('x-correlation-id');
     // Charged by the gateway; the answer was to be recorded with the final payment.
     expect(await tables.charge(payment.transactionId)).toMatchObject({
       state: 'PENDING',

@@ -1,8 +1,10 @@
 import { ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { type CryptoKey, importJWK, type JWK } from 'jose';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { signGatewayPayload } from '../../lib/payment/webhook-signature.js';
 import { dynamoFromEnv } from '../../lib/shared/dynamo.js';
 import { api, expectErrorFormat, uniqueId } from '../support/http.js';
+import { waitForLogs } from '../support/logs.js';
 import { signToken } from '../support/service-tokens.js';
 import { TABLE_ENV_VARS } from '../support/tables.js';
 
@@ -30,9 +32,17 @@ interface Case {
   judge: Judge;
   status?: number;
   code?: string;
+  /** The field the error's details must name. */
+  field?: string;
+  /** The exact error body. */
+  body?: unknown;
+  /** The request's log lines must hold no ERROR (it would feed the 5xx alarm's cousins). */
+  quiet?: boolean;
 }
 
 const JSON_CT = { 'content-type': 'application/json' };
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+const b64 = (value: unknown) => Buffer.from(JSON.stringify(value), 'utf8').toString('base64url');
 const STACK = /\bat .+\.(?:ts|js|mjs):\d+|node_modules|Error: /;
 
 let paymentToken: (aud: string) => Promise<string>;
@@ -326,8 +336,98 @@ const BAD_QUERIES: Array<[string, string]> = [
   ['an oversized parameter', `userId=${RUN}&q=${'x'.repeat(300)}`],
 ];
 
+/**
+ * Query values of the paged routes that are no value the route made or
+ * documents: each a 400 VALIDATION_FAILED naming its field, logged at WARN
+ * at most. A cursor that decodes to a key of another shape would reach
+ * DynamoDB as the start key (it was a 500 on the operator list, a 503 on
+ * notifications), and a history seq past 2^53 a 503.
+ */
+function pagedQueryCases(): Case[] {
+  const at = '2026-12-01T10:00:00.000Z';
+  const user = id('u');
+  const final = { pk: `PAYMENT#${id('t')}`, sk: 'PAYMENT', status: 'SUCCEEDED', createdAt: at };
+  const rows: Array<[string, string, string]> = [
+    [`/orders/${id('o')}/history?cursor=s9007199254740992`, 'a seq past 2^53', 'cursor'],
+    [`/orders/${id('o')}/history?cursor=s99999999999999999`, 'a seq of 17 digits', 'cursor'],
+    [`/orders/${id('o')}/history?cursor=s0`, 'seq 0', 'cursor'],
+    [`/orders/${id('o')}/history?cursor=${b64({ seq: 1 })}`, 'a JSON cursor', 'cursor'],
+    [`/orders/${id('o')}/history?limit=0`, 'limit 0', 'limit'],
+    [`/orders/${id('o')}/history?limit=1e3`, 'limit 1e3', 'limit'],
+    [
+      `/notifications?userId=${user}&cursor=${b64({ pk: `USER#${user}`, sk: '' })}`,
+      'a cursor with an empty sort key',
+      'cursor',
+    ],
+    [
+      `/notifications?userId=${user}&cursor=${b64({ pk: `USER#${user}`, sk: 'x' })}`,
+      'a cursor with a foreign sort key',
+      'cursor',
+    ],
+    [
+      `/notifications?userId=${user}&cursor=${b64({ pk: `USER#${id('other')}`, sk: `${at}#n` })}`,
+      "another user's cursor",
+      'cursor',
+    ],
+    [`/notifications?userId=${user}&cursor=${b64(final)}`, 'a payment key as cursor', 'cursor'],
+    [`/notifications?userId=${user}&limit=101`, 'limit 101', 'limit'],
+    [
+      `/payments?cursor=${b64({ SUCCEEDED: { transactionId: id('t') } })}`,
+      'a foreign key',
+      'cursor',
+    ],
+    [`/payments?cursor=${b64({ SUCCEEDED: {} })}`, 'an empty key', 'cursor'],
+    [`/payments?cursor=${b64({ PROCESSING: final })}`, 'a status key as in-flight key', 'cursor'],
+    [
+      `/payments?cursor=${b64({ SUCCEEDED: { ...final, status: 'FAILED' } })}`,
+      'a key of another status',
+      'cursor',
+    ],
+    [`/payments?cursor=${b64({ PENDING: null })}`, 'an unknown status in the cursor', 'cursor'],
+    [`/payments?cursor=bm9wZQ`, 'a cursor that is not JSON', 'cursor'],
+    [`/payments?status=succeeded`, 'a lower-case status', 'status'],
+    [`/payments?status=SUCCEEDED,FAILED`, 'two statuses', 'status'],
+    [`/payments?limit=0`, 'limit 0', 'limit'],
+  ];
+  return rows.map(([path, name, field]) => ({
+    name: `${name} (${field})`,
+    method: 'GET',
+    path,
+    judge: 'handler',
+    status: 400,
+    code: 'VALIDATION_FAILED',
+    field,
+    quiet: true,
+  }));
+}
+
+/** The callback's 401: one body whatever check failed (which one is logged, at WARN). */
+function signatureCases(): Case[] {
+  const rawBody = JSON.stringify({ transactionId: id('t'), status: 'succeeded' });
+  const now = Math.floor(Date.now() / 1000);
+  const headers: Array<[string, Record<string, string>]> = [
+    ['no signature', {}],
+    ['a malformed signature', { 'x-gateway-signature': 'v1=abc' }],
+    ['a stale signature', { 'x-gateway-signature': signGatewayPayload(rawBody, 'x', now - 3600) }],
+    ['a forged signature', { 'x-gateway-signature': signGatewayPayload(rawBody, 'forged', now) }],
+  ];
+  return headers.map(([name, h]) => ({
+    name,
+    method: 'POST',
+    path: '/payments/callback',
+    headers: { ...JSON_CT, ...h },
+    rawBody,
+    judge: 'handler',
+    status: 401,
+    body: {
+      error: { code: 'INVALID_SIGNATURE', message: 'Invalid gateway signature', details: [] },
+    },
+    quiet: true,
+  }));
+}
+
 function allCases(): Array<Case & { auth?: string }> {
-  const cases: Array<Case & { auth?: string }> = [];
+  const cases: Array<Case & { auth?: string }> = [...pagedQueryCases(), ...signatureCases()];
   for (const route of PUBLIC_POSTS) {
     for (const c of bodyCases(route.valid()))
       cases.push({ ...c, method: 'POST', path: route.path });
@@ -537,8 +637,33 @@ describe('Hostile input over serverless-offline: every answer a 4xx, nothing wri
       if (c.judge !== 'gateway') {
         const error = expectErrorFormat(response.body);
         if (c.code) expect(error.code, where).toBe(c.code);
-        // A correlation id from the request comes back; the hostile one never is echoed raw.
-        expect(response.headers.get('x-correlation-id'), where).toBe(`${RUN}-corr`);
+        if (c.field) {
+          expect(
+            error.details.map((d) => (d as { field?: string }).field),
+            where,
+          ).toContain(c.field);
+        }
+        if (c.body) expect(response.body, where).toEqual(c.body);
+        // A verified service's correlation id is taken; anyone else's is only
+        // recorded beside the request's own (docs/security.md).
+        const verified = Boolean(c.auth) && !c.headers?.['sls-offline-authorizer-override'];
+        const correlationId = response.headers.get('x-correlation-id');
+        if (verified) expect(correlationId, where).toBe(`${RUN}-corr`);
+        else {
+          expect(correlationId, where).toMatch(UUID);
+          expect(response.headers.get('x-client-correlation-id'), where).toBe(`${RUN}-corr`);
+        }
+        if (c.quiet) {
+          const lines = await waitForLogs(
+            (r) => r.correlation_id === correlationId,
+            (rs) => rs.some((r) => r.action === 'http.request'),
+          );
+          expect(
+            lines.filter((r) => r.level === 'ERROR'),
+            where,
+          ).toEqual([]);
+          expect(lines.find((r) => r.action === 'http.request')?.level, where).toBe('WARN');
+        }
       }
     },
   );

@@ -18,12 +18,13 @@ describe('HTTP API routes over serverless-offline', () => {
     expect(response.headers.get('x-correlation-id')).toBeTruthy();
   });
 
-  it('returns the caller-supplied correlation id', async () => {
+  it("returns a public caller's correlation id beside the one the request was logged under", async () => {
     const response = await api('POST', '/orders', {
       rawBody: 'x',
       headers: { 'content-type': 'text/plain', 'x-correlation-id': 'e2e-corr-0001' },
     });
-    expect(response.headers.get('x-correlation-id')).toBe('e2e-corr-0001');
+    expect(response.headers.get('x-client-correlation-id')).toBe('e2e-corr-0001');
+    expect(response.headers.get('x-correlation-id')).toMatch(/^[0-9a-f-]{36}$/);
   });
 
   it.each([

@@ -55,12 +55,18 @@ async function eventStates(transactionId: string) {
 describe('A payment through all three services', () => {
   it('marks the order PAID and notifies the user once, all under one correlation id', async () => {
     const order = await newOrder();
-    const correlationId = uniqueId('sys-corr');
+    const clientId = uniqueId('sys-corr');
     const paid = await api('POST', '/payments', {
       body: paymentFor(order),
-      headers: { 'x-correlation-id': correlationId },
+      headers: { 'x-correlation-id': clientId },
     });
     expect(paid.status).toBe(201);
+    // The payment service made the request's id (its caller is public) and
+    // passed it on: the order and notification services took it from a
+    // verified caller.
+    const correlationId = paid.headers.get('x-correlation-id') ?? '';
+    expect(correlationId).not.toBe(clientId);
+    expect(paid.body.correlationId).toBe(correlationId);
     expect(paid.body.status).toBe('SUCCEEDED');
     expect(paid.body.events.map((e: { status: string }) => e.status)).toEqual([
       'DELIVERED',
@@ -134,13 +140,13 @@ describe('A payment through all three services', () => {
 
   it('delivers later through the relay when the order service fails, with the original correlation id', async () => {
     const order = await newOrder();
-    const correlationId = uniqueId('relay-corr');
     const payment = paymentFor(order);
     const paid = await api('POST', '/payments', {
       body: payment,
-      headers: { 'x-correlation-id': correlationId, 'x-fault-inject': 'order=status:503' },
+      headers: { 'x-correlation-id': uniqueId('relay-corr'), 'x-fault-inject': 'order=status:503' },
     });
     expect(paid.status).toBe(201);
+    const correlationId = paid.headers.get('x-correlation-id');
     expect(await eventStates(payment.transactionId)).toEqual({
       'order.status': 'PENDING',
       'notification.send': 'DELIVERED',

@@ -97,6 +97,26 @@ describe('Notification use cases on DynamoDB Local', () => {
     expect(seen).toEqual([...seen].sort().reverse());
   });
 
+  it('answers a cursor that decodes to a key DynamoDB would refuse with a 400 naming cursor', async () => {
+    const userId = uid('u');
+    await sendNotification(deps, { userId, message: 'hello' }, ctx);
+    const cursor = (sk: string) =>
+      Buffer.from(JSON.stringify({ pk: `USER#${userId}`, sk })).toString('base64url');
+    // An empty sort key was a ValidationException from DynamoDB, answered 503.
+    for (const sk of ['', ' ', '\ud800']) {
+      const error = await listNotifications(repository, {
+        userId,
+        limit: 3,
+        cursor: cursor(sk),
+      }).catch((e: unknown) => e);
+      expect(error, JSON.stringify(sk)).toMatchObject({
+        status: 400,
+        code: 'VALIDATION_FAILED',
+        details: [{ field: 'cursor', issue: expect.any(String) }],
+      });
+    }
+  });
+
   it('recovers a claim whose holder died: 409 while its lease runs, then one send under the eventId', async () => {
     const userId = uid('u');
     const input = { userId, message: 'Order o-7 is paid', eventId: `${userId}-e` };

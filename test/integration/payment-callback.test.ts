@@ -20,12 +20,13 @@ describe('POST /payments/callback against DynamoDB Local', () => {
   it("joins the charging request's correlation id: the payment and its events carry it, not the callback's", async () => {
     const harness = paymentHarness();
     const body = paymentBody();
-    const first = 'corr-first-request-0001';
     const lost = await harness.postPayment(body, {
       'x-fault-inject': 'gateway=timeout',
-      'x-correlation-id': first,
+      'x-correlation-id': 'corr-first-request-0001',
     });
     expect(lost.status).toBe(503);
+    const first = lost.headers['x-correlation-id'];
+    expect(first).toBeTruthy();
     const raw = callbackBody(body.transactionId);
     const callback = await harness.postCallback(raw, {
       ...signature(raw),

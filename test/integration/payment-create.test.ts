@@ -202,6 +202,10 @@ describe('POST /payments against DynamoDB Local', () => {
     const body = paymentBody();
 
     const created = await harness.postPayment(body, { 'x-correlation-id': 'corr-payment-0001' });
+    // A public caller's id is recorded beside ours; ours is what travels on.
+    const correlationId = created.headers['x-correlation-id'];
+    expect(correlationId).not.toBe('corr-payment-0001');
+    expect(created.headers['x-client-correlation-id']).toBe('corr-payment-0001');
 
     expect(created.body.events).toHaveLength(2);
     for (const event of created.body.events) {
@@ -212,7 +216,7 @@ describe('POST /payments against DynamoDB Local', () => {
     expect(order).toMatchObject({
       method: 'PUT',
       path: `/orders/${body.orderId}/status`,
-      correlationId: 'corr-payment-0001',
+      correlationId,
     });
     expect(order?.body).toEqual({
       status: 'PAID',

@@ -149,10 +149,18 @@ describe('Class: DynamoPaymentList', () => {
   });
 
   it('refuses a cursor it did not make with a 400 naming cursor', async () => {
+    const key = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url');
+    const final = { pk: `PAYMENT#${run}-s1`, sk: 'PAYMENT', status: 'SUCCEEDED', createdAt: at(1) };
     for (const cursor of [
       '%%%',
       Buffer.from('{"NOPE":null}').toString('base64url'),
       Buffer.from('[1]').toString('base64url'),
+      // Well-formed JSON keys that DynamoDB refuses as a start key (these were 500s).
+      key({ SUCCEEDED: {} }),
+      key({ SUCCEEDED: { transactionId: `${run}-p6` } }),
+      key({ SUCCEEDED: { ...final, status: 'FAILED' } }),
+      key({ PROCESSING: final }),
+      key({ FAILED: { ...final, status: 'FAILED', pk: '' } }),
     ]) {
       const error = await list.list({ limit: 2, cursor }).catch((e: unknown) => e);
       expect(

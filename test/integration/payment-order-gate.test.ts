@@ -39,7 +39,7 @@ describe('POST /payments asks its order first (step 1b), against DynamoDB Local'
         amount: 125.5,
         currency: 'USD',
       },
-      correlationId: 'corr-hold-0001',
+      correlationId: created.headers['x-correlation-id'],
     });
   });
 

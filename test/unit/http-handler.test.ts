@@ -13,12 +13,13 @@ describe('Function: httpHandler', () => {
     json(200, { body: event.jsonBody, correlationId: event.correlationId, caller: event.caller }),
   );
 
-  it('parses a JSON body and returns the correlation id it was given', async () => {
+  it('parses a JSON body and returns the correlation id a verified caller gave', async () => {
     const response = await echo(
       httpEvent({
         method: 'POST',
         body: { a: 1 },
         headers: { 'x-correlation-id': 'corr-12345678' },
+        authorizer: { caller: 'payment', jti: 'j-1' },
       }),
       fakeContext(),
     );

@@ -12,8 +12,13 @@ export interface RequestGuardOptions {
   maxHeaderBytes?: number;
 }
 
-/** Longest accepted query string value; ids are 128, nothing we accept is longer. */
+/** Longest accepted query string value; ids are 128, nothing we accept is longer but a cursor. */
 export const MAX_QUERY_VALUE_LENGTH = 256;
+/**
+ * Longest accepted `cursor`: a page's position is a key (the payment list's
+ * holds one per status it merges, ~500 characters), checked by its own route.
+ */
+export const MAX_CURSOR_LENGTH = 2048;
 const QUERY_NAME = /^[A-Za-z0-9_.-]{1,64}$/;
 // Parameters whose name says they hold an id are checked with the id rule here,
 // so every route gets it whether or not its schema remembers.
@@ -73,8 +78,9 @@ export function requestGuard(
       const badQuery = Object.entries(event.queryStringParameters ?? {}).flatMap(
         ([name, value]) => {
           if (!QUERY_NAME.test(name)) return [{ field: '(query)', issue: 'has an invalid name' }];
-          if (value === undefined || value.length > MAX_QUERY_VALUE_LENGTH) {
-            return [{ field: name, issue: `must be at most ${MAX_QUERY_VALUE_LENGTH} characters` }];
+          const max = name === 'cursor' ? MAX_CURSOR_LENGTH : MAX_QUERY_VALUE_LENGTH;
+          if (value === undefined || value.length > max) {
+            return [{ field: name, issue: `must be at most ${max} characters` }];
           }
           if (ID_NAME.test(name) && !ID_PATTERN.test(value)) {
             return [{ field: name, issue: 'must be 1-128 characters of A-Z a-z 0-9 . _ : -' }];

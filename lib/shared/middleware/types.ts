@@ -16,6 +16,8 @@ export interface CallerIdentity {
  */
 export interface HttpEvent extends APIGatewayProxyEventV2 {
   correlationId: string;
+  /** A public caller's own `x-correlation-id`: recorded beside ours, never used as it. */
+  clientCorrelationId?: string;
   /** The parsed JSON body; `undefined` for routes without a body. */
   jsonBody?: unknown;
   /** The caller that the authorizer verified, on internal routes. */
