@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { beforeAll, describe, expect, inject, it } from 'vitest';
 import { DEFAULT_DOWNSTREAM_POLICY } from '../../lib/http/client.js';
 import { OUTBOX_METRICS } from '../../lib/outbox/metrics.js';
@@ -88,10 +89,13 @@ describe('Tables of the packaged template', () => {
 });
 
 describe('Functions of the packaged template', () => {
-  it('runs every function on nodejs22.x (arm64) with active tracing and a deliberate size', () => {
+  it('runs every function on nodejs24.x (arm64), the Node the local stack runs, with active tracing and a deliberate size', () => {
+    // The pinned devDependency `node` is what npm start and npm test run on (docs/deploy.md, Runtime).
+    const pinned = JSON.parse(readFileSync('package.json', 'utf8')).devDependencies.node as string;
+    expect(`nodejs${pinned.split('.')[0]}.x`).toBe('nodejs24.x');
     for (const [name, fn] of Object.entries(functions)) {
       expect(fn.Properties, name).toMatchObject({
-        Runtime: 'nodejs22.x',
+        Runtime: 'nodejs24.x',
         Architectures: ['arm64'],
         TracingConfig: { Mode: 'Active' },
       });
