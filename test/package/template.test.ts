@@ -310,3 +310,61 @@ describe('Alarms of the packaged template', () => {
     );
   });
 });
+
+describe('The pulse dashboard', () => {
+  /** The dashboard's JSON, each `Ref` written as `REF:<logical id>`. */
+  function dashboardBody(): {
+    widgets: { properties: { title: string; metrics: unknown[][] } }[];
+  } {
+    const dashboards = resourcesOfType(template, 'AWS::CloudWatch::Dashboard');
+    expect(Object.keys(dashboards)).toEqual(['PulseDashboard']);
+    const [, parts] = dashboards.PulseDashboard?.Properties?.DashboardBody['Fn::Join'] as [
+      string,
+      unknown[],
+    ];
+    const text = parts
+      .map((part) => (typeof part === 'string' ? part : `REF:${(part as { Ref: string }).Ref}`))
+      .join('');
+    return JSON.parse(text);
+  }
+
+  it('charts payments by outcome, the outbox, its oldest PENDING age and p50/p99 payment duration', () => {
+    expect(dashboardBody().widgets.map((w) => w.properties.title)).toEqual([
+      'Payments per minute by outcome',
+      'Outbox: events PENDING and DEAD',
+      'Oldest PENDING event (seconds)',
+      'Payment duration (POST /payments), p50 and p99 (ms)',
+    ]);
+  });
+
+  it('shows only metrics that the services emit, under the dimension they emit them with', () => {
+    const metrics = dashboardBody()
+      .widgets.flatMap((w) => w.properties.metrics)
+      .filter((m) => typeof m[0] === 'string');
+    const ours = metrics.filter((m) => m[0] === 'LambdaPayments');
+    const emitted: string[] = [...Object.values(METRIC), ...Object.values(OUTBOX_METRICS)];
+    expect(ours.map((m) => m[1]).sort()).toEqual([
+      'ChargesDeclined',
+      'IdempotencyConflicts',
+      'OutboxDead',
+      'OutboxOldestPendingAge',
+      'OutboxPending',
+      'PaymentsCreated',
+    ]);
+    for (const m of ours) {
+      expect(emitted).toContain(m[1]);
+      expect(m.slice(2, 4)).toEqual(['service', 'payment']);
+    }
+    expect(
+      metrics
+        .filter((m) => m[0] === 'AWS/Lambda')
+        .map((m) => [m[1], m[3], (m[4] as { stat: string }).stat]),
+    ).toEqual([
+      ['Duration', 'REF:PaymentCreateLambdaFunction', 'p50'],
+      ['Duration', 'REF:PaymentCreateLambdaFunction', 'p99'],
+    ]);
+    expect(metrics.filter((m) => m[0] === 'AWS/ApiGateway')).toEqual([
+      ['AWS/ApiGateway', '5xx', 'ApiId', 'REF:HttpApi', expect.any(Object)],
+    ]);
+  });
+});
