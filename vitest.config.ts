@@ -36,7 +36,7 @@ export default defineConfig({
           // One file at a time: the hostile-input test proves that no table
           // changed, which only holds while no other file is writing.
           fileParallelism: false,
-          globalSetup: ['test/support/global-stack.ts'],
+          globalSetup: ['test/support/global-browser.ts', 'test/support/global-stack.ts'],
           setupFiles: ['test/support/function-env.ts'],
           env: quiet,
           testTimeout: 120_000,

@@ -51,6 +51,7 @@ const TONE: Record<string, string> = {
   success: 'good',
   PENDING: 'wait',
   retrying: 'wait',
+  refused: 'wait',
   PROCESSING: 'wait',
   SENDING: 'wait',
   SHIPPED: 'good',

@@ -12,10 +12,17 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
-import { CHROME_ARGS, CHROME_PATH } from './lib/chromium.mjs';
+import { CHROME_ARGS, CHROME_PATH, chromiumProblem } from './lib/chromium.mjs';
 import { ensureDevKeys } from './lib/keys.mjs';
 import { freePort } from './lib/process.mjs';
 import { startStack } from './lib/stack.mjs';
+
+// Before the stack: a machine without the browser learns it at once.
+const missingBrowser = chromiumProblem();
+if (missingBrowser) {
+  console.error(missingBrowser);
+  process.exit(1);
+}
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const work = mkdtempSync(path.join(tmpdir(), 'console-shots-'));

@@ -8,8 +8,19 @@ type Line = Record<string, any> & { timestamp: string };
 const LANES = ['payment', 'order', 'notification'];
 const IDS = ['transactionId', 'orderId', 'userId', 'eventId'];
 
+/** A call whose answer parked an outbox event DEAD (lib/ops/timeline.ts flagParkingCalls). */
+const parked = (l: Line) => typeof l.parkedEventId === 'string';
 const isFailure = (l: Line) =>
-  l.outcome === 'failed' || l.outcome === 'rejected' || String(l.level).toUpperCase() === 'ERROR';
+  parked(l) ||
+  l.outcome === 'failed' ||
+  l.outcome === 'rejected' ||
+  String(l.level).toUpperCase() === 'ERROR';
+/** The outcome in words: a parking call says what its answer cost. */
+const outcomeText = (l: Line) => {
+  const outcome = String(l.outcome ?? l.level ?? '');
+  if (!parked(l)) return outcome;
+  return `${[outcome, l.status].filter(Boolean).join(' ')}: parked event ${l.parkedEventId} DEAD`;
+};
 const what = (l: Line) => String(l.action ?? l.message ?? '');
 const seconds = (ms: number) => `+${(ms / 1000).toFixed(3)} s`;
 
@@ -49,7 +60,7 @@ export const timelineView: View = async ({ segments }) => {
         mine.map((l) => {
           const duration = Number(l.durationMs) || 0;
           const start = at(l) - duration - t0;
-          const label = `${seconds(start)} ${what(l)} ${l.outcome ?? l.level ?? ''}${duration ? ` (${duration} ms)` : ''}`;
+          const label = `${seconds(start)} ${what(l)} ${outcomeText(l)}${duration ? ` (${duration} ms)` : ''}`;
           const mark = h(
             'li',
             {
@@ -78,9 +89,7 @@ export const timelineView: View = async ({ segments }) => {
     String(l.service ?? ''),
     String(l.function_name ?? ''),
     what(l),
-    isFailure(l)
-      ? h('span', { class: 'badge tone-bad' }, String(l.outcome ?? l.level))
-      : badge(String(l.outcome ?? l.level ?? '')),
+    isFailure(l) ? h('span', { class: 'badge tone-bad' }, outcomeText(l)) : badge(outcomeText(l)),
     IDS.filter((k) => l[k] !== undefined)
       .map((k) => `${k}=${l[k]}`)
       .join(' '),

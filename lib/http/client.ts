@@ -278,7 +278,7 @@ export function createInternalClient(options: InternalClientOptions): InternalCl
       if (error || attempt > 1) {
         logAction(logger, {
           action: 'http.attempt',
-          outcome: error ? 'retrying' : 'success',
+          outcome: error ? 'retrying' : (okStatus ?? 0) >= 400 ? 'refused' : 'success',
           downstream: service,
           attempt,
           status: seenStatus,
@@ -402,7 +402,9 @@ export function createInternalClient(options: InternalClientOptions): InternalCl
         }, budget);
         logAction(logger, {
           action: 'http.call',
-          outcome: 'success',
+          // An answer is not a success when it says no: a 4xx is returned to
+          // the caller (which may park an effect on it), and says `refused`.
+          outcome: status >= 400 ? 'refused' : 'success',
           downstream: service,
           status,
           attempts,

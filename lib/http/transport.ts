@@ -1,7 +1,16 @@
-import http from 'node:http';
-import https from 'node:https';
+import type * as Http from 'node:http';
+import type * as Https from 'node:https';
+import { createRequire } from 'node:module';
 import type { Duplex } from 'node:stream';
 import { untracedCallTraceHeader } from '../shared/tracing.js';
+
+// node:http and node:https by require, not by an ESM import: on Lambda's Node
+// (22.x as now, 24.x) an ESM import builds the module's namespace, and its
+// WebSocket, CloseEvent and MessageEvent getters load undici, ~35 ms of CPU
+// at a cold start that this transport exists to avoid (test/unit/http-transport.test.ts).
+const requireBuiltin = createRequire(import.meta.url);
+const http = requireBuiltin('node:http') as typeof Http;
+const https = requireBuiltin('node:https') as typeof Https;
 
 /** What {@link httpRequest} takes: a small subset of fetch's init, plus a connect timeout. */
 export interface HttpRequestInit {
@@ -13,12 +22,12 @@ export interface HttpRequestInit {
   /** Time to establish the TCP connection (and its TLS handshake), in ms; a reused connection skips it. */
   connectTimeoutMs?: number;
   /** The connection pool; by default one shared keep-alive agent per protocol and connect timeout. */
-  agent?: http.Agent;
+  agent?: Http.Agent;
 }
 
 /** Opens the socket of a new connection: the agent's own (net or tls) unless a test substitutes one. */
 export type SocketFactory = (
-  options: http.ClientRequestArgs,
+  options: Http.ClientRequestArgs,
   callback?: (err: Error | null, stream: Duplex) => void,
 ) => Duplex | null | undefined;
 
@@ -49,7 +58,7 @@ export function connectTimeoutAgent(
   protocol: 'http:' | 'https:',
   connectTimeoutMs: number,
   createSocket?: SocketFactory,
-): http.Agent {
+): Http.Agent {
   const secure = protocol === 'https:';
   const Base = secure ? https.Agent : http.Agent;
   const agent = new Base({ keepAlive: true });
@@ -63,8 +72,8 @@ export function connectTimeoutAgent(
 }
 
 // One keep-alive pool per protocol and connect timeout, shared by every client of the container.
-const agents = new Map<string, http.Agent>();
-function agentFor(protocol: 'http:' | 'https:', connectTimeoutMs: number): http.Agent {
+const agents = new Map<string, Http.Agent>();
+function agentFor(protocol: 'http:' | 'https:', connectTimeoutMs: number): Http.Agent {
   const key = `${protocol}${connectTimeoutMs}`;
   let agent = agents.get(key);
   if (!agent) {
@@ -92,8 +101,8 @@ export interface HttpAnswer {
 
 /** Header values as fetch's `Headers.get` gives them: repeated ones joined by ", ". */
 class AnswerHeaders {
-  readonly #headers: http.IncomingHttpHeaders;
-  constructor(headers: http.IncomingHttpHeaders) {
+  readonly #headers: Http.IncomingHttpHeaders;
+  constructor(headers: Http.IncomingHttpHeaders) {
     this.#headers = headers;
   }
   get(name: string): string | null {
@@ -108,7 +117,7 @@ export class BufferedAnswer implements HttpAnswer {
   readonly status: number;
   readonly headers: AnswerHeaders;
   readonly #body: string;
-  constructor(status: number, headers: http.IncomingHttpHeaders, body: string) {
+  constructor(status: number, headers: Http.IncomingHttpHeaders, body: string) {
     this.status = status;
     this.headers = new AnswerHeaders(headers);
     this.#body = body;

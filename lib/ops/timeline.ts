@@ -109,6 +109,28 @@ export class InsightsLogSource implements LogSource {
 }
 
 /**
+ * The lines, with `parkedEventId` on each call whose answer parked an outbox
+ * event DEAD: the last `http.call` for that event (its idempotency key is the
+ * eventId) at or before the event's `outbox.dead` line. Its own outcome says
+ * only what the callee answered (`refused` for a 4xx); this says what it cost.
+ */
+export function flagParkingCalls(lines: LogRecord[]): LogRecord[] {
+  const flagged = lines.map((line) => ({ ...line }));
+  for (const dead of flagged) {
+    if (dead.action !== 'outbox.dead' || typeof dead.eventId !== 'string') continue;
+    const at = Date.parse(dead.timestamp);
+    const call = flagged.findLast(
+      (line) =>
+        line.action === 'http.call' &&
+        line.idempotencyKey === dead.eventId &&
+        Date.parse(line.timestamp) <= at,
+    );
+    if (call) call.parkedEventId = dead.eventId;
+  }
+  return flagged;
+}
+
+/**
  * A request's timeline: its lines and the services they came from. No line
  * yet is an empty timeline, not an error: logs arrive after the request.
  */
@@ -116,7 +138,7 @@ export async function requestTimeline(
   source: LogSource,
   correlationId: string,
 ): Promise<{ correlationId: string; services: string[]; lines: LogRecord[] }> {
-  const lines = await source.linesFor(correlationId);
+  const lines = flagParkingCalls(await source.linesFor(correlationId));
   const services = [...new Set(lines.map((l) => String(l.service ?? 'unknown')))];
   return { correlationId, services, lines };
 }

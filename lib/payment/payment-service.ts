@@ -805,8 +805,9 @@ export class PaymentService {
             };
           }
           await this.deps.outbox.markDead(event, result.error);
+          // The same line as the relay's: the timeline flags the call that parked it.
           logAction(this.deps.logger, {
-            action: 'outbox.deliver',
+            action: 'outbox.dead',
             outcome: 'failed',
             ...ids,
             error: result.error,

@@ -3,8 +3,18 @@ import { Logger } from '@aws-lambda-powertools/logger';
 /** The three services, and the names they use in logs, metrics and tokens. */
 export type ServiceName = 'payment' | 'order' | 'notification';
 
-/** Outcomes a log line can report. */
-export type Outcome = 'success' | 'replayed' | 'skipped' | 'rejected' | 'failed' | 'retrying';
+/**
+ * Outcomes a log line can report. `refused`: the callee answered, with a 4xx
+ * (our own contract said no); whether that is final is the caller's to say.
+ */
+export type Outcome =
+  | 'success'
+  | 'replayed'
+  | 'skipped'
+  | 'rejected'
+  | 'refused'
+  | 'failed'
+  | 'retrying';
 
 /** Business ids a log line may carry. */
 export interface BusinessIds {
@@ -45,7 +55,7 @@ export function logAction(logger: Logger, entry: ActionLog): void {
         ? fields
         : { ...fields, error: error instanceof Error ? error : String(error) },
     );
-  } else if (outcome === 'rejected' || outcome === 'retrying') {
+  } else if (outcome === 'rejected' || outcome === 'refused' || outcome === 'retrying') {
     logger.warn(
       message,
       error === undefined

@@ -231,7 +231,7 @@ export function lambdaEnvironment(config, name) {
     ...env,
     AWS_REGION: region,
     AWS_DEFAULT_REGION: region,
-    AWS_EXECUTION_ENV: `AWS_Lambda_${config.provider?.runtime ?? 'nodejs22.x'}`,
+    AWS_EXECUTION_ENV: `AWS_Lambda_${config.provider?.runtime ?? 'nodejs24.x'}`,
     AWS_LAMBDA_FUNCTION_NAME: `${config.service}-${config.provider?.stage}-${name}`,
     AWS_LAMBDA_FUNCTION_MEMORY_SIZE: String(fn.memorySize ?? config.provider?.memorySize ?? 1024),
     AWS_LAMBDA_FUNCTION_VERSION: '$LATEST',

@@ -136,6 +136,42 @@ describe('The operations console', () => {
       .toContain('PAID');
   });
 
+  it('flags on the timeline the call whose 422 parked the event DEAD, and never calls it a success', async () => {
+    // A 422 is permanent: the fast path parks the order event as DEAD at once.
+    const payment = await pay({ 'x-fault-inject': 'order=status:422' });
+    await openPayment(payment.transactionId);
+    await eventually(() => eventRow('order.status').textContent()).toContain('DEAD');
+    expect(await eventRow('order.status').textContent()).toContain('answered 422');
+    await page.getByRole('link', { name: 'Open this request\u2019s timeline' }).click();
+    await eventually(() => page.locator('main h1').textContent()).toBe(
+      `Request ${payment.correlationId}`,
+    );
+    const call = page
+      .getByRole('table', { name: /log lines, in time order/ })
+      .getByRole('row')
+      .filter({ hasText: 'http.call' })
+      .filter({ hasText: 'status 422' });
+    await eventually(() => call.count()).toBe(1);
+    const eventId = payment.body.events.find(
+      (e: { type: string }) => e.type === 'order.status',
+    )?.eventId;
+    expect(eventId).toBeTruthy();
+    const outcome = call.getByRole('cell').nth(4);
+    expect(await outcome.textContent()).toBe(`refused 422: parked event ${eventId} DEAD`);
+    expect(await outcome.locator('.badge').getAttribute('class')).toContain('tone-bad');
+    // On the payment lane too, in words, not only in red.
+    await expect
+      .poll(() =>
+        page
+          .getByRole('list', { name: 'payment', exact: true })
+          .getByRole('listitem')
+          .filter({ hasText: `parked event ${eventId} DEAD` })
+          .count(),
+      )
+      .toBe(1);
+    await expectAccessible();
+  });
+
   it('lays out a payment request on a timeline with payment, order and notification lanes', async () => {
     const payment = await pay();
     await openPayment(payment.transactionId);

@@ -158,6 +158,37 @@ describe('Function: createInternalClient', () => {
       expect(downstream.received).toHaveLength(1);
     });
 
+    it('logs an answer that says no (422) as refused at WARN, and a 2xx as success', async () => {
+      const warn = vi.spyOn(logger, 'warn');
+      const info = vi.spyOn(logger, 'info');
+      const callLines = () =>
+        [
+          ...warn.mock.calls.map((c) => ['WARN', ...c]),
+          ...info.mock.calls.map((c) => ['INFO', ...c]),
+        ]
+          .filter(([, message]) => String(message).startsWith('http.call'))
+          .map(([level, , fields]) => [
+            level,
+            (fields as { outcome: string; status: number }).outcome,
+            (fields as { status: number }).status,
+          ]);
+      try {
+        downstream.answer(status(422, { error: { code: 'ORDER_MISMATCH' } }));
+        const { instance } = client();
+        expect((await instance.send(request())).status).toBe(422);
+        expect(callLines()).toEqual([['WARN', 'refused', 422]]);
+        downstream.answer(status(200, { ok: true }));
+        expect((await instance.send(request())).status).toBe(200);
+        expect(callLines()).toEqual([
+          ['WARN', 'refused', 422],
+          ['INFO', 'success', 200],
+        ]);
+      } finally {
+        warn.mockRestore();
+        info.mockRestore();
+      }
+    });
+
     it('never retries a request without an idempotency key', async () => {
       downstream.answer(status(503), status(200));
       const { instance } = client();

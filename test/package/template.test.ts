@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { beforeAll, describe, expect, inject, it } from 'vitest';
 import { DEFAULT_DOWNSTREAM_POLICY } from '../../lib/http/client.js';
 import { OUTBOX_METRICS } from '../../lib/outbox/metrics.js';
@@ -88,10 +89,13 @@ describe('Tables of the packaged template', () => {
 });
 
 describe('Functions of the packaged template', () => {
-  it('runs every function on nodejs22.x (arm64) with active tracing and a deliberate size', () => {
+  it('runs every function on nodejs24.x (arm64), the Node the local stack runs, with active tracing and a deliberate size', () => {
+    // The pinned devDependency `node` is what npm start and npm test run on (docs/deploy.md, Runtime).
+    const pinned = JSON.parse(readFileSync('package.json', 'utf8')).devDependencies.node as string;
+    expect(`nodejs${pinned.split('.')[0]}.x`).toBe('nodejs24.x');
     for (const [name, fn] of Object.entries(functions)) {
       expect(fn.Properties, name).toMatchObject({
-        Runtime: 'nodejs22.x',
+        Runtime: 'nodejs24.x',
         Architectures: ['arm64'],
         TracingConfig: { Mode: 'Active' },
       });
@@ -304,5 +308,64 @@ describe('Alarms of the packaged template', () => {
     expect(referencedIds(alarmOn('ApproximateNumberOfMessagesVisible')?.Properties)).toEqual(
       new Set(['RelayFailureQueue', 'AlarmTopic']),
     );
+  });
+});
+
+describe('The pulse dashboard', () => {
+  /** The dashboard's JSON, each `Ref` written as `REF:<logical id>`. */
+  function dashboardBody(): {
+    widgets: { properties: { title: string; metrics: unknown[][] } }[];
+  } {
+    const dashboards = resourcesOfType(template, 'AWS::CloudWatch::Dashboard');
+    expect(Object.keys(dashboards)).toEqual(['PulseDashboard']);
+    const join = dashboards.PulseDashboard?.Properties?.DashboardBody?.['Fn::Join'] as
+      | [string, unknown[]]
+      | undefined;
+    expect(join?.[0]).toBe('');
+    const parts = join?.[1] ?? [];
+    const text = parts
+      .map((part) => (typeof part === 'string' ? part : `REF:${(part as { Ref: string }).Ref}`))
+      .join('');
+    return JSON.parse(text);
+  }
+
+  it('charts payments by outcome, the outbox, its oldest PENDING age and p50/p99 payment duration', () => {
+    expect(dashboardBody().widgets.map((w) => w.properties.title)).toEqual([
+      'Payments per minute by outcome',
+      'Outbox: events PENDING and DEAD',
+      'Oldest PENDING event (seconds)',
+      'Payment duration (POST /payments), p50 and p99 (ms)',
+    ]);
+  });
+
+  it('shows only metrics that the services emit, under the dimension they emit them with', () => {
+    const metrics = dashboardBody()
+      .widgets.flatMap((w) => w.properties.metrics)
+      .filter((m) => typeof m[0] === 'string');
+    const ours = metrics.filter((m) => m[0] === 'LambdaPayments');
+    const emitted: string[] = [...Object.values(METRIC), ...Object.values(OUTBOX_METRICS)];
+    expect(ours.map((m) => m[1]).sort()).toEqual([
+      'ChargesDeclined',
+      'IdempotencyConflicts',
+      'OutboxDead',
+      'OutboxOldestPendingAge',
+      'OutboxPending',
+      'PaymentsCreated',
+    ]);
+    for (const m of ours) {
+      expect(emitted).toContain(m[1]);
+      expect(m.slice(2, 4)).toEqual(['service', 'payment']);
+    }
+    expect(
+      metrics
+        .filter((m) => m[0] === 'AWS/Lambda')
+        .map((m) => [m[1], m[3], (m[4] as { stat: string }).stat]),
+    ).toEqual([
+      ['Duration', 'REF:PaymentCreateLambdaFunction', 'p50'],
+      ['Duration', 'REF:PaymentCreateLambdaFunction', 'p99'],
+    ]);
+    expect(metrics.filter((m) => m[0] === 'AWS/ApiGateway')).toEqual([
+      ['AWS/ApiGateway', '5xx', 'ApiId', 'REF:HttpApi', expect.any(Object)],
+    ]);
   });
 });

@@ -62,7 +62,7 @@ export async function actionsCalledByFunctions(
     treeShaking: true,
     format: 'esm',
     platform: 'node',
-    target: 'node20',
+    target: 'node24',
     mainFields: ['module', 'main'],
     outdir: 'out',
     // The console's built page and script (text, no AWS call; scripts/esbuild-plugins.cjs).

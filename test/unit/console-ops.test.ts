@@ -5,7 +5,13 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { SignatureV4 } from '@smithy/signature-v4';
 import { afterAll, describe, expect, it } from 'vitest';
-import { FileLogSource, type InsightsClient, InsightsLogSource } from '../../lib/ops/timeline.js';
+import {
+  FileLogSource,
+  flagParkingCalls,
+  type InsightsClient,
+  InsightsLogSource,
+  type LogRecord,
+} from '../../lib/ops/timeline.js';
 import { createConsoleRoute } from '../../lib/shared/console-page.js';
 import { isAppError } from '../../lib/shared/errors.js';
 import type { HttpEvent } from '../../lib/shared/middleware/types.js';
@@ -46,6 +52,40 @@ describe('Class: FileLogSource', () => {
       .catch((e: unknown) => e);
     expect(isAppError(error) && error.status).toBe(503);
     expect((error as Error).message).not.toContain(dir);
+  });
+});
+
+describe('Function: flagParkingCalls', () => {
+  const at = (second: number, fields: Record<string, unknown>): LogRecord => ({
+    timestamp: `2026-01-01T00:00:0${second}.000Z`,
+    ...fields,
+  });
+
+  it('flags the last call for an event before the event went DEAD, and no other line', () => {
+    const lines = [
+      at(1, { action: 'http.call', outcome: 'refused', status: 503, idempotencyKey: 'evt-1' }),
+      at(2, { action: 'http.call', outcome: 'refused', status: 422, idempotencyKey: 'evt-1' }),
+      at(2, { action: 'http.call', outcome: 'success', status: 201, idempotencyKey: 'evt-2' }),
+      at(3, { action: 'outbox.dead', outcome: 'failed', eventId: 'evt-1' }),
+      at(4, { action: 'http.call', outcome: 'success', status: 200, idempotencyKey: 'evt-1' }),
+    ];
+    const flagged = flagParkingCalls(lines);
+    expect(flagged.map((l) => l.parkedEventId)).toEqual([
+      undefined,
+      'evt-1',
+      undefined,
+      undefined,
+      undefined,
+    ]);
+    // The source's lines are left as they were.
+    expect(lines.some((l) => 'parkedEventId' in l)).toBe(false);
+  });
+
+  it('flags nothing when no event went DEAD', () => {
+    const lines = [
+      at(1, { action: 'http.call', outcome: 'refused', status: 422, idempotencyKey: 'e' }),
+    ];
+    expect(flagParkingCalls(lines)[0]?.parkedEventId).toBeUndefined();
   });
 });
 

@@ -65,7 +65,9 @@ describe('Function: httpRequest', () => {
   it('never loads the fetch implementation inside Node (undici): ~55 ms of CPU at the first call of a container', async () => {
     // A fresh process (this one has loaded it already), with the transport bundled as a function is.
     const script = [
-      "import http from 'node:http';",
+      // The probe's own server by require: an ESM import of node:http would load undici itself (Node >= 22).
+      "import { createRequire } from 'node:module';",
+      "const http = createRequire(import.meta.url)('node:http');",
       `import { httpRequest } from ${JSON.stringify(transportPath)};`,
       "const server = http.createServer((req, res) => { res.setHeader('retry-after', '1'); res.end('{\"a\":1}'); });",
       "await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));",

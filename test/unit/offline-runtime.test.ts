@@ -94,7 +94,7 @@ function startPool({ maxConcurrency = 2, timeoutSeconds = 5 } = {}) {
   const serverless = {
     service: {
       service: 'offline-runtime',
-      provider: { runtime: 'nodejs20.x', region: 'eu-west-1' },
+      provider: { runtime: 'nodejs24.x', region: 'eu-west-1' },
       package: {},
     },
     config: { servicePath: dir },

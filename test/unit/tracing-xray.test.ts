@@ -10,7 +10,7 @@ const ROOT = '1-67891233-abcdef012345678912345678';
 const recorder = headerRecorder();
 beforeAll(() => {
   Object.assign(process.env, {
-    AWS_EXECUTION_ENV: 'AWS_Lambda_nodejs22.x',
+    AWS_EXECUTION_ENV: 'AWS_Lambda_nodejs24.x',
     LAMBDA_TASK_ROOT: '/var/task',
     _HANDLER: 'functions/order/get.handler',
     AWS_XRAY_DAEMON_ADDRESS: '127.0.0.1:9',

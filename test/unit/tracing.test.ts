@@ -61,7 +61,7 @@ async function container(env: Record<string, string>) {
   return { invoke, observability };
 }
 
-const LAMBDA = { AWS_EXECUTION_ENV: 'AWS_Lambda_nodejs22.x' };
+const LAMBDA = { AWS_EXECUTION_ENV: 'AWS_Lambda_nodejs24.x' };
 
 describe('Class: LazyTracer', () => {
   it('loads no tracer for an unsampled invocation, and passes its trace header on as unsampled', async () => {
