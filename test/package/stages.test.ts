@@ -110,11 +110,19 @@ describe('Stages of serverless.yml', () => {
       );
       expect(tables.length).toBeGreaterThanOrEqual(6);
       for (const id of tables) {
-        expect(extensions[id], id).toEqual({
+        expect(extensions[id], id).toMatchObject({
           DeletionPolicy: policy,
           UpdateReplacePolicy: policy,
           Properties: { DeletionProtectionEnabled: protect },
         });
+        // Pre-warmed for the capacity target in prod only (npm run capacity); omitted elsewhere.
+        const warm = (extensions[id] as { Properties: { WarmThroughput?: unknown } }).Properties
+          .WarmThroughput;
+        if (stage === 'prod') {
+          expect(warm, id).toMatchObject({ WriteUnitsPerSecond: expect.any(Number) });
+        } else {
+          expect(warm, id).toEqual({ Ref: 'AWS::NoValue' });
+        }
       }
     },
   );

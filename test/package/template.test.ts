@@ -258,10 +258,35 @@ describe('Alarms of the packaged template', () => {
         JSON.stringify(a.Properties?.Metrics ?? []).includes(`"MetricName":"${metric}"`),
     );
 
-  it('throttles every route at the stage, public ones included', () => {
-    const settings = template.Resources.HttpApiStage?.Properties?.DefaultRouteSettings;
+  it('throttles every route at the stage, public ones included, and the internal ones on a budget of their own', () => {
+    const stage = template.Resources.HttpApiStage?.Properties;
+    const settings = stage?.DefaultRouteSettings;
     expect(settings?.ThrottlingRateLimit).toBeGreaterThan(0);
     expect(settings?.ThrottlingBurstLimit).toBeGreaterThan(0);
+    const routes = Object.values(template.Resources)
+      .filter((r) => r.Type === 'AWS::ApiGatewayV2::Route')
+      .map((r) => r.Properties?.RouteKey);
+    for (const internal of [
+      'PUT /orders/{orderId}/payment',
+      'PUT /orders/{orderId}/status',
+      'POST /notifications',
+    ]) {
+      expect(routes).toContain(internal);
+      expect(stage?.RouteSettings?.[internal]?.ThrottlingRateLimit).toBeGreaterThan(
+        settings?.ThrottlingRateLimit,
+      );
+    }
+  });
+
+  it("counts API Gateway's 429s from the access log, where HTTP APIs report them", () => {
+    const filters = Object.values(resourcesOfType(template, 'AWS::Logs::MetricFilter'));
+    const throttled = filters.find((f) =>
+      JSON.stringify(f.Properties).includes('"MetricName":"ApiThrottled"'),
+    );
+    expect(throttled?.Properties).toMatchObject({
+      LogGroupName: { Ref: 'HttpApiLogGroup' },
+      FilterPattern: '{ $.status = "429" }',
+    });
   });
 
   it('sends every alarm to one SNS topic that operators subscribe to', () => {
@@ -281,6 +306,10 @@ describe('Alarms of the packaged template', () => {
     ['Errors', 'AWS/Lambda'],
     ['ApproximateNumberOfMessagesVisible', 'AWS/SQS'],
     ['5xx', 'AWS/ApiGateway'],
+    // Throttling, where the capacity model says the system stops (npm run capacity).
+    ['ApiThrottled', 'LambdaPayments'],
+    ['WriteThrottleEvents', 'AWS/DynamoDB'],
+    ['Throttles', 'AWS/Lambda'],
   ])('alarms on %s (%s)', (metric, namespace) => {
     const alarm = alarmOn(metric);
     expect(alarm, metric).toBeDefined();

@@ -1,0 +1,98 @@
+import { readFileSync } from 'node:fs';
+import { describe, expect, inject, it } from 'vitest';
+import {
+  AWS,
+  billPerMillion,
+  capacityModel,
+  capacityReport,
+  stageSettings,
+  tableKey,
+  // @ts-expect-error plain ESM script without types
+} from '../../scripts/lib/capacity.mjs';
+// @ts-expect-error plain ESM script without types
+import { table } from '../../scripts/lib/report.mjs';
+
+/** What one payment costs, as measured (the fixture `npm run capacity` reads). */
+const figures = JSON.parse(readFileSync('scripts/capacity-figures.json', 'utf8'));
+/** serverless.yml as `sls print --stage <stage>` resolves it (global-package.ts). */
+const config = (stage: string) => structuredClone(inject('stageConfigs')[stage]) as any;
+const model = (stage: string, cfg = config(stage)) =>
+  capacityModel(stageSettings(cfg, stage), figures);
+
+describe('The capacity model (npm run capacity) on the packaged stages', () => {
+  it('reads what each stage states: its target, its throttles, the internal budget, warm throughput', () => {
+    const prod = stageSettings(config('prod'), 'prod');
+    expect(prod.target).toBe(1000);
+    expect(prod.defaultThrottle).toEqual({ rate: 1500, burst: 3000 });
+    expect(prod.routeThrottles['PUT /orders/{orderId}/status']).toEqual({
+      rate: 3000,
+      burst: 5000,
+    });
+    expect(prod.tableWcu.payments).toBe(12000);
+    const dev = stageSettings(config('dev'), 'dev');
+    expect(dev.target).toBe(50);
+    expect(dev.tableWcu.payments).toBe(AWS.quotas.newOnDemandTableWcu.value);
+  });
+
+  it('carries the dev stage target, and says which limit binds first', () => {
+    const dev = model('dev');
+    expect(dev.carriesTarget).toBe(true);
+    expect(dev.binding.paymentsPerSecond).toBeGreaterThanOrEqual(50);
+    expect(capacityReport(dev, table)).toMatch(/First to bind: .* carries the target of 50/);
+  });
+
+  it("sizes prod's throttles and tables for 1,000 payments/s: only the shared outbox key binds below it", () => {
+    const prod = model('prod');
+    const below = prod.ceilings.filter(
+      (c: { paymentsPerSecond: number }) => c.paymentsPerSecond < 1000,
+    );
+    // The write-sharded outbox (issue 24) is what lifts the last two; every
+    // throttle, table and quota the template sets carries the target.
+    expect(below.map((c: { limit: string }) => c.limit)).toEqual([
+      'DynamoDB hot key outbox-due',
+      'DynamoDB index payments-by-status',
+    ]);
+  });
+
+  it('fails a stage whose API throttle cannot carry its target, naming the route', () => {
+    const cfg = config('dev');
+    cfg.resources.extensions.HttpApiStage.Properties.DefaultRouteSettings.ThrottlingRateLimit = 20;
+    const starved = model('dev', cfg);
+    expect(starved.carriesTarget).toBe(false);
+    expect(starved.binding.limit).toMatch(/^API throttle (POST \/orders|POST \/payments)$/);
+    expect(capacityReport(starved, table)).toMatch(/CANNOT carry the target of 50/);
+  });
+
+  it('prints concurrency per function, the spike, the recovery of a 10-minute outage and the bill', () => {
+    const prod = model('prod');
+    expect(prod.concurrency.paymentCreate.measured).toBeCloseTo(1000 * 0.21, 5);
+    expect(prod.concurrency.paymentCreate.slowCallee).toBeGreaterThan(
+      prod.concurrency.paymentCreate.measured,
+    );
+    expect(prod.spike.ssmTps).toBe(10000);
+    expect(prod.recovery.map((r: { rate: number }) => r.rate)).toEqual([100, 1000]);
+    const report = capacityReport(prod, table);
+    for (const part of ['Lambda concurrency at', 'A 10× spike', 'hours to drain', 'total']) {
+      expect(report).toContain(part);
+    }
+  });
+});
+
+describe('Function: billPerMillion', () => {
+  it('prices each item at list prices: 1 WCU per payment is $0.625 per million payments', () => {
+    const one = {
+      ...figures,
+      writeUnitsPerPayment: { tables: { payments: 1 }, indexes: {} },
+    };
+    const settings = stageSettings(config('prod'), 'prod');
+    const dynamo = billPerMillion(settings, one).items.find(
+      (i: { item: string }) => i.item === 'DynamoDB write units',
+    );
+    expect(dynamo.usd).toBeCloseTo(0.625, 6);
+  });
+
+  it('names tables the way the figures do', () => {
+    expect(tableKey('OrderAuditTable')).toBe('order-audit');
+    expect(tableKey('PaymentsTable')).toBe('payments');
+  });
+});
