@@ -16,8 +16,9 @@ export const observability = createObservability('payment');
 /** The DynamoDB clients (DYNAMODB_ENDPOINT locally). */
 export const dynamo = dynamoFromEnv();
 
-// The simulator's ledger: its own table in the local and test stages (so it
-// outlives the function that called it), else this container's memory.
+// The simulator's ledger: its own table in every stage (GatewayLedgerTable),
+// so it outlives the function that called it and every container asks the
+// same one; this container's memory only where no table is configured (tests).
 const ledgerTable = process.env.GATEWAY_LEDGER_TABLE;
 
 /** The simulated payment gateway (a real gateway's adapter in production). */

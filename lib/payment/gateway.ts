@@ -82,8 +82,8 @@ export function simulatedDecline(amountMinor: number): string | undefined {
 }
 
 /**
- * The local gateway. Its ledger (a DynamoDB table of its own in the local and
- * test stages, else this process's memory) keeps the first answer per key and
+ * The local gateway. Its ledger (a DynamoDB table of its own in every stage,
+ * GatewayLedgerTable; this process's memory in unit tests) keeps the first answer per key and
  * outlives the function that called it: a repeated charge under one key gets
  * that answer, and {@link SimulatedGateway.retrieve} reads it back. `charges`
  * holds the keys this instance charged, for tests.

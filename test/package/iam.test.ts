@@ -21,11 +21,12 @@ const tablesByFunction: Record<string, string[]> = {
   orderUpdateStatus: ['OrderAuditTable', 'OrdersTable'],
   orderHold: ['OrderAuditTable', 'OrdersTable'],
   orderRelease: ['OrderAuditTable', 'OrdersTable'],
-  paymentCreate: ['ChargesTable', 'IdempotencyTable', 'PaymentsTable'],
+  // The gateway simulator's ledger: a charge or a void under a key.
+  paymentCreate: ['ChargesTable', 'GatewayLedgerTable', 'IdempotencyTable', 'PaymentsTable'],
   paymentCallback: ['ChargesTable', 'PaymentsTable'],
   paymentGet: ['ChargesTable', 'PaymentsTable'],
   // The charges table for the charge reconciler, which runs before each relay pass.
-  paymentRelay: ['ChargesTable', 'PaymentsTable'],
+  paymentRelay: ['ChargesTable', 'GatewayLedgerTable', 'PaymentsTable'],
   notificationSend: ['NotificationsTable'],
   notificationList: ['NotificationsTable'],
   internalAuthorizer: [],
@@ -34,7 +35,7 @@ const tablesByFunction: Record<string, string[]> = {
   paymentOutboxHealth: ['ChargesTable', 'PaymentsTable'],
   paymentRedrive: ['PaymentsTable'],
   // Voids a stuck payment: its charge, then its final payment and events.
-  paymentVoid: ['ChargesTable', 'PaymentsTable'],
+  paymentVoid: ['ChargesTable', 'GatewayLedgerTable', 'PaymentsTable'],
   opsTimeline: [],
   console: [],
 };
@@ -246,11 +247,15 @@ describe('IAM of the packaged template', () => {
     expect(resources).toContain('charges-unfinalized');
   });
 
-  it('lets the reconciler put only payments (the finalizing transaction), never a charge', () => {
+  it('lets the reconciler put only payments (the finalizing transaction) and voids at the gateway, never a charge', () => {
     const puts = statementsOf('paymentRelay').filter((s) =>
       asList(s.Action).includes('dynamodb:PutItem'),
     );
-    expect(puts.flatMap((s) => [...referencedIds(s.Resource)])).toEqual(['PaymentsTable']);
+    // A void is the simulated gateway's conditional put on its own ledger.
+    expect(puts.flatMap((s) => [...referencedIds(s.Resource)]).sort()).toEqual([
+      'GatewayLedgerTable',
+      'PaymentsTable',
+    ]);
   });
 
   it('gives the charges table the sparse index the reconciler reads, keyed by marker and creation time', () => {
