@@ -38,8 +38,15 @@ export const link = {
   payment: (id: string) => h('a', { href: `#/payments/${encodeURIComponent(id)}` }, id),
   order: (id: string) => h('a', { href: `#/orders/${encodeURIComponent(id)}` }, id),
   user: (id: string) => h('a', { href: `#/users/${encodeURIComponent(id)}` }, id),
-  trace: (id: string, label: string = id) =>
-    h('a', { href: `#/trace/${encodeURIComponent(id)}` }, label),
+  /** A request's timeline; `scope` (from, to, path) bounds the lookup in AWS. */
+  trace: (id: string, label: string = id, scope?: Record<string, string>) =>
+    h(
+      'a',
+      {
+        href: `#/trace/${encodeURIComponent(id)}${scope ? `?${new URLSearchParams(scope)}` : ''}`,
+      },
+      label,
+    ),
 };
 
 const TONE: Record<string, string> = {

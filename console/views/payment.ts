@@ -16,6 +16,24 @@ interface EventView {
   deliveredAt?: string;
 }
 
+/**
+ * The window of a payment's own lines: from a minute before it was created to
+ * a minute after its last event moved (or now, while one is PENDING), on the
+ * payment's path only. It bounds the Logs Insights lookup in AWS.
+ */
+function paymentWindow(payment: any, events: EventView[]): Record<string, string> {
+  const minute = 60_000;
+  const created = Date.parse(payment.createdAt ?? '') || Date.now() - 3600_000;
+  const pending = events.some((e) => e.status === 'PENDING');
+  const moved = events.map((e) => Date.parse(e.deliveredAt ?? e.nextAttemptAt ?? '') || 0);
+  const last = pending ? Date.now() : Math.max(created, ...moved);
+  return {
+    from: new Date(created - minute).toISOString(),
+    to: new Date(Math.min(Date.now(), last + minute)).toISOString(),
+    path: 'payment',
+  };
+}
+
 /** #/payments/<transactionId>: the charge, the payment, each event, the order and the user's notifications. */
 export const paymentView: View = async ({ segments }, { refresh }) => {
   const transactionId = segments[0] ?? '';
@@ -55,7 +73,15 @@ export const paymentView: View = async ({ segments }, { refresh }) => {
         ['Correlation id', payment.correlationId ? link.trace(payment.correlationId) : undefined],
       ]),
       payment.correlationId
-        ? h('p', {}, link.trace(payment.correlationId, 'Open this request\u2019s timeline'))
+        ? h(
+            'p',
+            {},
+            link.trace(
+              payment.correlationId,
+              'Open this request\u2019s timeline',
+              paymentWindow(payment, events),
+            ),
+          )
         : null,
     ),
     section(

@@ -29,9 +29,17 @@ const seconds = (ms: number) => `+${(ms / 1000).toFixed(3)} s`;
  * on a shared time axis (a bar when a line reports its duration, a mark
  * otherwise; failures in red and said in words), then the lines themselves.
  */
-export const timelineView: View = async ({ segments }) => {
+export const timelineView: View = async ({ segments, query }) => {
   const correlationId = segments[0] ?? '';
-  const { lines } = await get<{ lines: Line[] }>(`/logs/${seg(correlationId)}`);
+  // The window and path the linking page knew (a payment's own times) bound the lookup.
+  const scope = new URLSearchParams();
+  for (const key of ['from', 'to', 'path']) {
+    const value = query.get(key);
+    if (value) scope.set(key, value);
+  }
+  const { lines } = await get<{ lines: Line[] }>(
+    `/logs/${seg(correlationId)}${scope.size > 0 ? `?${scope}` : ''}`,
+  );
   const title = `Request ${correlationId}`;
   if (lines.length === 0) {
     return {

@@ -14,7 +14,7 @@ const localFile = process.env.TIMELINE_LOG_FILE;
 const logGroups = (process.env.TIMELINE_LOG_GROUPS ?? '').split(',').filter(Boolean);
 let cloudWatch: CloudWatchLogsClient | undefined;
 
-/** Locally the file `npm start` writes; in AWS, Logs Insights over every function's log group. */
+/** Locally the file `npm start` writes; in AWS, Logs Insights over the functions' log groups, in a bounded window. */
 function sourceFor(context: Context): LogSource {
   if (localFile) return new FileLogSource(localFile);
   cloudWatch ??= new CloudWatchLogsClient({});
@@ -26,7 +26,7 @@ function sourceFor(context: Context): LogSource {
     },
     {
       logGroupNames: logGroups,
-      lookbackHours: Number(process.env.TIMELINE_LOOKBACK_HOURS ?? 24),
+      lookbackHours: Number(process.env.TIMELINE_LOOKBACK_HOURS ?? 1),
       deadline: () => Date.now() + context.getRemainingTimeInMillis() - 1000,
     },
   );

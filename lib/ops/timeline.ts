@@ -7,11 +7,42 @@ import { ServiceUnavailableError } from '../shared/errors.js';
 /** One structured log line of any service (the Powertools JSON fields). */
 export type LogRecord = Record<string, unknown> & { timestamp: string };
 
+/**
+ * Where and when to look for a request's lines: a window (epoch ms) around
+ * the payment's own times, and `path: 'payment'` for only the functions a
+ * payment's path runs. Both bound what a Logs Insights lookup scans.
+ */
+export interface TimelineScope {
+  from?: number;
+  to?: number;
+  path?: 'payment';
+}
+
 /** Where a request's log lines come from: the local log file, or CloudWatch Logs. */
 export interface LogSource {
   /** Every line carrying this correlation id, oldest first. */
-  linesFor(correlationId: string): Promise<LogRecord[]>;
+  linesFor(correlationId: string, scope?: TimelineScope): Promise<LogRecord[]>;
 }
+
+/**
+ * The functions a payment's path runs (its request, the order's hold and
+ * status, the notification, the relay's late deliveries and the reconciler,
+ * the gateway's callback, an operator's void): `path: 'payment'` queries
+ * their log groups only.
+ */
+export const PAYMENT_PATH_FUNCTIONS = [
+  'paymentCreate',
+  'paymentCallback',
+  'paymentRelay',
+  'paymentVoid',
+  'orderHold',
+  'orderRelease',
+  'orderUpdateStatus',
+  'notificationSend',
+];
+
+/** The widest window one lookup may scan: the relay's retry horizon (24 h) after the request. */
+export const MAX_TIMELINE_WINDOW_MS = 25 * 3600_000;
 
 /** The most lines one timeline returns (the view is for one request, not a log search). */
 export const TIMELINE_LIMIT = 1000;
@@ -66,6 +97,7 @@ export class InsightsLogSource implements LogSource {
     private readonly client: InsightsClient,
     private readonly options: {
       logGroupNames: string[];
+      /** Without a window: how far back from now to look. */
       lookbackHours: number;
       pollMs?: number;
       /** Epoch ms after which the query is abandoned. */
@@ -74,13 +106,24 @@ export class InsightsLogSource implements LogSource {
     },
   ) {}
 
-  async linesFor(correlationId: string): Promise<LogRecord[]> {
+  async linesFor(correlationId: string, scope: TimelineScope = {}): Promise<LogRecord[]> {
     const now = (this.options.clock ?? Date.now)();
+    const to = Math.min(scope.to ?? now, now);
+    const from = Math.max(
+      scope.from ?? to - this.options.lookbackHours * 3600_000,
+      to - MAX_TIMELINE_WINDOW_MS,
+    );
+    const groups =
+      scope.path === 'payment'
+        ? this.options.logGroupNames.filter((g) =>
+            PAYMENT_PATH_FUNCTIONS.some((fn) => g.endsWith(`-${fn}`)),
+          )
+        : this.options.logGroupNames;
     // The id is checked by the route (ID_PATTERN: no quote can reach the query).
     const { queryId } = await this.client.startQuery({
-      logGroupNames: this.options.logGroupNames,
-      startTime: Math.floor(now / 1000) - this.options.lookbackHours * 3600,
-      endTime: Math.ceil(now / 1000),
+      logGroupNames: groups,
+      startTime: Math.floor(from / 1000),
+      endTime: Math.ceil(to / 1000),
       queryString: `fields @message | filter correlation_id = "${correlationId}" | sort @timestamp asc | limit ${TIMELINE_LIMIT}`,
       limit: TIMELINE_LIMIT,
     });
@@ -137,8 +180,9 @@ export function flagParkingCalls(lines: LogRecord[]): LogRecord[] {
 export async function requestTimeline(
   source: LogSource,
   correlationId: string,
+  scope: TimelineScope = {},
 ): Promise<{ correlationId: string; services: string[]; lines: LogRecord[] }> {
-  const lines = flagParkingCalls(await source.linesFor(correlationId));
+  const lines = flagParkingCalls(await source.linesFor(correlationId, scope));
   const services = [...new Set(lines.map((l) => String(l.service ?? 'unknown')))];
   return { correlationId, services, lines };
 }

@@ -11,7 +11,9 @@ import {
   type InsightsClient,
   InsightsLogSource,
   type LogRecord,
+  MAX_TIMELINE_WINDOW_MS,
 } from '../../lib/ops/timeline.js';
+import { createTimelineRoute } from '../../lib/ops/timeline-route.js';
 import { createConsoleRoute } from '../../lib/shared/console-page.js';
 import { isAppError } from '../../lib/shared/errors.js';
 import type { HttpEvent } from '../../lib/shared/middleware/types.js';
@@ -130,6 +132,56 @@ describe('Class: InsightsLogSource', () => {
     const lines = await source.linesFor('abc12345');
     expect(lines).toHaveLength(1);
     expect(fake.queries[0]).toContain('filter correlation_id = "abc12345"');
+  });
+
+  it("looks only in the window it is given, on a payment path's log groups only", async () => {
+    const inputs: Parameters<InsightsClient['startQuery']>[0][] = [];
+    const fake = client([]);
+    const recording: InsightsClient = {
+      startQuery: async (input) => {
+        inputs.push(input);
+        return fake.startQuery(input);
+      },
+      getQueryResults: fake.getQueryResults,
+    };
+    const now = Date.parse('2026-12-06T12:00:00Z');
+    const groups = [
+      '/aws/lambda/lambda-payments-prod-paymentCreate',
+      '/aws/lambda/lambda-payments-prod-orderHold',
+      '/aws/lambda/lambda-payments-prod-orderGet',
+      '/aws/lambda/lambda-payments-prod-notificationList',
+      '/aws/lambda/lambda-payments-prod-paymentRelay',
+    ];
+    const source = new InsightsLogSource(recording, {
+      logGroupNames: groups,
+      lookbackHours: 1,
+      pollMs: 1,
+      deadline: () => Date.now() + 5000,
+      clock: () => now,
+    });
+    await source.linesFor('abc12345', {
+      from: Date.parse('2026-12-06T11:40:00Z'),
+      to: Date.parse('2026-12-06T11:45:00Z'),
+      path: 'payment',
+    });
+    expect(inputs[0]).toMatchObject({
+      startTime: Date.parse('2026-12-06T11:40:00Z') / 1000,
+      endTime: Date.parse('2026-12-06T11:45:00Z') / 1000,
+      logGroupNames: [
+        '/aws/lambda/lambda-payments-prod-paymentCreate',
+        '/aws/lambda/lambda-payments-prod-orderHold',
+        '/aws/lambda/lambda-payments-prod-paymentRelay',
+      ],
+    });
+    // No window: the last hour, every group; a window wider than the relay's horizon is cut.
+    await source.linesFor('abc12345');
+    expect(inputs[1]).toMatchObject({
+      startTime: (now - 3600_000) / 1000,
+      endTime: now / 1000,
+      logGroupNames: groups,
+    });
+    await source.linesFor('abc12345', { from: now - 7 * 86_400_000, to: now });
+    expect(inputs[2]?.startTime).toBe((now - MAX_TIMELINE_WINDOW_MS) / 1000);
   });
 
   it('gives up with a 503 at its deadline rather than outliving the function', async () => {
@@ -256,5 +308,43 @@ describe('Function: startSigningProxy', () => {
       await proxy.close();
       upstream.close();
     }
+  });
+});
+
+describe('Function: createTimelineRoute', () => {
+  const scopes: unknown[] = [];
+  const route = createTimelineRoute(() => ({
+    linesFor: async (_id, scope) => {
+      scopes.push(scope);
+      return [];
+    },
+  }));
+  const call = (query: Record<string, string>) =>
+    route(
+      {
+        pathParameters: { correlationId: 'abc12345' },
+        queryStringParameters: query,
+      } as unknown as HttpEvent,
+      {} as never,
+    );
+
+  it('passes the window and the path of the lookup to the log source', async () => {
+    await call({ from: '2026-12-06T11:40:00Z', to: '2026-12-06T11:45:00.000Z', path: 'payment' });
+    expect(scopes.at(-1)).toEqual({
+      from: Date.parse('2026-12-06T11:40:00Z'),
+      to: Date.parse('2026-12-06T11:45:00Z'),
+      path: 'payment',
+    });
+  });
+
+  it.each([
+    [{ from: 'yesterday' }, 'from'],
+    [{ path: 'everything' }, 'path'],
+    [{ from: '2026-12-06T12:00:00Z', to: '2026-12-06T11:00:00Z' }, 'from must be before to'],
+    [{ limit: '5' }, 'limit'],
+  ])('refuses %o with a 400 naming the problem', async (query, named) => {
+    const error = await call(query).catch((e: unknown) => e);
+    expect(isAppError(error) && error.status).toBe(400);
+    expect(JSON.stringify((error as { details?: unknown }).details ?? error)).toContain(named);
   });
 });
