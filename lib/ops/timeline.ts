@@ -1,11 +1,10 @@
 import { readFile } from 'node:fs/promises';
-// The same parsing and ordering as `npm run trace` (one definition of "a request's lines").
-// @ts-expect-error plain ESM script without types
-import { parseLogLines, timeline } from '../../scripts/lib/trace.mjs';
 import { ServiceUnavailableError } from '../shared/errors.js';
+// The same parsing and ordering as `npm run trace` (one definition of "a request's lines").
+import { type LogLine, parseLogLines, timeline } from './log-lines.js';
 
 /** One structured log line of any service (the Powertools JSON fields). */
-export type LogRecord = Record<string, unknown> & { timestamp: string };
+export type LogRecord = LogLine;
 
 /**
  * Where and when to look for a request's lines: a window (epoch ms) around

@@ -1,7 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { inject } from 'vitest';
-// @ts-expect-error plain ESM script without types
-import { parseLogLines } from '../../scripts/lib/trace.mjs';
+import { parseLogLines } from '../../lib/ops/log-lines.js';
 
 /** One JSON log record written by a service under the e2e stack. */
 export type LogRecord = Record<string, any>;
