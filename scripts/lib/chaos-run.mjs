@@ -9,7 +9,7 @@
  * the tables (scripts/lib/invariants.mjs).
  */
 import { randomBytes } from 'node:crypto';
-import { QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { createApi, gatewaySignature, invokeRelay } from './api.mjs';
 import { runArbiterScenarios } from './chaos-arbiter.mjs';
 import { checkInvariants } from './invariants.mjs';
@@ -177,24 +177,37 @@ export async function payUntilFinal(call, body, fault, options) {
 
 /**
  * The gateway's signed callback for a planned payment, sent like a gateway
- * does: again after a failure (a 404 while our charge is not written yet, a 5xx).
+ * does: only once it has decided (its ledger has the key: a gateway calls
+ * back about what it charged or declined, never before, and never about a
+ * voided key), with what it decided, and again after a failure (a 404 while
+ * our charge is not written yet, a 5xx).
  * @param {ReturnType<typeof createApi>} call
  * @param {PlannedPayment} p
- * @param {{ secret: string, random: () => number, maxAttempts?: number }} options
+ * @param {{ secret: string, random: () => number, maxAttempts?: number,
+ *   decided?: (transactionId: string) => Promise<string | undefined> }} options
+ *   `decided`: the gateway ledger's outcome of the key (undefined: not yet)
  */
 export async function sendCallback(call, p, options) {
-  const rawBody = JSON.stringify({
-    transactionId: p.transactionId,
-    status: p.declined ? 'failed' : 'succeeded',
-    gatewayReference: `sim_${p.transactionId}`,
-    ...(p.declined ? { failureReason: 'insufficient_funds' } : {}),
-  });
   /** @type {number[]} */
   const statuses = [];
   const maxAttempts = options.maxAttempts ?? 10;
   for (let attempt = 1; attempt <= maxAttempts; attempt++) {
     // Like a gateway: soon at first, then backing off.
     await sleep(options.random() * Math.min(3000, 300 * 2 ** (attempt - 1)));
+    const outcome = options.decided
+      ? await options.decided(p.transactionId)
+      : p.declined
+        ? 'declined'
+        : 'succeeded';
+    if (outcome === undefined) continue;
+    if (outcome === 'voided') return { answer: undefined, statuses };
+    const declined = outcome === 'declined';
+    const rawBody = JSON.stringify({
+      transactionId: p.transactionId,
+      status: declined ? 'failed' : 'succeeded',
+      gatewayReference: `sim_${p.transactionId}`,
+      ...(declined ? { failureReason: 'insufficient_funds' } : {}),
+    });
     const answer = await call('POST', '/payments/callback', {
       rawBody,
       headers: {
@@ -338,6 +351,21 @@ export async function runChaos(options) {
   const latencies = [];
   let done = 0;
   const faultsSent = /** @type {Record<string, number>} */ ({});
+  // What the gateway decided under a key (its ledger), for its callbacks.
+  const ledgerDoc = documentClient(options.dynamoEndpoint);
+  const ledgerTable = options.env.GATEWAY_LEDGER_TABLE;
+  /** @param {string} transactionId */
+  const decided = async (transactionId) => {
+    if (!ledgerTable) return undefined;
+    const out = await ledgerDoc.send(
+      new GetCommand({
+        TableName: ledgerTable,
+        Key: { idempotencyKey: transactionId },
+        ConsistentRead: true,
+      }),
+    );
+    return out.Item ? String(out.Item.result?.outcome) : undefined;
+  };
   await mapLimit(plan, options.concurrency, async (p) => {
     const body = paymentOf(p);
     // The gateway calls back once it has charged: from the first answer on, racing the retries.
@@ -348,7 +376,7 @@ export async function runChaos(options) {
     });
     const gateway = Promise.all(
       Array.from({ length: p.callbacks }, () =>
-        answered.then(() => sendCallback(call, p, { secret, random })),
+        answered.then(() => sendCallback(call, p, { secret, random, decided })),
       ),
     );
     const results = await Promise.all(
@@ -441,6 +469,7 @@ export async function runChaos(options) {
     })),
   ]);
   doc.destroy();
+  ledgerDoc.destroy();
   return {
     prefix,
     plan,

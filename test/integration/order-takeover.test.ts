@@ -113,8 +113,11 @@ function world() {
   const simulator = new SimulatedGateway({ ledger, clock });
   const inFlight = new Map<string, Promise<void>>();
   const lost = new Set<string>();
+  // Keys whose charge reached the gateway port: the hold and the guard are written by then.
+  const asked: string[] = [];
   const gateway = {
     async charge(request: GatewayChargeRequest, faults: Fault[] = [], signal?: AbortSignal) {
+      asked.push(request.idempotencyKey);
       const held = inFlight.get(request.idempotencyKey);
       if (held) {
         inFlight.delete(request.idempotencyKey);
@@ -155,6 +158,8 @@ function world() {
       );
     },
     order: (orderId: string) => orderDeps.repository.get(orderId),
+    /** How many charge calls under `key` reached the gateway port (each after its hold and guard). */
+    askedGateway: (key: string) => asked.filter((k) => k === key).length,
     /** Delivers a payment's order event as the relay would (the reconciler leaves them PENDING). */
     async relayOrderEvent(transactionId: string) {
       const events = await outbox.listForPayment(transactionId);
@@ -299,7 +304,7 @@ describe('A payment that takes over an order hold (docs/order-arbiter.md), again
     const a = paymentFor(orderId, userId);
     const aAtGateway = w.holdCharge(a.transactionId);
     const aFirst = w.service.pay(a, w.ctx('corr-a'));
-    await expect.poll(() => w.orders.holds.length).toBe(1);
+    await expect.poll(() => w.askedGateway(a.transactionId)).toBe(1);
 
     // A's call hangs past its lease; the reconciler has not run; B pays.
     w.advance(LEASE_MS + SECOND);
@@ -325,7 +330,7 @@ describe('A payment that takes over an order hold (docs/order-arbiter.md), again
     const a = paymentFor(orderId, userId);
     const aAtGateway = w.holdCharge(a.transactionId);
     const aFirst = w.service.pay(a, w.ctx('corr-a'));
-    await expect.poll(() => w.orders.holds.length).toBe(1);
+    await expect.poll(() => w.askedGateway(a.transactionId)).toBe(1);
 
     w.advance(LEASE_MS + SECOND);
     const run = await w.reconciler.runOnce({ graceMs: LEASE_MS, limit: 1000 });
@@ -411,7 +416,7 @@ describe('Nothing freezes an order, against DynamoDB Local', () => {
     const controller = new AbortController();
     const faults: Fault[] = [{ target: 'gateway', kind: 'delay', value: 60_000 }];
     const paying = w.service.pay(a, w.ctx('corr-a', { faults, signal: controller.signal }));
-    await expect.poll(() => w.orders.holds.length).toBe(1);
+    await expect.poll(() => w.askedGateway(a.transactionId)).toBe(1);
     controller.abort();
     await expect(paying).rejects.toMatchObject({ name: 'AbortError' });
     expect(await ledgerOutcomes([a.transactionId])).toEqual(['none']);
