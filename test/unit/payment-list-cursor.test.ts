@@ -153,8 +153,9 @@ describe('Class: DynamoPaymentList, paging across shards', () => {
     await new DynamoPaymentList(index.doc, 'p', 'c').list({ status: 'SUCCEEDED', limit: 10 });
     const limits = index.queries.map((q) => Number(q.Limit));
     expect(Math.max(...limits)).toBeLessThanOrEqual(10);
-    expect(new Set(index.queries.map((q) => JSON.stringify(q.ExpressionAttributeValues))).size)
-      .toBeGreaterThanOrEqual(STATUS_SHARDS);
+    expect(
+      new Set(index.queries.map((q) => JSON.stringify(q.ExpressionAttributeValues))).size,
+    ).toBeGreaterThanOrEqual(STATUS_SHARDS);
   });
 
   it('fails the whole page when one shard cannot be read, rather than list it short', async () => {
