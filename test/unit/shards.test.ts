@@ -1,6 +1,8 @@
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { DynamoChargeStore } from '../../lib/payment/charge-store.js';
+import { composePaymentService } from '../../lib/payment/compose.js';
+import type { PaymentGateway } from '../../lib/payment/gateway.js';
 import {
   OUTBOX_DUE_SHARDS,
   outboxDueKey,
@@ -8,6 +10,7 @@ import {
   unfinalizedMarker,
 } from '../../lib/payment/indexes.js';
 import { DynamoOutboxStore } from '../../lib/payment/outbox-store.js';
+import { createLogger } from '../../lib/shared/logger.js';
 import {
   collectShards,
   readShardsMerged,
@@ -275,5 +278,34 @@ describe('Class: DynamoChargeStore, listUnfinalized over shards', () => {
     expect(listed).not.toContain('t-2');
     expect(listed).toContain('t-1');
     expect(reported).toEqual([failing]);
+  });
+});
+
+describe('Function: composePaymentService, a shard the relay skips', () => {
+  it('is logged at WARN with its index and shard, and the other shards are listed', async () => {
+    const logger = createLogger('payment');
+    const warn = vi.spyOn(logger, 'warn').mockImplementation(() => {});
+    const failing = outboxDueKey('PENDING', 'e-1');
+    const event = {
+      eventId: 'e-2',
+      transactionId: 't',
+      status: 'PENDING',
+      outboxStatus: outboxDueKey('PENDING', 'e-2'),
+      nextAttemptAt: '2026-01-01T00:00:00.000Z',
+      createdAt: '2026-01-01T00:00:00.000Z',
+    };
+    expect(event.outboxStatus).not.toBe(failing);
+    const { outbox } = composePaymentService({
+      doc: indexDoc([event], [failing]),
+      paymentsTable: 'payments',
+      chargesTable: 'charges',
+      gateway: {} as PaymentGateway,
+      logger,
+    });
+    const due = await outbox.listDue(new Date('2026-01-02T00:00:00Z'), 10);
+    expect(due.map((e) => e.eventId)).toEqual(['e-2']);
+    expect(warn).toHaveBeenCalledTimes(1);
+    expect(warn.mock.calls[0]?.[0]).toBe('outbox.list-due retrying');
+    expect(warn.mock.calls[0]?.[1]).toMatchObject({ index: 'outbox-due', shard: failing });
   });
 });
