@@ -1,9 +1,16 @@
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { unfinalizedChargesQuery } from '../payment/charge-store.js';
-import { OUTBOX_DUE_INDEX } from '../payment/outbox-store.js';
-import { STATUS_INDEX } from '../payment/payment-list.js';
+import {
+  OUTBOX_DUE_INDEX,
+  outboxDueKeys,
+  STATUS_INDEX,
+  STATUS_SHARD_ATTRIBUTE,
+  statusShardKeys,
+  unfinalizedMarkers,
+} from '../payment/indexes.js';
 import { byCodeUnit } from '../shared/compare.js';
+import { collectShards, type Key, readShardsMerged } from '../shared/shards.js';
 
 /** A DEAD event as the operator sees it: enough to judge it and re-drive it. */
 export interface DeadEvent {
@@ -35,9 +42,13 @@ export const COUNT_CAP = 10_000;
 const LIST_LIMIT = 50;
 
 /**
- * Reads the outbox's health from indexes only: the sparse `outbox-due` index
- * (PENDING and DEAD events), the status index (recent deliveries) and the
- * charges' unfinalized index. Never a Scan; every read is bounded.
+ * Reads the outbox's health from indexes only, every shard of each in
+ * parallel: the sparse `outbox-due` index (PENDING and DEAD events), the
+ * status index (recent deliveries) and the charges' unfinalized index.
+ * Never a Scan; every read is bounded (counts by {@link COUNT_CAP} in all
+ * shards together). A shard that cannot be read fails the whole view (503
+ * for a store that is throttled or away): counts or lists silently short of
+ * a shard would look healthy when they are not.
  */
 export async function readOutboxHealth(deps: {
   doc: DynamoDBDocumentClient;
@@ -48,38 +59,64 @@ export async function readOutboxHealth(deps: {
   const now = deps.now ?? new Date();
   const ageSeconds = (iso: string) =>
     Math.max(0, Math.round((now.getTime() - Date.parse(iso)) / 1000));
-  const query = (input: ConstructorParameters<typeof QueryCommand>[0]) =>
-    deps.doc.send(new QueryCommand(input));
-  const byOutboxStatus = (status: 'PENDING' | 'DEAD') => ({
+  const query = (input: QueryInput) => deps.doc.send(new QueryCommand(input));
+  const byOutboxStatus = (shard: string): QueryInput => ({
     TableName: deps.paymentsTable,
     IndexName: OUTBOX_DUE_INDEX,
-    KeyConditionExpression: 'outboxStatus = :status',
-    ExpressionAttributeValues: { ':status': status },
+    KeyConditionExpression: 'outboxStatus = :shard',
+    ExpressionAttributeValues: { ':shard': shard },
   });
+  const page = async (input: QueryInput, startKey: Key | undefined) => {
+    const out = await query({ ...input, ExclusiveStartKey: startKey });
+    return { items: out.Items ?? [], count: out.Count, lastKey: out.LastEvaluatedKey };
+  };
+  const since = new Date(now.getTime() - 3_600_000).toISOString();
 
   const [pending, dead, delivered, deadPage, charges] = await Promise.all([
     // The backlog is small when healthy; read it (capped) for its count and its oldest event.
-    collect(query, {
-      ...byOutboxStatus('PENDING'),
-      ProjectionExpression: 'eventId, transactionId, createdAt',
-    }),
-    count(query, byOutboxStatus('DEAD')),
-    count(query, {
-      TableName: deps.paymentsTable,
-      IndexName: STATUS_INDEX,
-      KeyConditionExpression: '#status = :delivered AND createdAt >= :since',
-      ExpressionAttributeNames: { '#status': 'status' },
-      ExpressionAttributeValues: {
-        ':delivered': 'DELIVERED',
-        ':since': new Date(now.getTime() - 3_600_000).toISOString(),
-      },
-    }),
+    collectShards(outboxDueKeys('PENDING'), COUNT_CAP, (shard, startKey) =>
+      page(
+        { ...byOutboxStatus(shard), ProjectionExpression: 'eventId, transactionId, createdAt' },
+        startKey,
+      ),
+    ),
+    collectShards(outboxDueKeys('DEAD'), COUNT_CAP, (shard, startKey) =>
+      page({ ...byOutboxStatus(shard), Select: 'COUNT' }, startKey),
+    ),
+    collectShards(statusShardKeys('DELIVERED'), COUNT_CAP, (shard, startKey) =>
+      page(
+        {
+          TableName: deps.paymentsTable,
+          IndexName: STATUS_INDEX,
+          KeyConditionExpression: '#shard = :shard AND createdAt >= :since',
+          ExpressionAttributeNames: { '#shard': STATUS_SHARD_ATTRIBUTE },
+          ExpressionAttributeValues: { ':shard': shard, ':since': since },
+          Select: 'COUNT',
+        },
+        startKey,
+      ),
+    ),
     // The most recently parked first (their last attempt, which set nextAttemptAt).
-    query({ ...byOutboxStatus('DEAD'), ScanIndexForward: false, Limit: LIST_LIMIT }),
-    query({
-      ...unfinalizedChargesQuery(deps.chargesTable),
-      ScanIndexForward: true,
-      Limit: LIST_LIMIT,
+    readShardsMerged<Record<string, unknown>>({
+      shards: outboxDueKeys('DEAD'),
+      limit: LIST_LIMIT,
+      compare: (a, b) => byCodeUnit(String(b.nextAttemptAt), String(a.nextAttemptAt)),
+      readPage: (shard, startKey, limit) =>
+        page({ ...byOutboxStatus(shard), ScanIndexForward: false, Limit: limit }, startKey),
+    }),
+    readShardsMerged<Record<string, unknown>>({
+      shards: unfinalizedMarkers(),
+      limit: LIST_LIMIT,
+      compare: (a, b) => byCodeUnit(String(a.createdAt), String(b.createdAt)),
+      readPage: (marker, startKey, limit) =>
+        page(
+          {
+            ...unfinalizedChargesQuery(deps.chargesTable, marker),
+            ScanIndexForward: true,
+            Limit: limit,
+          },
+          startKey,
+        ),
     }),
   ]);
 
@@ -89,7 +126,7 @@ export async function readOutboxHealth(deps: {
   return {
     at: now.toISOString(),
     counts: {
-      PENDING: pending.items.length,
+      PENDING: pending.count,
       DEAD: dead.count,
       DELIVERED_LAST_HOUR: delivered.count,
     },
@@ -102,7 +139,7 @@ export async function readOutboxHealth(deps: {
         ageSeconds: ageSeconds(String(oldest.createdAt)),
       },
     }),
-    dead: (deadPage.Items ?? []).map((item) => ({
+    dead: deadPage.items.map((item) => ({
       eventId: String(item.eventId),
       transactionId: String(item.transactionId),
       type: String(item.type),
@@ -111,7 +148,7 @@ export async function readOutboxHealth(deps: {
       ...(typeof item.lastError === 'string' && { lastError: item.lastError }),
       createdAt: String(item.createdAt),
     })),
-    unfinalizedCharges: (charges.Items ?? []).map((item) => ({
+    unfinalizedCharges: charges.items.map((item) => ({
       transactionId: String(item.transactionId),
       createdAt: String(item.createdAt),
       ageSeconds: ageSeconds(String(item.createdAt)),
@@ -119,32 +156,4 @@ export async function readOutboxHealth(deps: {
   };
 }
 
-type Query = (input: ConstructorParameters<typeof QueryCommand>[0]) => Promise<{
-  Items?: Record<string, unknown>[];
-  Count?: number;
-  LastEvaluatedKey?: Record<string, unknown>;
-}>;
-
-/** Counts the items of a query, page by page, up to {@link COUNT_CAP}. */
-async function count(query: Query, input: ConstructorParameters<typeof QueryCommand>[0]) {
-  let total = 0;
-  let startKey: Record<string, unknown> | undefined;
-  do {
-    const out = await query({ ...input, Select: 'COUNT', ExclusiveStartKey: startKey });
-    total += out.Count ?? 0;
-    startKey = out.LastEvaluatedKey;
-  } while (startKey && total < COUNT_CAP);
-  return { count: Math.min(total, COUNT_CAP), capped: Boolean(startKey) };
-}
-
-/** Reads the items of a query, page by page, up to {@link COUNT_CAP}. */
-async function collect(query: Query, input: ConstructorParameters<typeof QueryCommand>[0]) {
-  const items: Record<string, unknown>[] = [];
-  let startKey: Record<string, unknown> | undefined;
-  do {
-    const out = await query({ ...input, ExclusiveStartKey: startKey });
-    items.push(...(out.Items ?? []));
-    startKey = out.LastEvaluatedKey;
-  } while (startKey && items.length < COUNT_CAP);
-  return { items: items.slice(0, COUNT_CAP), capped: Boolean(startKey) };
-}
+type QueryInput = ConstructorParameters<typeof QueryCommand>[0];

@@ -1,30 +1,36 @@
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { byCodeUnit } from '../shared/compare.js';
 import { isConditionalCheckFailed } from '../shared/dynamo.js';
+import { readShardsMerged } from '../shared/shards.js';
 import type { GatewayChargeResult } from './gateway.js';
+import {
+  UNFINALIZED_ATTRIBUTE,
+  UNFINALIZED_INDEX,
+  unfinalizedMarker,
+  unfinalizedMarkers,
+} from './indexes.js';
 import { type Charge, type RecordedCharge, VOIDED_REASON } from './types.js';
 
-/** The sparse GSI that lists charges whose payment is not final yet (hash: the marker, range: createdAt). */
-export const UNFINALIZED_INDEX = 'charges-unfinalized';
+export {
+  UNFINALIZED_ATTRIBUTE,
+  UNFINALIZED_INDEX,
+  UNFINALIZED_MARKER,
+  unfinalizedMarker,
+} from './indexes.js';
 
 /**
- * The marker attribute that puts a charge in {@link UNFINALIZED_INDEX}: set
- * when the charge is created, removed only by the transaction that finalizes
- * its payment (payment-store.ts).
+ * A query of one shard (`marker`, from {@link unfinalizedMarkers}) of
+ * {@link UNFINALIZED_INDEX}: the charges of that shard whose payment is not
+ * final yet (add order and paging).
  */
-export const UNFINALIZED_ATTRIBUTE = 'unfinalized';
-
-/** The marker's one value (a constant hash key: the index is small and only ever read in order). */
-export const UNFINALIZED_MARKER = 'Y';
-
-/** A query of {@link UNFINALIZED_INDEX} for every charge whose payment is not final yet (add order and paging). */
-export function unfinalizedChargesQuery(tableName: string) {
+export function unfinalizedChargesQuery(tableName: string, marker: string) {
   return {
     TableName: tableName,
     IndexName: UNFINALIZED_INDEX,
-    KeyConditionExpression: '#marker = :yes',
+    KeyConditionExpression: '#marker = :marker',
     ExpressionAttributeNames: { '#marker': UNFINALIZED_ATTRIBUTE },
-    ExpressionAttributeValues: { ':yes': UNFINALIZED_MARKER },
+    ExpressionAttributeValues: { ':marker': marker },
   };
 }
 
@@ -89,6 +95,8 @@ export interface ChargeStore {
   /**
    * The transactionIds of charges created at or before `createdBefore` whose
    * payment is not final yet, oldest first (eventually consistent: re-read each).
+   * A shard of the index that cannot be read is left out (its charges wait
+   * for the next run), unless every shard fails.
    */
   listUnfinalized(createdBefore: Date, limit: number): Promise<string[]>;
   /**
@@ -109,11 +117,18 @@ function toCharge(item: Record<string, unknown>): Charge {
   return charge as unknown as Charge;
 }
 
+/** Options of {@link DynamoChargeStore}. */
+export interface DynamoChargeStoreOptions {
+  /** Told of a shard of the unfinalized index that {@link DynamoChargeStore.listUnfinalized} could not read and left out. */
+  onShardFailure?: (shard: string, error: unknown) => void;
+}
+
 /** {@link ChargeStore} on DynamoDB: conditional writes keyed by transactionId. */
 export class DynamoChargeStore implements ChargeStore {
   constructor(
     private readonly doc: DynamoDBDocumentClient,
     private readonly tableName: string,
+    private readonly options: DynamoChargeStoreOptions = {},
   ) {}
 
   /**
@@ -124,7 +139,7 @@ export class DynamoChargeStore implements ChargeStore {
   beginWrite(charge: Charge) {
     return {
       TableName: this.tableName,
-      Item: { ...charge, [UNFINALIZED_ATTRIBUTE]: UNFINALIZED_MARKER },
+      Item: { ...charge, [UNFINALIZED_ATTRIBUTE]: unfinalizedMarker(charge.transactionId) },
       ConditionExpression: 'attribute_not_exists(transactionId)',
     };
   }
@@ -168,7 +183,10 @@ export class DynamoChargeStore implements ChargeStore {
           UpdateExpression: `SET ${record.set}, #marker = :marker`,
           ConditionExpression: record.condition,
           ExpressionAttributeNames: { '#state': 'state', '#marker': UNFINALIZED_ATTRIBUTE },
-          ExpressionAttributeValues: { ...record.values, ':marker': UNFINALIZED_MARKER },
+          ExpressionAttributeValues: {
+            ...record.values,
+            ':marker': unfinalizedMarker(transactionId),
+          },
           ReturnValues: 'ALL_NEW',
         }),
       );
@@ -225,7 +243,7 @@ export class DynamoChargeStore implements ChargeStore {
           ExpressionAttributeNames: { '#marker': UNFINALIZED_ATTRIBUTE, '#state': 'state' },
           ExpressionAttributeValues: {
             ':pending': 'PENDING',
-            ...(reconcilable ? { ':marker': UNFINALIZED_MARKER } : {}),
+            ...(reconcilable ? { ':marker': unfinalizedMarker(transactionId) } : {}),
             ...(reconcilable && askedAt ? { ':at': askedAt.toISOString() } : {}),
           },
         }),
@@ -236,27 +254,33 @@ export class DynamoChargeStore implements ChargeStore {
   }
 
   async listUnfinalized(createdBefore: Date, limit: number): Promise<string[]> {
-    const ids: string[] = [];
-    let startKey: Record<string, unknown> | undefined;
-    do {
-      const out = await this.doc.send(
-        new QueryCommand({
-          TableName: this.tableName,
-          IndexName: UNFINALIZED_INDEX,
-          KeyConditionExpression: '#marker = :marker AND createdAt <= :before',
-          ExpressionAttributeNames: { '#marker': UNFINALIZED_ATTRIBUTE },
-          ExpressionAttributeValues: {
-            ':marker': UNFINALIZED_MARKER,
-            ':before': createdBefore.toISOString(),
-          },
-          ScanIndexForward: true,
-          Limit: limit,
-          ExclusiveStartKey: startKey,
-        }),
-      );
-      for (const item of out.Items ?? []) ids.push(String(item.transactionId));
-      startKey = out.LastEvaluatedKey;
-    } while (startKey && ids.length < limit);
-    return ids.slice(0, limit);
+    const read = await readShardsMerged<{ transactionId: string; createdAt: string }>({
+      shards: unfinalizedMarkers(),
+      limit,
+      compare: (a, b) => byCodeUnit(a.createdAt, b.createdAt),
+      readPage: async (marker, startKey, pageLimit) => {
+        const query = unfinalizedChargesQuery(this.tableName, marker);
+        const out = await this.doc.send(
+          new QueryCommand({
+            ...query,
+            KeyConditionExpression: `${query.KeyConditionExpression} AND createdAt <= :before`,
+            ExpressionAttributeValues: {
+              ...query.ExpressionAttributeValues,
+              ':before': createdBefore.toISOString(),
+            },
+            ScanIndexForward: true,
+            Limit: pageLimit,
+            ExclusiveStartKey: startKey,
+          }),
+        );
+        const items = (out.Items ?? []).map((item) => ({
+          transactionId: String(item.transactionId),
+          createdAt: String(item.createdAt),
+        }));
+        return { items, lastKey: out.LastEvaluatedKey };
+      },
+      onShardFailure: (shard, error) => this.options.onShardFailure?.(shard, error),
+    });
+    return read.items.map((item) => item.transactionId);
   }
 }

@@ -4,9 +4,11 @@ import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { createInternalClient } from '../http/client.js';
 import { clientMetricsHooks } from '../http/metrics.js';
 import type { InternalClient, TokenProvider } from '../shared/internal-client.js';
+import { logAction } from '../shared/logger.js';
 import { DynamoChargeStore } from './charge-store.js';
 import type { PaymentGateway } from './gateway.js';
 import type { GuardRide } from './idempotency.js';
+import { OUTBOX_DUE_INDEX, UNFINALIZED_INDEX } from './indexes.js';
 import { DynamoOutboxStore } from './outbox-store.js';
 import { PaymentService, type RequestContext } from './payment-service.js';
 import { DynamoPaymentStore } from './payment-store.js';
@@ -28,8 +30,16 @@ export function composePaymentService(wiring: PaymentWiring): {
   charges: DynamoChargeStore;
   payments: DynamoPaymentStore;
 } {
-  const outbox = new DynamoOutboxStore(wiring.doc, wiring.paymentsTable);
-  const charges = new DynamoChargeStore(wiring.doc, wiring.chargesTable);
+  // A shard of an index the relay's run cannot read is left for the next run
+  // (its items stay listed), logged at WARN so that a shard that keeps failing shows.
+  const skippedShard = (action: string, index: string) => (shard: string, error: unknown) =>
+    logAction(wiring.logger, { action, outcome: 'retrying', index, shard, error });
+  const outbox = new DynamoOutboxStore(wiring.doc, wiring.paymentsTable, undefined, {
+    onShardFailure: skippedShard('outbox.list-due', OUTBOX_DUE_INDEX),
+  });
+  const charges = new DynamoChargeStore(wiring.doc, wiring.chargesTable, {
+    onShardFailure: skippedShard('payment.reconcile-list', UNFINALIZED_INDEX),
+  });
   const payments = new DynamoPaymentStore(
     wiring.doc,
     wiring.paymentsTable,

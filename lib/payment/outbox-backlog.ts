@@ -1,40 +1,44 @@
 import { type DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb';
-import { OUTBOX_DUE_INDEX } from './outbox-store.js';
+import { collectShards } from '../shared/shards.js';
+import { OUTBOX_DUE_INDEX, outboxDueKeys } from './indexes.js';
 
-/** At most this many PENDING events are read to find the oldest (a backlog that large alarms anyway). */
+/** At most this many PENDING events are read to find the oldest, in all shards together (a backlog that large alarms anyway). */
 const MAX_SCANNED = 2000;
 
 /**
  * How old, in seconds, the oldest PENDING outbox event is (0 when none is):
- * read from the sparse `outbox-due` index, only `createdAt` projected. The
- * index is ordered by due time, not age, so every PENDING entry is read (up
- * to {@link MAX_SCANNED}; a larger backlog reports the oldest of those).
+ * read from every shard of the sparse `outbox-due` index in parallel, only
+ * `createdAt` projected. The index is ordered by due time, not age, so every
+ * PENDING entry is read (up to {@link MAX_SCANNED} in all; a larger backlog
+ * reports the oldest of those). A shard that cannot be read fails the
+ * measure (no datapoint rather than an age that leaves a shard out).
  */
 export async function oldestPendingAgeSeconds(
   doc: DynamoDBDocumentClient,
   table: string,
   now = Date.now(),
 ): Promise<number> {
+  const { items } = await collectShards(
+    outboxDueKeys('PENDING'),
+    MAX_SCANNED,
+    async (shard, startKey) => {
+      const page = await doc.send(
+        new QueryCommand({
+          TableName: table,
+          IndexName: OUTBOX_DUE_INDEX,
+          KeyConditionExpression: 'outboxStatus = :shard',
+          ExpressionAttributeValues: { ':shard': shard },
+          ProjectionExpression: 'createdAt',
+          ExclusiveStartKey: startKey,
+        }),
+      );
+      return { items: page.Items ?? [], lastKey: page.LastEvaluatedKey };
+    },
+  );
   let oldest: number | undefined;
-  let scanned = 0;
-  let start: Record<string, unknown> | undefined;
-  do {
-    const page = await doc.send(
-      new QueryCommand({
-        TableName: table,
-        IndexName: OUTBOX_DUE_INDEX,
-        KeyConditionExpression: 'outboxStatus = :pending',
-        ExpressionAttributeValues: { ':pending': 'PENDING' },
-        ProjectionExpression: 'createdAt',
-        ExclusiveStartKey: start,
-      }),
-    );
-    for (const item of page.Items ?? []) {
-      const created = Date.parse(String(item.createdAt));
-      if (Number.isFinite(created) && (oldest === undefined || created < oldest)) oldest = created;
-    }
-    scanned += page.Items?.length ?? 0;
-    start = page.LastEvaluatedKey;
-  } while (start && scanned < MAX_SCANNED);
+  for (const item of items) {
+    const created = Date.parse(String(item.createdAt));
+    if (Number.isFinite(created) && (oldest === undefined || created < oldest)) oldest = created;
+  }
   return oldest === undefined ? 0 : Math.max(0, Math.floor((now - oldest) / 1000));
 }

@@ -1,5 +1,6 @@
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { QueryCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { byCodeUnit } from '../shared/compare.js';
 import {
   isConditionalCheckFailed,
   isTransactionCanceled,
@@ -7,9 +8,16 @@ import {
   type TransactItem,
 } from '../shared/dynamo.js';
 import type { OutboxEvent, OutboxStore } from '../shared/outbox.js';
+import { readShardsMerged } from '../shared/shards.js';
+import {
+  OUTBOX_DUE_INDEX,
+  outboxDueKey,
+  outboxDueKeys,
+  STATUS_SHARD_ATTRIBUTE,
+  statusShardKey,
+} from './indexes.js';
 
-/** The GSI that lists due events; it holds an event only while `outboxStatus` is set. */
-export const OUTBOX_DUE_INDEX = 'outbox-due';
+export { OUTBOX_DUE_INDEX } from './indexes.js';
 
 /** Partition key of a payment and its events. */
 export function paymentPk(transactionId: string): string {
@@ -21,26 +29,60 @@ export function eventSk(eventId: string): string {
   return `EVENT#${eventId}`;
 }
 
-/** The item that stores an event: keys, plus `outboxStatus` while it is PENDING (or DEAD). */
+/**
+ * The item that stores an event: keys, plus its sharded `outboxStatus` while
+ * it is PENDING or DEAD (the due index), or its sharded `statusShard` once
+ * DELIVERED (the status index's count of recent deliveries).
+ */
 export function eventToItem(event: OutboxEvent): Record<string, unknown> {
-  const indexed = event.status === 'DELIVERED' ? {} : { outboxStatus: event.status };
+  const indexed =
+    event.status === 'DELIVERED'
+      ? { [STATUS_SHARD_ATTRIBUTE]: statusShardKey('DELIVERED', event.eventId) }
+      : { outboxStatus: outboxDueKey(event.status, event.eventId) };
   return { pk: paymentPk(event.transactionId), sk: eventSk(event.eventId), ...event, ...indexed };
 }
 
 /** The event an item stores (keys and index attributes dropped). */
 export function itemToEvent(item: Record<string, unknown>): OutboxEvent {
-  const { pk: _pk, sk: _sk, outboxStatus: _indexed, ...event } = item;
+  const {
+    pk: _pk,
+    sk: _sk,
+    outboxStatus: _due,
+    [STATUS_SHARD_ATTRIBUTE]: _listed,
+    ...event
+  } = item;
   return event as unknown as OutboxEvent;
 }
 
-/** The update that records a delivery (`:at` to add): conditional on the event still PENDING. */
-const DELIVERED_UPDATE = {
-  UpdateExpression:
-    'SET #status = :delivered, deliveredAt = :at ADD attempts :one REMOVE outboxStatus, leaseUntil',
-  ConditionExpression: '#status = :pending',
-  ExpressionAttributeNames: { '#status': 'status' },
-  ExpressionAttributeValues: { ':delivered': 'DELIVERED', ':one': 1, ':pending': 'PENDING' },
-};
+/**
+ * The update that records a delivery of `event` at `at`: conditional on the
+ * event still PENDING; it leaves the due index and joins the status index.
+ */
+function deliveredUpdate(event: OutboxEvent, at: Date) {
+  return {
+    UpdateExpression:
+      'SET #status = :delivered, deliveredAt = :at, #listed = :listed ADD attempts :one REMOVE outboxStatus, leaseUntil',
+    ConditionExpression: '#status = :pending',
+    ExpressionAttributeNames: { '#status': 'status', '#listed': STATUS_SHARD_ATTRIBUTE },
+    ExpressionAttributeValues: {
+      ':delivered': 'DELIVERED',
+      ':one': 1,
+      ':pending': 'PENDING',
+      ':at': at.toISOString(),
+      ':listed': statusShardKey('DELIVERED', event.eventId),
+    },
+  };
+}
+
+/** Options of {@link DynamoOutboxStore}. */
+export interface DynamoOutboxStoreOptions {
+  /**
+   * Told of a shard of the due index that could not be read: {@link
+   * DynamoOutboxStore.listDue} leaves it out of that listing (its events stay
+   * PENDING for the next run) rather than fail the run for every shard.
+   */
+  onShardFailure?: (shard: string, error: unknown) => void;
+}
 
 /**
  * {@link OutboxStore} on the payments table. Every mark* records the outcome
@@ -54,29 +96,38 @@ export class DynamoOutboxStore implements OutboxStore {
     private readonly tableName: string,
     /** When a re-driven event becomes due again. */
     private readonly clock: () => Date = () => new Date(),
+    private readonly options: DynamoOutboxStoreOptions = {},
   ) {}
 
+  /**
+   * Due events, the earliest due first, from every shard of the due index
+   * at once (merged by nextAttemptAt). A shard that fails is left out of
+   * this listing and reported to `onShardFailure`; if all fail, this throws.
+   */
   async listDue(now: Date, limit: number): Promise<OutboxEvent[]> {
-    const due: OutboxEvent[] = [];
-    let startKey: Record<string, unknown> | undefined;
-    do {
-      const out = await this.doc.send(
-        new QueryCommand({
-          TableName: this.tableName,
-          IndexName: OUTBOX_DUE_INDEX,
-          KeyConditionExpression: 'outboxStatus = :pending AND nextAttemptAt <= :now',
-          // A leased event is someone else's until its lease runs out.
-          FilterExpression: 'attribute_not_exists(leaseUntil) OR leaseUntil < :now',
-          ExpressionAttributeValues: { ':pending': 'PENDING', ':now': now.toISOString() },
-          ScanIndexForward: true,
-          Limit: limit,
-          ExclusiveStartKey: startKey,
-        }),
-      );
-      for (const item of out.Items ?? []) due.push(itemToEvent(item));
-      startKey = out.LastEvaluatedKey;
-    } while (startKey && due.length < limit);
-    return due.slice(0, limit);
+    const read = await readShardsMerged<OutboxEvent>({
+      shards: outboxDueKeys('PENDING'),
+      limit,
+      compare: (a, b) => byCodeUnit(a.nextAttemptAt, b.nextAttemptAt),
+      readPage: async (shard, startKey, pageLimit) => {
+        const out = await this.doc.send(
+          new QueryCommand({
+            TableName: this.tableName,
+            IndexName: OUTBOX_DUE_INDEX,
+            KeyConditionExpression: 'outboxStatus = :shard AND nextAttemptAt <= :now',
+            // A leased event is someone else's until its lease runs out.
+            FilterExpression: 'attribute_not_exists(leaseUntil) OR leaseUntil < :now',
+            ExpressionAttributeValues: { ':shard': shard, ':now': now.toISOString() },
+            ScanIndexForward: true,
+            Limit: pageLimit,
+            ExclusiveStartKey: startKey,
+          }),
+        );
+        return { items: (out.Items ?? []).map(itemToEvent), lastKey: out.LastEvaluatedKey };
+      },
+      onShardFailure: (shard, error) => this.options.onShardFailure?.(shard, error),
+    });
+    return read.items;
   }
 
   async claim(event: OutboxEvent, leaseUntil: Date, now: Date): Promise<boolean> {
@@ -100,13 +151,7 @@ export class DynamoOutboxStore implements OutboxStore {
   }
 
   async markDelivered(event: OutboxEvent, at: Date): Promise<void> {
-    await this.conditionalUpdate(event, {
-      ...DELIVERED_UPDATE,
-      ExpressionAttributeValues: {
-        ...DELIVERED_UPDATE.ExpressionAttributeValues,
-        ':at': at.toISOString(),
-      },
-    });
+    await this.conditionalUpdate(event, deliveredUpdate(event, at));
   }
 
   async markAllDelivered(events: OutboxEvent[], at: Date): Promise<void> {
@@ -140,11 +185,7 @@ export class DynamoOutboxStore implements OutboxStore {
       Update: {
         TableName: this.tableName,
         Key: { pk: paymentPk(event.transactionId), sk: eventSk(event.eventId) },
-        ...DELIVERED_UPDATE,
-        ExpressionAttributeValues: {
-          ...DELIVERED_UPDATE.ExpressionAttributeValues,
-          ':at': at.toISOString(),
-        },
+        ...deliveredUpdate(event, at),
       },
     }));
   }
@@ -169,11 +210,12 @@ export class DynamoOutboxStore implements OutboxStore {
   async markDead(event: OutboxEvent, error: string): Promise<void> {
     await this.conditionalUpdate(event, {
       UpdateExpression:
-        'SET #status = :dead, outboxStatus = :dead, lastError = :error ADD attempts :one REMOVE leaseUntil',
+        'SET #status = :dead, outboxStatus = :deadKey, lastError = :error ADD attempts :one REMOVE leaseUntil',
       ConditionExpression: '#status = :pending',
       ExpressionAttributeNames: { '#status': 'status' },
       ExpressionAttributeValues: {
         ':dead': 'DEAD',
+        ':deadKey': outboxDueKey('DEAD', event.eventId),
         ':error': error.slice(0, 1000),
         ':one': 1,
         ':pending': 'PENDING',
@@ -190,11 +232,12 @@ export class DynamoOutboxStore implements OutboxStore {
     for (const event of events.filter((e) => e.status === 'DEAD')) {
       const moved = await this.conditionalUpdate(event, {
         UpdateExpression:
-          'SET #status = :pending, outboxStatus = :pending, attempts = :zero, nextAttemptAt = :now',
+          'SET #status = :pending, outboxStatus = :pendingKey, attempts = :zero, nextAttemptAt = :now',
         ConditionExpression: '#status = :dead',
         ExpressionAttributeNames: { '#status': 'status' },
         ExpressionAttributeValues: {
           ':pending': 'PENDING',
+          ':pendingKey': outboxDueKey('PENDING', event.eventId),
           ':dead': 'DEAD',
           ':zero': 0,
           ':now': now,

@@ -1,23 +1,20 @@
+import { createHash } from 'node:crypto';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { BatchGetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { byCodeUnit } from '../shared/compare.js';
-import { isValidationException } from '../shared/dynamo.js';
 import { fromMinorUnits } from '../shared/money.js';
-import { ID_PATTERN, invalidCursor, TIMESTAMP_PATTERN } from '../shared/validation.js';
+import { readShardsMerged } from '../shared/shards.js';
+import { invalidCursor, TIMESTAMP_PATTERN } from '../shared/validation.js';
+import { unfinalizedChargesQuery } from './charge-store.js';
 import {
-  UNFINALIZED_ATTRIBUTE,
+  STATUS_INDEX,
+  STATUS_SHARD_ATTRIBUTE,
+  statusShardKeys,
   type UNFINALIZED_INDEX,
-  UNFINALIZED_MARKER,
-  unfinalizedChargesQuery,
-} from './charge-store.js';
-import { paymentPk } from './outbox-store.js';
-import { PAYMENT_SK } from './payment-store.js';
+  unfinalizedMarkers,
+} from './indexes.js';
 
-/**
- * The GSI that lists items by `status`, newest first (`createdAt`): payments
- * (SUCCEEDED, FAILED) and, under their own statuses, outbox events.
- */
-export const STATUS_INDEX = 'payments-by-status';
+export { STATUS_INDEX } from './indexes.js';
 
 /** What the operator list filters on: a final status, or PROCESSING (charged, not final yet). */
 export type ListedStatus = 'SUCCEEDED' | 'FAILED' | 'PROCESSING';
@@ -42,19 +39,40 @@ export interface PaymentPage {
   nextCursor?: string;
 }
 
-/** Where each status' query stands: its next start key, or null once it is exhausted. */
-type Cursor = Partial<Record<ListedStatus, Record<string, unknown> | null>>;
+/**
+ * Where a page ended: every row after it is older than `at`, or as old and
+ * not in `seen` (digests of the rows of `at` already listed, see
+ * {@link rowDigest}). One position for every shard of every status: each
+ * shard's query starts at `at`, so the cursor's size does not grow with the
+ * shard count.
+ */
+export interface ListCursor {
+  at: string;
+  seen: string[];
+}
 
 /** Reads the operator's list of payments. */
 export interface PaymentList {
   list(query: { status?: ListedStatus; limit: number; cursor?: string }): Promise<PaymentPage>;
 }
 
+/** A digest of a listed row (status and id), 11 base64url characters (66 bits): what a cursor remembers of a tie. */
+export function rowDigest(status: ListedStatus, transactionId: string): string {
+  return createHash('sha256')
+    .update(`${status}:${transactionId}`)
+    .digest('base64url')
+    .slice(0, DIGEST_LENGTH);
+}
+const DIGEST_LENGTH = 11;
+
 /**
  * {@link PaymentList} from two indexes, never a Scan: final payments from
- * {@link STATUS_INDEX} (one partition per status), charges still in flight
- * from the charges table's {@link UNFINALIZED_INDEX}. An unfiltered page
- * merges the three by time; the cursor keeps each query's own position.
+ * {@link STATUS_INDEX} (32 shards per status), charges still in flight from
+ * the charges table's {@link UNFINALIZED_INDEX} (32 shards). Every shard of
+ * every listed status is queried in parallel and merged newest first. A
+ * shard that cannot be read fails the whole page (the route answers 503 for
+ * a store that is throttled or away): a page silently short of one shard's
+ * payments would look complete to the operator.
  */
 export class DynamoPaymentList implements PaymentList {
   constructor(
@@ -69,87 +87,70 @@ export class DynamoPaymentList implements PaymentList {
     cursor?: string;
   }): Promise<PaymentPage> {
     const statuses = query.status ? [query.status] : LISTED_STATUSES;
-    const cursor = query.cursor ? decodeListCursor(query.cursor, statuses) : {};
-    const fetched = await Promise.all(
-      statuses
-        .filter((status) => cursor[status] !== null)
-        .map(async (status) => ({
-          status,
-          ...(await this.fetch(status, cursor[status] ?? undefined, query.limit)),
-        })),
-    );
-    const rows = fetched
-      .flatMap((page) => page.rows.map((row) => ({ ...row, source: page.status })))
-      // Newest first, by createdAt alone (ISO strings compare as they sort).
-      // The sort is stable, so the rows of one status keep their index's
-      // order, ties included, and each status' cursor points just past what
-      // was taken from it. A tie-break of our own (it was transactionId, in
-      // locale order) could reorder one status' rows against its index, and
-      // its cursor then skipped a payment or listed one twice.
-      .sort((a, b) => byCodeUnit(b.summary.createdAt, a.summary.createdAt))
-      .slice(0, query.limit);
-    const next: Cursor = { ...cursor };
-    for (const page of fetched) {
-      const taken = rows.filter((row) => row.source === page.status);
-      const last = taken.at(-1);
-      if (taken.length === page.rows.length && !page.lastKey) next[page.status] = null;
-      else if (last) next[page.status] = last.key;
+    const cursor = query.cursor ? decodeListCursor(query.cursor) : undefined;
+    const statusOf = new Map<string, ListedStatus>();
+    for (const status of statuses) {
+      const keys = status === 'PROCESSING' ? unfinalizedMarkers() : statusShardKeys(status);
+      for (const key of keys) statusOf.set(`${status}/${key}`, status);
     }
-    const done = statuses.every((status) => next[status] === null);
-    const items = await this.withChargeDetails(rows.map((row) => row.summary));
-    return done ? { items } : { items, nextCursor: encodeListCursor(next) };
+    const read = await readShardsMerged({
+      shards: [...statusOf.keys()],
+      limit: query.limit,
+      // Newest first, by createdAt alone: a tie is told apart by the cursor's `seen`.
+      compare: (a: PaymentSummary, b: PaymentSummary) => byCodeUnit(b.createdAt, a.createdAt),
+      readPage: (shard, startKey, limit) =>
+        this.fetch(statusOf.get(shard) as ListedStatus, shard.slice(shard.indexOf('/') + 1), {
+          startKey,
+          limit,
+          cursor,
+        }),
+    });
+    const items = await this.withChargeDetails(read.items);
+    const last = items.at(-1);
+    if (read.exhausted || !last) return { items };
+    const seen = new Set(cursor?.at === last.createdAt ? cursor.seen : []);
+    for (const item of items)
+      if (item.createdAt === last.createdAt) seen.add(rowDigest(item.status, item.transactionId));
+    return { items, nextCursor: encodeListCursor({ at: last.createdAt, seen: [...seen] }) };
   }
 
-  /** One query of one status' index, newest first. */
+  /** One page of one shard of one status, newest first, from the cursor's position on. */
   private async fetch(
     status: ListedStatus,
-    startKey: Record<string, unknown> | undefined,
-    limit: number,
+    shardKey: string,
+    page: { startKey?: Record<string, unknown>; limit: number; cursor?: ListCursor },
   ) {
     const processing = status === 'PROCESSING';
-    const out = await this.query(
-      new QueryCommand(
-        processing
-          ? {
-              ...unfinalizedChargesQuery(this.chargesTable),
-              ScanIndexForward: false,
-              Limit: limit,
-              ExclusiveStartKey: startKey,
-            }
-          : {
-              TableName: this.paymentsTable,
-              IndexName: STATUS_INDEX,
-              KeyConditionExpression: '#status = :status',
-              ExpressionAttributeNames: { '#status': 'status' },
-              ExpressionAttributeValues: { ':status': status },
-              ScanIndexForward: false,
-              Limit: limit,
-              ExclusiveStartKey: startKey,
-            },
-      ),
-      startKey !== undefined,
+    const base = processing
+      ? unfinalizedChargesQuery(this.chargesTable, shardKey)
+      : {
+          TableName: this.paymentsTable,
+          IndexName: STATUS_INDEX,
+          KeyConditionExpression: '#shard = :shard',
+          ExpressionAttributeNames: { '#shard': STATUS_SHARD_ATTRIBUTE },
+          ExpressionAttributeValues: { ':shard': shardKey } as Record<string, unknown>,
+        };
+    const from = page.cursor;
+    const out = await this.doc.send(
+      new QueryCommand({
+        ...base,
+        ...(from && {
+          KeyConditionExpression: `${base.KeyConditionExpression} AND createdAt <= :at`,
+          ExpressionAttributeValues: { ...base.ExpressionAttributeValues, ':at': from.at },
+        }),
+        ScanIndexForward: false,
+        Limit: page.limit,
+        ExclusiveStartKey: page.startKey,
+      }),
     );
-    const rows = (out.Items ?? []).map((item) => ({
-      key: processing
-        ? pick(item, ['transactionId', UNFINALIZED_ATTRIBUTE, 'createdAt'])
-        : pick(item, ['pk', 'sk', 'status', 'createdAt']),
-      summary: processing ? processingSummary(item) : paymentSummary(item, status),
-    }));
-    return { rows, lastKey: out.LastEvaluatedKey };
-  }
-
-  /**
-   * Sends one query; DynamoDB refusing a start key that came from the
-   * client's cursor is a 400 naming `cursor` (the decoder should have caught
-   * it first), never a 500.
-   */
-  private async query(command: QueryCommand, fromCursor: boolean) {
-    try {
-      return await this.doc.send(command);
-    } catch (error) {
-      if (fromCursor && isValidationException(error)) throw invalidCursor(undefined, error);
-      throw error;
-    }
+    const seen = new Set(from?.seen ?? []);
+    const items = (out.Items ?? [])
+      .map((item) => (processing ? processingSummary(item) : paymentSummary(item, status)))
+      .filter(
+        (row) =>
+          !(row.createdAt === from?.at && seen.has(rowDigest(row.status, row.transactionId))),
+      );
+    return { items, lastKey: out.LastEvaluatedKey };
   }
 
   /** Fills in order, user and amount of in-flight rows from their charges (one batch read). */
@@ -180,10 +181,6 @@ export class DynamoPaymentList implements PaymentList {
   }
 }
 
-function pick(item: Record<string, unknown>, keys: string[]): Record<string, unknown> {
-  return Object.fromEntries(keys.filter((k) => item[k] !== undefined).map((k) => [k, item[k]]));
-}
-
 function paymentSummary(item: Record<string, unknown>, status: ListedStatus): PaymentSummary {
   const summary: PaymentSummary = {
     transactionId: String(item.transactionId),
@@ -206,52 +203,15 @@ function processingSummary(item: Record<string, unknown>): PaymentSummary {
   };
 }
 
-/** Encodes where each status' query stands as an opaque cursor (base64url JSON). */
-export function encodeListCursor(cursor: Cursor): string {
+/** Encodes a {@link ListCursor} as an opaque cursor (base64url JSON). */
+export function encodeListCursor(cursor: ListCursor): string {
   return Buffer.from(JSON.stringify(cursor), 'utf8').toString('base64url');
 }
 
-/** True when `pk` is a payment's partition key, `paymentPk(<transactionId>)`. */
-function isPaymentPk(pk: unknown): boolean {
-  const prefix = paymentPk('');
-  return (
-    typeof pk === 'string' && pk.startsWith(prefix) && ID_PATTERN.test(pk.slice(prefix.length))
-  );
-}
+const DIGEST = new RegExp(`^[A-Za-z0-9_-]{${DIGEST_LENGTH}}$`);
 
-/**
- * True when `key` is a start key of `status`' own query: exactly the
- * attributes {@link DynamoPaymentList} takes from that index's rows, in
- * that query's partition. Anything else (a key of the other index, of
- * another status, an empty one) would reach DynamoDB as the query's
- * ExclusiveStartKey and be refused there.
- */
-function isStartKeyOf(status: ListedStatus, key: Record<string, unknown>): boolean {
-  const names = Object.keys(key).sort();
-  const createdAt = typeof key.createdAt === 'string' && TIMESTAMP_PATTERN.test(key.createdAt);
-  if (status === 'PROCESSING') {
-    return (
-      names.join() === ['createdAt', 'transactionId', UNFINALIZED_ATTRIBUTE].sort().join() &&
-      createdAt &&
-      typeof key.transactionId === 'string' &&
-      ID_PATTERN.test(key.transactionId) &&
-      key[UNFINALIZED_ATTRIBUTE] === UNFINALIZED_MARKER
-    );
-  }
-  return (
-    names.join() === 'createdAt,pk,sk,status' &&
-    createdAt &&
-    isPaymentPk(key.pk) &&
-    key.sk === PAYMENT_SK &&
-    key.status === status
-  );
-}
-
-/**
- * Decodes a cursor of {@link encodeListCursor} for these statuses; anything
- * else, a foreign key included, is a 400 naming `cursor`.
- */
-export function decodeListCursor(text: string, statuses: readonly ListedStatus[]): Cursor {
+/** Decodes a cursor of {@link encodeListCursor}; anything else is a 400 naming `cursor`. */
+export function decodeListCursor(text: string): ListCursor {
   if (!/^[A-Za-z0-9_-]{1,2048}$/.test(text)) throw invalidCursor();
   let value: unknown;
   try {
@@ -260,14 +220,15 @@ export function decodeListCursor(text: string, statuses: readonly ListedStatus[]
     throw invalidCursor();
   }
   if (value === null || typeof value !== 'object' || Array.isArray(value)) throw invalidCursor();
-  const cursor: Cursor = {};
-  for (const [name, key] of Object.entries(value)) {
-    const status = name as ListedStatus;
-    if (!statuses.includes(status)) throw invalidCursor();
-    if (key === null) cursor[status] = null;
-    else if (typeof key === 'object' && !Array.isArray(key) && isStartKeyOf(status, key))
-      cursor[status] = key as Record<string, unknown>;
-    else throw invalidCursor();
-  }
-  return cursor;
+  const { at, seen, ...rest } = value as Record<string, unknown>;
+  if (
+    Object.keys(rest).length > 0 ||
+    typeof at !== 'string' ||
+    !TIMESTAMP_PATTERN.test(at) ||
+    !Array.isArray(seen) ||
+    seen.length === 0 ||
+    !seen.every((digest) => typeof digest === 'string' && DIGEST.test(digest))
+  )
+    throw invalidCursor();
+  return { at, seen: seen as string[] };
 }

@@ -3,6 +3,7 @@ import { GetCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import { isTransactionCanceled } from '../shared/dynamo.js';
 import type { OutboxEvent } from '../shared/outbox.js';
 import { type ChargeResult, recordResultUpdate, UNFINALIZED_ATTRIBUTE } from './charge-store.js';
+import { STATUS_SHARD_ATTRIBUTE, statusShardKey } from './indexes.js';
 import { type DynamoOutboxStore, eventToItem, paymentPk } from './outbox-store.js';
 import type { Payment, PaymentRecord } from './types.js';
 
@@ -76,7 +77,13 @@ export class DynamoPaymentStore implements PaymentStore {
             {
               Put: {
                 TableName: this.tableName,
-                Item: { pk: paymentPk(payment.transactionId), sk: PAYMENT_SK, ...payment },
+                Item: {
+                  pk: paymentPk(payment.transactionId),
+                  sk: PAYMENT_SK,
+                  ...payment,
+                  // The operator's list by status, on a shard of its own.
+                  [STATUS_SHARD_ATTRIBUTE]: statusShardKey(payment.status, payment.transactionId),
+                },
                 // The payment item exists only once final: its existence is the "already final" flag.
                 ConditionExpression: 'attribute_not_exists(pk)',
               },
@@ -142,7 +149,7 @@ export class DynamoPaymentStore implements PaymentStore {
       }),
     );
     if (!out.Item) return undefined;
-    const { pk: _pk, sk: _sk, ...payment } = out.Item;
+    const { pk: _pk, sk: _sk, [STATUS_SHARD_ATTRIBUTE]: _listed, ...payment } = out.Item;
     return {
       payment: payment as Payment,
       events: await this.outbox.listForPayment(transactionId),

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { UNFINALIZED_ATTRIBUTE } from '../../lib/payment/charge-store.js';
+import { UNFINALIZED_ATTRIBUTE, unfinalizedMarker } from '../../lib/payment/charge-store.js';
 import { tables } from '../integration/payment-fixtures.js';
 import { api, uniqueId } from '../support/http.js';
 import { waitForLogs } from '../support/logs.js';
@@ -38,7 +38,7 @@ describe('Charge reconciliation through the relay', () => {
     // Charged by the gateway; the answer was to be recorded with the final payment.
     expect(await tables.charge(payment.transactionId)).toMatchObject({
       state: 'PENDING',
-      [UNFINALIZED_ATTRIBUTE]: 'Y',
+      [UNFINALIZED_ATTRIBUTE]: unfinalizedMarker(payment.transactionId),
     });
     expect(await tables.gatewayLedger(payment.transactionId)).toBeDefined();
     expect((await api('GET', `/orders/${order.orderId}`)).body.status).toBe('PENDING');

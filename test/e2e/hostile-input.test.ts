@@ -385,6 +385,16 @@ function pagedQueryCases(): Case[] {
     ],
     [`/payments?cursor=${b64({ PENDING: null })}`, 'an unknown status in the cursor', 'cursor'],
     [`/payments?cursor=bm9wZQ`, 'a cursor that is not JSON', 'cursor'],
+    [
+      `/payments?cursor=${b64({ at: 'yesterday', seen: ['AAAAAAAAAAA'] })}`,
+      'a position that is no time',
+      'cursor',
+    ],
+    [
+      `/payments?cursor=${b64({ at: '2026-12-01T10:00:00.000Z', seen: [id('t')] })}`,
+      'a tie that is an id, not a digest',
+      'cursor',
+    ],
     [`/payments?status=succeeded`, 'a lower-case status', 'status'],
     [`/payments?status=SUCCEEDED,FAILED`, 'two statuses', 'status'],
     [`/payments?limit=0`, 'limit 0', 'limit'],

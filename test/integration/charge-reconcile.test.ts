@@ -1,6 +1,11 @@
+import { DeleteCommand } from '@aws-sdk/lib-dynamodb';
 import { describe, expect, it, vi } from 'vitest';
 import { ChargeReconciler } from '../../lib/payment/charge-reconciler.js';
-import { DynamoChargeStore, UNFINALIZED_ATTRIBUTE } from '../../lib/payment/charge-store.js';
+import {
+  DynamoChargeStore,
+  UNFINALIZED_ATTRIBUTE,
+  unfinalizedMarker,
+} from '../../lib/payment/charge-store.js';
 import { GatewayUnavailableError, SimulatedGateway } from '../../lib/payment/gateway.js';
 import { DynamoOutboxStore } from '../../lib/payment/outbox-store.js';
 import { InjectedCrashError, PaymentService } from '../../lib/payment/payment-service.js';
@@ -101,7 +106,7 @@ describe('Class: ChargeReconciler', () => {
     expect(abandoned).toMatchObject({
       state: 'PENDING',
       correlationId,
-      [UNFINALIZED_ATTRIBUTE]: 'Y',
+      [UNFINALIZED_ATTRIBUTE]: unfinalizedMarker(req.transactionId),
     });
     expect((await stored(req.transactionId)).payments).toHaveLength(0);
 
@@ -147,7 +152,9 @@ describe('Class: ChargeReconciler', () => {
     await w.reconciler.runOnce({ graceMs: GRACE_MS, limit: 25 });
 
     expect((await stored(req.transactionId)).payments).toHaveLength(0);
-    expect(await tables.charge(req.transactionId)).toMatchObject({ [UNFINALIZED_ATTRIBUTE]: 'Y' });
+    expect(await tables.charge(req.transactionId)).toMatchObject({
+      [UNFINALIZED_ATTRIBUTE]: unfinalizedMarker(req.transactionId),
+    });
   });
 
   it('asks the gateway again with the same key when its answer was lost, then finalizes', async () => {
@@ -259,7 +266,7 @@ describe('Class: ChargeReconciler', () => {
     expect((await stored(req.transactionId)).payments).toHaveLength(0);
     expect(await tables.charge(req.transactionId)).toMatchObject({
       state: 'PENDING',
-      [UNFINALIZED_ATTRIBUTE]: 'Y',
+      [UNFINALIZED_ATTRIBUTE]: unfinalizedMarker(req.transactionId),
     });
     // The next run, with the gateway back: it never charged that key, so the
     // reconciler voids it (no call still on its way can charge it now) and the
@@ -323,4 +330,37 @@ describe('Class: ChargeReconciler', () => {
       expect(w.gateway.charges.size).toBe(1);
     },
   );
+});
+
+describe('Method: DynamoChargeStore.listUnfinalized, over shards (DynamoDB Local)', () => {
+  it('lists the oldest unfinalized charges of every shard first, up to the limit', async () => {
+    const { doc } = dynamoFromEnv();
+    const chargesTable = requireEnv('CHARGES_TABLE');
+    const store = new DynamoChargeStore(doc, chargesTable);
+    // A random day of 1990: older than any other test's charge, so the oldest are ours.
+    const day = Date.UTC(1990, 0, 1) + Math.floor(Math.random() * 300) * 86_400_000;
+    const ids = Array.from({ length: 12 }, (_, i) => uniqueId(`tx-shard-${i}`));
+    const markers = new Set(ids.map((id) => unfinalizedMarker(id)));
+    expect(markers.size).toBeGreaterThanOrEqual(4);
+    for (const [i, transactionId] of ids.entries()) {
+      await store.begin({
+        transactionId,
+        orderId: 'o',
+        userId: 'u',
+        amountMinor: 100,
+        currency: 'USD',
+        state: 'PENDING',
+        createdAt: new Date(day + i * SECOND).toISOString(),
+      });
+    }
+    try {
+      const before = new Date(day + 11 * SECOND);
+      expect(await store.listUnfinalized(before, 5)).toEqual(ids.slice(0, 5));
+      expect(await store.listUnfinalized(before, 50)).toEqual(ids);
+      expect(await store.listUnfinalized(new Date(day + 4 * SECOND), 50)).toEqual(ids.slice(0, 5));
+    } finally {
+      for (const transactionId of ids)
+        await doc.send(new DeleteCommand({ TableName: chargesTable, Key: { transactionId } }));
+    }
+  });
 });

@@ -1,6 +1,7 @@
 import { DeleteCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { describe, expect, it } from 'vitest';
 import { DynamoRunLease } from '../../lib/outbox/run-lease.js';
+import { outboxDueKey } from '../../lib/payment/indexes.js';
 import { oldestPendingAgeSeconds } from '../../lib/payment/outbox-backlog.js';
 import { eventSk, paymentPk } from '../../lib/payment/outbox-store.js';
 import { requireEnv } from '../../lib/shared/config.js';
@@ -66,7 +67,7 @@ describe('Function: oldestPendingAgeSeconds (DynamoDB Local)', () => {
           eventId,
           transactionId,
           status: 'PENDING',
-          outboxStatus: 'PENDING',
+          outboxStatus: outboxDueKey('PENDING', eventId),
           createdAt: new Date(now - 3_600_000).toISOString(),
           nextAttemptAt: '2999-01-01T00:00:00.000Z',
         },

@@ -1,6 +1,7 @@
 import { DeleteCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readOutboxHealth } from '../../lib/outbox/health.js';
+import { outboxDueKey, statusShardKey, unfinalizedMarker } from '../../lib/payment/indexes.js';
 import { DynamoPaymentList } from '../../lib/payment/payment-list.js';
 import { requireEnv } from '../../lib/shared/config.js';
 import { dynamoFromEnv } from '../../lib/shared/dynamo.js';
@@ -36,6 +37,7 @@ async function payment(name: string, status: string, second: number) {
       amountMinor: 1050,
       currency: 'USD',
       status,
+      statusShard: statusShardKey(status, transactionId),
       createdAt: at(second),
       correlationId: 'c',
       finalizedAt: at(second),
@@ -58,7 +60,7 @@ beforeAll(async () => {
     amountMinor: 999,
     currency: 'JPY',
     state: 'PENDING',
-    unfinalized: 'Y',
+    unfinalized: unfinalizedMarker(`${run}-p6`),
     createdAt: at(6),
   };
   await put(chargesTable, charge, { transactionId: charge.transactionId });
@@ -71,7 +73,7 @@ beforeAll(async () => {
     type: 'order.status',
     target: 'order',
     status: 'DEAD',
-    outboxStatus: 'DEAD',
+    outboxStatus: outboxDueKey('DEAD', `${run}-dead`),
     attempts: 3,
     lastError: 'order answered 409',
     createdAt: '2000-01-01T00:00:00.000Z',
@@ -83,11 +85,22 @@ beforeAll(async () => {
     sk: 'EVENT#pending',
     eventId: `${run}-pending`,
     status: 'PENDING',
-    outboxStatus: 'PENDING',
+    outboxStatus: outboxDueKey('PENDING', `${run}-pending`),
     attempts: 1,
     nextAttemptAt: at(9),
   };
   await put(paymentsTable, pending, { pk: pending.pk, sk: pending.sk });
+  // A delivered event of the last hour (the health view's `now` is 2999-01-01T00:01).
+  const { outboxStatus: _due, ...deadEvent } = dead;
+  const delivered = {
+    ...deadEvent,
+    sk: 'EVENT#delivered',
+    eventId: `${run}-delivered`,
+    status: 'DELIVERED',
+    statusShard: statusShardKey('DELIVERED', `${run}-delivered`),
+    createdAt: at(7),
+  };
+  await put(paymentsTable, delivered, { pk: delivered.pk, sk: delivered.sk });
 });
 
 afterAll(async () => {
@@ -126,7 +139,13 @@ describe('Class: DynamoPaymentList', () => {
       const item = { ...key, transactionId, orderId: 'o', userId: 'u', amountMinor: 1 };
       await put(
         paymentsTable,
-        { ...item, currency: 'USD', status: 'SUCCEEDED', createdAt: '2999-01-01T00:00:00.500Z' },
+        {
+          ...item,
+          currency: 'USD',
+          status: 'SUCCEEDED',
+          statusShard: statusShardKey('SUCCEEDED', transactionId),
+          createdAt: '2999-01-01T00:00:00.500Z',
+        },
         key,
       );
     }
@@ -155,12 +174,12 @@ describe('Class: DynamoPaymentList', () => {
       '%%%',
       Buffer.from('{"NOPE":null}').toString('base64url'),
       Buffer.from('[1]').toString('base64url'),
-      // Well-formed JSON keys that DynamoDB refuses as a start key (these were 500s).
-      key({ SUCCEEDED: {} }),
-      key({ SUCCEEDED: { transactionId: `${run}-p6` } }),
-      key({ SUCCEEDED: { ...final, status: 'FAILED' } }),
-      key({ PROCESSING: final }),
-      key({ FAILED: { ...final, status: 'FAILED', pk: '' } }),
+      // Cursors of the list before its indexes were sharded: one start key per status.
+      key({ SUCCEEDED: final }),
+      key({ PROCESSING: null }),
+      // A position with a tie that is no digest, or a time that is none.
+      key({ at: at(1), seen: [`${run}-s1`] }),
+      key({ at: 'yesterday', seen: ['AAAAAAAAAAA'] }),
     ]) {
       const error = await list.list({ limit: 2, cursor }).catch((e: unknown) => e);
       expect(
@@ -168,6 +187,46 @@ describe('Class: DynamoPaymentList', () => {
         cursor,
       ).toBe(true);
     }
+  });
+});
+
+describe('Class: DynamoPaymentList, over shards', () => {
+  const list = new DynamoPaymentList(doc, paymentsTable, chargesTable);
+
+  it('pages through payments of many shards once each, newest first', async () => {
+    // Newer than every other row of this file: the first pages are these.
+    const names = Array.from({ length: 40 }, (_, i) => `m${String(i).padStart(2, '0')}`);
+    for (const [i, name] of names.entries()) {
+      const transactionId = `${run}-${name}`;
+      const key = { pk: `PAYMENT#${transactionId}`, sk: 'PAYMENT' };
+      await put(
+        paymentsTable,
+        {
+          ...key,
+          transactionId,
+          orderId: 'o',
+          userId: 'u',
+          amountMinor: 1,
+          currency: 'USD',
+          status: 'SUCCEEDED',
+          statusShard: statusShardKey('SUCCEEDED', transactionId),
+          createdAt: `2999-01-02T00:00:${String(i).padStart(2, '0')}.000Z`,
+        },
+        key,
+      );
+    }
+    expect(
+      new Set(names.map((n) => statusShardKey('SUCCEEDED', `${run}-${n}`))).size,
+    ).toBeGreaterThanOrEqual(10);
+    const seen: string[] = [];
+    let cursor: string | undefined;
+    for (let page = 0; page < 6; page++) {
+      const got = await list.list({ status: 'SUCCEEDED', limit: 7, cursor });
+      expect(got.items.length).toBeLessThanOrEqual(7);
+      seen.push(...ids(got.items));
+      cursor = got.nextCursor;
+    }
+    expect(seen.slice(0, 40)).toEqual([...names].reverse());
   });
 });
 
@@ -181,6 +240,7 @@ describe('Function: readOutboxHealth', () => {
     });
     expect(health.counts.PENDING).toBeGreaterThanOrEqual(1);
     expect(health.counts.DEAD).toBeGreaterThanOrEqual(1);
+    expect(health.counts.DELIVERED_LAST_HOUR).toBeGreaterThanOrEqual(1);
     // Other tests' events share the table: the oldest is ours (2000) or older still.
     expect(health.oldestPending!.createdAt <= '2000-01-01T00:00:00.000Z').toBe(true);
     expect(health.dead).toContainEqual(

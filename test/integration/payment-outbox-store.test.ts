@@ -1,8 +1,14 @@
-import { GetCommand } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { DynamoChargeStore } from '../../lib/payment/charge-store.js';
 import { outboxEventsFor } from '../../lib/payment/events.js';
-import { DynamoOutboxStore, eventSk, paymentPk } from '../../lib/payment/outbox-store.js';
+import { outboxDueKey, statusShardKey } from '../../lib/payment/indexes.js';
+import {
+  DynamoOutboxStore,
+  eventSk,
+  eventToItem,
+  paymentPk,
+} from '../../lib/payment/outbox-store.js';
 import { DynamoPaymentStore } from '../../lib/payment/payment-store.js';
 import type { Payment } from '../../lib/payment/types.js';
 import { requireEnv } from '../../lib/shared/config.js';
@@ -127,6 +133,8 @@ describe('Class: DynamoOutboxStore', () => {
     const item = await rawItem(event);
     expect(item).toMatchObject({ status: 'DELIVERED', attempts: 1, deliveredAt: t0.toISOString() });
     expect(item?.outboxStatus).toBeUndefined();
+    // Into the status index (the outbox view's deliveries of the last hour), on its shard.
+    expect(item?.statusShard).toBe(statusShardKey('DELIVERED', event.eventId));
     expect(item?.leaseUntil).toBeUndefined();
     expect(ours(await outbox.listDue(t0, 50)).map((e) => e.eventId)).not.toContain(event.eventId);
     expect(await outbox.claim(event, new Date(t0.getTime() + 30 * SECOND), t0)).toBe(false);
@@ -143,7 +151,7 @@ describe('Class: DynamoOutboxStore', () => {
 
     expect(await rawItem(event)).toMatchObject({
       status: 'PENDING',
-      outboxStatus: 'PENDING',
+      outboxStatus: outboxDueKey('PENDING', event.eventId),
       attempts: 1,
       lastError: 'order answered 503',
       nextAttemptAt: next.toISOString(),
@@ -160,7 +168,7 @@ describe('Class: DynamoOutboxStore', () => {
 
     expect(await rawItem(first)).toMatchObject({
       status: 'DEAD',
-      outboxStatus: 'DEAD',
+      outboxStatus: outboxDueKey('DEAD', first.eventId),
       lastError: 'order answered 404',
       attempts: 1,
     });
@@ -172,7 +180,7 @@ describe('Class: DynamoOutboxStore', () => {
     expect(one.map((e) => e.eventId)).toEqual([first.eventId]);
     expect(await rawItem(first)).toMatchObject({
       status: 'PENDING',
-      outboxStatus: 'PENDING',
+      outboxStatus: outboxDueKey('PENDING', first.eventId),
       attempts: 0,
     });
     expect(await rawItem(second)).toMatchObject({ status: 'DEAD' });
@@ -256,5 +264,55 @@ describe('Method: DynamoPaymentStore.finalize with a new gateway answer', () => 
     expect(again.changed).toBe(false);
     expect(again.payment.finalizedAt).toBe(at.toISOString());
     expect(await charges.get(p.transactionId)).toMatchObject({ recordedAt: at.toISOString() });
+  });
+});
+
+describe('Method: DynamoOutboxStore.listDue, over shards (DynamoDB Local)', () => {
+  it('lists due events of every shard, the earliest due first, up to the limit', async () => {
+    // Due on a random day of 1990: earlier than any other test's event, so the first are ours.
+    const day = Date.UTC(1990, 0, 1) + Math.floor(Math.random() * 300) * 86_400_000;
+    const transactionId = uniqueId('tx-shards');
+    const due = Array.from({ length: 12 }, (_, i) => {
+      const at = new Date(day + i * SECOND).toISOString();
+      return {
+        eventId: uniqueId(`ev-${i}`),
+        transactionId,
+        type: 'order.status',
+        target: 'order',
+        payload: {},
+        correlationId: 'corr-shards',
+        status: 'PENDING',
+        attempts: 0,
+        nextAttemptAt: at,
+        createdAt: at,
+      } satisfies OutboxEvent;
+    });
+    expect(new Set(due.map((e) => outboxDueKey('PENDING', e.eventId))).size).toBeGreaterThanOrEqual(
+      4,
+    );
+    for (const event of due)
+      await doc.send(new PutCommand({ TableName: table, Item: eventToItem(event) }));
+    try {
+      const now = new Date(day + 11 * SECOND);
+      expect((await outbox.listDue(now, 5)).map((e) => e.eventId)).toEqual(
+        due.slice(0, 5).map((e) => e.eventId),
+      );
+      expect((await outbox.listDue(now, 50)).map((e) => e.eventId)).toEqual(
+        due.map((e) => e.eventId),
+      );
+      // Claimed ones are left out, and the next ones of every shard come up.
+      await outbox.claim(due[0]!, new Date(day + 60 * SECOND), now);
+      expect((await outbox.listDue(now, 3)).map((e) => e.eventId)).toEqual(
+        due.slice(1, 4).map((e) => e.eventId),
+      );
+    } finally {
+      for (const event of due)
+        await doc.send(
+          new DeleteCommand({
+            TableName: table,
+            Key: { pk: paymentPk(transactionId), sk: eventSk(event.eventId) },
+          }),
+        );
+    }
   });
 });

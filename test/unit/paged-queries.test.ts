@@ -9,9 +9,9 @@ import {
   DynamoPaymentList,
   decodeListCursor,
   encodeListCursor,
-  LISTED_STATUSES,
+  rowDigest,
 } from '../../lib/payment/payment-list.js';
-import { isAppError } from '../../lib/shared/errors.js';
+import { isAppError, isStoreUnavailable } from '../../lib/shared/errors.js';
 import { json } from '../../lib/shared/http.js';
 import { createLogger } from '../../lib/shared/logger.js';
 import { httpHandler } from '../../lib/shared/middleware/http-handler.js';
@@ -188,71 +188,39 @@ describe('Schema: paymentListQuerySchema (GET /payments, operator)', () => {
 });
 
 describe('Function: decodeListCursor (GET /payments, operator)', () => {
-  const final = (status: string, id = 't-1') => ({
-    pk: `PAYMENT#${id}`,
-    sk: 'PAYMENT',
-    status,
-    createdAt: AT,
-  });
-  const inFlight = { transactionId: 't-2', unfinalized: 'Y', createdAt: AT };
+  const seen = [rowDigest('SUCCEEDED', 't-1'), rowDigest('PROCESSING', 't-2')];
 
-  it('round-trips a cursor the list made, one position per status', () => {
-    const cursor = { SUCCEEDED: final('SUCCEEDED'), FAILED: null, PROCESSING: inFlight };
-    expect(decodeListCursor(encodeListCursor(cursor), LISTED_STATUSES)).toEqual(cursor);
+  it('round-trips a cursor the list made: one position (a time and the ties listed at it)', () => {
+    const cursor = { at: AT, seen };
+    expect(decodeListCursor(encodeListCursor(cursor))).toEqual(cursor);
   });
 
   it.each([
-    ['an empty key', { SUCCEEDED: {} }],
-    ['a key of the in-flight index on a status index', { SUCCEEDED: inFlight }],
-    ['a key of a status index on the in-flight index', { PROCESSING: final('SUCCEEDED') }],
-    ['a key of another status', { SUCCEEDED: final('FAILED') }],
-    ['an outbox event key', { FAILED: { ...final('FAILED'), sk: 'EVENT#e-1' } }],
-    ['an extra attribute', { SUCCEEDED: { ...final('SUCCEEDED'), admin: 'yes' } }],
-    [
-      'a missing attribute',
-      { SUCCEEDED: { pk: 'PAYMENT#t-1', sk: 'PAYMENT', status: 'SUCCEEDED' } },
-    ],
-    ['a partition key of another table', { SUCCEEDED: { ...final('SUCCEEDED'), pk: 'USER#u-1' } }],
-    ['an empty partition key', { SUCCEEDED: { ...final('SUCCEEDED'), pk: '' } }],
-    ['a createdAt that is no time', { SUCCEEDED: { ...final('SUCCEEDED'), createdAt: '' } }],
-    ['a number for a string', { SUCCEEDED: { ...final('SUCCEEDED'), createdAt: 1 } }],
-    ['another marker', { PROCESSING: { ...inFlight, unfinalized: 'N' } }],
-    ['an id with a lone surrogate', { PROCESSING: { ...inFlight, transactionId: 't-\ud800' } }],
-    ['an unknown status', { PENDING: null }],
-    ['a list', [final('SUCCEEDED')]],
+    ['an empty object', {}],
+    ['a cursor of the list before sharding', { SUCCEEDED: null }],
+    ['no ties', { at: AT, seen: [] }],
+    ['an extra attribute', { at: AT, seen, admin: 'yes' }],
+    ['a missing time', { seen }],
+    ['a time that is no time', { at: '', seen }],
+    ['a number for a time', { at: 1, seen }],
+    ['a tie that is no digest', { at: AT, seen: ['t-1'] }],
+    ['a tie that is a number', { at: AT, seen: [1] }],
+    ['ties that are no list', { at: AT, seen: 'abc' }],
+    ['a list', [{ at: AT, seen }]],
   ])('refuses %s with a 400 naming cursor', async (what, value) => {
-    expectFieldError(
-      await failure(() => decodeListCursor(b64(value), LISTED_STATUSES)),
-      'cursor',
-      what,
-    );
-  });
-
-  it('refuses a status the filtered list does not read', async () => {
-    expectFieldError(
-      await failure(() => decodeListCursor(b64({ FAILED: null }), ['SUCCEEDED'])),
-      'cursor',
-    );
+    expectFieldError(await failure(() => decodeListCursor(b64(value))), 'cursor', what);
   });
 });
 
-describe('Class: DynamoPaymentList, a start key DynamoDB refuses', () => {
-  const refused = awsError('ValidationException', 'The provided starting key is invalid');
-  const cursor = encodeListCursor({
-    SUCCEEDED: { pk: 'PAYMENT#t-1', sk: 'PAYMENT', status: 'SUCCEEDED', createdAt: AT },
-  });
+describe('Class: DynamoPaymentList, a shard that cannot be read', () => {
+  const throttled = awsError('ThrottlingException', 'Throughput exceeds the current capacity');
 
-  it('is a 400 naming cursor when the key came from the cursor', async () => {
-    const list = new DynamoPaymentList(failingDoc(refused), 'payments', 'charges');
-    expectFieldError(
-      await failure(() => list.list({ status: 'SUCCEEDED', limit: 5, cursor })),
-      'cursor',
-    );
-  });
-
-  it('stays our own error (not blamed on the client) without a cursor', async () => {
-    const list = new DynamoPaymentList(failingDoc(refused), 'payments', 'charges');
-    expect(await failure(() => list.list({ status: 'SUCCEEDED', limit: 5 }))).toBe(refused);
+  it('fails the page with the store error (503 STORE_UNAVAILABLE at the edge), with or without a cursor', async () => {
+    const list = new DynamoPaymentList(failingDoc(throttled), 'payments', 'charges');
+    const cursor = encodeListCursor({ at: AT, seen: [rowDigest('SUCCEEDED', 't-1')] });
+    expect(await failure(() => list.list({ status: 'SUCCEEDED', limit: 5 }))).toBe(throttled);
+    expect(await failure(() => list.list({ limit: 5, cursor }))).toBe(throttled);
+    expect(isStoreUnavailable(throttled)).toBe(true);
   });
 });
 
@@ -265,18 +233,14 @@ describe('Middleware: requestGuard, the length of a cursor', () => {
       body: string;
     };
 
-  it('lets a cursor of a three-status page through (it is longer than other values)', async () => {
+  it('lets a cursor of a page of 100 ties through (it is longer than other values)', async () => {
+    // 100 payments listed in one millisecond: the longest cursor a page of 100 makes.
     const cursor = encodeListCursor({
-      SUCCEEDED: {
-        pk: `PAYMENT#${'t'.repeat(128)}`,
-        sk: 'PAYMENT',
-        status: 'SUCCEEDED',
-        createdAt: AT,
-      },
-      FAILED: { pk: `PAYMENT#${'f'.repeat(128)}`, sk: 'PAYMENT', status: 'FAILED', createdAt: AT },
-      PROCESSING: { transactionId: 'p'.repeat(128), unfinalized: 'Y', createdAt: AT },
+      at: AT,
+      seen: Array.from({ length: 100 }, (_, i) => rowDigest('SUCCEEDED', `t-${i}`)),
     });
     expect(cursor.length).toBeGreaterThan(256);
+    expect(cursor.length).toBeLessThanOrEqual(2048);
     expect((await call({ cursor })).statusCode).toBe(200);
   });
 
