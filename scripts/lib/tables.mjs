@@ -139,8 +139,20 @@ export async function ensureTable(client, props) {
     DeletionProtectionEnabled: _protection,
     Tags: _tags,
     StreamSpecification: stream,
-    ...create
+    WarmThroughput: _warm,
+    ...rest
   } = props;
+  // Pre-warming is AWS's (a prod param); DynamoDB Local has nothing to warm.
+  const create = {
+    ...rest,
+    ...(rest.GlobalSecondaryIndexes
+      ? {
+          GlobalSecondaryIndexes: rest.GlobalSecondaryIndexes.map(
+            (/** @type {Record<string, any>} */ { WarmThroughput: _gsiWarm, ...gsi }) => gsi,
+          ),
+        }
+      : {}),
+  };
   const name = create.TableName;
   try {
     await client.send(new CreateTableCommand({ ...create, StreamSpecification: stream }));

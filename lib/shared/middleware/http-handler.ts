@@ -26,7 +26,7 @@ export interface HttpHandlerOptions {
  * How long before the function's own timeout middy answers in its place
  * (503 OUTCOME_UNKNOWN) and aborts the route's signal: room for the answer.
  */
-export const TIMEOUT_EARLY_MS = 250;
+export const TIMEOUT_EARLY_MS = 1000;
 
 /**
  * Wraps a route with the house middleware: X-Ray tracing (of sampled
