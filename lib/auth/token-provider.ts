@@ -6,7 +6,7 @@ import type { ServiceName } from '../shared/logger.js';
 import { KEY_CACHE_SECONDS, KEY_EARLY_REFRESH_SECONDS } from './config.js';
 import type { SigningKey } from './keys.js';
 
-/** The longest life a service token may have (DESIGN.md: exp at most 5 minutes after iat). */
+/** The longest life a service token may have (docs/design.md: exp at most 5 minutes after iat). */
 export const MAX_TOKEN_LIFETIME_SECONDS = 300;
 
 /** Options of {@link createTokenProvider}. */

@@ -76,7 +76,7 @@ function secondsUntil(until: string | undefined, now: Date): number {
 
 /**
  * Why this payment may not hold the order, or undefined when it may. Checked
- * in the order DESIGN.md gives: the order must match the payment, be payable,
+ * in the order docs/design.md gives: the order must match the payment, be payable,
  * and not be held (or paid) by another transactionId.
  */
 function refusal(order: Order, input: HoldInput, now: Date): AppError | undefined {

@@ -1,4 +1,4 @@
-/** The statuses an order can be in (DESIGN.md). */
+/** The statuses an order can be in (docs/design.md). */
 export const ORDER_STATUSES = [
   'PENDING',
   'PAID',
@@ -29,7 +29,7 @@ const NEXT: Readonly<Record<OrderStatus, readonly OrderStatus[]>> = {
   CANCELLED: [],
 };
 
-/** The statuses a payment may still be taken in (DESIGN.md, step 1b). */
+/** The statuses a payment may still be taken in (docs/design.md, step 1b). */
 export const PAYABLE_STATUSES: readonly OrderStatus[] = ['PENDING', 'PAYMENT_FAILED'];
 
 /** The statuses only the payment that holds the order may set. */

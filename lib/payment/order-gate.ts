@@ -77,7 +77,7 @@ export interface GateContext {
   deadline?: number;
 }
 
-/** The order as the payment service sees it: the arbiter of step 1b (DESIGN.md). */
+/** The order as the payment service sees it: the arbiter of step 1b (docs/design.md). */
 export interface OrderGate {
   /**
    * Asks the order whether this payment may charge it, and holds it if so.

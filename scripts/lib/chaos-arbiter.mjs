@@ -1,6 +1,6 @@
 // @ts-check
 /**
- * The chaos run's order scenarios (DESIGN.md step 1b: the order is the
+ * The chaos run's order scenarios (docs/design.md step 1b: the order is the
  * arbiter): payments for orders that do not exist or do not match (nothing
  * charged), two transactionIds racing for one order (one charge), a decline
  * followed by a new payment (PAID), and an order service that answers 503 for

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { api, expectErrorFormat } from '../support/http.js';
 
-// Every route of DESIGN.md's contract exists on the one HTTP API and answers
+// Every route of docs/design.md's contract exists on the one HTTP API and answers
 // through our middleware: the contract's error format and x-correlation-id.
 describe('HTTP API routes over serverless-offline', () => {
   it.each([

@@ -13,7 +13,7 @@ import {
   type Template,
 } from '../support/template.js';
 
-/** Routes only other services may call (DESIGN.md: "internal"). */
+/** Routes only other services may call (docs/design.md: "internal"). */
 const internalRoutes = [
   'PUT /orders/{orderId}/status',
   'PUT /orders/{orderId}/payment',
@@ -217,7 +217,7 @@ describe('The outbox relay in the packaged template', () => {
 });
 
 describe('Routes of the packaged template', () => {
-  it("declares exactly the routes of DESIGN.md, and the console's operator routes", () => {
+  it("declares exactly the routes of docs/design.md, and the console's operator routes", () => {
     expect(
       routes()
         .map((r) => r.RouteKey)
