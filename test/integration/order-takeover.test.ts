@@ -224,6 +224,16 @@ async function holderWhoseChargeWasLost(w: World, orderId: string, userId: strin
   return a;
 }
 
+/** A holds the order and its charge is on its way to the gateway, held there until the test opens it. */
+async function holderInFlight(w: World) {
+  const { orderId, userId } = await newOrder(w);
+  const a = paymentFor(orderId, userId);
+  const aAtGateway = w.holdCharge(a.transactionId);
+  const aFirst = w.service.pay(a, w.ctx('corr-a'));
+  await expect.poll(() => w.askedGateway(a.transactionId)).toBe(1);
+  return { orderId, userId, a, aAtGateway, aFirst };
+}
+
 describe('A payment that takes over an order hold (docs/order-arbiter.md), against DynamoDB Local', () => {
   it("charges once when B's void reaches the gateway before A's retry: A's retry is refused as voided", async () => {
     const w = world();
@@ -300,11 +310,7 @@ describe('A payment that takes over an order hold (docs/order-arbiter.md), again
 
   it("charges once when A's call is still in flight as B takes over: A's late charge is refused at the gateway", async () => {
     const w = world();
-    const { orderId, userId } = await newOrder(w);
-    const a = paymentFor(orderId, userId);
-    const aAtGateway = w.holdCharge(a.transactionId);
-    const aFirst = w.service.pay(a, w.ctx('corr-a'));
-    await expect.poll(() => w.askedGateway(a.transactionId)).toBe(1);
+    const { orderId, userId, a, aAtGateway, aFirst } = await holderInFlight(w);
 
     // A's call hangs past its lease; the reconciler has not run; B pays.
     w.advance(LEASE_MS + SECOND);
@@ -326,11 +332,7 @@ describe('A payment that takes over an order hold (docs/order-arbiter.md), again
 
   it('never calls a charge "never charged" while its call may still land: the reconciler voids it first', async () => {
     const w = world();
-    const { orderId, userId } = await newOrder(w);
-    const a = paymentFor(orderId, userId);
-    const aAtGateway = w.holdCharge(a.transactionId);
-    const aFirst = w.service.pay(a, w.ctx('corr-a'));
-    await expect.poll(() => w.askedGateway(a.transactionId)).toBe(1);
+    const { orderId, userId, a, aAtGateway, aFirst } = await holderInFlight(w);
 
     w.advance(LEASE_MS + SECOND);
     const run = await w.reconciler.runOnce({ graceMs: LEASE_MS, limit: 1000 });

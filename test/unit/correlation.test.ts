@@ -5,6 +5,7 @@ import { json } from '../../lib/shared/http.js';
 import { logAction } from '../../lib/shared/logger.js';
 import { httpHandler } from '../../lib/shared/middleware/http-handler.js';
 import { fakeContext, httpEvent } from '../support/lambda.js';
+import { withLogLines } from '../support/output.js';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
@@ -66,25 +67,14 @@ function routeWithLogger() {
     return json(200, { correlationId: event.correlationId, caller: event.caller ?? null });
   });
   return async (options: Parameters<typeof httpEvent>[0]) => {
-    const written: string[] = [];
-    const capture = (chunk: unknown) => {
-      written.push(String(chunk));
-      return true;
+    const { result: answer, lines } = await withLogLines(
+      async () => (await handler(httpEvent(options), fakeContext())) as Answer,
+    );
+    return {
+      answer,
+      lines: lines as Line[],
+      body: JSON.parse(answer.body) as { correlationId: string },
     };
-    vi.spyOn(process.stdout, 'write').mockImplementation(capture);
-    vi.spyOn(process.stderr, 'write').mockImplementation(capture);
-    let answer: Answer;
-    try {
-      answer = (await handler(httpEvent(options), fakeContext())) as Answer;
-    } finally {
-      vi.restoreAllMocks();
-    }
-    const lines = written
-      .join('')
-      .split('\n')
-      .filter((l) => l.trim())
-      .map((l) => JSON.parse(l) as Line);
-    return { answer, lines, body: JSON.parse(answer.body) as { correlationId: string } };
   };
 }
 

@@ -9,6 +9,7 @@ import {
 } from '../../lib/payment/webhook-signature.js';
 import { httpHandler } from '../../lib/shared/middleware/http-handler.js';
 import { fakeContext, httpEvent } from '../support/lambda.js';
+import { withLogLines } from '../support/output.js';
 
 const secret = 'unit-secret';
 const body = '{"transactionId":"t-1","status":"succeeded","gatewayReference":"g-1"}';
@@ -127,32 +128,18 @@ describe('Route: POST /payments/callback with a refused signature', () => {
 
   /** The answer and the log lines of one callback with these headers. */
   async function callback(headers: Record<string, string>) {
-    const written: string[] = [];
-    const capture = (chunk: unknown) => {
-      written.push(String(chunk));
-      return true;
-    };
-    vi.spyOn(process.stdout, 'write').mockImplementation(capture);
-    vi.spyOn(process.stderr, 'write').mockImplementation(capture);
-    let answer: { statusCode: number; body: string };
-    try {
-      answer = (await handler(
-        httpEvent({
-          method: 'POST',
-          path: '/payments/callback',
-          rawBody: body,
-          headers: { 'content-type': 'application/json', ...headers },
-        }),
-        fakeContext(),
-      )) as { statusCode: number; body: string };
-    } finally {
-      vi.restoreAllMocks();
-    }
-    const lines = written
-      .join('')
-      .split('\n')
-      .filter((l) => l.trim())
-      .map((l) => JSON.parse(l) as Record<string, unknown>);
+    const { result: answer, lines } = await withLogLines(
+      async () =>
+        (await handler(
+          httpEvent({
+            method: 'POST',
+            path: '/payments/callback',
+            rawBody: body,
+            headers: { 'content-type': 'application/json', ...headers },
+          }),
+          fakeContext(),
+        )) as { statusCode: number; body: string },
+    );
     return { answer, lines };
   }
 
