@@ -46,8 +46,10 @@ import { lambdaDurations, runLoad } from './lib/load.mjs';
 import { mapLimit } from './lib/pool.mjs';
 import { freePort, stopChild } from './lib/process.mjs';
 import { meetsTarget, num, percentile, ratio, table, times, verdict } from './lib/report.mjs';
-import { resolvedServerlessConfig } from './lib/tables.mjs';
+import { SHARD_COUNTS } from './lib/shard-counts.mjs';
+import { resolvedServerlessConfig, tableDefinitions } from './lib/tables.mjs';
 import { connectOrStart, stopOnSignal } from './lib/target.mjs';
+import { busiestSharedKey, schemasOf } from './lib/write-units.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -107,6 +109,10 @@ const TARGETS = {
   throughput: { atLeast: 0.3 },
   p50Ratio: { atMost: 4 },
   firstPaymentRequests: { atMost: 7 },
+  // Issue 24: the order's creation, the payment and every effect, in write units.
+  writeUnitsPerPayment: { atMost: 24 },
+  // The busiest index key that many payments share: ≥ 10,000 payments/s at ~1,000 WCU/s.
+  hottestKeyUnitsPerPayment: { atMost: 0.1 },
   replayRequests: { atMost: 1 },
   callbackRepeatRequests: { atMost: 2 },
   bundleRatio: { atMost: 2 },
@@ -764,6 +770,76 @@ function isSimulatorStorage(request, env) {
 }
 
 /**
+ * Part 2b: write units as DynamoDB bills them (scripts/lib/write-units.mjs),
+ * of an order's creation, its payment and every effect the payment causes
+ * (the fast path delivers both events before the answer), by table and
+ * index, and the busiest index key that the payments share.
+ * @param {ReturnType<typeof createApi>} call
+ * @param {Awaited<ReturnType<typeof startDynamoCounter>>} counter
+ * @param {number} samples
+ */
+async function benchWriteUnits(call, counter, samples) {
+  say('\n## Write units per payment (metered by the proxy: the item before and after each write)');
+  /** @type {Record<string, number>} */
+  const byTable = {};
+  /** @type {Record<string, number>} */
+  const byIndex = {};
+  /** @type {Record<string, number>} */
+  const byKey = {};
+  const n = Math.max(samples, 20);
+  for (let i = 0; i < n; i++) {
+    const ids = newIds(`bench-wcu-${i}`);
+    counter.reset();
+    await createOrder(call, ids);
+    const paid = await call('POST', '/payments', { body: paymentBody(ids) });
+    if (paid.status !== 201) say(`  payment ${ids.transactionId}: ${paid.status}`);
+    const units = counter.writeUnits();
+    for (const [k, v] of Object.entries(units.byTable)) byTable[k] = (byTable[k] ?? 0) + v;
+    for (const [k, v] of Object.entries(units.byIndex)) byIndex[k] = (byIndex[k] ?? 0) + v;
+    for (const [k, v] of Object.entries(units.byKey)) byKey[k] = (byKey[k] ?? 0) + v;
+  }
+  const ours = (/** @type {string} */ name) => !name.startsWith('simulator:');
+  const per = (/** @type {number} */ v) => v / n;
+  const rows = [
+    ...Object.entries(byTable).map(([k, v]) => [`table ${k}`, num(per(v), 2)]),
+    ...Object.entries(byIndex).map(([k, v]) => [`index ${k}`, num(per(v), 2)]),
+  ].sort((a, b) => Number(b[1]) - Number(a[1]));
+  say(table(['where', 'write units per payment'], rows));
+  const total =
+    Object.entries(byTable)
+      .filter(([k]) => ours(k))
+      .reduce((a, [, v]) => a + v, 0) +
+    Object.entries(byIndex)
+      .filter(([k]) => ours(k))
+      .reduce((a, [, v]) => a + v, 0);
+  record(
+    'Write units per payment (order, payment and effects; our tables and indexes)',
+    per(total),
+    num(per(total), 1),
+    TARGETS.writeUnitsPerPayment,
+    (v) => num(v, 0),
+  );
+  // The busiest index key the payments share, at scale (a sharded value's units spread over its shards).
+  const ourKeys = Object.fromEntries(Object.entries(byKey).filter(([k]) => ours(k)));
+  const hot = busiestSharedKey(ourKeys, n, SHARD_COUNTS) ?? {
+    key: 'none',
+    perPayment: 0,
+    shards: 1,
+  };
+  record(
+    `Busiest shared index key, write units per payment (${hot.key}, ${hot.shards} shard(s))`,
+    hot.perPayment,
+    num(hot.perPayment, 4),
+    TARGETS.hottestKeyUnitsPerPayment,
+    (v) => num(v, 1),
+  );
+  say(
+    `The busiest index key takes ${num(hot.perPayment, 4)} write units per payment: at ~1,000 WCU/s ` +
+      `per partition, ${num(1000 / Math.max(hot.perPayment, 1e-9))} payments/s before it throttles.`,
+  );
+}
+
+/**
  * A private test stack with the bench functions (serverless.bench.mjs) on
  * `dynamoEndpoint`, stopped by its `stop()` or on Ctrl-C.
  * @param {string} dynamoEndpoint
@@ -795,7 +871,17 @@ async function main(options) {
     const paymentTimeoutMs =
       1000 * (testConfig.functions?.paymentCreate?.timeout ?? testConfig.provider?.timeout ?? 15);
     const dynamo = await startDynamoDbLocal();
-    const counter = await startDynamoCounter(dynamo.endpoint);
+    const counter = await startDynamoCounter(dynamo.endpoint, {
+      schemas: schemasOf(await tableDefinitions('test', testConfig)),
+      label: (table, key) => {
+        if (table === testConfig.provider?.environment?.GATEWAY_LEDGER_TABLE)
+          return 'simulator: gateway ledger';
+        const pk = key?.pk?.S;
+        return typeof pk === 'string' && pk.startsWith(DELIVERED_PREFIX)
+          ? 'simulator: notification channel'
+          : table;
+      },
+    });
     const stopDb = stopOnSignal(async () => {
       await counter.close();
       await dynamo.stop();
@@ -822,6 +908,7 @@ async function main(options) {
           );
         } else {
           await benchDynamoRequests(call, counter, target.env, options.samples);
+          await benchWriteUnits(call, counter, options.samples);
         }
       } finally {
         await target.stop();

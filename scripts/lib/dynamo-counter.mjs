@@ -7,6 +7,15 @@
  * line of code in the services.
  */
 import http from 'node:http';
+import { chargeWrite, emptyWriteUnits, writesOf } from './write-units.mjs';
+
+const WRITE_OPERATIONS = new Set([
+  'PutItem',
+  'UpdateItem',
+  'DeleteItem',
+  'TransactWriteItems',
+  'BatchWriteItem',
+]);
 
 /**
  * @typedef {{
@@ -71,43 +80,122 @@ export function countRequest(counts, target, rawBody) {
 
 /**
  * Starts the proxy on a free port of 127.0.0.1, forwarding to `upstream`.
+ * With `schemas` (scripts/lib/write-units.mjs schemasOf), it also meters the
+ * write units of every write: it reads each item before and after the write
+ * (reads of its own, not counted) and serialises the writes meanwhile, so
+ * that no two writes' before/after overlap.
  * @param {string} upstream e.g. http://127.0.0.1:8000
+ * @param {{ schemas?: Record<string, import('./write-units.mjs').TableSchema>,
+ *   label?: (table: string, key: Record<string, any>) => string }} [options]
+ *   `label`: the name a write is counted under (default its table), e.g. to tell a
+ *   simulator's items from ours in a shared table
  */
-export async function startDynamoCounter(upstream) {
+export async function startDynamoCounter(upstream, options = {}) {
   const target = new URL(upstream);
   let counts = emptyCounts();
+  let units = emptyWriteUnits();
   const agent = new http.Agent({ keepAlive: true, maxSockets: 64 });
+  /** One request upstream, answered in full. @returns {Promise<{ status: number, headers: http.IncomingHttpHeaders, body: Buffer }>} */
+  const send = (
+    /** @type {http.IncomingHttpHeaders} */ headers,
+    /** @type {string | undefined} */ path,
+    /** @type {Buffer} */ body,
+  ) =>
+    new Promise((resolve, reject) => {
+      const forward = http.request(
+        {
+          host: target.hostname,
+          port: target.port,
+          method: 'POST',
+          path,
+          headers: { ...headers, 'content-length': String(body.length) },
+          agent,
+        },
+        (upstreamRes) => {
+          /** @type {Buffer[]} */
+          const parts = [];
+          upstreamRes.on('data', (c) => parts.push(c));
+          upstreamRes.on('end', () =>
+            resolve({
+              status: upstreamRes.statusCode ?? 502,
+              headers: upstreamRes.headers,
+              body: Buffer.concat(parts),
+            }),
+          );
+          upstreamRes.on('error', reject);
+        },
+      );
+      forward.on('error', reject);
+      forward.end(body);
+    });
+  /** The item under `key` as it stands (DynamoDB Local does not check the signature of the meter's own reads). */
+  const read = async (
+    /** @type {http.IncomingHttpHeaders} */ headers,
+    /** @type {string} */ table,
+    /** @type {any} */ key,
+  ) => {
+    const answer = await send(
+      { ...headers, 'x-amz-target': 'DynamoDB_20120810.GetItem' },
+      '/',
+      Buffer.from(JSON.stringify({ TableName: table, Key: key, ConsistentRead: true })),
+    );
+    return answer.status === 200 ? JSON.parse(answer.body.toString('utf8')).Item : undefined;
+  };
+  let queue = Promise.resolve();
   const server = http.createServer((req, res) => {
     /** @type {Buffer[]} */
     const chunks = [];
     req.on('data', (c) => chunks.push(c));
     req.on('end', () => {
       const body = Buffer.concat(chunks);
-      const amzTarget = req.headers['x-amz-target'];
-      countRequest(
-        counts,
-        Array.isArray(amzTarget) ? amzTarget[0] : amzTarget,
-        body.toString('utf8'),
-      );
-      const forward = http.request(
-        {
-          host: target.hostname,
-          port: target.port,
-          method: req.method,
-          path: req.url,
-          headers: req.headers,
-          agent,
-        },
-        (upstreamRes) => {
-          res.writeHead(upstreamRes.statusCode ?? 502, upstreamRes.headers);
-          upstreamRes.pipe(res);
-        },
-      );
-      forward.on('error', (error) => {
+      const header = req.headers['x-amz-target'];
+      const amzTarget = Array.isArray(header) ? header[0] : header;
+      countRequest(counts, amzTarget, body.toString('utf8'));
+      const operation = (amzTarget ?? '').split('.').pop() ?? '';
+      const metered = options.schemas && WRITE_OPERATIONS.has(operation);
+      const forward = async () => {
+        /** @type {ReturnType<typeof writesOf>} */
+        let writes = [];
+        /** @type {any[]} */
+        let before = [];
+        if (metered && options.schemas) {
+          const parsed = JSON.parse(body.toString('utf8'));
+          writes = writesOf(operation, parsed, options.schemas);
+          before = await Promise.all(writes.map((w) => read(req.headers, w.table, w.key)));
+        }
+        const answer = await send(req.headers, req.url, body);
+        if (metered && options.schemas) {
+          const refused = answer.status !== 200;
+          const after = refused
+            ? before
+            : await Promise.all(writes.map((w) => read(req.headers, w.table, w.key)));
+          for (const [i, w] of writes.entries()) {
+            chargeWrite(
+              {
+                table: options.label?.(w.table, w.key ?? {}) ?? w.table,
+                schema: options.schemas?.[w.table],
+                before: before[i],
+                after: after[i],
+                transactional: w.transactional,
+                refused,
+              },
+              units,
+            );
+          }
+        }
+        res.writeHead(answer.status, answer.headers);
+        res.end(answer.body);
+      };
+      let run;
+      if (metered) {
+        queue = queue.then(forward, forward);
+        run = queue;
+      } else run = forward();
+      run.catch((/** @type {Error} */ error) => {
+        if (res.headersSent) return;
         res.writeHead(502, { 'content-type': 'text/plain' });
         res.end(`dynamo counter: ${error.message}`);
       });
-      forward.end(body);
     });
   });
   await new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve(undefined)));
@@ -117,9 +205,12 @@ export async function startDynamoCounter(upstream) {
     endpoint: `http://127.0.0.1:${port}`,
     /** What was counted since the last reset. */
     counts: () => structuredClone(counts),
+    /** The write units metered since the last reset (with `schemas` only). */
+    writeUnits: () => structuredClone(units),
     /** Starts counting from zero. */
     reset: () => {
       counts = emptyCounts();
+      units = emptyWriteUnits();
     },
     close: async () => {
       server.closeAllConnections();

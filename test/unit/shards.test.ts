@@ -4,9 +4,14 @@ import { DynamoChargeStore } from '../../lib/payment/charge-store.js';
 import { composePaymentService } from '../../lib/payment/compose.js';
 import type { PaymentGateway } from '../../lib/payment/gateway.js';
 import {
+  OUTBOX_DUE_INDEX,
   OUTBOX_DUE_SHARDS,
   outboxDueKey,
   outboxDueKeys,
+  STATUS_INDEX,
+  STATUS_SHARDS,
+  UNFINALIZED_INDEX,
+  UNFINALIZED_SHARDS,
   unfinalizedMarker,
 } from '../../lib/payment/indexes.js';
 import { DynamoOutboxStore } from '../../lib/payment/outbox-store.js';
@@ -21,6 +26,10 @@ import {
 } from '../../lib/shared/shards.js';
 // @ts-expect-error plain ESM script without types
 import * as chaos from '../../scripts/lib/chaos-run.mjs';
+// @ts-expect-error plain ESM script without types
+import { SHARD_COUNTS } from '../../scripts/lib/shard-counts.mjs';
+// @ts-expect-error plain ESM script without types
+import { busiestSharedKey } from '../../scripts/lib/write-units.mjs';
 
 type Key = Record<string, unknown>;
 
@@ -74,6 +83,37 @@ describe('Function: shardOf', () => {
 
   it('is the shard count the chaos script reads the due index with', () => {
     expect(chaos.OUTBOX_DUE_SHARDS).toBe(OUTBOX_DUE_SHARDS);
+  });
+
+  it("is each index's shard count the bench's write-unit meter divides by", () => {
+    expect(SHARD_COUNTS).toEqual({
+      [OUTBOX_DUE_INDEX]: OUTBOX_DUE_SHARDS,
+      [STATUS_INDEX]: STATUS_SHARDS,
+      [UNFINALIZED_INDEX]: UNFINALIZED_SHARDS,
+    });
+  });
+});
+
+describe('Function: busiestSharedKey (the bench)', () => {
+  it("spreads a sharded value's write units over its index's shards, and not an unsharded one", () => {
+    const byKey = {
+      'payments/outbox-due PENDING#07': 30,
+      'payments/outbox-due PENDING#12': 50,
+      'charges/charges-unfinalized Y#01': 40,
+      'payments/other-index ALL': 20,
+    };
+    // 20 payments: PENDING 4 per payment over 64 shards, Y 2 over 32, ALL 1 on one key.
+    expect(busiestSharedKey(byKey, 20, SHARD_COUNTS)).toEqual({
+      key: 'payments/other-index ALL',
+      perPayment: 1,
+      shards: 1,
+    });
+    const sharded = busiestSharedKey({ 'payments/outbox-due PENDING#07': 80 }, 20, SHARD_COUNTS);
+    expect(sharded).toEqual({
+      key: 'payments/outbox-due PENDING#NN',
+      perPayment: 4 / 64,
+      shards: 64,
+    });
   });
 });
 

@@ -1,0 +1,170 @@
+import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import {
+  DynamoDBDocumentClient,
+  PutCommand,
+  TransactWriteCommand,
+  UpdateCommand,
+} from '@aws-sdk/lib-dynamodb';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+// @ts-expect-error plain ESM script without types
+import { startDynamoCounter } from '../../scripts/lib/dynamo-counter.mjs';
+// @ts-expect-error plain ESM script without types
+import { itemSize, schemasOf } from '../../scripts/lib/write-units.mjs';
+import { uniqueId } from '../support/http.js';
+
+// The bench's write-unit meter against DynamoDB Local: each rule of how
+// DynamoDB bills a write, on a table of its own with a sparse index.
+const table = uniqueId('wu-table');
+const definition = {
+  TableName: table,
+  BillingMode: 'PAY_PER_REQUEST',
+  AttributeDefinitions: [
+    { AttributeName: 'pk', AttributeType: 'S' },
+    { AttributeName: 'due', AttributeType: 'S' },
+    { AttributeName: 'at', AttributeType: 'S' },
+  ],
+  KeySchema: [{ AttributeName: 'pk', KeyType: 'HASH' }],
+  GlobalSecondaryIndexes: [
+    {
+      IndexName: 'due-index',
+      KeySchema: [
+        { AttributeName: 'due', KeyType: 'HASH' },
+        { AttributeName: 'at', KeyType: 'RANGE' },
+      ],
+      Projection: { ProjectionType: 'KEYS_ONLY' },
+    },
+  ],
+};
+
+let counter: {
+  endpoint: string;
+  reset(): void;
+  writeUnits(): {
+    units: number;
+    byTable: Record<string, number>;
+    byIndex: Record<string, number>;
+    byKey: Record<string, number>;
+  };
+  close(): Promise<void>;
+};
+let doc: DynamoDBDocumentClient;
+
+/** A client of DynamoDB Local (dummy credentials, which it accepts). */
+const localClient = (endpoint: string) =>
+  new DynamoDBClient({
+    endpoint,
+    region: 'eu-west-1',
+    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+  });
+
+beforeAll(async () => {
+  const endpoint = process.env.DYNAMODB_ENDPOINT as string;
+  const direct = localClient(endpoint);
+  await direct.send(new CreateTableCommand(definition as never));
+  direct.destroy();
+  counter = await startDynamoCounter(endpoint, {
+    schemas: schemasOf({ Table: definition }),
+  });
+  doc = DynamoDBDocumentClient.from(localClient(counter.endpoint));
+});
+
+afterAll(async () => {
+  doc?.destroy();
+  await counter?.close();
+});
+
+/** The write units of what `run` writes. */
+async function metered(run: () => Promise<unknown>) {
+  counter.reset();
+  await run().catch(() => undefined);
+  return counter.writeUnits();
+}
+
+describe('Write-unit meter (the bench, in front of DynamoDB Local)', () => {
+  it('charges 1 unit for a small put that the sparse index does not hold', async () => {
+    const units = await metered(() =>
+      doc.send(new PutCommand({ TableName: table, Item: { pk: uniqueId('a'), v: 1 } })),
+    );
+    expect(units).toMatchObject({ units: 1, byTable: { [table]: 1 }, byIndex: {} });
+  });
+
+  it('charges an index write per entry added, removed or moved, and the index key it lands on', async () => {
+    const pk = uniqueId('b');
+    await doc.send(new PutCommand({ TableName: table, Item: { pk } }));
+    const added = await metered(() =>
+      doc.send(
+        new UpdateCommand({
+          TableName: table,
+          Key: { pk },
+          UpdateExpression: 'SET due = :d, #at = :t',
+          ExpressionAttributeNames: { '#at': 'at' },
+          ExpressionAttributeValues: { ':d': 'PENDING#01', ':t': '2026-01-01' },
+        }),
+      ),
+    );
+    expect(added).toMatchObject({
+      units: 2,
+      byIndex: { [`${table}/due-index`]: 1 },
+      byKey: { [`${table}/due-index PENDING#01`]: 1 },
+    });
+    // A new index key is a removal and an addition: two index writes.
+    const moved = await metered(() =>
+      doc.send(
+        new UpdateCommand({
+          TableName: table,
+          Key: { pk },
+          UpdateExpression: 'SET due = :d',
+          ExpressionAttributeValues: { ':d': 'PENDING#02' },
+        }),
+      ),
+    );
+    expect(moved).toMatchObject({ units: 3, byIndex: { [`${table}/due-index`]: 2 } });
+    // An attribute the index does not project changes nothing there.
+    const untouched = await metered(() =>
+      doc.send(
+        new UpdateCommand({
+          TableName: table,
+          Key: { pk },
+          UpdateExpression: 'SET note = :n',
+          ExpressionAttributeValues: { ':n': 'x' },
+        }),
+      ),
+    );
+    expect(untouched).toMatchObject({ units: 1, byIndex: {} });
+  });
+
+  it('charges twice an item written in a transaction, and per KB of the larger image', async () => {
+    const units = await metered(() =>
+      doc.send(
+        new TransactWriteCommand({
+          TransactItems: [
+            { Put: { TableName: table, Item: { pk: uniqueId('c') } } },
+            { Put: { TableName: table, Item: { pk: uniqueId('c'), blob: 'x'.repeat(1500) } } },
+          ],
+        }),
+      ),
+    );
+    expect(units).toMatchObject({ units: 2 * 1 + 2 * 2, byTable: { [table]: 6 } });
+  });
+
+  it('charges a write that its condition refused', async () => {
+    const pk = uniqueId('d');
+    await doc.send(new PutCommand({ TableName: table, Item: { pk } }));
+    const units = await metered(() =>
+      doc.send(
+        new PutCommand({
+          TableName: table,
+          Item: { pk },
+          ConditionExpression: 'attribute_not_exists(pk)',
+        }),
+      ),
+    );
+    expect(units).toMatchObject({ units: 1, byIndex: {} });
+  });
+
+  it('sizes items as DynamoDB does: names and values', () => {
+    expect(itemSize({ pk: { S: 'abc' } })).toBe(5);
+    expect(itemSize({ n: { N: '1234' } })).toBe(1 + 3);
+    expect(itemSize({ m: { M: { a: { S: 'b' } } } })).toBe(1 + 3 + 3);
+  });
+});
