@@ -146,10 +146,11 @@ async function benchBundles(/** @type {number} */ rounds, /** @type {string} */ 
     GATEWAY_WEBHOOK_SECRET: process.env.GATEWAY_WEBHOOK_SECRET || 'bench-webhook-secret',
   });
   const bundles = await buildBundles(config, path.join(root, '.esbuild', 'bench'));
-  const envOf = (/** @type {string} */ name) => ({
-    PATH: process.env.PATH,
-    ...lambdaEnvironment(config, name),
-  });
+  const envOf = (/** @type {string} */ name) =>
+    /** @type {Record<string, string | undefined>} */ ({
+      PATH: process.env.PATH,
+      ...lambdaEnvironment(config, name),
+    });
   const sourceMaps = envOf(BASELINE).NODE_OPTIONS ?? '';
   const init = await measureInit(bundles, { rounds, env: envOf });
   // The other choice on source maps (on if the template has them off, and
@@ -854,7 +855,7 @@ function benchStack(dynamoEndpoint) {
   });
 }
 
-/** @param {Record<string, any>} options */
+/** @param {{ [K in keyof typeof spec]: any } & { help: boolean }} options */
 async function main(options) {
   const started = Date.now();
   say(`# npm run bench (${new Date().toISOString()}, Node ${process.version})`);

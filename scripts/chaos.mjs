@@ -136,7 +136,7 @@ const say = (/** @type {string} */ line = '') => process.stdout.write(`${line}\n
 
 /**
  * `--crash`: the crash run on a private stack (scripts/lib/crash-run.mjs).
- * @param {Record<string, any>} options
+ * @param {{ [K in keyof typeof spec]: any } & { help: boolean }} options
  */
 async function crashMain(options) {
   if (process.env.BASE_URL) {
@@ -201,7 +201,7 @@ async function crashMain(options) {
   return 0;
 }
 
-/** @param {Record<string, any>} options */
+/** @param {{ [K in keyof typeof spec]: any } & { help: boolean }} options */
 async function main(options) {
   if (options.crash) return crashMain(options);
   if (process.env.BASE_URL && isLocalUrl(process.env.BASE_URL) && !process.env.DYNAMODB_ENDPOINT) {

@@ -56,6 +56,7 @@ async function main() {
     env: keyEnv,
   });
 
+  /** @type {NodeJS.Timeout | undefined} */
   let relayTimer;
   if (relayIntervalMs > 0) {
     const relayUrl = `${stack.offline.lambdaUrl}/2015-03-31/functions/lambda-payments-${stage}-paymentRelay/invocations`;

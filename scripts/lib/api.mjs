@@ -30,6 +30,7 @@ export function createApi(baseUrl, options = {}) {
    */
   return async function call(method, path, request = {}) {
     const clientCorrelationId = request.correlationId ?? `run-${randomUUID()}`;
+    /** @type {Record<string, string>} */
     const headers = { 'x-correlation-id': clientCorrelationId, ...request.headers };
     let body = request.rawBody;
     if (request.body !== undefined) {

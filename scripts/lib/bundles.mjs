@@ -162,10 +162,12 @@ export async function buildBundles(config, outDir) {
     const main = Object.keys(outputs).find((o) => outputs[o]?.entryPoint === entry);
     if (!main) throw new Error(`esbuild wrote no entry for ${entry}`);
     const loaded = loadedOutputs(outputs, main);
-    /** @param {string[]} files */
+    /** @param {string[]} files @returns {[string, { bytesInOutput: number }][]} */
     const inputsOf = (files) =>
       files.flatMap((f) =>
-        Object.entries(outputs[f]?.inputs ?? {}).map(([input, v]) => [`${input}`, v]),
+        Object.entries(outputs[f]?.inputs ?? {}).map(
+          ([input, v]) => /** @type {[string, { bytesInOutput: number }]} */ ([`${input}`, v]),
+        ),
       );
     /** @param {string[]} files */
     const sizeOf = (files) => files.reduce((n, f) => n + statSync(path.resolve(root, f)).size, 0);

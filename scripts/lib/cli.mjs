@@ -109,8 +109,9 @@ export function helpText(usage, spec) {
  * Runs a command's `main(options)` the same way for every script: options
  * from flags or env, `--help`, exit 2 with the help on a usage error, 1 with
  * the stack on any other failure, else `main`'s own exit code.
- * @param {{ name: string, usage: string, spec: Record<string, OptionSpec>,
- *           main: (options: Record<string, any>) => Promise<number> }} command
+ * @template {Record<string, OptionSpec>} S
+ * @param {{ name: string, usage: string, spec: S,
+ *           main: (options: { [K in keyof S]: any } & { help: boolean }) => Promise<number> }} command
  */
 export function runCli({ name, usage, spec, main }) {
   process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';

@@ -110,7 +110,7 @@ export async function runCrash(options) {
   const work = mkdtempSync(path.join(tmpdir(), 'lambda-payments-crash-'));
   const dbPath = path.join(work, 'dynamodb');
   const logFile = path.join(work, 'offline.log');
-  const [httpPort, lambdaPort, dynamoPort] = /** @type {number[]} */ (
+  const [httpPort, lambdaPort, dynamoPort] = /** @type {[number, number, number]} */ (
     await Promise.all([freePort(), freePort(), freePort()])
   );
   const keyEnv = await ensureDevKeys(path.join(work, 'keys'));
@@ -233,6 +233,7 @@ export async function runCrash(options) {
     /** @type {import('./invariants.mjs').Violation[]} */
     const answerViolations = [];
     let retries = 0;
+    /** @type {unknown} */
     let killerFailed;
     killer.catch((error) => {
       killerFailed = error;

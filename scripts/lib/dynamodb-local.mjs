@@ -139,7 +139,8 @@ export async function dynamoAnswers(endpoint) {
  * Starts DynamoDB Local on a free port (or `port`): in memory, or on disk in
  * `dbPath` (created if needed) so that its data outlives the process.
  * @param {{ port?: number, quiet?: boolean, dbPath?: string }} [options]
- * @returns {Promise<{ endpoint: string, port: number, pid: number | undefined, stop: () => Promise<void> }>}
+ * @returns {Promise<{ endpoint: string, port: number, pid: number | undefined, dbPath?: string,
+ *   child: import('node:child_process').ChildProcess, stop: () => Promise<void> }>}
  */
 export async function startDynamoDbLocal(options = {}) {
   assertJava();

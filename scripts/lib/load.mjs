@@ -4,6 +4,7 @@
  * made fresh (a payment needs its own transactionId), every response's
  * latency recorded so percentiles come from exact samples.
  */
+// @ts-expect-error autocannon ships no types (a dev tool of the bench only)
 import autocannon from 'autocannon';
 import { percentile } from './report.mjs';
 
@@ -45,10 +46,18 @@ export async function runLoad(options) {
       },
     ],
   });
-  instance.on('response', (_client, statusCode, _bytes, responseTime) => {
-    statuses[statusCode] = (statuses[statusCode] ?? 0) + 1;
-    if (statusCode === (options.expectStatus ?? 201)) latencies.push(responseTime);
-  });
+  instance.on(
+    'response',
+    (
+      /** @type {unknown} */ _client,
+      /** @type {number} */ statusCode,
+      /** @type {number} */ _bytes,
+      /** @type {number} */ responseTime,
+    ) => {
+      statuses[statusCode] = (statuses[statusCode] ?? 0) + 1;
+      if (statusCode === (options.expectStatus ?? 201)) latencies.push(responseTime);
+    },
+  );
   const result = await instance;
   const requests = Object.values(statuses).reduce((a, b) => a + b, 0);
   const seconds = result.duration;

@@ -67,7 +67,12 @@ export async function startOffline(options) {
       cwd: root,
       env,
       detached: options.detached === true,
-      stdio: ['ignore', 'pipe', 'pipe', ...(options.onResolvedConfig ? ['ipc'] : [])],
+      stdio: /** @type {import('node:child_process').StdioOptions} */ ([
+        'ignore',
+        'pipe',
+        'pipe',
+        ...(options.onResolvedConfig ? ['ipc'] : []),
+      ]),
     },
   );
   const onResolvedConfig = options.onResolvedConfig;

@@ -52,7 +52,7 @@ export async function startSigningProxy(options) {
     service: 'execute-api',
     region: options.region,
     credentials: options.credentials,
-    sha256: NodeSha256,
+    sha256: /** @type {any} */ (NodeSha256),
   });
   const server = createServer(async (req, res) => {
     try {

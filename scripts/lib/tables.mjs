@@ -153,9 +153,11 @@ export async function ensureTable(client, props) {
         }
       : {}),
   };
-  const name = create.TableName;
+  const name = /** @type {string} */ (/** @type {Record<string, any>} */ (create).TableName);
   try {
-    await client.send(new CreateTableCommand({ ...create, StreamSpecification: stream }));
+    await client.send(
+      new CreateTableCommand(/** @type {any} */ ({ ...create, StreamSpecification: stream })),
+    );
   } catch (error) {
     if (!(error instanceof ResourceInUseException)) throw error;
     const { Table } = await client.send(new DescribeTableCommand({ TableName: name }));
