@@ -31,10 +31,12 @@ export interface Series {
   dashed?: boolean;
 }
 
-/** One bucket: its start (ISO) and one value per series; null: not known (the read's cap). */
+/** One bucket: its start (ISO) and one value per series (null: none, e.g. no payment to time). */
 export interface Point {
   start: string;
   values: (number | null)[];
+  /** Not counted: the read stopped at its cap before reading this bucket whole. */
+  missing?: boolean;
 }
 
 /** What a chart shows. */
@@ -116,7 +118,7 @@ function formatValue(value: number, unit = ''): string {
 function gaps(svg: SVGElement, points: Point[]): void {
   const width = PLOT_W / points.length;
   points.forEach((point, i) => {
-    if (!point.values.every((v) => v === null)) return;
+    if (!point.missing) return;
     svg.append(
       s(
         'rect',

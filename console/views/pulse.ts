@@ -122,10 +122,12 @@ export const pulseView: View = async ({ query }) => {
   const paymentPoints: Point[] = payments.buckets.map((b) => ({
     start: b.start,
     values: [b.succeeded, b.declined, b.voided],
+    missing: !b.complete,
   }));
   const durationPoints: Point[] = payments.buckets.map((b) => ({
     start: b.start,
     values: [b.p50Ms, b.p99Ms],
+    missing: !b.complete,
   }));
   const backlogPoints: Point[] = outbox.buckets.map((b) => ({
     start: b.start,

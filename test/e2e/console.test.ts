@@ -329,4 +329,58 @@ describe('The operations console', () => {
       async () => figures((await pulseOnScreen()).backlog).PENDING,
     ).toBeLessThanOrEqual(wasBacklog.PENDING!);
   });
+
+  it('says on the pulse when a read stopped at its cap, and draws no numbers for the minutes it may have missed', async () => {
+    // The API's capping is unit-tested (test/unit/payment-pulse.test.ts); here the page is
+    // given a capped answer, shaped from a real one, and must say so rather than draw it.
+    const real = (await api('GET', '/pulse?window=15m')).body;
+    const missed = 10;
+    const buckets = real.payments.buckets.map((b: Record<string, unknown>, i: number) =>
+      i < missed
+        ? {
+            ...b,
+            complete: false,
+            succeeded: null,
+            declined: null,
+            voided: null,
+            timed: null,
+            p50Ms: null,
+            p99Ms: null,
+          }
+        : { ...b, succeeded: 7, declined: 0, voided: 0 },
+    );
+    const capped = {
+      ...real,
+      payments: { ...real.payments, capped: true, completeFrom: buckets[missed].start, buckets },
+    };
+    const pulseRoute = (url: URL) => url.pathname === '/pulse';
+    await page.route(pulseRoute, (route) => route.fulfill({ json: capped }));
+    try {
+      await page.goto(consoleUrl('#/pulse?window=15m'));
+      await page
+        .getByRole('link', { name: 'Last 15 min' })
+        .and(page.locator('[aria-current="page"]'))
+        .waitFor();
+      const note = page.getByRole('note');
+      await expect
+        .poll(() => note.textContent())
+        .toMatch(/More than 20\D?000 payments in this window: the read stopped at its cap\./);
+      const outcomes = page.getByRole('img', { name: /^Payments per minute by outcome/ });
+      const gaps = await outcomes.locator('rect.gap title').allTextContents();
+      expect(gaps).toHaveLength(missed);
+      for (const gap of gaps) expect(gap).toMatch(/not counted \(the read stopped at its cap\)$/);
+      // The counted minutes are drawn, each bar with its number in words.
+      const bars = await outcomes.locator('g > title').allTextContents();
+      expect(bars).toHaveLength(15 - missed);
+      for (const bar of bars) expect(bar).toMatch(/: 7 succeeded, 0 declined, 0 voided$/);
+      await page.locator('#numbers-payments > summary').click();
+      const rows = await pulseOnScreen();
+      expect(Object.keys(rows.minutes).sort()).toEqual(
+        buckets.slice(missed).map((b: { start: string }) => b.start),
+      );
+      await expectAccessible();
+    } finally {
+      await page.unroute(pulseRoute);
+    }
+  });
 });
