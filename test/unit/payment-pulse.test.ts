@@ -1,6 +1,7 @@
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { describe, expect, it } from 'vitest';
 import { STATUS_SHARDS } from '../../lib/payment/indexes.js';
+import { createPulseRoute } from '../../lib/payment/operator-routes.js';
 import {
   aggregatePulse,
   type CappedRead,
@@ -10,6 +11,8 @@ import {
   windowStart,
 } from '../../lib/payment/pulse.js';
 import { readNewestFirst, readPulse } from '../../lib/payment/pulse-store.js';
+import { isAppError } from '../../lib/shared/errors.js';
+import type { HttpEvent } from '../../lib/shared/middleware/types.js';
 
 const NOW = new Date('2027-01-05T10:30:20.000Z');
 const none = <T>(): CappedRead<T> => ({ items: [], capped: false });
@@ -308,5 +311,44 @@ describe('Function: readPulse', () => {
     expect(pulse.payments.capped).toBe(true);
     expect(pulse.payments.buckets.some((b) => !b.complete)).toBe(true);
     expect(pulse.payments.buckets.at(-1)?.complete).toBe(true);
+  });
+});
+
+describe('Function: createPulseRoute (GET /pulse)', () => {
+  const asked: string[] = [];
+  const doc = {
+    send: async (command: { input: Record<string, any> }) => {
+      asked.push(String(command.input.ExpressionAttributeValues[':from'] ?? ''));
+      return { Items: [] };
+    },
+  } as unknown as DynamoDBDocumentClient;
+  const route = createPulseRoute({ doc, paymentsTable: 'payments' });
+  const get = (query: Record<string, string> | null) =>
+    route({ queryStringParameters: query } as unknown as HttpEvent, {} as never);
+
+  it('answers the last hour by default, and the window asked for', async () => {
+    const hour = await get(null);
+    expect(hour.statusCode).toBe(200);
+    expect(JSON.parse(String(hour.body))).toMatchObject({ window: '1h', bucketSeconds: 60 });
+    const six = JSON.parse(String((await get({ window: '6h' })).body));
+    expect(six).toMatchObject({ window: '6h', bucketSeconds: 300 });
+    expect(six.payments.buckets).toHaveLength(72);
+  });
+
+  it('refuses a window it does not offer with a 400 naming it, before any read', async () => {
+    asked.length = 0;
+    let error: unknown;
+    try {
+      await get({ window: '24h' });
+    } catch (caught) {
+      error = caught;
+    }
+    expect(
+      isAppError(error) && { status: error.status, fields: error.details.map((d) => d.field) },
+    ).toEqual({
+      status: 400,
+      fields: ['window'],
+    });
+    expect(asked).toEqual([]);
   });
 });
