@@ -6,10 +6,12 @@ import { orderView } from './views/order.js';
 import { outboxView } from './views/outbox.js';
 import { paymentView } from './views/payment.js';
 import { paymentsView } from './views/payments.js';
+import { pulseView } from './views/pulse.js';
 import { timelineView } from './views/timeline.js';
 import { userView } from './views/user.js';
 
 const ROUTES: Record<string, View> = {
+  pulse: pulseView,
   payments: paymentsView,
   orders: orderView,
   users: userView,
@@ -24,7 +26,7 @@ let generation = 0;
 function parseHash(): { name: string; segments: string[]; query: URLSearchParams } {
   const raw = location.hash.replace(/^#\/?/, '');
   const [path = '', search = ''] = raw.split('?');
-  const [name = 'payments', ...segments] = path.split('/').filter(Boolean).map(decodeURIComponent);
+  const [name = 'pulse', ...segments] = path.split('/').filter(Boolean).map(decodeURIComponent);
   return { name, segments, query: new URLSearchParams(search) };
 }
 
@@ -85,5 +87,6 @@ document.getElementById('search')?.addEventListener('submit', (event) => {
 });
 
 window.addEventListener('hashchange', () => void render(true));
-if (!location.hash) history.replaceState(null, '', '#/payments');
+// The pulse first: the on-call engineer's first question is whether anything is wrong now.
+if (!location.hash) history.replaceState(null, '', '#/pulse');
 void render(false);

@@ -126,6 +126,7 @@ try {
     await page.screenshot({ path: file, fullPage: true });
     console.log(`wrote ${path.relative(process.cwd(), file)}`);
   };
+  await shoot('#/pulse', 'pulse', 'Payments per minute by outcome');
   await shoot('#/payments', 'payments', `tx-retry-${stamp}`);
   await shoot(`#/payments/${ok.transactionId}`, 'payment', 'Outbox events');
   await shoot(`#/payments/${dead.transactionId}`, 'payment-dead', 'Re-drive');

@@ -3,8 +3,10 @@ import { readOutboxHealth } from '../outbox/health.js';
 import { json } from '../shared/http.js';
 import type { HttpRoute } from '../shared/middleware/types.js';
 import { parseInput } from '../shared/validation.js';
-import { paymentListQuerySchema } from './operator-schemas.js';
+import { paymentListQuerySchema, pulseQuerySchema } from './operator-schemas.js';
 import type { PaymentList } from './payment-list.js';
+import { DEFAULT_PULSE_WINDOW } from './pulse.js';
+import { readPulse } from './pulse-store.js';
 
 /** GET /payments?status=&limit=&cursor= (operator): payments newest first, from indexes. */
 export function createListRoute(deps: { list: PaymentList }): HttpRoute {
@@ -26,4 +28,15 @@ export function createOutboxHealthRoute(deps: {
   chargesTable: string;
 }): HttpRoute {
   return async () => json(200, await readOutboxHealth(deps));
+}
+
+/** GET /pulse?window= (operator): payments per minute by outcome, their p50/p99 durations, the outbox backlog. */
+export function createPulseRoute(deps: {
+  doc: DynamoDBDocumentClient;
+  paymentsTable: string;
+}): HttpRoute {
+  return async (event) => {
+    const query = parseInput(pulseQuerySchema, event.queryStringParameters ?? {}, 'query');
+    return json(200, await readPulse({ ...deps, window: query.window ?? DEFAULT_PULSE_WINDOW }));
+  };
 }

@@ -1,5 +1,6 @@
 import * as v from 'valibot';
 import { LISTED_STATUSES } from './payment-list.js';
+import { PULSE_WINDOWS, type PulseWindow } from './pulse.js';
 
 /** Query of `GET /payments`: an optional status, a page size (1-100, default 25) and a cursor. */
 export const paymentListQuerySchema = v.object({
@@ -17,4 +18,14 @@ export const paymentListQuerySchema = v.object({
     ),
   ),
   cursor: v.optional(v.string('must be a string')),
+});
+
+/** Query of `GET /pulse`: the window (15m, 1h or 6h; default 1h). */
+export const pulseQuerySchema = v.object({
+  window: v.optional(
+    v.picklist(
+      Object.keys(PULSE_WINDOWS) as PulseWindow[],
+      `must be one of ${Object.keys(PULSE_WINDOWS).join(', ')}`,
+    ),
+  ),
 });

@@ -33,6 +33,8 @@ const tablesByFunction: Record<string, string[]> = {
   // The operator routes (docs/console.md): the payment service's own tables only.
   paymentList: ['ChargesTable', 'PaymentsTable'],
   paymentOutboxHealth: ['ChargesTable', 'PaymentsTable'],
+  // The pulse reads the payments table only, under the operator readers' shared role.
+  paymentPulse: ['ChargesTable', 'PaymentsTable'],
   paymentRedrive: ['PaymentsTable'],
   // Voids a stuck payment: its charge, then its final payment and events.
   paymentVoid: ['ChargesTable', 'GatewayLedgerTable', 'PaymentsTable'],
@@ -48,6 +50,7 @@ const readOnly = [
   'notificationList',
   'paymentList',
   'paymentOutboxHealth',
+  'paymentPulse',
 ];
 /** Actions that have no resource-level permission, so "*" is their only resource. */
 const resourceless = /^(xray:|logs:GetQueryResults$)/;

@@ -111,6 +111,7 @@ export const OPERATOR_ROUTES = [
   'GET /console/{asset}',
   'GET /payments',
   'GET /outbox',
+  'GET /pulse',
   'POST /payments/{transactionId}/redrive',
   'POST /payments/{transactionId}/void',
   'GET /logs/{correlationId}',
