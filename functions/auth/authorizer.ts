@@ -6,7 +6,7 @@ import { INTERNAL_ROUTES, trustedIssuers } from '../../lib/auth/route-policy.js'
 import { createTokenVerifier } from '../../lib/auth/token-verifier.js';
 import { envInt } from '../../lib/shared/config.js';
 import { logAction } from '../../lib/shared/logger.js';
-import { ssmParameterReader } from '../../lib/shared/ssm.js';
+import { ssmParameterReader } from '../../lib/http/ssm.js';
 
 // The authorizer belongs to no one service: it logs under its own name.
 const logger = new Logger({ serviceName: 'internal-authorizer' });

@@ -1,5 +1,5 @@
+import type { ParameterReader } from '../http/ssm.js';
 import type { ServiceName } from '../shared/logger.js';
-import type { ParameterReader } from '../shared/ssm.js';
 import { type KeySource, ssmKeySource, staticKeySource } from './key-source.js';
 
 /**

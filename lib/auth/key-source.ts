@@ -1,5 +1,5 @@
+import type { ParameterReader } from '../http/ssm.js';
 import type { ServiceName } from '../shared/logger.js';
-import type { ParameterReader } from '../shared/ssm.js';
 import {
   KeyConfigurationError,
   loadSigningKey,
@@ -16,7 +16,7 @@ export interface KeySource {
   trustedKeys(issuers: readonly ServiceName[]): Promise<TrustedKeys>;
 }
 
-export type { ParameterReader } from '../shared/ssm.js';
+export type { ParameterReader } from '../http/ssm.js';
 
 /**
  * Keys from configuration text (local and test stages): `signingKeys` maps a

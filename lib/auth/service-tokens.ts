@@ -1,6 +1,6 @@
+import { ssmParameterReader } from '../http/ssm.js';
 import type { TokenProvider } from '../shared/internal-client.js';
 import type { ServiceName } from '../shared/logger.js';
-import { ssmParameterReader } from '../shared/ssm.js';
 import { keySourceFromEnv } from './config.js';
 import { createTokenProvider } from './token-provider.js';
 

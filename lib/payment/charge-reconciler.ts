@@ -1,7 +1,7 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
 import { logAction, type Outcome } from '../shared/logger.js';
 import { type ChargeStore, chargeResultOf } from './charge-store.js';
-import { GatewayUnavailableError, type PaymentGateway } from './gateway.js';
+import { GatewayUnavailableError, type PaymentGateway } from './gateway-port.js';
 import type { PaymentService } from './payment-service.js';
 
 /** Default grace before a charge counts as abandoned: longer than any request can still be running. */

@@ -3,7 +3,7 @@ import { GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/li
 import { byCodeUnit } from '../shared/compare.js';
 import { isConditionalCheckFailed } from '../shared/dynamo.js';
 import { readShardsMerged } from '../shared/shards.js';
-import type { GatewayChargeResult } from './gateway.js';
+import type { GatewayChargeResult } from './gateway-port.js';
 import {
   UNFINALIZED_ATTRIBUTE,
   UNFINALIZED_INDEX,

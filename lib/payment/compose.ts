@@ -6,7 +6,7 @@ import { clientMetricsHooks } from '../http/metrics.js';
 import type { InternalClient, TokenProvider } from '../shared/internal-client.js';
 import { logAction } from '../shared/logger.js';
 import { DynamoChargeStore } from './charge-store.js';
-import type { PaymentGateway } from './gateway.js';
+import type { PaymentGateway } from './gateway-port.js';
 import type { GuardRide } from './idempotency.js';
 import { OUTBOX_DUE_INDEX, UNFINALIZED_INDEX } from './indexes.js';
 import { DynamoOutboxStore } from './outbox-store.js';

@@ -16,7 +16,7 @@ import {
   type GatewayChargeResult,
   GatewayUnavailableError,
   type PaymentGateway,
-} from './gateway.js';
+} from './gateway-port.js';
 import type { GateContext, HeldOrderHint, OrderGate } from './order-gate.js';
 import {
   ChargeResultExistsError,

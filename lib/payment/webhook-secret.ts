@@ -1,8 +1,8 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
 import { RefreshingValue } from '../cache/refreshing-value.js';
+import type { ParameterReader } from '../http/ssm.js';
 import { ServiceUnavailableError } from '../shared/errors.js';
 import { logAction } from '../shared/logger.js';
-import type { ParameterReader } from '../shared/ssm.js';
 
 /** Environment variables that say where the gateway's callback secret is (read at the edge). */
 export const WEBHOOK_SECRET_ENV = {

@@ -6,7 +6,8 @@ import {
   UNFINALIZED_ATTRIBUTE,
   unfinalizedMarker,
 } from '../../lib/payment/charge-store.js';
-import { GatewayUnavailableError, SimulatedGateway } from '../../lib/payment/gateway.js';
+import { SimulatedGateway } from '../../lib/payment/gateway.js';
+import { GatewayUnavailableError } from '../../lib/payment/gateway-port.js';
 import { DynamoOutboxStore } from '../../lib/payment/outbox-store.js';
 import { InjectedCrashError, PaymentService } from '../../lib/payment/payment-service.js';
 import { DynamoPaymentStore } from '../../lib/payment/payment-store.js';

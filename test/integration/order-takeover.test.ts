@@ -9,12 +9,12 @@ import {
 import { holdForPayment, releaseHold } from '../../lib/order/payment-hold.js';
 import { ChargeReconciler } from '../../lib/payment/charge-reconciler.js';
 import { DynamoChargeStore } from '../../lib/payment/charge-store.js';
+import { SimulatedGateway } from '../../lib/payment/gateway.js';
+import { DynamoGatewayLedger } from '../../lib/payment/gateway-ledger.js';
 import {
   type GatewayChargeRequest,
   GatewayUnavailableError,
-  SimulatedGateway,
-} from '../../lib/payment/gateway.js';
-import { DynamoGatewayLedger } from '../../lib/payment/gateway-ledger.js';
+} from '../../lib/payment/gateway-port.js';
 import type { HoldAnswer, OrderGate } from '../../lib/payment/order-gate.js';
 import { DynamoOutboxStore } from '../../lib/payment/outbox-store.js';
 import {

@@ -1,7 +1,7 @@
 import { DeleteCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { readOutboxHealth } from '../../lib/outbox/health.js';
 import { outboxDueKey, statusShardKey, unfinalizedMarker } from '../../lib/payment/indexes.js';
+import { readOutboxHealth } from '../../lib/payment/outbox-health.js';
 import { DynamoPaymentList } from '../../lib/payment/payment-list.js';
 import { requireEnv } from '../../lib/shared/config.js';
 import { dynamoFromEnv } from '../../lib/shared/dynamo.js';

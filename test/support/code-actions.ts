@@ -14,7 +14,7 @@ const DOCUMENT_ACTIONS: Record<string, string> = {
   ConditionCheck: 'ConditionCheckItem',
 };
 
-/** IAM prefixes of the X-Amz-Target services our code signs requests for itself (lib/shared/ssm-parameters.ts). */
+/** IAM prefixes of the X-Amz-Target services our code signs requests for itself (lib/http/ssm-parameters.ts). */
 const TARGET_PREFIXES: Record<string, string> = { AmazonSSM: 'ssm' };
 
 /**

@@ -3,7 +3,10 @@ import { OutboxRelay } from '../../lib/outbox/relay.js';
 import { relayHandler } from '../../lib/outbox/relay-handler.js';
 import { ChargeReconciler } from '../../lib/payment/charge-reconciler.js';
 import type { ChargeStore } from '../../lib/payment/charge-store.js';
-import { type GatewayChargeResult, GatewayUnavailableError } from '../../lib/payment/gateway.js';
+import {
+  type GatewayChargeResult,
+  GatewayUnavailableError,
+} from '../../lib/payment/gateway-port.js';
 import type { RecoverResult } from '../../lib/payment/payment-service.js';
 import type { Charge, RecordedCharge } from '../../lib/payment/types.js';
 import { createLogger } from '../../lib/shared/logger.js';

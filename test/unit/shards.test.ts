@@ -2,7 +2,7 @@ import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { describe, expect, it, vi } from 'vitest';
 import { DynamoChargeStore } from '../../lib/payment/charge-store.js';
 import { composePaymentService } from '../../lib/payment/compose.js';
-import type { PaymentGateway } from '../../lib/payment/gateway.js';
+import type { PaymentGateway } from '../../lib/payment/gateway-port.js';
 import {
   OUTBOX_DUE_INDEX,
   OUTBOX_DUE_SHARDS,

@@ -11,7 +11,7 @@ export type ParameterReader = (
  * cache (callers keep values in a `RefreshingValue`, whose clock tests
  * control). A parameter that does not exist is `undefined`; every other
  * failure (throttling, access denied) rejects. It is one HTTPS call
- * (lib/shared/ssm-parameters.ts), not the AWS SDK's SSM client, whose
+ * (lib/http/ssm-parameters.ts), not the AWS SDK's SSM client, whose
  * operation schemas were 180 KB of every bundle that reads a key. The
  * endpoint follows the SDK's rules (`AWS_ENDPOINT_URL_SSM` for a stand-in);
  * credentials and region come from the Lambda environment.

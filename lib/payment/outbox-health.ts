@@ -1,6 +1,8 @@
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { QueryCommand } from '@aws-sdk/lib-dynamodb';
-import { unfinalizedChargesQuery } from '../payment/charge-store.js';
+import { byCodeUnit } from '../shared/compare.js';
+import { collectShards, type Key, readShardsMerged } from '../shared/shards.js';
+import { unfinalizedChargesQuery } from './charge-store.js';
 import {
   OUTBOX_DUE_INDEX,
   outboxDueKeys,
@@ -8,9 +10,7 @@ import {
   STATUS_SHARD_ATTRIBUTE,
   statusShardKeys,
   unfinalizedMarkers,
-} from '../payment/indexes.js';
-import { byCodeUnit } from '../shared/compare.js';
-import { collectShards, type Key, readShardsMerged } from '../shared/shards.js';
+} from './indexes.js';
 
 /** A DEAD event as the operator sees it: enough to judge it and re-drive it. */
 export interface DeadEvent {

@@ -1,5 +1,5 @@
 import { createHash, createHmac } from 'node:crypto';
-import { httpRequest } from '../http/transport.js';
+import { httpRequest } from './transport.js';
 
 /** Reads one SSM parameter: its value, or undefined when it does not exist. */
 export type SsmParameterGetter = (
