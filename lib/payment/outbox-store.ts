@@ -8,7 +8,7 @@ import {
   type TransactItem,
 } from '../shared/dynamo.js';
 import type { OutboxEvent, OutboxStore } from '../shared/outbox.js';
-import { readShardsMerged } from '../shared/shards.js';
+import { keysOfSlice, readShardsMerged, type ShardSlice } from '../shared/shards.js';
 import {
   OUTBOX_DUE_INDEX,
   outboxDueKey,
@@ -101,12 +101,13 @@ export class DynamoOutboxStore implements OutboxStore {
 
   /**
    * Due events, the earliest due first, from every shard of the due index
-   * at once (merged by nextAttemptAt). A shard that fails is left out of
-   * this listing and reported to `onShardFailure`; if all fail, this throws.
+   * (or every shard `slice` owns) at once, merged by nextAttemptAt. A shard
+   * that fails is left out of this listing and reported to
+   * `onShardFailure`; if all fail, this throws.
    */
-  async listDue(now: Date, limit: number): Promise<OutboxEvent[]> {
+  async listDue(now: Date, limit: number, slice?: ShardSlice): Promise<OutboxEvent[]> {
     const read = await readShardsMerged<OutboxEvent>({
-      shards: outboxDueKeys('PENDING'),
+      shards: keysOfSlice(outboxDueKeys('PENDING'), slice),
       limit,
       compare: (a, b) => byCodeUnit(a.nextAttemptAt, b.nextAttemptAt),
       readPage: async (shard, startKey, pageLimit) => {

@@ -1,4 +1,5 @@
 import type { ServiceName } from './logger.js';
+import type { ShardSlice } from './shards.js';
 
 /** The kinds of downstream effect a payment emits. */
 export type OutboxEventType = 'order.status' | 'notification.send';
@@ -33,8 +34,11 @@ export interface OutboxEvent {
 
 /** Persistence of outbox events, as the fast path and the relay need it. */
 export interface OutboxStore {
-  /** Pending events whose nextAttemptAt has passed, oldest first. */
-  listDue(now: Date, limit: number): Promise<OutboxEvent[]>;
+  /**
+   * Pending events whose nextAttemptAt has passed, oldest first; with a
+   * `slice`, only those of the shards it owns (one of several runs at once).
+   */
+  listDue(now: Date, limit: number, slice?: ShardSlice): Promise<OutboxEvent[]>;
   /** Takes a lease on a pending event; false when another relay holds it or it is no longer pending. */
   claim(event: OutboxEvent, leaseUntil: Date, now: Date): Promise<boolean>;
   markDelivered(event: OutboxEvent, at: Date): Promise<void>;

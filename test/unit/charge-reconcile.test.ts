@@ -29,7 +29,7 @@ function charge(transactionId: string): Charge {
 
 type ReconcilerCharges = Pick<
   ChargeStore,
-  'listUnfinalized' | 'get' | 'recordResult' | 'setReconcilable'
+  'listUnfinalized' | 'get' | 'recordResult' | 'setReconcilable' | 'backOff'
 >;
 
 /**
@@ -40,6 +40,7 @@ function chargeStore(ids: string[], options: { unreachable?: boolean; pending?: 
   const asked: Date[] = [];
   const unlisted: string[] = [];
   const recorded = new Map<string, Charge>();
+  const backedOff = new Map<string, { attempts: number; until: Date; error: string }>();
   const store: ReconcilerCharges = {
     listUnfinalized: async (before, limit) => {
       if (options.unreachable) throw new Error('connect ECONNREFUSED 127.0.0.1:8000');
@@ -58,8 +59,11 @@ function chargeStore(ids: string[], options: { unreachable?: boolean; pending?: 
     setReconcilable: async (transactionId, reconcilable) => {
       if (!reconcilable) unlisted.push(transactionId);
     },
+    backOff: async (transactionId, backoff) => {
+      backedOff.set(transactionId, backoff);
+    },
   };
-  return { store, asked, unlisted, recorded };
+  return { store, asked, unlisted, recorded, backedOff };
 }
 
 /**
@@ -123,7 +127,11 @@ describe('Class: ChargeReconciler', () => {
 
     const run = await reconciler.runOnce({ now: NOW, graceMs: 60_000, limit: 10 });
 
-    expect(asked).toEqual([new Date('2026-03-01T11:59:00.000Z')]);
+    // Every listing of the run (the second finds nothing new) asks for the same cutoff.
+    expect(asked).toEqual([
+      new Date('2026-03-01T11:59:00.000Z'),
+      new Date('2026-03-01T11:59:00.000Z'),
+    ]);
     expect(recovered).toEqual(['tx-1', 'tx-2']);
     expect(run).toEqual({ found: 2, finalized: 1, skipped: 1, retrying: 0, failed: 0 });
   });

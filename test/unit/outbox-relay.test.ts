@@ -363,7 +363,11 @@ describe('Class: OutboxRelay', () => {
       return { outcome: 'delivered', status: 200 };
     });
 
-    const result = await relayOn(store, deliver, new ManualClock(), { reserveMs: 5000 }).runOnce({
+    // One at a time, so each claim sees the time the delivery before it took.
+    const result = await relayOn(store, deliver, new ManualClock(), {
+      reserveMs: 5000,
+      concurrency: 1,
+    }).runOnce({
       remainingTimeMs: () => remaining,
     });
 
