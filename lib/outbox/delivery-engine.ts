@@ -129,29 +129,39 @@ export class DeliveryEngine {
 
   /**
    * Recovery: lists the due events (of `run.slice`'s shards), claims and
-   * delivers them `concurrency` at a time, and lists again, until nothing
-   * new is due, the run is short of time, or a whole page delivered nothing
-   * (its consumers are failing, or other runs took it: the next run tries
-   * again). An event is tried at most once per run. Throws only when the
-   * outbox cannot be listed.
+   * delivers them `concurrency` at a time, and lists on from where the last
+   * page ended, until nothing new is due or the run is short of time. An
+   * event is tried at most once per run. Once a consumer's calls stop
+   * leaving (its breaker is open), its other events are left as they are
+   * for the next run (no claim, no write), and the others' go on: one
+   * consumer down never holds up another. Throws only when the outbox
+   * cannot be listed.
    */
   async drain(deliver: EventDeliverer, run: DrainOptions = {}): Promise<RelayRunResult> {
     const result: RelayRunResult = { claimed: 0, delivered: 0, retried: 0, dead: 0, skipped: 0 };
     const shortOfTime = () =>
       run.remainingTimeMs !== undefined && run.remainingTimeMs() < this.reserveMs;
     const seen = new Set<string>();
+    const down = new Set<string>();
+    // Where the next page starts: the latest nextAttemptAt listed (inclusive; `seen` dedupes).
+    let after: string | undefined;
     let due = 0;
     let pages = 0;
-    for (;;) {
-      const listed = await this.store.listDue(this.clock(), this.batchSize, run.slice);
+    do {
+      const listed = await this.store.listDue(this.clock(), this.batchSize, {
+        slice: run.slice,
+        after,
+      });
       const fresh = listed.filter((event) => !seen.has(event.eventId));
       if (fresh.length === 0) break;
-      for (const event of fresh) seen.add(event.eventId);
+      for (const event of fresh) {
+        seen.add(event.eventId);
+        if (after === undefined || event.nextAttemptAt > after) after = event.nextAttemptAt;
+      }
       due += fresh.length;
       pages += 1;
-      const deliveredBefore = result.delivered;
       await forEachConcurrently(fresh, this.concurrency, async (event) => {
-        if (shortOfTime()) {
+        if (shortOfTime() || down.has(event.target)) {
           // Unclaimed events stay pending for the next run; nothing is lost.
           result.skipped += 1;
           return;
@@ -163,11 +173,13 @@ export class DeliveryEngine {
           return;
         }
         result.claimed += 1;
-        const settled = await this.settle(event, await this.attempt(event, deliver));
+        const attempt = await this.attempt(event, deliver);
+        const { outcome } = attempt;
+        if (outcome.outcome === 'retry' && outcome.reason === 'not-sent') down.add(event.target);
+        const settled = await this.settle(event, attempt);
         result[settled.kind] += 1;
       });
-      if (shortOfTime() || result.delivered === deliveredBefore) break;
-    }
+    } while (!shortOfTime());
     if (due > 0) {
       logAction(this.logger, {
         action: 'outbox.relay',
@@ -175,6 +187,7 @@ export class DeliveryEngine {
         due,
         pages,
         ...(run.slice && { slice: `${run.slice.index}/${run.slice.of}` }),
+        ...(down.size > 0 && { consumersDown: [...down] }),
         ...result,
       });
     }

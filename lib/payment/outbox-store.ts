@@ -7,8 +7,8 @@ import {
   type RidingWrite,
   type TransactItem,
 } from '../shared/dynamo.js';
-import type { OutboxEvent, OutboxStore } from '../shared/outbox.js';
-import { keysOfSlice, readShardsMerged, type ShardSlice } from '../shared/shards.js';
+import type { DueListing, OutboxEvent, OutboxStore } from '../shared/outbox.js';
+import { keysOfSlice, readShardsMerged } from '../shared/shards.js';
 import {
   OUTBOX_DUE_INDEX,
   outboxDueKey,
@@ -101,13 +101,18 @@ export class DynamoOutboxStore implements OutboxStore {
 
   /**
    * Due events, the earliest due first, from every shard of the due index
-   * (or every shard `slice` owns) at once, merged by nextAttemptAt. A shard
-   * that fails is left out of this listing and reported to
-   * `onShardFailure`; if all fail, this throws.
+   * (or every shard the listing's slice owns, from its `after` on) at once,
+   * merged by nextAttemptAt. A shard that fails is left out of this listing
+   * and reported to `onShardFailure`; if all fail, this throws.
    */
-  async listDue(now: Date, limit: number, slice?: ShardSlice): Promise<OutboxEvent[]> {
+  async listDue(now: Date, limit: number, listing: DueListing = {}): Promise<OutboxEvent[]> {
+    const until = now.toISOString();
+    const after = listing.after;
+    if (after !== undefined && after > until) return [];
+    const range =
+      after === undefined ? 'nextAttemptAt <= :now' : 'nextAttemptAt BETWEEN :after AND :now';
     const read = await readShardsMerged<OutboxEvent>({
-      shards: keysOfSlice(outboxDueKeys('PENDING'), slice),
+      shards: keysOfSlice(outboxDueKeys('PENDING'), listing.slice),
       limit,
       compare: (a, b) => byCodeUnit(a.nextAttemptAt, b.nextAttemptAt),
       readPage: async (shard, startKey, pageLimit) => {
@@ -115,10 +120,14 @@ export class DynamoOutboxStore implements OutboxStore {
           new QueryCommand({
             TableName: this.tableName,
             IndexName: OUTBOX_DUE_INDEX,
-            KeyConditionExpression: 'outboxStatus = :shard AND nextAttemptAt <= :now',
+            KeyConditionExpression: `outboxStatus = :shard AND ${range}`,
             // A leased event is someone else's until its lease runs out.
             FilterExpression: 'attribute_not_exists(leaseUntil) OR leaseUntil < :now',
-            ExpressionAttributeValues: { ':shard': shard, ':now': now.toISOString() },
+            ExpressionAttributeValues: {
+              ':shard': shard,
+              ':now': until,
+              ...(after !== undefined && { ':after': after }),
+            },
             ScanIndexForward: true,
             Limit: pageLimit,
             ExclusiveStartKey: startKey,

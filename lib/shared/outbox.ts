@@ -32,13 +32,21 @@ export interface OutboxEvent {
   leaseUntil?: string;
 }
 
+/** Which part of the due events a listing reads. */
+export interface DueListing {
+  /** Only the shards this slice owns (one of several runs at once). */
+  slice?: ShardSlice;
+  /** Only events due at or after this ISO time (where a run's previous page ended). */
+  after?: string;
+}
+
 /** Persistence of outbox events, as the fast path and the relay need it. */
 export interface OutboxStore {
   /**
-   * Pending events whose nextAttemptAt has passed, oldest first; with a
-   * `slice`, only those of the shards it owns (one of several runs at once).
+   * Pending events whose nextAttemptAt has passed, the earliest due first,
+   * none under a live lease; see {@link DueListing} for a part of them.
    */
-  listDue(now: Date, limit: number, slice?: ShardSlice): Promise<OutboxEvent[]>;
+  listDue(now: Date, limit: number, listing?: DueListing): Promise<OutboxEvent[]>;
   /** Takes a lease on a pending event; false when another relay holds it or it is no longer pending. */
   claim(event: OutboxEvent, leaseUntil: Date, now: Date): Promise<boolean>;
   markDelivered(event: OutboxEvent, at: Date): Promise<void>;

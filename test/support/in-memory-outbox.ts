@@ -1,19 +1,20 @@
-import type { OutboxEvent, OutboxStore } from '../../lib/shared/outbox.js';
-import { type ShardSlice, shardOf } from '../../lib/shared/shards.js';
+import type { DueListing, OutboxEvent, OutboxStore } from '../../lib/shared/outbox.js';
+import { shardOf } from '../../lib/shared/shards.js';
 
 /** The shards the in-memory store spreads events over (the due index's count). */
 const SHARDS = 64;
 
 /**
  * An OutboxStore in memory with the semantics the DynamoDB one promises:
- * listDue leaves leased events out and reads only a slice's shards; claim
+ * listDue leaves leased events out and reads only a slice's shards from
+ * its `after` on; claim
  * is an atomic compare-and-set on what was read (status, due, attempts) and
  * on the lease.
  */
 export class InMemoryOutboxStore implements OutboxStore {
   readonly events = new Map<string, OutboxEvent>();
-  /** Every listing's slice, in order. */
-  readonly listings: (ShardSlice | undefined)[] = [];
+  /** Every listing, in order. */
+  readonly listings: DueListing[] = [];
 
   add(event: OutboxEvent): void {
     this.events.set(event.eventId, structuredClone(event));
@@ -25,11 +26,13 @@ export class InMemoryOutboxStore implements OutboxStore {
     return event;
   }
 
-  async listDue(now: Date, limit: number, slice?: ShardSlice): Promise<OutboxEvent[]> {
-    this.listings.push(slice);
+  async listDue(now: Date, limit: number, listing: DueListing = {}): Promise<OutboxEvent[]> {
+    this.listings.push(listing);
+    const { slice, after } = listing;
     const at = now.toISOString();
     return [...this.events.values()]
       .filter((e) => e.status === 'PENDING' && e.nextAttemptAt <= at)
+      .filter((e) => after === undefined || e.nextAttemptAt >= after)
       .filter((e) => !e.leaseUntil || e.leaseUntil < at)
       .filter((e) => !slice || shardOf(e.eventId, SHARDS) % slice.of === slice.index)
       .sort((a, b) => a.nextAttemptAt.localeCompare(b.nextAttemptAt))

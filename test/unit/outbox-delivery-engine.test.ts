@@ -144,7 +144,7 @@ describe('Class: DeliveryEngine', () => {
 
     expect(calls.sort()).toEqual(ids);
     expect(runs.every((r) => r.skipped === 0)).toBe(true);
-    expect(store.listings.every((slice) => slice?.of === 4)).toBe(true);
+    expect(store.listings.every((listing) => listing.slice?.of === 4)).toBe(true);
   });
 
   it('backs off an event that keeps failing without holding up the others, once per run', async () => {
@@ -175,19 +175,55 @@ describe('Class: DeliveryEngine', () => {
     );
   });
 
-  it('ends a run whose whole page delivered nothing (its consumer is down): the next run tries again', async () => {
+  it("leaves a consumer's events alone once its breaker is open, and delivers the others' in the same run", async () => {
     const store = new InMemoryOutboxStore();
-    backlog(store, 30);
-    const { deliver, calls } = trackingDeliverer(() => ({
-      outcome: 'retry',
-      error: 'order circuit breaker is open',
-      reason: 'not-sent',
-    }));
+    // The order's events are due first, the notifications' after them.
+    const orders = backlog(store, 30);
+    const notifications = Array.from({ length: 5 }, (_, i) => `n-${i}`);
+    for (const [i, id] of notifications.entries()) {
+      store.add(
+        pendingEvent(id, {
+          type: 'notification.send',
+          target: 'notification',
+          nextAttemptAt: new Date(Date.UTC(2026, 10, 24, 7, 59, 30, i)).toISOString(),
+        }),
+      );
+    }
+    const { deliver, calls } = trackingDeliverer((event) =>
+      event.target === 'order'
+        ? { outcome: 'retry', error: 'order circuit breaker is open', reason: 'not-sent' }
+        : { outcome: 'delivered', status: 200 },
+    );
 
-    const result = await engineOn(store, new ManualClock(), { batchSize: 10 }).drain(deliver);
+    const result = await engineOn(store, new ManualClock(), {
+      concurrency: 2,
+      batchSize: 10,
+    }).drain(deliver);
 
-    expect(calls).toHaveLength(10);
-    expect(result).toMatchObject({ claimed: 10, retried: 10, delivered: 0 });
+    // The calls already in flight when the breaker showed open, and no more.
+    expect(calls.filter((id) => id.startsWith('e-')).length).toBeLessThanOrEqual(2);
+    for (const id of notifications) expect(store.get(id).status).toBe('DELIVERED');
+    expect(result.delivered).toBe(5);
+    // The order's others were neither claimed nor rewritten: as they were, due for the next run.
+    const untouched = orders.map((id) => store.get(id)).filter((e) => e.lastError === undefined);
+    expect(untouched.length).toBeGreaterThanOrEqual(28);
+    expect(untouched.every((e) => e.attempts === 1 && e.leaseUntil === undefined)).toBe(true);
+    expect(result.skipped).toBe(untouched.length);
+  });
+
+  it('lists on from where its last page ended, so events it left behind at the head never stall it', async () => {
+    const store = new InMemoryOutboxStore();
+    backlog(store, 12);
+    const { deliver } = trackingDeliverer();
+
+    await engineOn(store, new ManualClock(), { batchSize: 5 }).drain(deliver);
+
+    expect(store.listings.map((l) => l.after)).toEqual([
+      undefined,
+      store.get('e-04').nextAttemptAt,
+      store.get('e-09').nextAttemptAt,
+      store.get('e-11').nextAttemptAt,
+    ]);
   });
 
   it('records the fast path by the same rules, its delivered marks in one write', async () => {
