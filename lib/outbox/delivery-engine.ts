@@ -19,7 +19,7 @@ export interface RelayRunResult {
   retried: number;
   /** Parked as DEAD (gave up, or the consumer refused for good). */
   dead: number;
-  /** Due events left alone: another run held them, or time ran short. */
+  /** Due events left alone: another run held them, time ran short, or their consumer's breaker was open. */
   skipped: number;
 }
 
