@@ -106,7 +106,9 @@ const spec = /** @type {const} */ ({
 const TARGETS = {
   throughput: { atLeast: 0.3 },
   p50Ratio: { atMost: 4 },
-  firstPaymentRequests: { atMost: 7 },
+  // Issue 24 retired issue 12's 7: write units are the budget, and the fast
+  // path's delivered marks are now plain writes of their own (7 + 2).
+  firstPaymentRequests: { atMost: 9 },
   replayRequests: { atMost: 1 },
   callbackRepeatRequests: { atMost: 2 },
   bundleRatio: { atMost: 2 },

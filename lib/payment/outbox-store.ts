@@ -1,12 +1,7 @@
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { QueryCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { byCodeUnit } from '../shared/compare.js';
-import {
-  isConditionalCheckFailed,
-  isTransactionCanceled,
-  type RidingWrite,
-  type TransactItem,
-} from '../shared/dynamo.js';
+import { isConditionalCheckFailed } from '../shared/dynamo.js';
 import type { DueListing, OutboxEvent, OutboxStore } from '../shared/outbox.js';
 import { keysOfSlice, readShardsMerged } from '../shared/shards.js';
 import {
@@ -164,40 +159,15 @@ export class DynamoOutboxStore implements OutboxStore {
     await this.conditionalUpdate(event, deliveredUpdate(event, at));
   }
 
-  async markAllDelivered(events: OutboxEvent[], at: Date): Promise<void> {
-    const [only] = events;
-    if (events.length === 1 && only) return this.markDelivered(only, at);
-    try {
-      await this.doc.send(
-        new TransactWriteCommand({ TransactItems: this.deliveredItems(events, at) }),
-      );
-    } catch (error) {
-      if (!isTransactionCanceled(error)) throw error;
-      // One of them moved on (a relay got there): mark the others one by one.
-      for (const event of events) await this.markDelivered(event, at);
-    }
-  }
-
   /**
-   * {@link markAllDelivered} as entries of another write's transaction (the
-   * payment's idempotency record completing), or alone when that one is
-   * cancelled: one of these events moved on, or the transaction failed.
+   * Marks several events delivered, each with its own conditional write, in
+   * parallel: nothing else must change with them, so no transaction (which
+   * would bill each item twice). One that moved on meanwhile (a relay got
+   * there) is left as it is; a write that fails rejects, and recovery
+   * delivers that event again (consumers dedupe on eventId).
    */
-  deliveredWrite(events: OutboxEvent[], at: Date): RidingWrite {
-    return {
-      items: this.deliveredItems(events, at),
-      alone: () => this.markAllDelivered(events, at),
-    };
-  }
-
-  private deliveredItems(events: OutboxEvent[], at: Date): TransactItem[] {
-    return events.map((event) => ({
-      Update: {
-        TableName: this.tableName,
-        Key: { pk: paymentPk(event.transactionId), sk: eventSk(event.eventId) },
-        ...deliveredUpdate(event, at),
-      },
-    }));
+  async markAllDelivered(events: OutboxEvent[], at: Date): Promise<void> {
+    await Promise.all(events.map((event) => this.markDelivered(event, at)));
   }
 
   async markFailed(

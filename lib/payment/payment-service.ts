@@ -1,7 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Logger } from '@aws-lambda-powertools/logger';
 import { DeliveryEngine } from '../outbox/delivery-engine.js';
-import type { RidingWrite } from '../shared/dynamo.js';
 import { NotFoundError, UnprocessableError } from '../shared/errors.js';
 import { type Fault, findFault } from '../shared/fault-injection.js';
 import { logAction } from '../shared/logger.js';
@@ -23,13 +22,11 @@ import {
 import type { Charge, Payment, PaymentRequest, PaymentResult, RecordedCharge } from './types.js';
 import { chargeView, paymentView, processingView } from './view.js';
 
-/** The outbox as the payment service needs it: the relay's port, a read of one payment's events, and one write for several deliveries. */
+/** The outbox as the payment service needs it: the relay's port, a read of one payment's events, and the marks of several deliveries. */
 export type PaymentOutbox = OutboxStore & {
   listForPayment(transactionId: string): Promise<OutboxEvent[]>;
-  /** Marks every event delivered in one write (those already moved on are left as they are). */
+  /** Marks every event delivered, each a plain write (those already moved on are left as they are). */
   markAllDelivered(events: OutboxEvent[], at: Date): Promise<void>;
-  /** The same marks as a write that can ride on another one's transaction. */
-  deliveredWrite(events: OutboxEvent[], at: Date): RidingWrite;
 };
 
 /** Collaborators of {@link PaymentService}. */
@@ -56,13 +53,6 @@ export interface RequestContext {
   orders?: OrderGate;
   /** Epoch ms after which no call to the order may still run. */
   deadline?: number;
-  /**
-   * Given by a caller that writes a record of its own once `pay` returns
-   * (the idempotency record's completion, lib/payment/idempotency.ts): the
-   * fast path's delivered marks then ride on that write, one request for
-   * both. Without it, they are a write of their own.
-   */
-  rideOnCompletion?: (write: RidingWrite) => void;
   /**
    * The charge guard, written ahead by the caller with a write of its own
    * (the idempotency record's first write, lib/payment/idempotency.ts): when
@@ -649,7 +639,7 @@ export class PaymentService {
     if (!result.changed) return result;
     return {
       ...result,
-      events: await this.deliver(result.events, ctx.deliverer, ctx.rideOnCompletion),
+      events: await this.deliver(result.events, ctx.deliverer),
     };
   }
 
@@ -720,33 +710,13 @@ export class PaymentService {
   /**
    * The fast path, on the outbox's one delivery engine: one attempt per
    * event, in parallel (bounded); what fails stays PENDING for recovery,
-   * rescheduled by the same rules. Every delivered event is marked in one
-   * write (riding on the idempotency record's completion when the caller
-   * has one), and the events are returned as they now stand (no re-read).
+   * rescheduled by the same rules. The delivered events are marked with
+   * plain writes (1 write unit each; no other item must change with them),
+   * and the events are returned as they now stand (no re-read).
    */
-  private async deliver(
-    events: OutboxEvent[],
-    deliverer: EventDeliverer,
-    rideOnCompletion?: (write: RidingWrite) => void,
-  ): Promise<OutboxEvent[]> {
-    const recordFailed = (error: unknown) =>
-      // Still PENDING in the outbox: recovery delivers them again (consumers dedupe on eventId).
-      logAction(this.deps.logger, {
-        action: 'outbox.record',
-        outcome: 'failed',
-        transactionId: events[0]?.transactionId,
-        error,
-      });
+  private async deliver(events: OutboxEvent[], deliverer: EventDeliverer): Promise<OutboxEvent[]> {
     return this.delivery.deliverOwned(events, deliverer, {
       recordDelivered: async (delivered, at) => {
-        if (rideOnCompletion) {
-          // Written with the stored response, which shows them delivered: the
-          // replay and the outbox agree. Should both that transaction and the
-          // marks alone fail, recovery delivers them once more.
-          const write = this.deps.outbox.deliveredWrite(delivered, at);
-          rideOnCompletion({ items: write.items, alone: () => write.alone().catch(recordFailed) });
-          return true;
-        }
         await this.deps.outbox.markAllDelivered(delivered, at);
         return true;
       },
