@@ -108,7 +108,9 @@ const spec = /** @type {const} */ ({
 const TARGETS = {
   throughput: { atLeast: 0.3 },
   p50Ratio: { atMost: 4 },
-  firstPaymentRequests: { atMost: 7 },
+  // Issue 24 retired issue 12's 7: write units are the budget, and the fast
+  // path's delivered marks are now plain writes of their own (7 + 2).
+  firstPaymentRequests: { atMost: 9 },
   // Issue 24: the order's creation, the payment and every effect, in write units.
   writeUnitsPerPayment: { atMost: 24 },
   // The busiest index key that many payments share: ≥ 10,000 payments/s at ~1,000 WCU/s.

@@ -4,9 +4,9 @@ import { type AuthorizerResult, authorizeInternalCall } from '../../lib/auth/aut
 import { AUTH_ENV, keySourceFromEnv } from '../../lib/auth/config.js';
 import { INTERNAL_ROUTES, trustedIssuers } from '../../lib/auth/route-policy.js';
 import { createTokenVerifier } from '../../lib/auth/token-verifier.js';
+import { ssmParameterReader } from '../../lib/http/ssm.js';
 import { envInt } from '../../lib/shared/config.js';
 import { logAction } from '../../lib/shared/logger.js';
-import { ssmParameterReader } from '../../lib/http/ssm.js';
 
 // The authorizer belongs to no one service: it logs under its own name.
 const logger = new Logger({ serviceName: 'internal-authorizer' });

@@ -1,8 +1,8 @@
+import { ssmParameterReader } from '../../lib/http/ssm.js';
 import { createCallbackRoute } from '../../lib/payment/routes.js';
 import { webhookSecretFromEnv } from '../../lib/payment/webhook-secret.js';
 import { envInt } from '../../lib/shared/config.js';
 import { httpHandler } from '../../lib/shared/middleware/http-handler.js';
-import { ssmParameterReader } from '../../lib/http/ssm.js';
 import { faultsEnabled, internalClient, observability, payments } from './dependencies.js';
 
 /**

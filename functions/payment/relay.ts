@@ -12,6 +12,7 @@ import { createEventDeliverer } from '../../lib/payment/deliverer.js';
 import { oldestPendingAgeSeconds } from '../../lib/payment/outbox-backlog.js';
 import { envInt, requireEnv } from '../../lib/shared/config.js';
 import { FAULT_HEADER, type Fault, parseFaults } from '../../lib/shared/fault-injection.js';
+import type { ShardSlice } from '../../lib/shared/shards.js';
 import {
   dynamo,
   faultsEnabled,
@@ -30,6 +31,11 @@ const reconciler = new ChargeReconciler({
   service: payments.service,
   gateway,
   logger,
+  concurrency: envInt('CHARGE_RECONCILE_CONCURRENCY', 4),
+  backoff: {
+    baseMs: envInt('CHARGE_RECONCILE_BACKOFF_SECONDS', 60) * 1000,
+    capMs: 15 * 60_000,
+  },
 });
 const reconcileGraceMs = envInt('CHARGE_RECONCILE_GRACE_SECONDS', 60) * 1000;
 // Faults of the current run (local and test stages only): `{ "faults": "order=status:503" }`.
@@ -41,27 +47,45 @@ const relay = new OutboxRelay({
   horizonMs: envInt('OUTBOX_RETRY_HORIZON_SECONDS', 86_400) * 1000,
   maxAuthAttempts: envInt('OUTBOX_MAX_AUTH_ATTEMPTS', 10),
   batchSize: envInt('OUTBOX_BATCH_SIZE', 25),
+  concurrency: envInt('OUTBOX_DELIVERY_CONCURRENCY', 8),
   hooks: outboxMetricsHooks(metrics),
 });
+const slices = envInt('OUTBOX_RELAY_SLICES', 1);
+// One lease per slice (and one for a run of every shard): runs of different
+// slices work at once; two runs of one slice do not.
+const leases = new Map<string, DynamoRunLease>();
+const leaseOf = (slice: ShardSlice | undefined) => {
+  const name = slice ? `outbox-relay#${slice.index}of${slice.of}` : 'outbox-relay';
+  let lease = leases.get(name);
+  if (!lease) {
+    lease = new DynamoRunLease({ doc: dynamo.doc, table: paymentsTable, name });
+    leases.set(name, lease);
+  }
+  return lease;
+};
 
 const AGE_MEASURE_INTERVAL_MS = 55_000;
 let lastAgeMeasuredAt = Number.NEGATIVE_INFINITY;
 
 /**
- * Scheduled outbox relay (every minute in AWS; every RELAY_INTERVAL_MS through
- * the invoke API under `npm start`), one run at a time through a lease item
- * in the payments table: first finishes charges abandoned for
+ * Scheduled outbox relay (every minute in AWS, one run per slice of the
+ * shards, OUTBOX_RELAY_SLICES at once; every RELAY_INTERVAL_MS through the
+ * invoke API under `npm start`), one run per slice at a time through a
+ * lease item in the payments table: first finishes charges abandoned for
  * CHARGE_RECONCILE_GRACE_SECONDS (their events join the outbox as PENDING),
- * then re-delivers pending events with capped backoff, parking them as DEAD
+ * CHARGE_RECONCILE_CONCURRENCY at a time, each failing one backing off,
+ * then re-delivers pending events OUTBOX_DELIVERY_CONCURRENCY at a time,
+ * until none is due or the run's time is nearly spent, with capped backoff, parking them as DEAD
  * only when refused for good, after OUTBOX_MAX_AUTH_ATTEMPTS answers of
  * 401/403, or past OUTBOX_RETRY_HORIZON_SECONDS; then reports the backlog and
  * its oldest event's age. A run that could not do its work fails the
  * invocation. `{ redrive: { transactionId, eventId? } }` re-drives.
  */
 const relayRun = relayHandler(relay, logger, {
-  lease: new DynamoRunLease({ doc: dynamo.doc, table: paymentsTable, name: 'outbox-relay' }),
-  beforeRun: ({ remainingTimeMs }) =>
-    reconciler.runOnce({ graceMs: reconcileGraceMs, limit: 25, remainingTimeMs }),
+  lease: leaseOf,
+  slices,
+  beforeRun: ({ remainingTimeMs, slice }) =>
+    reconciler.runOnce({ graceMs: reconcileGraceMs, limit: 25, remainingTimeMs, slice }),
   onRun: async (result) => {
     recordOutboxBacklog(metrics, result);
     // It reads every PENDING entry of the index: once a minute is what the

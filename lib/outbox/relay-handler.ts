@@ -4,6 +4,7 @@ import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
 import * as v from 'valibot';
 import { logAction } from '../shared/logger.js';
+import type { ShardSlice } from '../shared/shards.js';
 import { idSchema } from '../shared/validation.js';
 import type { OutboxRelay, RelayRunResult } from './relay.js';
 import type { RunLease } from './run-lease.js';
@@ -41,28 +42,49 @@ const redriveEvent = v.object({
   redrive: v.strictObject({ transactionId: idSchema, eventId: v.optional(idSchema) }),
 });
 
+/** A scheduled run of one slice of the shards: `{ "slice": 2 }` (the fan-out's schedules send it). */
+const sliceEvent = v.object({ slice: v.pipe(v.number(), v.integer(), v.minValue(0)) });
+
 /** Options of {@link relayHandler}. */
 export interface RelayHandlerOptions {
   /** After a successful pass (metrics); awaited, and a failure of its own is only logged. */
   onRun?: (result: RelayRunResult) => unknown;
-  /** Single-flight across concurrent invocations; without it, runs may overlap. */
-  lease?: RunLease;
+  /**
+   * Single-flight across concurrent invocations of one slice (or of the
+   * whole outbox, for a run without a slice): a lease, or the lease of each
+   * slice. Without it, runs may overlap (the claims keep them correct).
+   */
+  lease?: RunLease | ((slice: ShardSlice | undefined) => RunLease);
+  /**
+   * How many slices the scheduled fan-out splits the shards into: a run
+   * invoked with `{ slice: i }` works on slice `i` of them (default 1: a
+   * run without a slice works on every shard).
+   */
+  slices?: number;
   /**
    * Work to do on each scheduled run before the relay pass (the payment
-   * service's charge reconciler), bounded by the same remaining time. It
-   * should not throw; if it does, the error is logged, the pass still runs,
-   * and then the invocation fails.
+   * service's charge reconciler), bounded by the same remaining time and
+   * given the run's slice. It should not throw; if it does, the error is
+   * logged, the pass still runs, and then the invocation fails.
    */
-  beforeRun?: (run: { remainingTimeMs: () => number }) => Promise<unknown>;
+  beforeRun?: (run: { remainingTimeMs: () => number; slice?: ShardSlice }) => Promise<unknown>;
+}
+
+/** The slice a scheduled event names, if any (`{ slice: i }`, of `slices`). */
+export function sliceOf(event: unknown, slices = 1): ShardSlice | undefined {
+  const parsed = v.safeParse(sliceEvent, event);
+  if (!parsed.success || slices <= 1) return undefined;
+  return { index: parsed.output.slice % slices, of: slices };
 }
 
 /**
  * The relay function's body. A scheduled event (EventBridge in AWS, the invoke
  * API on :3002 locally) runs one relay pass bounded by the invocation's
- * remaining time; an operator's `{ redrive: { transactionId, eventId? } }`
+ * remaining time, over its slice of the shards (`{ slice: i }`) or all of
+ * them; an operator's `{ redrive: { transactionId, eventId? } }`
  * (`npm run redrive`, or `sls invoke -f paymentRelay`) puts DEAD events back.
- * One scheduled run at a time: with a `lease`, a run that finds it held by
- * another answers `leaseHeld` and does nothing. A run that could not do its
+ * One scheduled run per slice at a time: with a `lease`, a run that finds
+ * its slice's held by another answers `leaseHeld` and does nothing. A run that could not do its
  * work is logged at error and throws {@link RelayRunFailedError}; every event
  * stays pending and the next run tries again.
  */
@@ -94,26 +116,30 @@ export function relayHandler(
       }
       const remainingTimeMs = () => context.getRemainingTimeInMillis();
       const owner = context.awsRequestId;
-      if (options.lease) {
+      const slice = sliceOf(event, options.slices);
+      const lease = typeof options.lease === 'function' ? options.lease(slice) : options.lease;
+      if (lease) {
         let held: boolean;
         try {
-          held = await options.lease.acquire(
-            owner,
-            Date.now() + remainingTimeMs() + LEASE_MARGIN_MS,
-          );
+          held = await lease.acquire(owner, Date.now() + remainingTimeMs() + LEASE_MARGIN_MS);
         } catch (error) {
           logAction(logger, { action: 'outbox.lease', outcome: 'failed', error });
           throw new RelayRunFailedError('the relay lease could not be taken', { cause: error });
         }
         if (!held) {
-          logAction(logger, { action: 'outbox.relay', outcome: 'skipped', reason: 'lease-held' });
+          logAction(logger, {
+            action: 'outbox.relay',
+            outcome: 'skipped',
+            reason: 'lease-held',
+            ...(slice && { slice: `${slice.index}/${slice.of}` }),
+          });
           return { ...EMPTY_RUN, failed: false, leaseHeld: true };
         }
       }
       try {
-        return await runPass(relay, logger, options, remainingTimeMs);
+        return await runPass(relay, logger, options, remainingTimeMs, slice);
       } finally {
-        await options.lease
+        await lease
           ?.release(owner)
           .catch((error) =>
             logAction(logger, { action: 'outbox.lease', outcome: 'failed', error }),
@@ -130,11 +156,12 @@ async function runPass(
   logger: Logger,
   options: RelayHandlerOptions,
   remainingTimeMs: () => number,
+  slice: ShardSlice | undefined,
 ): Promise<RelayInvocationResult> {
   let beforeRunError: unknown;
   if (options.beforeRun) {
     try {
-      await options.beforeRun({ remainingTimeMs });
+      await options.beforeRun({ remainingTimeMs, slice });
     } catch (error) {
       beforeRunError = error;
       logAction(logger, { action: 'outbox.before-run', outcome: 'failed', error });
@@ -142,7 +169,7 @@ async function runPass(
   }
   let result: RelayRunResult;
   try {
-    result = await relay.runOnce({ remainingTimeMs });
+    result = await relay.runOnce({ remainingTimeMs, slice });
   } catch (error) {
     logAction(logger, { action: 'outbox.relay', outcome: 'failed', error });
     throw new RelayRunFailedError('the relay pass failed', { cause: error });

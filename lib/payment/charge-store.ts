@@ -2,7 +2,7 @@ import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { byCodeUnit } from '../shared/compare.js';
 import { isConditionalCheckFailed } from '../shared/dynamo.js';
-import { readShardsMerged } from '../shared/shards.js';
+import { keysOfSlice, readShardsMerged, type ShardSlice } from '../shared/shards.js';
 import type { GatewayChargeResult } from './gateway-port.js';
 import {
   UNFINALIZED_ATTRIBUTE,
@@ -98,13 +98,34 @@ export interface ChargeStore {
    * A shard of the index that cannot be read is left out (its charges wait
    * for the next run), unless every shard fails.
    */
-  listUnfinalized(createdBefore: Date, limit: number): Promise<string[]>;
+  listUnfinalized(
+    createdBefore: Date,
+    limit: number,
+    options?: UnfinalizedListing,
+  ): Promise<string[]>;
+  /**
+   * Records a reconciliation that failed: the reconciler leaves the charge
+   * alone until `until` (its backoff), while it stays listed. Nothing
+   * happens to a charge whose payment became final meanwhile.
+   */
+  backOff(
+    transactionId: string,
+    backoff: { attempts: number; until: Date; error: string },
+  ): Promise<void>;
   /**
    * Takes a PENDING charge off the reconciler's list (the gateway never saw it:
    * nothing to finish) or puts it back (a retry is about to ask the gateway,
    * at `askedAt`: the reconciler leaves it alone for its grace from then).
    */
   setReconcilable(transactionId: string, reconcilable: boolean, askedAt?: Date): Promise<void>;
+}
+
+/** Which part of the unfinalized index a listing reads. */
+export interface UnfinalizedListing {
+  /** Only the shards this slice owns (one of several runs at once). */
+  slice?: ShardSlice;
+  /** Only charges created at or after this ISO time (where the previous page of a run ended). */
+  createdAfter?: string;
 }
 
 /** The charge an item stores (the index marker is the store's business, not the domain's). */
@@ -253,9 +274,45 @@ export class DynamoChargeStore implements ChargeStore {
     }
   }
 
-  async listUnfinalized(createdBefore: Date, limit: number): Promise<string[]> {
+  async backOff(
+    transactionId: string,
+    backoff: { attempts: number; until: Date; error: string },
+  ): Promise<void> {
+    try {
+      await this.doc.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: { transactionId },
+          // Not an index key: one write unit on the charge, none on the index.
+          UpdateExpression:
+            'SET reconcileAttempts = :attempts, reconcileAfter = :until, reconcileError = :error',
+          ConditionExpression: 'attribute_exists(#marker)',
+          ExpressionAttributeNames: { '#marker': UNFINALIZED_ATTRIBUTE },
+          ExpressionAttributeValues: {
+            ':attempts': backoff.attempts,
+            ':until': backoff.until.toISOString(),
+            ':error': backoff.error.slice(0, 1000),
+          },
+        }),
+      );
+    } catch (error) {
+      // Its payment became final meanwhile: nothing left to back off.
+      if (!isConditionalCheckFailed(error)) throw error;
+    }
+  }
+
+  async listUnfinalized(
+    createdBefore: Date,
+    limit: number,
+    options: UnfinalizedListing = {},
+  ): Promise<string[]> {
+    const before = createdBefore.toISOString();
+    const after = options.createdAfter;
+    if (after !== undefined && after > before) return [];
+    const range =
+      after === undefined ? 'createdAt <= :before' : 'createdAt BETWEEN :after AND :before';
     const read = await readShardsMerged<{ transactionId: string; createdAt: string }>({
-      shards: unfinalizedMarkers(),
+      shards: keysOfSlice(unfinalizedMarkers(), options.slice),
       limit,
       compare: (a, b) => byCodeUnit(a.createdAt, b.createdAt),
       readPage: async (marker, startKey, pageLimit) => {
@@ -263,10 +320,11 @@ export class DynamoChargeStore implements ChargeStore {
         const out = await this.doc.send(
           new QueryCommand({
             ...query,
-            KeyConditionExpression: `${query.KeyConditionExpression} AND createdAt <= :before`,
+            KeyConditionExpression: `${query.KeyConditionExpression} AND ${range}`,
             ExpressionAttributeValues: {
               ...query.ExpressionAttributeValues,
-              ':before': createdBefore.toISOString(),
+              ':before': before,
+              ...(after !== undefined && { ':after': after }),
             },
             ScanIndexForward: true,
             Limit: pageLimit,

@@ -14,7 +14,7 @@ import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { type DynamoDBDocumentClient, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import type { Context } from 'aws-lambda';
-import { isTransactionCanceled, type RidingWrite, type TransactItem } from '../shared/dynamo.js';
+import { isTransactionCanceled, type TransactItem } from '../shared/dynamo.js';
 import { ConflictError, isAppError, UnprocessableError } from '../shared/errors.js';
 import type { RequestContext, StartedGuard } from './payment-service.js';
 import type { Charge, PaymentRequest, PaymentResult } from './types.js';
@@ -64,26 +64,14 @@ function cancellationReasons(
 }
 
 /**
- * Powertools' DynamoDB persistence layer, with the payment's own writes riding
- * on the record's: the charge guard on its first write and, for a request
- * refused before the gateway, on its deletion (`rideOnStart`, below), and the
- * delivered marks on its completion. One request instead of two each time.
- *
- * The completion of a payment's record (its stored response) carries, in
- * the same transaction, the writes that `pay` left for it (the fast path's
- * delivered marks). The record is written
- * exactly as Powertools writes it; if that transaction is cancelled or fails
- * (an event moved on meanwhile, a throttle), the record is completed alone,
- * as Powertools does, and the riding writes are made on their own, even when
- * that completion fails too (then the client gets a 5xx, the record stays in
- * progress until its holder's deadline, and a retry after it replays the
- * final payment without delivering again). Writes that no completion took
- * (idempotency off, a failure after they were left) are made by `settle`,
- * which `idempotentPay` calls once the request is over.
+ * Powertools' DynamoDB persistence layer, with the payment's charge guard
+ * riding on the record's first write and, for a request refused before the
+ * gateway, on its deletion (`rideOnStart`, below). The record's completion is
+ * Powertools' own (a plain write: the fast path's delivered marks are plain
+ * writes of their own, 1 write unit each, where riding on the completion's
+ * transaction cost 2 each and 2 for the record: docs/performance.md).
  */
 export class PaymentIdempotencyStore extends DynamoDBPersistenceLayer {
-  /** Writes waiting for a record's completion, by hashed idempotency key. */
-  private readonly riders = new Map<string, RidingWrite>();
   /** Charge guards waiting for a record's first write, by request. */
   private readonly starts = new Map<JSONValue, StartRide>();
   private readonly doc: DynamoDBDocumentClient;
@@ -93,11 +81,6 @@ export class PaymentIdempotencyStore extends DynamoDBPersistenceLayer {
     super({ tableName: options.tableName, awsSdkV3Client: options.client, ...ATTRIBUTES });
     this.doc = options.doc;
     this.table = options.tableName;
-  }
-
-  /** Leaves `write` for the completion of `request`'s record (call it while Powertools runs the request). */
-  rideOnCompletion(request: JSONValue, write: RidingWrite): void {
-    this.riders.set(this.getHashedIdempotencyKey(request), write);
   }
 
   /**
@@ -126,18 +109,9 @@ export class PaymentIdempotencyStore extends DynamoDBPersistenceLayer {
     return undefined;
   }
 
-  /**
-   * Makes on their own the writes left for `request` that no completion
-   * took: the function failed after leaving them (its deliveries still
-   * happened), or idempotency is off (POWERTOOLS_IDEMPOTENCY_DISABLED).
-   */
+  /** Forgets what `request` left to ride on its record, once the request is over. */
   async settle(request: JSONValue): Promise<void> {
     this.starts.delete(request);
-    if (this.riders.size === 0) return;
-    const key = this.getHashedIdempotencyKey(request);
-    const rider = this.riders.get(key);
-    this.riders.delete(key);
-    await rider?.alone();
   }
 
   /**
@@ -273,59 +247,6 @@ export class PaymentIdempotencyStore extends DynamoDBPersistenceLayer {
     }
     await super._deleteRecord(record);
   }
-
-  protected override async _updateRecord(record: IdempotencyRecord): Promise<void> {
-    const rider = this.riders.get(record.idempotencyKey);
-    this.riders.delete(record.idempotencyKey);
-    if (!rider) return super._updateRecord(record);
-    if (record.getStatus() === 'COMPLETED') {
-      try {
-        await this.doc.send(
-          new TransactWriteCommand({
-            TransactItems: [{ Update: this.completion(record) }, ...rider.items],
-          }),
-        );
-        return;
-      } catch {
-        // Cancelled (an event moved on) or failed: each write on its own, below.
-      }
-    }
-    try {
-      await super._updateRecord(record);
-    } finally {
-      await rider.alone();
-    }
-  }
-
-  /** The update Powertools makes to complete a record (DynamoDBPersistenceLayer._updateRecord). */
-  private completion(record: IdempotencyRecord) {
-    const sets = ['#expiry = :expiry', '#status = :status'];
-    const names: Record<string, string> = {
-      '#expiry': ATTRIBUTES.expiryAttr,
-      '#status': ATTRIBUTES.statusAttr,
-    };
-    const values: Record<string, unknown> = {
-      ':expiry': record.expiryTimestamp,
-      ':status': record.getStatus(),
-    };
-    if (record.responseData !== undefined) {
-      sets.push('#response_data = :response_data');
-      names['#response_data'] = ATTRIBUTES.dataAttr;
-      values[':response_data'] = record.responseData;
-    }
-    if (this.isPayloadValidationEnabled()) {
-      sets.push('#validation_key = :validation_key');
-      names['#validation_key'] = ATTRIBUTES.validationKeyAttr;
-      values[':validation_key'] = record.payloadHash;
-    }
-    return {
-      TableName: this.table,
-      Key: { [ATTRIBUTES.keyAttr]: record.idempotencyKey },
-      UpdateExpression: `SET ${sets.join(', ')}`,
-      ExpressionAttributeNames: names,
-      ExpressionAttributeValues: values,
-    };
-  }
 }
 
 /** Options of {@link idempotentPay}. */
@@ -375,8 +296,8 @@ export function idempotentPay(
     keyPrefix: PAYMENT_IDEMPOTENCY_PREFIX,
     dataIndexArgument: 0,
   });
-  // What rides on the record of `request`: its charge guard, and the writes
-  // `pay` leaves for its completion (only the payload, argument 0, is hashed).
+  // What rides on the record of `request`: its charge guard (only the
+  // payload, argument 0, is hashed).
   const ridingContext = (
     store: PaymentIdempotencyStore,
     request: PaymentRequest,
@@ -385,7 +306,6 @@ export function idempotentPay(
     const payload = request as unknown as JSONValue;
     return {
       ...ctx,
-      rideOnCompletion: (write) => store.rideOnCompletion(payload, write),
       startedGuard: options.chargeGuard
         ? store.rideOnStart(payload, options.chargeGuard(request, ctx))
         : undefined,

@@ -1,14 +1,9 @@
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { QueryCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { byCodeUnit } from '../shared/compare.js';
-import {
-  isConditionalCheckFailed,
-  isTransactionCanceled,
-  type RidingWrite,
-  type TransactItem,
-} from '../shared/dynamo.js';
-import type { OutboxEvent, OutboxStore } from '../shared/outbox.js';
-import { readShardsMerged } from '../shared/shards.js';
+import { isConditionalCheckFailed } from '../shared/dynamo.js';
+import type { DueListing, OutboxEvent, OutboxStore } from '../shared/outbox.js';
+import { keysOfSlice, readShardsMerged } from '../shared/shards.js';
 import {
   OUTBOX_DUE_INDEX,
   outboxDueKey,
@@ -101,12 +96,18 @@ export class DynamoOutboxStore implements OutboxStore {
 
   /**
    * Due events, the earliest due first, from every shard of the due index
-   * at once (merged by nextAttemptAt). A shard that fails is left out of
-   * this listing and reported to `onShardFailure`; if all fail, this throws.
+   * (or every shard the listing's slice owns, from its `after` on) at once,
+   * merged by nextAttemptAt. A shard that fails is left out of this listing
+   * and reported to `onShardFailure`; if all fail, this throws.
    */
-  async listDue(now: Date, limit: number): Promise<OutboxEvent[]> {
+  async listDue(now: Date, limit: number, listing: DueListing = {}): Promise<OutboxEvent[]> {
+    const until = now.toISOString();
+    const after = listing.after;
+    if (after !== undefined && after > until) return [];
+    const range =
+      after === undefined ? 'nextAttemptAt <= :now' : 'nextAttemptAt BETWEEN :after AND :now';
     const read = await readShardsMerged<OutboxEvent>({
-      shards: outboxDueKeys('PENDING'),
+      shards: keysOfSlice(outboxDueKeys('PENDING'), listing.slice),
       limit,
       compare: (a, b) => byCodeUnit(a.nextAttemptAt, b.nextAttemptAt),
       readPage: async (shard, startKey, pageLimit) => {
@@ -114,10 +115,14 @@ export class DynamoOutboxStore implements OutboxStore {
           new QueryCommand({
             TableName: this.tableName,
             IndexName: OUTBOX_DUE_INDEX,
-            KeyConditionExpression: 'outboxStatus = :shard AND nextAttemptAt <= :now',
+            KeyConditionExpression: `outboxStatus = :shard AND ${range}`,
             // A leased event is someone else's until its lease runs out.
             FilterExpression: 'attribute_not_exists(leaseUntil) OR leaseUntil < :now',
-            ExpressionAttributeValues: { ':shard': shard, ':now': now.toISOString() },
+            ExpressionAttributeValues: {
+              ':shard': shard,
+              ':now': until,
+              ...(after !== undefined && { ':after': after }),
+            },
             ScanIndexForward: true,
             Limit: pageLimit,
             ExclusiveStartKey: startKey,
@@ -154,40 +159,15 @@ export class DynamoOutboxStore implements OutboxStore {
     await this.conditionalUpdate(event, deliveredUpdate(event, at));
   }
 
-  async markAllDelivered(events: OutboxEvent[], at: Date): Promise<void> {
-    const [only] = events;
-    if (events.length === 1 && only) return this.markDelivered(only, at);
-    try {
-      await this.doc.send(
-        new TransactWriteCommand({ TransactItems: this.deliveredItems(events, at) }),
-      );
-    } catch (error) {
-      if (!isTransactionCanceled(error)) throw error;
-      // One of them moved on (a relay got there): mark the others one by one.
-      for (const event of events) await this.markDelivered(event, at);
-    }
-  }
-
   /**
-   * {@link markAllDelivered} as entries of another write's transaction (the
-   * payment's idempotency record completing), or alone when that one is
-   * cancelled: one of these events moved on, or the transaction failed.
+   * Marks several events delivered, each with its own conditional write, in
+   * parallel: nothing else must change with them, so no transaction (which
+   * would bill each item twice). One that moved on meanwhile (a relay got
+   * there) is left as it is; a write that fails rejects, and recovery
+   * delivers that event again (consumers dedupe on eventId).
    */
-  deliveredWrite(events: OutboxEvent[], at: Date): RidingWrite {
-    return {
-      items: this.deliveredItems(events, at),
-      alone: () => this.markAllDelivered(events, at),
-    };
-  }
-
-  private deliveredItems(events: OutboxEvent[], at: Date): TransactItem[] {
-    return events.map((event) => ({
-      Update: {
-        TableName: this.tableName,
-        Key: { pk: paymentPk(event.transactionId), sk: eventSk(event.eventId) },
-        ...deliveredUpdate(event, at),
-      },
-    }));
+  async markAllDelivered(events: OutboxEvent[], at: Date): Promise<void> {
+    await Promise.all(events.map((event) => this.markDelivered(event, at)));
   }
 
   async markFailed(

@@ -1,15 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import type { Logger } from '@aws-lambda-powertools/logger';
-import type { RidingWrite } from '../shared/dynamo.js';
+import { DeliveryEngine } from '../outbox/delivery-engine.js';
 import { NotFoundError, UnprocessableError } from '../shared/errors.js';
 import { type Fault, findFault } from '../shared/fault-injection.js';
 import { logAction } from '../shared/logger.js';
-import type {
-  DeliveryOutcome,
-  EventDeliverer,
-  OutboxEvent,
-  OutboxStore,
-} from '../shared/outbox.js';
+import type { EventDeliverer, OutboxEvent, OutboxStore } from '../shared/outbox.js';
 import { type ChargeResult, type ChargeStore, chargeResultOf } from './charge-store.js';
 import { outboxEventsFor } from './events.js';
 import {
@@ -27,13 +22,11 @@ import {
 import type { Charge, Payment, PaymentRequest, PaymentResult, RecordedCharge } from './types.js';
 import { chargeView, paymentView, processingView } from './view.js';
 
-/** The outbox as the payment service needs it: the relay's port, a read of one payment's events, and one write for several deliveries. */
+/** The outbox as the payment service needs it: the relay's port, a read of one payment's events, and the marks of several deliveries. */
 export type PaymentOutbox = OutboxStore & {
   listForPayment(transactionId: string): Promise<OutboxEvent[]>;
-  /** Marks every event delivered in one write (those already moved on are left as they are). */
+  /** Marks every event delivered, each a plain write (those already moved on are left as they are). */
   markAllDelivered(events: OutboxEvent[], at: Date): Promise<void>;
-  /** The same marks as a write that can ride on another one's transaction. */
-  deliveredWrite(events: OutboxEvent[], at: Date): RidingWrite;
 };
 
 /** Collaborators of {@link PaymentService}. */
@@ -44,8 +37,11 @@ export interface PaymentServiceDeps {
   gateway: PaymentGateway;
   logger: Logger;
   clock?: () => Date;
-  /** Delay before the relay retries what the fast path could not deliver. */
-  retryDelayMs?: number;
+  /**
+   * The outbox's delivery engine for the fast path (the same one recovery
+   * runs); by default one on `outbox` with its default rules.
+   */
+  delivery?: DeliveryEngine;
 }
 
 /** What one request brings besides its payload (never part of the idempotency hash). */
@@ -57,13 +53,6 @@ export interface RequestContext {
   orders?: OrderGate;
   /** Epoch ms after which no call to the order may still run. */
   deadline?: number;
-  /**
-   * Given by a caller that writes a record of its own once `pay` returns
-   * (the idempotency record's completion, lib/payment/idempotency.ts): the
-   * fast path's delivered marks then ride on that write, one request for
-   * both. Without it, they are a write of their own.
-   */
-  rideOnCompletion?: (write: RidingWrite) => void;
   /**
    * The charge guard, written ahead by the caller with a write of its own
    * (the idempotency record's first write, lib/payment/idempotency.ts): when
@@ -168,9 +157,13 @@ export const FAST_PATH_WINDOW_MS = 20_000;
  */
 export class PaymentService {
   private readonly clock: () => Date;
+  private readonly delivery: DeliveryEngine;
 
   constructor(private readonly deps: PaymentServiceDeps) {
     this.clock = deps.clock ?? (() => new Date());
+    this.delivery =
+      deps.delivery ??
+      new DeliveryEngine({ store: deps.outbox, logger: deps.logger, clock: this.clock });
   }
 
   /**
@@ -646,7 +639,7 @@ export class PaymentService {
     if (!result.changed) return result;
     return {
       ...result,
-      events: await this.deliver(result.events, ctx.deliverer, ctx.rideOnCompletion),
+      events: await this.deliver(result.events, ctx.deliverer),
     };
   }
 
@@ -715,120 +708,18 @@ export class PaymentService {
   }
 
   /**
-   * The fast path: one attempt per event, in parallel; what fails stays
-   * PENDING for the relay. Every delivered event is marked in one write, and
-   * the events are returned as they now stand (no re-read).
+   * The fast path, on the outbox's one delivery engine: one attempt per
+   * event, in parallel (bounded); what fails stays PENDING for recovery,
+   * rescheduled by the same rules. The delivered events are marked with
+   * plain writes (1 write unit each; no other item must change with them),
+   * and the events are returned as they now stand (no re-read).
    */
-  private async deliver(
-    events: OutboxEvent[],
-    deliverer: EventDeliverer,
-    rideOnCompletion?: (write: RidingWrite) => void,
-  ): Promise<OutboxEvent[]> {
-    const now = () => this.clock();
-    const outcomes = await Promise.all(
-      events.map((event) =>
-        deliverer(event).catch(
-          (error): DeliveryOutcome => ({
-            outcome: 'retry',
-            error: String((error as Error)?.message ?? error),
-            reason: 'transient',
-          }),
-        ),
-      ),
-    );
-    const delivered = events.filter((_e, i) => outcomes[i]?.outcome === 'delivered');
-    const at = now();
-    const recordFailed = (error: unknown) =>
-      // Still PENDING in the outbox: the relay delivers them again (consumers dedupe on eventId).
-      logAction(this.deps.logger, {
-        action: 'outbox.record',
-        outcome: 'failed',
-        transactionId: events[0]?.transactionId,
-        error,
-      });
-    let deliveredRecorded = delivered.length === 0;
-    if (delivered.length > 0 && rideOnCompletion) {
-      // Written with the stored response, which shows them delivered: the
-      // replay and the outbox agree. Should both that transaction and the
-      // marks alone fail, the relay delivers them once more.
-      const write = this.deps.outbox.deliveredWrite(delivered, at);
-      rideOnCompletion({ items: write.items, alone: () => write.alone().catch(recordFailed) });
-      deliveredRecorded = true;
-    } else if (delivered.length > 0) {
-      try {
+  private async deliver(events: OutboxEvent[], deliverer: EventDeliverer): Promise<OutboxEvent[]> {
+    return this.delivery.deliverOwned(events, deliverer, {
+      recordDelivered: async (delivered, at) => {
         await this.deps.outbox.markAllDelivered(delivered, at);
-        deliveredRecorded = true;
-      } catch (error) {
-        recordFailed(error);
-      }
-    }
-    return Promise.all(
-      events.map(async (event, i) => {
-        const result = outcomes[i] as DeliveryOutcome;
-        const ids = {
-          transactionId: event.transactionId,
-          eventId: event.eventId,
-          eventType: event.type,
-        };
-        if (result.outcome === 'delivered') {
-          logAction(this.deps.logger, { action: 'outbox.deliver', outcome: 'success', ...ids });
-          return deliveredRecorded
-            ? {
-                ...event,
-                status: 'DELIVERED' as const,
-                attempts: event.attempts + 1,
-                deliveredAt: at.toISOString(),
-              }
-            : event;
-        }
-        try {
-          if (result.outcome === 'retry') {
-            const delay = Math.max(this.deps.retryDelayMs ?? 1000, result.retryAfterMs ?? 0);
-            const nextAttemptAt = new Date(now().getTime() + delay);
-            const countAttempt = result.reason !== 'not-sent';
-            await this.deps.outbox.markFailed(event, {
-              error: result.error,
-              nextAttemptAt,
-              countAttempt,
-            });
-            logAction(this.deps.logger, {
-              action: 'outbox.deliver',
-              outcome: 'retrying',
-              ...ids,
-              error: result.error,
-            });
-            return {
-              ...event,
-              attempts: event.attempts + (countAttempt ? 1 : 0),
-              lastError: result.error,
-              nextAttemptAt: nextAttemptAt.toISOString(),
-            };
-          }
-          await this.deps.outbox.markDead(event, result.error);
-          // The same line as the relay's: the timeline flags the call that parked it.
-          logAction(this.deps.logger, {
-            action: 'outbox.dead',
-            outcome: 'failed',
-            ...ids,
-            error: result.error,
-          });
-          return {
-            ...event,
-            status: 'DEAD' as const,
-            attempts: event.attempts + 1,
-            lastError: result.error,
-          };
-        } catch (error) {
-          // The event is safely PENDING in the outbox; the relay owns it from here.
-          logAction(this.deps.logger, {
-            action: 'outbox.deliver',
-            outcome: 'failed',
-            ...ids,
-            error,
-          });
-          return event;
-        }
-      }),
-    );
+        return true;
+      },
+    });
   }
 }

@@ -43,6 +43,12 @@ export interface Charge {
   gatewayNeverSaw?: boolean;
   /** True once the transaction that made its payment final has taken it off the reconciler's list. */
   finalized?: boolean;
+  /** Reconciliations of this charge that failed in a row (the reconciler's backoff). */
+  reconcileAttempts?: number;
+  /** ISO time before which the reconciler leaves this charge alone (after a failure). */
+  reconcileAfter?: string;
+  /** Why the last reconciliation failed. */
+  reconcileError?: string;
 }
 
 /**

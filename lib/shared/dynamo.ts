@@ -4,16 +4,6 @@ import { DynamoDBDocumentClient, type TransactWriteCommandInput } from '@aws-sdk
 /** One entry of a DynamoDB transaction, in the document client's form. */
 export type TransactItem = NonNullable<TransactWriteCommandInput['TransactItems']>[number];
 
-/**
- * A write that can ride on another write's transaction (its `items`), so
- * that both cost one request; `alone` makes it on its own instead, when that
- * transaction is cancelled or cannot run.
- */
-export interface RidingWrite {
-  items: TransactItem[];
-  alone: () => Promise<void>;
-}
-
 /** Options for {@link createDynamoClients}. */
 export interface DynamoOptions {
   /** Any DynamoDB endpoint (DynamoDB Local, LocalStack...); empty means AWS. */

@@ -1,4 +1,5 @@
 import type { ServiceName } from './logger.js';
+import type { ShardSlice } from './shards.js';
 
 /** The kinds of downstream effect a payment emits. */
 export type OutboxEventType = 'order.status' | 'notification.send';
@@ -31,10 +32,21 @@ export interface OutboxEvent {
   leaseUntil?: string;
 }
 
+/** Which part of the due events a listing reads. */
+export interface DueListing {
+  /** Only the shards this slice owns (one of several runs at once). */
+  slice?: ShardSlice;
+  /** Only events due at or after this ISO time (where a run's previous page ended). */
+  after?: string;
+}
+
 /** Persistence of outbox events, as the fast path and the relay need it. */
 export interface OutboxStore {
-  /** Pending events whose nextAttemptAt has passed, oldest first. */
-  listDue(now: Date, limit: number): Promise<OutboxEvent[]>;
+  /**
+   * Pending events whose nextAttemptAt has passed, the earliest due first,
+   * none under a live lease; see {@link DueListing} for a part of them.
+   */
+  listDue(now: Date, limit: number, listing?: DueListing): Promise<OutboxEvent[]>;
   /** Takes a lease on a pending event; false when another relay holds it or it is no longer pending. */
   claim(event: OutboxEvent, leaseUntil: Date, now: Date): Promise<boolean>;
   markDelivered(event: OutboxEvent, at: Date): Promise<void>;

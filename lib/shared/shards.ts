@@ -180,3 +180,22 @@ export async function collectShards<T>(
   );
   return { items: items.slice(0, cap), count: Math.min(total, cap), capped };
 }
+
+/**
+ * The share of an index's shards that one of several concurrent runs owns
+ * (the relay's scheduled fan-out): shard `s` belongs to slice `s % of`.
+ * Runs of different slices read disjoint shards, so they never list the
+ * same item; the conditional claims keep them correct even if they did.
+ */
+export interface ShardSlice {
+  /** 0-based, below `of`. */
+  index: number;
+  /** How many slices the shards are split into. */
+  of: number;
+}
+
+/** The keys of `keys` (every shard of a value, in shard order) that `slice` owns; all of them without one. */
+export function keysOfSlice<T>(keys: readonly T[], slice?: ShardSlice): T[] {
+  if (!slice || slice.of <= 1) return [...keys];
+  return keys.filter((_key, shard) => shard % slice.of === slice.index % slice.of);
+}

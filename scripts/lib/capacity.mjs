@@ -83,6 +83,7 @@ const XRAY_SAMPLE_RATE = 0.05;
  *     metricBytesPerLine: number, accessLogBytesPerRequest: number },
  *   orderEventsPerPayment: number,
  *   ssmReadsPerColdStart: { reads: number },
+ *   relayEvent: { ms: number },
  * }} Figures
  * @typedef {{ rate: number, burst: number }} Throttle
  * @typedef {{
@@ -91,12 +92,21 @@ const XRAY_SAMPLE_RATE = 0.05;
  *   timeoutS: Record<string, number>, tableWcu: Record<string, number>,
  *   indexWcu: Record<string, number>,
  *   lambdaConcurrency: number, ssmTps: number,
- *   relay: { batchSize: number, runsPerMinute: number, parallel: number },
+ *   relay: RelaySettings,
  * }} StageSettings
+ * @typedef {{
+ *   batchSize: number, concurrency: number, slices: number, shardsPerRun: number,
+ *   runsPerMinute: number, parallel: number, timeoutS: number, reserveMs: number,
+ * }} RelaySettings
  */
 
 /** @param {unknown} v */
 const num = (v) => (typeof v === 'number' ? v : Number(v));
+
+/** Shards of the outbox-due index (lib/payment/indexes.ts OUTBOX_DUE_SHARDS; test/package checks they agree). */
+export const OUTBOX_DUE_SHARDS = 64;
+/** What a relay run keeps of its time unspent (lib/outbox/delivery-engine.ts, reserveMs's default). */
+export const RELAY_RESERVE_MS = 10_000;
 
 /**
  * A stage's settings from its resolved config (`sls print --format json`).
@@ -146,11 +156,14 @@ export function stageSettings(config, stage) {
     }
   }
   const capacity = config.custom?.capacity ?? {};
-  const relayEnv = config.functions?.paymentRelay?.environment ?? {};
-  const schedule = (config.functions?.paymentRelay?.events ?? []).find(
-    (/** @type {any} */ e) => e.schedule,
-  )?.schedule;
-  const everyMinute = /rate\(1 minute\)/.test(String(schedule?.rate ?? ''));
+  const relayFn = config.functions?.paymentRelay ?? {};
+  const relayEnv = relayFn.environment ?? {};
+  /** @type {any[]} */
+  const schedules = (relayFn.events ?? [])
+    .map((/** @type {any} */ e) => e.schedule)
+    .filter((/** @type {any} */ e) => e && e.enabled !== false && e.enabled !== 'false');
+  const everyMinute = schedules.every((e) => /rate\(1 minute\)/.test(String(e.rate ?? '')));
+  const slices = num(relayEnv.OUTBOX_RELAY_SLICES ?? 1);
   return {
     stage,
     target: num(capacity.targetPaymentsPerSecond ?? 0),
@@ -164,8 +177,14 @@ export function stageSettings(config, stage) {
     ssmTps: num(capacity.ssmTps ?? AWS.quotas.ssmStandardTps.value),
     relay: {
       batchSize: num(relayEnv.OUTBOX_BATCH_SIZE ?? 25),
+      concurrency: num(relayEnv.OUTBOX_DELIVERY_CONCURRENCY ?? 8),
+      slices,
+      shardsPerRun: Math.ceil(OUTBOX_DUE_SHARDS / slices),
+      // Each enabled schedule starts one run a minute; the fan-out's run at once.
       runsPerMinute: everyMinute ? 1 : num(capacity.relayRunsPerMinute ?? 1),
-      parallel: num(relayEnv.OUTBOX_RELAY_PARALLEL ?? 1),
+      parallel: schedules.length,
+      timeoutS: num(relayFn.timeout ?? config.provider?.timeout ?? 6),
+      reserveMs: RELAY_RESERVE_MS,
     },
   };
 }
@@ -266,6 +285,8 @@ export function capacityModel(s, f) {
       ssmOk: ssmTpsNeeded <= s.ssmTps,
     },
     recovery: [100, 1000].map((rate) => recoveryOf(s, f, rate)),
+    relay: s.relay,
+    relayEventMs: f.relayEvent.ms,
     bill: billPerMillion(s, f),
   };
 }
@@ -295,14 +316,36 @@ function concurrencyAt(s, f, rate) {
 
 /**
  * Time to deliver the order events a 10-minute order outage leaves behind at
- * `rate` payments/s, once the order service is back (the relay's throughput
- * from the stage's settings; new payments meanwhile go by the fast path).
+ * `rate` payments/s, once the order service is back: each run keeps
+ * `concurrency` deliveries in flight for its timeout less its reserve, one
+ * event every `relayEvent.ms` per slot (claim, call, mark), `parallel` runs
+ * a minute; bounded by what the order status route's throttle leaves over
+ * from new payments, which keep coming by the fast path meanwhile.
  * @param {StageSettings} s @param {Figures} f @param {number} rate
  */
 function recoveryOf(s, f, rate) {
+  const r = s.relay;
   const backlog = rate * 600 * f.orderEventsPerPayment;
-  const perMinute = s.relay.batchSize * s.relay.runsPerMinute * s.relay.parallel;
-  return { rate, backlog, eventsPerMinute: perMinute, hours: backlog / perMinute / 60 };
+  const workMs = Math.max(0, r.timeoutS * 1000 - r.reserveMs);
+  const perRun = r.concurrency * Math.floor(workMs / f.relayEvent.ms);
+  const engine = perRun * r.runsPerMinute * r.parallel;
+  const route = 'PUT /orders/{orderId}/status';
+  const throttle = s.routeThrottles[route] ?? s.defaultThrottle;
+  const perPayment = f.apiRequestsPerPayment.internal[route] ?? 1;
+  const spare = throttle ? Math.max(0, (throttle.rate - rate * perPayment) * 60) : Infinity;
+  const eventsPerMinute = Math.min(engine, spare);
+  return {
+    rate,
+    backlog,
+    perRun,
+    engineEventsPerMinute: engine,
+    throttleEventsPerMinute: spare,
+    boundBy: engine <= spare ? 'the relay' : `the ${route} throttle`,
+    /** Deliveries in flight across the runs: the extra concurrent order status executions. */
+    inFlight: r.concurrency * r.parallel,
+    eventsPerMinute,
+    hours: eventsPerMinute > 0 ? backlog / eventsPerMinute / 60 : Infinity,
+  };
 }
 
 /**
@@ -420,13 +463,25 @@ export function capacityReport(m, table) {
   );
   out.push('');
   out.push(
+    `Recovery: ${n(m.relay.parallel)} relay run(s) a minute (${n(m.relay.slices)} slice(s), ${n(m.relay.shardsPerRun)} of the ${OUTBOX_DUE_SHARDS} outbox shards each), ${n(m.relay.concurrency)} deliveries in flight per run for ${n(m.relay.timeoutS)} s less ${n(m.relay.reserveMs / 1000)} s, ${n(m.relayEventMs)} ms per event:`,
+  );
+  out.push(
     table(
-      ['10-minute order outage at', 'events left', 'relay events/min', 'hours to drain'],
+      [
+        '10-minute order outage at',
+        'events left',
+        'per run',
+        'relay events/min',
+        'bound by',
+        'hours to drain',
+      ],
       m.recovery.map((r) => [
         `${n(r.rate)} payments/s`,
         n(r.backlog),
+        n(r.perRun),
         n(r.eventsPerMinute),
-        n(r.hours, 1),
+        r.boundBy,
+        n(r.hours, 2),
       ]),
     ),
   );

@@ -269,9 +269,20 @@ describe('Class: ChargeReconciler', () => {
       state: 'PENDING',
       [UNFINALIZED_ATTRIBUTE]: unfinalizedMarker(req.transactionId),
     });
-    // The next run, with the gateway back: it never charged that key, so the
+    // It backs off, the backoff stored on the charge: a run before it ends
+    // leaves the charge alone, even with the gateway back.
+    const backingOff = await tables.charge(req.transactionId);
+    expect(backingOff).toMatchObject({ reconcileAttempts: 1 });
+    const until = Date.parse(String(backingOff?.reconcileAfter));
+    expect(until).toBeGreaterThan(w.now().getTime());
+    expect(await w.reconciler.runOnce({ graceMs: GRACE_MS, limit: 25 })).toMatchObject({
+      finalized: 0,
+    });
+    expect(await w.gateway.retrieve(req.transactionId)).toBeUndefined();
+    // The next run after it, with the gateway back: it never charged that key, so the
     // reconciler voids it (no call still on its way can charge it now) and the
     // payment fails as voided; the client's late retry is answered that, uncharged.
+    w.advance(until - w.now().getTime() + SECOND);
     await w.reconciler.runOnce({ graceMs: GRACE_MS, limit: 25 });
     expect(w.gateway.calls).toBe(0);
     expect(await w.gateway.retrieve(req.transactionId)).toMatchObject({ outcome: 'voided' });
@@ -359,6 +370,15 @@ describe('Method: DynamoChargeStore.listUnfinalized, over shards (DynamoDB Local
       expect(await store.listUnfinalized(before, 5)).toEqual(ids.slice(0, 5));
       expect(await store.listUnfinalized(before, 50)).toEqual(ids);
       expect(await store.listUnfinalized(new Date(day + 4 * SECOND), 50)).toEqual(ids.slice(0, 5));
+      // A run's next page starts where the last ended (inclusive: it dedupes).
+      const createdAfter = new Date(day + 7 * SECOND).toISOString();
+      expect(await store.listUnfinalized(before, 50, { createdAfter })).toEqual(ids.slice(7));
+      // Two slices read disjoint shards and, together, every charge.
+      const halves = await Promise.all(
+        [0, 1].map((index) => store.listUnfinalized(before, 50, { slice: { index, of: 2 } })),
+      );
+      expect(halves[0]?.filter((id) => halves[1]?.includes(id))).toEqual([]);
+      expect([...(halves[0] ?? []), ...(halves[1] ?? [])].sort()).toEqual([...ids].sort());
     } finally {
       for (const transactionId of ids)
         await doc.send(new DeleteCommand({ TableName: chargesTable, Key: { transactionId } }));

@@ -305,6 +305,23 @@ describe('Method: DynamoOutboxStore.listDue, over shards (DynamoDB Local)', () =
       expect((await outbox.listDue(now, 3)).map((e) => e.eventId)).toEqual(
         due.slice(1, 4).map((e) => e.eventId),
       );
+      // A run lists on from where its last page ended (inclusive).
+      const after = due[8]!.nextAttemptAt;
+      expect((await outbox.listDue(now, 50, { after })).map((e) => e.eventId)).toEqual(
+        due.slice(8).map((e) => e.eventId),
+      );
+      // Two slices read disjoint shards and, together, every due event.
+      const [even, odd] = await Promise.all(
+        [0, 1].map((index) => outbox.listDue(now, 50, { slice: { index, of: 2 } })),
+      );
+      const ids = (events: OutboxEvent[] | undefined) => (events ?? []).map((e) => e.eventId);
+      expect(ids(even).filter((id) => ids(odd).includes(id))).toEqual([]);
+      expect([...ids(even), ...ids(odd)].sort()).toEqual(
+        due
+          .slice(1)
+          .map((e) => e.eventId)
+          .sort(),
+      );
     } finally {
       for (const event of due)
         await doc.send(

@@ -1,10 +1,12 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, inject, it } from 'vitest';
+import { OUTBOX_DUE_SHARDS } from '../../lib/payment/indexes.js';
 import {
   AWS,
   billPerMillion,
   capacityModel,
   capacityReport,
+  OUTBOX_DUE_SHARDS as MODEL_OUTBOX_SHARDS,
   stageSettings,
   tableKey,
   // @ts-expect-error plain ESM script without types
@@ -73,6 +75,47 @@ describe('The capacity model (npm run capacity) on the packaged stages', () => {
     for (const part of ['Lambda concurrency at', 'A 10× spike', 'hours to drain', 'total']) {
       expect(report).toContain(part);
     }
+  });
+});
+
+describe('The recovery the capacity model reads from the stages', () => {
+  it('reads the engine settings each stage deploys, its enabled schedules agreeing with its slices', () => {
+    expect(MODEL_OUTBOX_SHARDS).toBe(OUTBOX_DUE_SHARDS);
+    for (const stage of ['dev', 'prod']) {
+      const { relay } = stageSettings(config(stage), stage);
+      // Each slice needs its schedule, and no schedule may name a slice beyond them.
+      expect(relay.parallel, stage).toBe(relay.slices);
+      expect(relay.concurrency, stage).toBeGreaterThan(1);
+      expect(relay.timeoutS * 1000, stage).toBeGreaterThan(relay.reserveMs);
+    }
+    expect(stageSettings(config('prod'), 'prod').relay).toMatchObject({
+      slices: 4,
+      shardsPerRun: 16,
+      parallel: 4,
+      runsPerMinute: 1,
+      concurrency: 25,
+    });
+  });
+
+  it("drains prod's 10-minute order outage at 1,000 payments/s within an hour", () => {
+    const prod = model('prod');
+    const at1000 = prod.recovery.find((r: { rate: number }) => r.rate === 1000);
+    expect(at1000.backlog).toBe(600_000);
+    expect(at1000.eventsPerMinute).toBeGreaterThanOrEqual(10_000);
+    expect(at1000.hours).toBeLessThanOrEqual(1);
+    expect(capacityReport(prod, table)).toMatch(/1,000 payments\/s +600,000 .* the relay +0\.25/);
+  });
+
+  it('says so when a stage cannot drain it within an hour (one run, one at a time)', () => {
+    const cfg = config('prod');
+    cfg.functions.paymentRelay.environment.OUTBOX_DELIVERY_CONCURRENCY = '1';
+    for (const e of cfg.functions.paymentRelay.events) e.schedule.enabled = false;
+    cfg.functions.paymentRelay.events[0].schedule.enabled = true;
+    const slow = model('prod', cfg);
+    const at1000 = slow.recovery.find((r: { rate: number }) => r.rate === 1000);
+    // 400 events a run (40 s at 100 ms), one run a minute: 25 h.
+    expect(at1000.eventsPerMinute).toBe(400);
+    expect(at1000.hours).toBeGreaterThan(1);
   });
 });
 

@@ -193,7 +193,13 @@ describe('The outbox relay in the packaged template', () => {
     const rules = Object.values(resourcesOfType(template, 'AWS::Events::Rule')).filter((rule) =>
       referencedIds(rule.Properties?.Targets).has(functions.paymentRelay!.logicalId),
     );
-    expect(rules.map((r) => r.Properties?.ScheduleExpression)).toEqual(['rate(1 minute)']);
+    // The fan-out's four schedules, one per slice; dev runs one (slice 0, which there is every shard).
+    expect(rules.map((r) => r.Properties?.ScheduleExpression)).toEqual(
+      Array(4).fill('rate(1 minute)'),
+    );
+    const enabled = rules.filter((r) => r.Properties?.State !== 'DISABLED');
+    expect(enabled.map((r) => JSON.parse(r.Properties?.Targets[0].Input))).toEqual([{ slice: 0 }]);
+    expect(env('paymentRelay').OUTBOX_RELAY_SLICES).toBe('1');
     expect(timeoutMs('paymentRelay')).toBeLessThan(60_000);
   });
 

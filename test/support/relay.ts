@@ -10,12 +10,16 @@ export interface RelayRun {
   failed: boolean;
 }
 
-/** Invokes the outbox relay once through serverless-offline's Lambda invoke API, as `npm start` does. */
-export async function runRelay(): Promise<RelayRun> {
+/**
+ * Invokes the outbox relay once through serverless-offline's Lambda invoke
+ * API, as `npm start` does; with `faults`, the run meets them as chaos's do
+ * (`{ "faults": "order=status:503" }`).
+ */
+export async function runRelay(options: { faults?: string } = {}): Promise<RelayRun> {
   const url = `${inject('lambdaUrl')}/2015-03-31/functions/lambda-payments-test-paymentRelay/invocations`;
   const response = await fetch(url, {
     method: 'POST',
-    body: '{}',
+    body: JSON.stringify(options.faults ? { faults: options.faults } : {}),
     signal: AbortSignal.timeout(90_000),
   });
   if (response.status !== 200) throw new Error(`relay invocation answered ${response.status}`);
@@ -23,15 +27,20 @@ export async function runRelay(): Promise<RelayRun> {
 }
 
 /**
- * Runs the relay until `done()` holds, or fails after `timeoutMs`. Events
- * become due after their backoff, so one run is not always enough.
+ * Runs the relay until `done()` holds, or fails after `timeoutMs`; answers
+ * the runs it made. Events become due after their backoff, so one run is
+ * not always enough.
  */
-export async function relayUntil(done: () => Promise<boolean>, timeoutMs = 30_000): Promise<void> {
+export async function relayUntil(
+  done: () => Promise<boolean>,
+  timeoutMs = 30_000,
+): Promise<RelayRun[]> {
   const deadline = Date.now() + timeoutMs;
+  const runs: RelayRun[] = [];
   while (Date.now() < deadline) {
-    if (await done()) return;
-    await runRelay();
-    if (await done()) return;
+    if (await done()) return runs;
+    runs.push(await runRelay());
+    if (await done()) return runs;
     await new Promise((resolve) => setTimeout(resolve, 250));
   }
   throw new Error(`the relay did not reach the expected state within ${timeoutMs} ms`);

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { OutboxRelay } from '../../lib/outbox/relay.js';
 import { relayHandler } from '../../lib/outbox/relay-handler.js';
-import { ChargeReconciler } from '../../lib/payment/charge-reconciler.js';
-import type { ChargeStore } from '../../lib/payment/charge-store.js';
+import { ChargeReconciler, reconcileBackoffMs } from '../../lib/payment/charge-reconciler.js';
+import type { ChargeStore, UnfinalizedListing } from '../../lib/payment/charge-store.js';
 import {
   type GatewayChargeResult,
   GatewayUnavailableError,
@@ -32,27 +32,44 @@ function charge(transactionId: string): Charge {
 
 type ReconcilerCharges = Pick<
   ChargeStore,
-  'listUnfinalized' | 'get' | 'recordResult' | 'setReconcilable'
+  'listUnfinalized' | 'get' | 'recordResult' | 'setReconcilable' | 'backOff'
 >;
 
 /**
  * A charge store listing `ids` (each recorded, or PENDING if in `pending`),
  * recording the cutoff it was asked for and what was taken off the list.
  */
-function chargeStore(ids: string[], options: { unreachable?: boolean; pending?: string[] } = {}) {
+function chargeStore(
+  ids: string[],
+  options: {
+    unreachable?: boolean;
+    pending?: string[];
+    /** What differs in a charge from the default (its createdAt, its backoff). */
+    overrides?: Record<string, Partial<Charge>>;
+  } = {},
+) {
   const asked: Date[] = [];
+  const listings: (UnfinalizedListing | undefined)[] = [];
   const unlisted: string[] = [];
   const recorded = new Map<string, Charge>();
+  const backedOff = new Map<string, { attempts: number; until: Date; error: string }>();
+  const chargeOf = (transactionId: string): Charge => ({
+    ...(options.pending?.includes(transactionId)
+      ? { ...charge(transactionId), state: 'PENDING', gatewayReference: undefined }
+      : charge(transactionId)),
+    ...options.overrides?.[transactionId],
+  });
   const store: ReconcilerCharges = {
-    listUnfinalized: async (before, limit) => {
+    listUnfinalized: async (before, limit, listing) => {
       if (options.unreachable) throw new Error('connect ECONNREFUSED 127.0.0.1:8000');
       asked.push(before);
-      return ids.slice(0, limit);
+      listings.push(listing);
+      const after = listing?.createdAfter;
+      return ids
+        .filter((id) => after === undefined || chargeOf(id).createdAt >= after)
+        .slice(0, limit);
     },
-    get: async (transactionId) =>
-      options.pending?.includes(transactionId)
-        ? { ...charge(transactionId), state: 'PENDING', gatewayReference: undefined }
-        : charge(transactionId),
+    get: async (transactionId) => chargeOf(transactionId),
     recordResult: async (transactionId, result) => {
       const stored = { ...charge(transactionId), ...result };
       recorded.set(transactionId, stored);
@@ -61,8 +78,11 @@ function chargeStore(ids: string[], options: { unreachable?: boolean; pending?: 
     setReconcilable: async (transactionId, reconcilable) => {
       if (!reconcilable) unlisted.push(transactionId);
     },
+    backOff: async (transactionId, backoff) => {
+      backedOff.set(transactionId, backoff);
+    },
   };
-  return { store, asked, unlisted, recorded };
+  return { store, asked, listings, unlisted, recorded, backedOff };
 }
 
 /**
@@ -126,7 +146,11 @@ describe('Class: ChargeReconciler', () => {
 
     const run = await reconciler.runOnce({ now: NOW, graceMs: 60_000, limit: 10 });
 
-    expect(asked).toEqual([new Date('2026-03-01T11:59:00.000Z')]);
+    // Every listing of the run (the second finds nothing new) asks for the same cutoff.
+    expect(asked).toEqual([
+      new Date('2026-03-01T11:59:00.000Z'),
+      new Date('2026-03-01T11:59:00.000Z'),
+    ]);
     expect(recovered).toEqual(['tx-1', 'tx-2']);
     expect(run).toEqual({ found: 2, finalized: 1, skipped: 1, retrying: 0, failed: 0 });
   });
@@ -236,6 +260,128 @@ describe('Class: ChargeReconciler', () => {
 
     await expect(reconciler.runOnce({ now: NOW })).resolves.toMatchObject({ failed: 1 });
   });
+
+  it('reconciles charges concurrently, never more at once than its concurrency', async () => {
+    const ids = Array.from({ length: 10 }, (_, i) => `tx-${i}`);
+    const { store } = chargeStore(ids);
+    let inFlight = 0;
+    let maxInFlight = 0;
+    const recovered: string[] = [];
+    const service = {
+      recover: async (found: Charge): Promise<RecoverResult> => {
+        inFlight += 1;
+        maxInFlight = Math.max(maxInFlight, inFlight);
+        await new Promise((resolve) => setImmediate(resolve));
+        inFlight -= 1;
+        recovered.push(found.transactionId);
+        return {
+          changed: true,
+          askedGateway: false,
+          charge: found as RecordedCharge,
+          payment: {
+            ...found,
+            status: 'SUCCEEDED',
+            correlationId: 'c',
+            finalizedAt: NOW.toISOString(),
+          },
+        };
+      },
+    };
+    const reconciler = new ChargeReconciler({
+      charges: store,
+      service,
+      logger,
+      gateway: ledgerGateway().gateway,
+      concurrency: 3,
+    });
+
+    const run = await reconciler.runOnce({ now: NOW, limit: 25 });
+
+    expect(maxInFlight).toBe(3);
+    expect(recovered.sort()).toEqual(ids);
+    expect(run).toMatchObject({ found: 10, finalized: 10 });
+  });
+
+  it('backs off a charge that fails, stored on the charge, and finishes the others', async () => {
+    const { store, backedOff } = chargeStore(['tx-down', 'tx-2', 'tx-3'], {
+      overrides: { 'tx-down': { reconcileAttempts: 2 } },
+    });
+    const { service, recovered } = recoverer({
+      'tx-down': new GatewayUnavailableError('The payment gateway is unavailable'),
+    });
+    const reconciler = new ChargeReconciler({
+      charges: store,
+      service,
+      logger,
+      gateway: ledgerGateway().gateway,
+      clock: () => NOW,
+      backoff: { baseMs: 60_000, capMs: 15 * 60_000 },
+      random: () => 0.5,
+    });
+
+    const run = await reconciler.runOnce({ now: NOW });
+
+    expect(recovered.sort()).toEqual(['tx-2', 'tx-3', 'tx-down']);
+    expect(run).toMatchObject({ finalized: 2, retrying: 1 });
+    // Its third failure in a row: a ceiling of 4 min, half of it plus half of the rest.
+    expect(backedOff.get('tx-down')).toMatchObject({
+      attempts: 3,
+      until: new Date(NOW.getTime() + 180_000),
+      error: 'The payment gateway is unavailable',
+    });
+    expect(backedOff.size).toBe(1);
+  });
+
+  it('passes over a charge that is backing off, without asking the gateway, while it reconciles the rest', async () => {
+    const { store } = chargeStore(['tx-waiting', 'tx-2'], {
+      pending: ['tx-waiting', 'tx-2'],
+      overrides: {
+        'tx-waiting': {
+          reconcileAttempts: 4,
+          reconcileAfter: new Date(NOW.getTime() + 60_000).toISOString(),
+        },
+      },
+    });
+    const { service, recovered } = recoverer({});
+    const { gateway, voided } = ledgerGateway();
+    const reconciler = new ChargeReconciler({ charges: store, service, logger, gateway });
+
+    const run = await reconciler.runOnce({ now: NOW });
+
+    expect(voided).toEqual(['tx-2']);
+    expect(recovered).toEqual(['tx-2']);
+    expect(run).toMatchObject({ found: 2, finalized: 1, skipped: 1 });
+  });
+
+  it('pages through its slice of the index, oldest first, each charge once, until none is new', async () => {
+    const ids = Array.from({ length: 7 }, (_, i) => `tx-${i}`);
+    const overrides = Object.fromEntries(
+      ids.map((id, i) => [
+        id,
+        { createdAt: new Date(Date.UTC(2026, 2, 1, 11, 0, i)).toISOString() },
+      ]),
+    );
+    const { store, listings } = chargeStore(ids, { overrides });
+    const { service, recovered } = recoverer({});
+    const reconciler = new ChargeReconciler({
+      charges: store,
+      service,
+      logger,
+      gateway: ledgerGateway().gateway,
+    });
+
+    const run = await reconciler.runOnce({ now: NOW, limit: 3, slice: { index: 1, of: 4 } });
+
+    expect(recovered).toEqual(ids);
+    expect(run).toMatchObject({ found: 7, finalized: 7 });
+    expect(listings.map((l) => l?.createdAfter)).toEqual([
+      undefined,
+      overrides['tx-2']?.createdAt,
+      overrides['tx-4']?.createdAt,
+      overrides['tx-6']?.createdAt,
+    ]);
+    expect(listings.every((l) => l?.slice?.index === 1 && l.slice.of === 4)).toBe(true);
+  });
 });
 
 describe('Function: relayHandler with a reconciler', () => {
@@ -292,5 +438,16 @@ describe('Function: relayHandler with a reconciler', () => {
     });
     await handler({ redrive: { transactionId: 'tx-1' } }, fakeContext());
     expect(ran).toBe(false);
+  });
+});
+
+describe('Function: reconcileBackoffMs', () => {
+  it('doubles from its base to its cap, and always waits at least half of its ceiling', () => {
+    const options = { baseMs: 60_000, capMs: 15 * 60_000 };
+    expect(reconcileBackoffMs(1, options, () => 0)).toBe(30_000);
+    expect(reconcileBackoffMs(1, options, () => 0.999_999)).toBeLessThan(60_000);
+    expect(reconcileBackoffMs(3, options, () => 0)).toBe(120_000);
+    expect(reconcileBackoffMs(50, options, () => 0)).toBe(450_000);
+    expect(reconcileBackoffMs(50, options, () => 0.999_999)).toBeLessThan(900_000);
   });
 });

@@ -7,107 +7,7 @@ import type {
   OutboxEvent,
   OutboxStore,
 } from '../../lib/shared/outbox.js';
-
-/**
- * An OutboxStore in memory with the semantics the DynamoDB one promises:
- * claim is an atomic compare-and-set on status and lease.
- */
-class InMemoryOutboxStore implements OutboxStore {
-  readonly events = new Map<string, OutboxEvent>();
-
-  add(event: OutboxEvent): void {
-    this.events.set(event.eventId, structuredClone(event));
-  }
-
-  get(eventId: string): OutboxEvent {
-    const event = this.events.get(eventId);
-    if (!event) throw new Error(`no event ${eventId}`);
-    return event;
-  }
-
-  async listDue(now: Date, limit: number): Promise<OutboxEvent[]> {
-    return [...this.events.values()]
-      .filter((e) => e.status === 'PENDING' && e.nextAttemptAt <= now.toISOString())
-      .sort((a, b) => a.nextAttemptAt.localeCompare(b.nextAttemptAt))
-      .slice(0, limit)
-      .map((e) => structuredClone(e));
-  }
-
-  async claim(event: OutboxEvent, leaseUntil: Date, now: Date): Promise<boolean> {
-    const stored = this.get(event.eventId);
-    if (stored.status !== 'PENDING') return false;
-    // As the DynamoDB store: conditioned on what was read (due, same attempts) and on the lease.
-    if (stored.nextAttemptAt > now.toISOString() || stored.attempts !== event.attempts)
-      return false;
-    if (stored.leaseUntil && stored.leaseUntil > now.toISOString()) return false;
-    stored.leaseUntil = leaseUntil.toISOString();
-    return true;
-  }
-
-  async markDelivered(event: OutboxEvent, at: Date): Promise<void> {
-    const stored = this.get(event.eventId);
-    stored.status = 'DELIVERED';
-    stored.attempts += 1;
-    stored.deliveredAt = at.toISOString();
-    stored.leaseUntil = undefined;
-  }
-
-  async markFailed(
-    event: OutboxEvent,
-    failure: { error: string; nextAttemptAt: Date; countAttempt?: boolean },
-  ): Promise<void> {
-    const stored = this.get(event.eventId);
-    if (failure.countAttempt !== false) stored.attempts += 1;
-    stored.lastError = failure.error;
-    stored.nextAttemptAt = failure.nextAttemptAt.toISOString();
-    stored.leaseUntil = undefined;
-  }
-
-  async markDead(event: OutboxEvent, error: string): Promise<void> {
-    const stored = this.get(event.eventId);
-    stored.status = 'DEAD';
-    stored.attempts += 1;
-    stored.lastError = error;
-    stored.leaseUntil = undefined;
-  }
-
-  async redrive(transactionId: string, eventId?: string): Promise<OutboxEvent[]> {
-    const redriven: OutboxEvent[] = [];
-    for (const stored of this.events.values()) {
-      if (stored.transactionId !== transactionId || stored.status !== 'DEAD') continue;
-      if (eventId && stored.eventId !== eventId) continue;
-      stored.status = 'PENDING';
-      stored.attempts = 0;
-      redriven.push(structuredClone(stored));
-    }
-    return redriven;
-  }
-}
-
-/** A clock that only moves when the test says so. */
-class ManualClock {
-  constructor(private ms = Date.parse('2026-11-24T08:00:00Z')) {}
-  now = (): Date => new Date(this.ms);
-  advance(ms: number): void {
-    this.ms += ms;
-  }
-}
-
-function pendingEvent(eventId: string, overrides: Partial<OutboxEvent> = {}): OutboxEvent {
-  return {
-    eventId,
-    transactionId: 'tx-1',
-    type: 'order.status',
-    target: 'order',
-    payload: { eventId, status: 'PAID' },
-    correlationId: 'corr-relay-1',
-    status: 'PENDING',
-    attempts: 1,
-    nextAttemptAt: '2026-11-24T07:59:00.000Z',
-    createdAt: '2026-11-24T07:58:00.000Z',
-    ...overrides,
-  };
-}
+import { InMemoryOutboxStore, ManualClock, pendingEvent } from '../support/in-memory-outbox.js';
 
 /** A deliverer that answers from a script (per event) and counts calls. */
 function scriptedDeliverer(script: (event: OutboxEvent, call: number) => DeliveryOutcome) {
@@ -363,7 +263,11 @@ describe('Class: OutboxRelay', () => {
       return { outcome: 'delivered', status: 200 };
     });
 
-    const result = await relayOn(store, deliver, new ManualClock(), { reserveMs: 5000 }).runOnce({
+    // One at a time, so each claim sees the time the delivery before it took.
+    const result = await relayOn(store, deliver, new ManualClock(), {
+      reserveMs: 5000,
+      concurrency: 1,
+    }).runOnce({
       remainingTimeMs: () => remaining,
     });
 
@@ -408,7 +312,9 @@ describe('Class: OutboxRelay', () => {
     const { deliver, calls } = scriptedDeliverer(() => ({ outcome: 'delivered', status: 200 }));
     const relay = relayOn(store, deliver, clock);
 
-    expect(await relay.runOnce()).toMatchObject({ claimed: 0, skipped: 1 });
+    // Leased, it is not even listed (as in the due index's filter).
+    expect(await relay.runOnce()).toMatchObject({ claimed: 0, delivered: 0 });
+    expect(calls.size).toBe(0);
     clock.advance(30_001);
     expect(await relay.runOnce()).toMatchObject({ claimed: 1, delivered: 1 });
     expect(calls.get('e-1')).toBe(1);
