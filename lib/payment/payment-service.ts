@@ -1,146 +1,46 @@
 import { randomUUID } from 'node:crypto';
-import type { Logger } from '@aws-lambda-powertools/logger';
 import { DeliveryEngine } from '../outbox/delivery-engine.js';
-import { NotFoundError, UnprocessableError } from '../shared/errors.js';
-import { type Fault, findFault } from '../shared/fault-injection.js';
+import { NotFoundError } from '../shared/errors.js';
+import { findFault } from '../shared/fault-injection.js';
 import { logAction } from '../shared/logger.js';
-import type { EventDeliverer, OutboxEvent, OutboxStore } from '../shared/outbox.js';
-import { type ChargeResult, type ChargeStore, chargeResultOf } from './charge-store.js';
+import type { EventDeliverer, OutboxEvent } from '../shared/outbox.js';
+import { ChargeGuard } from './charge-guard.js';
+import { chargeResultOf } from './charge-store.js';
 import { outboxEventsFor } from './events.js';
+import { GatewayUnavailableError } from './gateway-port.js';
+import type { HeldOrderHint } from './order-gate.js';
+import { OrderTakeover } from './order-takeover.js';
 import {
-  type GatewayChargeResult,
-  GatewayUnavailableError,
-  type PaymentGateway,
-} from './gateway-port.js';
-import type { GateContext, HeldOrderHint, OrderGate } from './order-gate.js';
-import {
-  ChargeResultExistsError,
-  type FinalizeResult,
-  type NewChargeResult,
-  type PaymentStore,
-} from './payment-store.js';
+  answered,
+  type Charged,
+  type GatewayCallback,
+  InjectedCrashError,
+  isRecorded,
+  type PaymentServiceDeps,
+  paymentStatusOf,
+  type RecoverResult,
+  type RequestContext,
+  type VoidResult,
+} from './payment-context.js';
+import { ChargeResultExistsError, type FinalizeResult } from './payment-store.js';
 import type { Charge, Payment, PaymentRequest, PaymentResult, RecordedCharge } from './types.js';
 import { chargeView, paymentView, processingView } from './view.js';
 
-/** The outbox as the payment service needs it: the relay's port, a read of one payment's events, and the marks of several deliveries. */
-export type PaymentOutbox = OutboxStore & {
-  listForPayment(transactionId: string): Promise<OutboxEvent[]>;
-  /** Marks every event delivered, each a plain write (those already moved on are left as they are). */
-  markAllDelivered(events: OutboxEvent[], at: Date): Promise<void>;
-};
-
-/** Collaborators of {@link PaymentService}. */
-export interface PaymentServiceDeps {
-  charges: ChargeStore;
-  payments: PaymentStore;
-  outbox: PaymentOutbox;
-  gateway: PaymentGateway;
-  logger: Logger;
-  clock?: () => Date;
-  /**
-   * The outbox's delivery engine for the fast path (the same one recovery
-   * runs); by default one on `outbox` with its default rules.
-   */
-  delivery?: DeliveryEngine;
-}
-
-/** What one request brings besides its payload (never part of the idempotency hash). */
-export interface RequestContext {
-  correlationId: string;
-  faults: Fault[];
-  deliverer: EventDeliverer;
-  /** The order service, which decides whether a payment may charge it (step 1b); only `pay` asks it. */
-  orders?: OrderGate;
-  /** Epoch ms after which no call to the order may still run. */
-  deadline?: number;
-  /**
-   * The charge guard, written ahead by the caller with a write of its own
-   * (the idempotency record's first write, lib/payment/idempotency.ts): when
-   * it was, the charge makes no write of its own to create it.
-   */
-  startedGuard?: StartedGuard;
-  /**
-   * Aborted when the caller stops waiting (middy's signal at the function's
-   * deadline): no step starts after it, and the gateway call is cut, so no
-   * work of this request outlives its answer.
-   */
-  signal?: AbortSignal;
-}
-
-/** A charge guard written ahead by a caller (see {@link RequestContext.startedGuard}). */
-export interface StartedGuard {
-  /** The guard, as {@link PaymentService.guardFor} built it. */
-  charge: Charge;
-  /** True when the caller's write created it. */
-  written(): boolean;
-  /** Called right before the gateway is asked: from then on the guard stays, whatever happens. */
-  gatewayAsked(): void;
-}
-
-/** A gateway callback, validated. */
-export interface GatewayCallback {
-  transactionId: string;
-  status: 'succeeded' | 'failed';
-  gatewayReference: string;
-  failureReason?: string;
-}
-
-/** What {@link PaymentService.recover} did with one charge. */
-export interface RecoverResult {
-  /** True only when this call wrote the final payment and its events. */
-  changed: boolean;
-  /** True when the result was unknown and the gateway was asked again. */
-  askedGateway: boolean;
-  /** The charge with its result recorded. */
-  charge: RecordedCharge;
-  /** The final payment, as this call wrote it or as someone else did. */
-  payment: Payment;
-}
-
-/** What {@link PaymentService.voidPending} did. */
-export interface VoidResult {
-  /** True when this call voided the key: it never charged, and never can. */
-  voided: boolean;
-  /** The charge's recorded state (SUCCEEDED when it had charged: nothing was voided). */
-  state: Charge['state'];
-  /** The payment's final status, when this call or an earlier one made it final. */
-  status?: Payment['status'];
-}
-
-/** Thrown by the `payment=crash-after-charge` fault: the function "dies" between charge and transaction. */
-export class InjectedCrashError extends Error {
-  constructor() {
-    super('Injected fault: crash after charge');
-    this.name = 'InjectedCrashError';
-  }
-}
-
-/** The final status of the payment a recorded charge makes. */
-function paymentStatusOf(charge: RecordedCharge): Payment['status'] {
-  return charge.state === 'SUCCEEDED' ? 'SUCCEEDED' : 'FAILED';
-}
+// The shared types live in payment-context.ts; their callers import them from here too.
+export {
+  type GatewayCallback,
+  InjectedCrashError,
+  type PaymentOutbox,
+  type PaymentServiceDeps,
+  type RecoverResult,
+  type RequestContext,
+  type StartedGuard,
+  type VoidResult,
+} from './payment-context.js';
 
 /** True when a gateway callback says the opposite of the result we recorded first. */
 function contradicts(charge: RecordedCharge, callback: GatewayCallback): boolean {
   return (charge.state === 'SUCCEEDED') !== (callback.status === 'succeeded');
-}
-
-/** A charge whose result is known: recorded already, or just answered by the gateway (`newResult`, not stored yet). */
-interface Charged {
-  charge: RecordedCharge;
-  newResult?: NewChargeResult;
-}
-
-/** A PENDING charge with its answer, to be recorded by the transaction that makes its payment final. */
-function answered(charge: Charge, result: ChargeResult, at: Date): Charged {
-  return {
-    charge: { ...charge, ...result, recordedAt: at.toISOString() },
-    newResult: { result, at },
-  };
-}
-
-function isRecorded(charge: Charge): charge is RecordedCharge {
-  return charge.state !== 'PENDING';
 }
 
 /**
@@ -158,12 +58,22 @@ export const FAST_PATH_WINDOW_MS = 20_000;
 export class PaymentService {
   private readonly clock: () => Date;
   private readonly delivery: DeliveryEngine;
+  private readonly guard: ChargeGuard;
+  private readonly takeover: OrderTakeover;
 
   constructor(private readonly deps: PaymentServiceDeps) {
     this.clock = deps.clock ?? (() => new Date());
     this.delivery =
       deps.delivery ??
       new DeliveryEngine({ store: deps.outbox, logger: deps.logger, clock: this.clock });
+    const parts = { ...deps, clock: this.clock };
+    this.guard = new ChargeGuard(parts);
+    this.takeover = new OrderTakeover(parts);
+  }
+
+  /** The charge guard of `request`, PENDING, as the charge writes it (idempotency.ts writes it ahead). */
+  guardFor(request: PaymentRequest, ctx: Pick<RequestContext, 'correlationId'>): Charge {
+    return this.guard.guardFor(request, ctx);
   }
 
   /**
@@ -181,20 +91,20 @@ export class PaymentService {
     const earlier = ctx.startedGuard?.written()
       ? undefined
       : await this.deps.charges.get(request.transactionId);
-    if (earlier) this.assertSamePayment(earlier, request);
+    if (earlier) this.guard.assertSamePayment(earlier, request);
     if (earlier && isRecorded(earlier)) {
       const record = await this.finalize({ charge: earlier }, ctx);
       return { statusCode: 201, body: paymentView(record.payment, record.events) };
     }
-    const hold = await this.holdOrder(request, ctx);
+    const hold = await this.takeover.hold(request, ctx);
     ctx.signal?.throwIfAborted();
     let charged: Charged;
     try {
-      charged = await this.chargeOnce(request, ctx, earlier);
+      charged = await this.guard.chargeOnce(request, ctx, earlier);
     } catch (error) {
       if (error instanceof GatewayUnavailableError && !error.reachedGateway) {
         // Proven uncharged: the order may be paid by another transactionId.
-        await this.releaseOrder(request, 'the gateway never saw the charge', ctx);
+        await this.takeover.release(request, 'the gateway never saw the charge', ctx);
       }
       throw error;
     }
@@ -203,128 +113,6 @@ export class PaymentService {
     ctx.signal?.throwIfAborted();
     const record = await this.finalize(charged, ctx, hold.heldOrder);
     return { statusCode: 201, body: paymentView(record.payment, record.events) };
-  }
-
-  /**
-   * Step 1b: asks the order to hold itself for this payment. When another
-   * transactionId holds it past its lease, this payment first voids that
-   * holder's key at the gateway (the gateway's ledger is the judge: the first
-   * of a charge and a void wins), and replaces it only if the holder never
-   * charged and now never can (docs/order-arbiter.md).
-   */
-  private async holdOrder(
-    request: PaymentRequest,
-    ctx: RequestContext,
-  ): Promise<{ acquired: boolean; heldOrder?: HeldOrderHint }> {
-    const gate: GateContext = {
-      correlationId: ctx.correlationId,
-      faults: ctx.faults,
-      deadline: ctx.deadline,
-    };
-    const ids = {
-      transactionId: request.transactionId,
-      orderId: request.orderId,
-      userId: request.userId,
-    };
-    const orders = ctx.orders;
-    if (!orders) throw new Error('pay needs the order service (RequestContext.orders)');
-    let answer = await orders.hold(request, gate);
-    if (answer.kind === 'held-elsewhere' && answer.leaseOver && answer.holder) {
-      const holder = answer.holder;
-      if (await this.fenceHolder(holder, ids)) {
-        answer = await orders.hold(request, gate, holder);
-        if (answer.kind === 'held') {
-          logAction(this.deps.logger, {
-            action: 'payment.hold',
-            outcome: 'success',
-            ...ids,
-            replaced: holder,
-            reason:
-              'replaced a holder whose gateway key was voided: it never charged, and never can',
-          });
-        }
-      }
-    }
-    if (answer.kind === 'held-elsewhere') {
-      logAction(this.deps.logger, {
-        action: 'payment.hold',
-        outcome: 'rejected',
-        ...ids,
-        reason: 'another transactionId holds the order',
-      });
-      throw answer.error;
-    }
-    return { acquired: answer.acquired, heldOrder: answer.heldOrder };
-  }
-
-  /**
-   * The fence of a takeover: voids `holder`'s key at the gateway unless it
-   * charged. True when the holder never charged and now never can. Either
-   * way a holder's PENDING charge gets the gateway's final answer recorded,
-   * so the reconciler finishes its payment (and its event ends the hold, or
-   * says it was voided).
-   */
-  private async fenceHolder(holder: string, ids: Record<string, string>): Promise<boolean> {
-    const charge = await this.deps.charges.get(holder);
-    // A holder that charged will be PAID by its own result: never replaced.
-    if (charge?.state === 'SUCCEEDED') return false;
-    let answer: GatewayChargeResult;
-    try {
-      answer = await this.deps.gateway.void(holder);
-    } catch (error) {
-      logAction(this.deps.logger, {
-        action: 'payment.void',
-        outcome: 'failed',
-        ...ids,
-        holder,
-        error,
-      });
-      return false;
-    }
-    if (charge?.state === 'PENDING') {
-      await this.deps.charges.recordResult(holder, chargeResultOf(answer), this.clock());
-    }
-    const fenced = answer.outcome !== 'succeeded';
-    logAction(this.deps.logger, {
-      action: 'payment.void',
-      outcome: fenced ? 'success' : 'rejected',
-      ...ids,
-      holder,
-      gatewayOutcome: answer.outcome,
-      ...(fenced ? {} : { reason: 'the holder charged first: its result ends the hold' }),
-    });
-    return fenced;
-  }
-
-  /** Gives the order back; if that fails, the hold's lease and our charge guard let the next payment replace it. */
-  private async releaseOrder(
-    request: PaymentRequest,
-    reason: string,
-    ctx: RequestContext,
-  ): Promise<void> {
-    try {
-      await ctx.orders?.release(request, reason, {
-        correlationId: ctx.correlationId,
-        faults: ctx.faults,
-        deadline: ctx.deadline,
-      });
-      logAction(this.deps.logger, {
-        action: 'payment.release',
-        outcome: 'success',
-        transactionId: request.transactionId,
-        orderId: request.orderId,
-        reason,
-      });
-    } catch (error) {
-      logAction(this.deps.logger, {
-        action: 'payment.release',
-        outcome: 'failed',
-        transactionId: request.transactionId,
-        orderId: request.orderId,
-        reason,
-        error,
-      });
-    }
   }
 
   /**
@@ -462,117 +250,6 @@ export class PaymentService {
     throw new NotFoundError(`No payment for transaction ${transactionId}`, 'PAYMENT_NOT_FOUND');
   }
 
-  /** The charge guard of `request`, PENDING, as {@link chargeOnce} writes it. */
-  guardFor(request: PaymentRequest, ctx: Pick<RequestContext, 'correlationId'>): Charge {
-    return {
-      transactionId: request.transactionId,
-      orderId: request.orderId,
-      userId: request.userId,
-      amountMinor: request.amountMinor,
-      currency: request.currency,
-      state: 'PENDING',
-      createdAt: this.clock().toISOString(),
-      // Kept so that a later recovery (the reconciler) joins this request's trace.
-      correlationId: ctx.correlationId,
-    };
-  }
-
-  /**
-   * The charge guard: the PENDING charge is written before the gateway is
-   * called, so a transactionId reaches the gateway under one key only. A
-   * recorded result is reused, never charged again; a PENDING one asks the
-   * (idempotent) gateway again with the same key.
-   */
-  private async chargeOnce(
-    request: PaymentRequest,
-    ctx: Pick<RequestContext, 'correlationId' | 'faults' | 'startedGuard' | 'signal'>,
-    earlier?: Charge,
-  ): Promise<Charged> {
-    const started = ctx.startedGuard;
-    const { charge, created } = started?.written()
-      ? { charge: started.charge, created: true }
-      : earlier
-        ? { charge: earlier, created: false }
-        : await this.deps.charges.begin(started?.charge ?? this.guardFor(request, ctx));
-    const ids = {
-      transactionId: request.transactionId,
-      orderId: request.orderId,
-      userId: request.userId,
-    };
-    if (!created) this.assertSamePayment(charge, request);
-    if (isRecorded(charge)) {
-      logAction(this.deps.logger, {
-        action: 'payment.charge',
-        outcome: 'skipped',
-        ...ids,
-        reason: 'already recorded',
-      });
-      return { charge };
-    }
-    // A retry of a charge the gateway never saw puts it back on the reconciler's list first.
-    if (!created) await this.deps.charges.setReconcilable(charge.transactionId, true, this.clock());
-    started?.gatewayAsked();
-    try {
-      return await this.askGateway(charge, ctx.faults, ctx.signal);
-    } catch (error) {
-      // Nothing was charged: the reconciler must not charge it later on its own.
-      // The client was told to retry (503); its retry charges, or nothing does.
-      if (error instanceof GatewayUnavailableError && !error.reachedGateway) {
-        await this.deps.charges.setReconcilable(charge.transactionId, false);
-      }
-      throw error;
-    }
-  }
-
-  /**
-   * Asks the (idempotent) gateway about a PENDING charge under its
-   * transactionId. The answer is recorded by the transaction that makes the
-   * payment final (one write, not two); until then the charge stays PENDING
-   * and on the reconciler's list, which asks the gateway again under the same
-   * key if this function dies first. The first recorded result wins.
-   */
-  private async askGateway(
-    charge: Charge,
-    faults: Fault[],
-    signal?: AbortSignal,
-  ): Promise<Charged> {
-    const answer = await this.deps.gateway.charge(
-      {
-        idempotencyKey: charge.transactionId,
-        amountMinor: charge.amountMinor,
-        currency: charge.currency,
-        userId: charge.userId,
-      },
-      faults,
-      signal,
-    );
-    const result = chargeResultOf(answer);
-    logAction(this.deps.logger, {
-      action: 'payment.charge',
-      outcome: result.state === 'SUCCEEDED' ? 'success' : 'rejected',
-      transactionId: charge.transactionId,
-      orderId: charge.orderId,
-      userId: charge.userId,
-      state: result.state,
-    });
-    return answered(charge, result, this.clock());
-  }
-
-  /** A transactionId reused for another payment (after its idempotency record is gone) is refused. */
-  private assertSamePayment(charge: Charge, request: PaymentRequest): void {
-    const same =
-      charge.orderId === request.orderId &&
-      charge.userId === request.userId &&
-      charge.amountMinor === request.amountMinor &&
-      charge.currency === request.currency;
-    if (!same) {
-      throw new UnprocessableError(
-        'IDEMPOTENCY_KEY_REUSED',
-        `transactionId ${request.transactionId} was already used for a different payment`,
-      );
-    }
-  }
-
   /**
    * Recovers a charge whose request died before its payment was final (the
    * reconciler's use case): asks the gateway again if the result is still
@@ -582,7 +259,7 @@ export class PaymentService {
    */
   async recover(found: Charge): Promise<RecoverResult> {
     const askedGateway = !isRecorded(found);
-    const charged = isRecorded(found) ? { charge: found } : await this.askGateway(found, []);
+    const charged = isRecorded(found) ? { charge: found } : await this.guard.askGateway(found, []);
     // A charge written before correlation ids were stored gets a new one for its late effects.
     const correlationId = found.correlationId ?? randomUUID();
     // Nobody delivers these now: the relay may take them at once.

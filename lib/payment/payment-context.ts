@@ -1,0 +1,132 @@
+import type { Logger } from '@aws-lambda-powertools/logger';
+import type { DeliveryEngine } from '../outbox/delivery-engine.js';
+import type { Fault } from '../shared/fault-injection.js';
+import type { EventDeliverer, OutboxEvent, OutboxStore } from '../shared/outbox.js';
+import type { ChargeResult, ChargeStore } from './charge-store.js';
+import type { PaymentGateway } from './gateway-port.js';
+import type { OrderGate } from './order-gate.js';
+import type { NewChargeResult, PaymentStore } from './payment-store.js';
+import type { Charge, Payment, RecordedCharge } from './types.js';
+
+// What the payment use cases share: their collaborators, what a request
+// brings besides its payload, and the small facts about a charge they all
+// use. The use cases themselves: payment-service.ts (pay, the callback,
+// recovery), order-takeover.ts (step 1b: the hold and its fenced takeover),
+// charge-guard.ts (a transactionId charged at most once).
+
+/** The outbox as the payment service needs it: the relay's port, a read of one payment's events, and the marks of several deliveries. */
+export type PaymentOutbox = OutboxStore & {
+  listForPayment(transactionId: string): Promise<OutboxEvent[]>;
+  /** Marks every event delivered, each a plain write (those already moved on are left as they are). */
+  markAllDelivered(events: OutboxEvent[], at: Date): Promise<void>;
+};
+
+/** Collaborators of {@link PaymentService}. */
+export interface PaymentServiceDeps {
+  charges: ChargeStore;
+  payments: PaymentStore;
+  outbox: PaymentOutbox;
+  gateway: PaymentGateway;
+  logger: Logger;
+  clock?: () => Date;
+  /**
+   * The outbox's delivery engine for the fast path (the same one recovery
+   * runs); by default one on `outbox` with its default rules.
+   */
+  delivery?: DeliveryEngine;
+}
+
+/** What one request brings besides its payload (never part of the idempotency hash). */
+export interface RequestContext {
+  correlationId: string;
+  faults: Fault[];
+  deliverer: EventDeliverer;
+  /** The order service, which decides whether a payment may charge it (step 1b); only `pay` asks it. */
+  orders?: OrderGate;
+  /** Epoch ms after which no call to the order may still run. */
+  deadline?: number;
+  /**
+   * The charge guard, written ahead by the caller with a write of its own
+   * (the idempotency record's first write, lib/payment/idempotency.ts): when
+   * it was, the charge makes no write of its own to create it.
+   */
+  startedGuard?: StartedGuard;
+  /**
+   * Aborted when the caller stops waiting (middy's signal at the function's
+   * deadline): no step starts after it, and the gateway call is cut, so no
+   * work of this request outlives its answer.
+   */
+  signal?: AbortSignal;
+}
+
+/** A charge guard written ahead by a caller (see {@link RequestContext.startedGuard}). */
+export interface StartedGuard {
+  /** The guard, as {@link ChargeGuard.guardFor} built it. */
+  charge: Charge;
+  /** True when the caller's write created it. */
+  written(): boolean;
+  /** Called right before the gateway is asked: from then on the guard stays, whatever happens. */
+  gatewayAsked(): void;
+}
+
+/** A gateway callback, validated. */
+export interface GatewayCallback {
+  transactionId: string;
+  status: 'succeeded' | 'failed';
+  gatewayReference: string;
+  failureReason?: string;
+}
+
+/** What {@link PaymentService.recover} did with one charge. */
+export interface RecoverResult {
+  /** True only when this call wrote the final payment and its events. */
+  changed: boolean;
+  /** True when the result was unknown and the gateway was asked again. */
+  askedGateway: boolean;
+  /** The charge with its result recorded. */
+  charge: RecordedCharge;
+  /** The final payment, as this call wrote it or as someone else did. */
+  payment: Payment;
+}
+
+/** What {@link PaymentService.voidPending} did. */
+export interface VoidResult {
+  /** True when this call voided the key: it never charged, and never can. */
+  voided: boolean;
+  /** The charge's recorded state (SUCCEEDED when it had charged: nothing was voided). */
+  state: Charge['state'];
+  /** The payment's final status, when this call or an earlier one made it final. */
+  status?: Payment['status'];
+}
+
+/** Thrown by the `payment=crash-after-charge` fault: the function "dies" between charge and transaction. */
+export class InjectedCrashError extends Error {
+  constructor() {
+    super('Injected fault: crash after charge');
+    this.name = 'InjectedCrashError';
+  }
+}
+
+/** The final status of the payment a recorded charge makes. */
+export function paymentStatusOf(charge: RecordedCharge): Payment['status'] {
+  return charge.state === 'SUCCEEDED' ? 'SUCCEEDED' : 'FAILED';
+}
+
+/** A charge whose result is known: recorded already, or just answered by the gateway (`newResult`, not stored yet). */
+export interface Charged {
+  charge: RecordedCharge;
+  newResult?: NewChargeResult;
+}
+
+/** A PENDING charge with its answer, to be recorded by the transaction that makes its payment final. */
+export function answered(charge: Charge, result: ChargeResult, at: Date): Charged {
+  return {
+    charge: { ...charge, ...result, recordedAt: at.toISOString() },
+    newResult: { result, at },
+  };
+}
+
+/** True once a charge's result is recorded (SUCCEEDED or DECLINED). */
+export function isRecorded(charge: Charge): charge is RecordedCharge {
+  return charge.state !== 'PENDING';
+}
