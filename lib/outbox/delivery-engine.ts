@@ -131,11 +131,16 @@ export class DeliveryEngine {
    * Recovery: lists the due events (of `run.slice`'s shards), claims and
    * delivers them `concurrency` at a time, and lists on from where the last
    * page ended, until nothing new is due or the run is short of time. An
-   * event is tried at most once per run. Once a consumer's calls stop
-   * leaving (its breaker is open), its other events are left as they are
-   * for the next run (no claim, no write), and the others' go on: one
-   * consumer down never holds up another. Throws only when the outbox
-   * cannot be listed.
+   * event is tried at most once per run. A consumer is proven before it
+   * gets `concurrency` at once: its events go one at a time until one is
+   * answered (delivered, or refused for good), then all together. Two
+   * failures in a run (or one call that never left: its breaker is open)
+   * and its other events are left as they are for the next run (no claim,
+   * no write, no attempt counted): an outage costs each run two attempts,
+   * not one per event, so the backlog does not climb to the longest
+   * backoffs and comes due soon after the consumer is back; one failing
+   * event still does not hold up the others. One consumer down never holds
+   * up another. Throws only when the outbox cannot be listed.
    */
   async drain(deliver: EventDeliverer, run: DrainOptions = {}): Promise<RelayRunResult> {
     const result: RelayRunResult = { claimed: 0, delivered: 0, retried: 0, dead: 0, skipped: 0 };
@@ -143,6 +148,10 @@ export class DeliveryEngine {
       run.remainingTimeMs !== undefined && run.remainingTimeMs() < this.reserveMs;
     const seen = new Set<string>();
     const down = new Set<string>();
+    // Per consumer: answered once this run (then concurrent), its failures, its queue until then.
+    const proven = new Set<string>();
+    const failures = new Map<string, number>();
+    const queue = new Map<string, Promise<void>>();
     // Where the next page starts: the latest nextAttemptAt listed (inclusive; `seen` dedupes).
     let after: string | undefined;
     let due = 0;
@@ -161,23 +170,50 @@ export class DeliveryEngine {
       due += fresh.length;
       pages += 1;
       await forEachConcurrently(fresh, this.concurrency, async (event) => {
-        if (shortOfTime() || down.has(event.target)) {
-          // Unclaimed events stay pending for the next run; nothing is lost.
-          result.skipped += 1;
-          return;
+        let release: (() => void) | undefined;
+        if (!proven.has(event.target)) {
+          // Unproven: wait for the consumer's previous event of this run.
+          const previous = queue.get(event.target) ?? Promise.resolve();
+          const mine = new Promise<void>((resolve) => {
+            release = resolve;
+          });
+          queue.set(
+            event.target,
+            previous.then(() => mine),
+          );
+          await previous;
         }
-        const now = this.clock();
-        const claimed = await this.store.claim(event, new Date(now.getTime() + this.leaseMs), now);
-        if (!claimed) {
-          result.skipped += 1;
-          return;
+        try {
+          if (shortOfTime() || down.has(event.target)) {
+            // Unclaimed events stay pending for the next run; nothing is lost.
+            result.skipped += 1;
+            return;
+          }
+          const now = this.clock();
+          const claimed = await this.store.claim(
+            event,
+            new Date(now.getTime() + this.leaseMs),
+            now,
+          );
+          if (!claimed) {
+            result.skipped += 1;
+            return;
+          }
+          result.claimed += 1;
+          const attempt = await this.attempt(event, deliver);
+          const { outcome } = attempt;
+          if (outcome.outcome !== 'retry') proven.add(event.target);
+          else if (outcome.reason === 'not-sent') down.add(event.target);
+          else {
+            const failed = (failures.get(event.target) ?? 0) + 1;
+            failures.set(event.target, failed);
+            if (failed >= 2 && !proven.has(event.target)) down.add(event.target);
+          }
+          const settled = await this.settle(event, attempt);
+          result[settled.kind] += 1;
+        } finally {
+          release?.();
         }
-        result.claimed += 1;
-        const attempt = await this.attempt(event, deliver);
-        const { outcome } = attempt;
-        if (outcome.outcome === 'retry' && outcome.reason === 'not-sent') down.add(event.target);
-        const settled = await this.settle(event, attempt);
-        result[settled.kind] += 1;
       });
     } while (!shortOfTime());
     if (due > 0) {

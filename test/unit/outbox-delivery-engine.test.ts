@@ -211,6 +211,45 @@ describe('Class: DeliveryEngine', () => {
     expect(result.skipped).toBe(untouched.length);
   });
 
+  it('tries a failing consumer twice a run, not once per event, so an outage leaves its backlog due soon after', async () => {
+    const store = new InMemoryOutboxStore();
+    const orders = backlog(store, 20);
+    const notifications = Array.from({ length: 4 }, (_, i) => `n-${i}`);
+    for (const [i, id] of notifications.entries()) {
+      store.add(
+        pendingEvent(id, {
+          type: 'notification.send',
+          target: 'notification',
+          nextAttemptAt: new Date(Date.UTC(2026, 10, 24, 7, 59, 30, i)).toISOString(),
+        }),
+      );
+    }
+    let orderUp = false;
+    const { deliver, calls } = trackingDeliverer((event) =>
+      event.target === 'order' && !orderUp
+        ? { outcome: 'retry', error: 'order answered 503', reason: 'transient' }
+        : { outcome: 'delivered', status: 200 },
+    );
+    const clock = new ManualClock();
+
+    const during = await engineOn(store, clock, { concurrency: 4, batchSize: 10 }).drain(deliver);
+
+    expect(calls.filter((id) => id.startsWith('e-'))).toHaveLength(2);
+    expect(during).toMatchObject({ retried: 2, delivered: 4 });
+    for (const id of notifications) expect(store.get(id).status).toBe('DELIVERED');
+    // The 18 others: no attempt counted, no backoff: due as they were.
+    const untouched = orders.map((id) => store.get(id)).filter((e) => e.lastError === undefined);
+    expect(untouched).toHaveLength(18);
+    expect(untouched.every((e) => e.attempts === 1)).toBe(true);
+
+    // The order is back: the next run delivers every due event, all at once after the first.
+    orderUp = true;
+    clock.advance(60_000);
+    const after = await engineOn(store, clock, { concurrency: 4, batchSize: 10 }).drain(deliver);
+    expect(after.delivered).toBe(20);
+    for (const id of orders) expect(store.get(id).status).toBe('DELIVERED');
+  });
+
   it('lists on from where its last page ended, so events it left behind at the head never stall it', async () => {
     const store = new InMemoryOutboxStore();
     backlog(store, 12);
