@@ -376,6 +376,9 @@ export class PaymentService {
     logAction(this.deps.logger, {
       action: 'payment.finalize',
       outcome: 'success',
+      // Named on the line itself: the reconciler finalizes several charges at
+      // once on one logger, each under its own request's correlation id.
+      correlation_id: correlationId,
       transactionId: payment.transactionId,
       orderId: payment.orderId,
       userId: payment.userId,
