@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { signGatewayPayload } from '../../lib/payment/webhook-signature.js';
 import { uniqueId } from '../support/http.js';
 import { fakeContext, httpEvent } from '../support/lambda.js';
+import { withLogLines } from '../support/output.js';
 import { makeKeyPair, signToken, type TestKeyPair } from '../support/service-tokens.js';
 import { type SsmStandIn, startSsmStandIn } from '../support/ssm-stand-in.js';
 
@@ -116,19 +117,7 @@ describe('paymentCallback with the webhook secret in SSM', () => {
   });
 
   it('answers 503 in our format and logs the missing parameter at error, then verifies once it exists', async () => {
-    const written: string[] = [];
-    const capture = (chunk: unknown) => {
-      written.push(String(chunk));
-      return true;
-    };
-    vi.spyOn(process.stdout, 'write').mockImplementation(capture);
-    vi.spyOn(process.stderr, 'write').mockImplementation(capture);
-    let missing: Awaited<ReturnType<typeof post>>;
-    try {
-      missing = await post('whatever');
-    } finally {
-      vi.restoreAllMocks();
-    }
+    const { result: missing, lines } = await withLogLines(() => post('whatever'));
     expect(missing.status).toBe(503);
     expect(missing.headers['Retry-After']).toBe('30');
     expect(missing.body).toEqual({
@@ -138,12 +127,11 @@ describe('paymentCallback with the webhook secret in SSM', () => {
         details: [],
       },
     });
-    const errors = written
-      .join('')
-      .split('\n')
-      .filter((line) => line.includes('"level":"ERROR"') && line.includes(SECRET_PARAMETER));
-    expect(errors.length, written.join('')).toBeGreaterThan(0);
-    expect(JSON.parse(errors[0]!)).toMatchObject({
+    const errors = lines.filter(
+      (line) => line.level === 'ERROR' && JSON.stringify(line).includes(SECRET_PARAMETER),
+    );
+    expect(errors.length, JSON.stringify(lines)).toBeGreaterThan(0);
+    expect(errors[0]).toMatchObject({
       action: 'payment.callback.secret',
       parameter: SECRET_PARAMETER,
     });

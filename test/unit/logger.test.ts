@@ -1,23 +1,12 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { logAction } from '../../lib/shared/logger.js';
+import { withLogLines } from '../support/output.js';
 
 /** The JSON lines a Logger writes while `run` runs. */
-function linesOf(run: (logger: Logger) => void): Array<Record<string, unknown>> {
-  const written: string[] = [];
-  const capture = (chunk: unknown) => {
-    written.push(String(chunk));
-    return true;
-  };
-  vi.spyOn(process.stdout, 'write').mockImplementation(capture);
-  vi.spyOn(process.stderr, 'write').mockImplementation(capture);
-  run(new Logger({ serviceName: 'payment', logLevel: 'INFO' }));
-  vi.restoreAllMocks();
-  return written
-    .join('')
-    .split('\n')
-    .filter((line) => line.trim())
-    .map((line) => JSON.parse(line) as Record<string, unknown>);
+async function linesOf(run: (logger: Logger) => void): Promise<Array<Record<string, unknown>>> {
+  const logger = new Logger({ serviceName: 'payment', logLevel: 'INFO' });
+  return (await withLogLines(() => run(logger))).lines;
 }
 
 afterEach(() => {
@@ -25,16 +14,16 @@ afterEach(() => {
 });
 
 describe('Function: logAction', () => {
-  it('writes no "error" field for a failure that has no error object', () => {
-    const [line] = linesOf((logger) =>
+  it('writes no "error" field for a failure that has no error object', async () => {
+    const [line] = await linesOf((logger) =>
       logAction(logger, { action: 'outbox.relay', outcome: 'failed', reason: 'lease-lost' }),
     );
     expect(line).toMatchObject({ level: 'ERROR', action: 'outbox.relay', outcome: 'failed' });
     expect(line).not.toHaveProperty('error');
   });
 
-  it('writes the error with its name, message and stack when there is one', () => {
-    const [line] = linesOf((logger) =>
+  it('writes the error with its name, message and stack when there is one', async () => {
+    const [line] = await linesOf((logger) =>
       logAction(logger, {
         action: 'outbox.relay',
         outcome: 'failed',
@@ -47,8 +36,8 @@ describe('Function: logAction', () => {
     );
   });
 
-  it('writes no "error" field on a success, a rejection or a retry without an error', () => {
-    const lines = linesOf((logger) => {
+  it('writes no "error" field on a success, a rejection or a retry without an error', async () => {
+    const lines = await linesOf((logger) => {
       logAction(logger, { action: 'a', outcome: 'success' });
       logAction(logger, { action: 'b', outcome: 'rejected' });
       logAction(logger, { action: 'c', outcome: 'retrying' });
