@@ -11,6 +11,7 @@ import {
   statusShardKeys,
   unfinalizedMarkers,
 } from './indexes.js';
+import { oldestDueEvent, readDueEvents } from './outbox-backlog.js';
 
 /** A DEAD event as the operator sees it: enough to judge it and re-drive it. */
 export interface DeadEvent {
@@ -74,12 +75,7 @@ export async function readOutboxHealth(deps: {
 
   const [pending, dead, delivered, deadPage, charges] = await Promise.all([
     // The backlog is small when healthy; read it (capped) for its count and its oldest event.
-    collectShards(outboxDueKeys('PENDING'), COUNT_CAP, (shard, startKey) =>
-      page(
-        { ...byOutboxStatus(shard), ProjectionExpression: 'eventId, transactionId, createdAt' },
-        startKey,
-      ),
-    ),
+    readDueEvents(deps.doc, deps.paymentsTable, 'PENDING', COUNT_CAP),
     collectShards(outboxDueKeys('DEAD'), COUNT_CAP, (shard, startKey) =>
       page({ ...byOutboxStatus(shard), Select: 'COUNT' }, startKey),
     ),
@@ -120,9 +116,7 @@ export async function readOutboxHealth(deps: {
     }),
   ]);
 
-  const oldest = pending.items
-    .filter((i) => typeof i.createdAt === 'string')
-    .sort((a, b) => byCodeUnit(String(a.createdAt), String(b.createdAt)))[0];
+  const oldest = oldestDueEvent(pending.items);
   return {
     at: now.toISOString(),
     counts: {
@@ -132,12 +126,7 @@ export async function readOutboxHealth(deps: {
     },
     capped: pending.capped || dead.capped || delivered.capped,
     ...(oldest && {
-      oldestPending: {
-        eventId: String(oldest.eventId),
-        transactionId: String(oldest.transactionId),
-        createdAt: String(oldest.createdAt),
-        ageSeconds: ageSeconds(String(oldest.createdAt)),
-      },
+      oldestPending: { ...oldest, ageSeconds: ageSeconds(oldest.createdAt) },
     }),
     dead: deadPage.items.map((item) => ({
       eventId: String(item.eventId),

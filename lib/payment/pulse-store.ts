@@ -1,13 +1,8 @@
 import type { DynamoDBDocumentClient, QueryCommandOutput } from '@aws-sdk/lib-dynamodb';
 import { QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { collectShards, type Key } from '../shared/shards.js';
-import {
-  OUTBOX_DUE_INDEX,
-  outboxDueKeys,
-  STATUS_INDEX,
-  STATUS_SHARD_ATTRIBUTE,
-  statusShardKeys,
-} from './indexes.js';
+import { STATUS_INDEX, STATUS_SHARD_ATTRIBUTE, statusShardKeys } from './indexes.js';
+import { readDueEvents } from './outbox-backlog.js';
 import {
   aggregatePulse,
   type CappedRead,
@@ -58,6 +53,16 @@ export async function readPulse(options: PulseReadOptions): Promise<Pulse> {
   const query: Query = (input) => options.doc.send(new QueryCommand(input));
   const from = windowStart(now, options.window).toISOString();
 
+  const dueEvents = async (status: 'PENDING' | 'DEAD'): Promise<CappedRead<PulseEvent>> => {
+    const read = await readDueEvents(
+      options.doc,
+      options.paymentsTable,
+      status,
+      eventCap,
+      PAGE_LIMIT,
+    );
+    return { items: read.items, capped: read.capped };
+  };
   const finalPayments = (status: 'SUCCEEDED' | 'FAILED') =>
     statusShardKeys(status).map((shard) => ({ shard, status }));
   const paymentShards = [...finalPayments('SUCCEEDED'), ...finalPayments('FAILED')];
@@ -79,8 +84,8 @@ export async function readPulse(options: PulseReadOptions): Promise<Pulse> {
         lastKey: out.LastEvaluatedKey,
       };
     }),
-    readEvents(outboxDueKeys('PENDING'), eventCap, options, query),
-    readEvents(outboxDueKeys('DEAD'), eventCap, options, query),
+    dueEvents('PENDING'),
+    dueEvents('DEAD'),
   ]);
   return aggregatePulse({
     now,
@@ -146,34 +151,4 @@ export async function readNewestFirst<S, T extends { createdAt: string }>(
     if (incompleteUpTo === undefined || oldest > incompleteUpTo) incompleteUpTo = oldest;
   }
   return { items, capped: true, ...(incompleteUpTo !== undefined && { incompleteUpTo }) };
-}
-
-/** PENDING or DEAD events (every shard of the status, capped): who they belong to and when they were created. */
-async function readEvents(
-  shards: string[],
-  cap: number,
-  options: PulseReadOptions,
-  query: Query,
-): Promise<CappedRead<PulseEvent>> {
-  const items: PulseEvent[] = [];
-  const read = await collectShards(shards, cap, async (shard, startKey) => {
-    const out = await query({
-      TableName: options.paymentsTable,
-      IndexName: OUTBOX_DUE_INDEX,
-      KeyConditionExpression: 'outboxStatus = :shard',
-      ExpressionAttributeValues: { ':shard': shard },
-      ProjectionExpression: 'eventId, transactionId, createdAt',
-      Limit: PAGE_LIMIT,
-      ExclusiveStartKey: startKey,
-    });
-    const page = (out.Items ?? []) as Record<string, unknown>[];
-    for (const item of page)
-      items.push({
-        eventId: String(item.eventId),
-        transactionId: String(item.transactionId),
-        createdAt: String(item.createdAt),
-      });
-    return { count: page.length, lastKey: out.LastEvaluatedKey };
-  });
-  return { items, capped: read.capped };
 }

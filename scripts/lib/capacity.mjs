@@ -229,23 +229,21 @@ export function capacityModel(s, f) {
     detail: `${AWS.quotas.apiAccountRps.value} req/s across the account, ${apiPerPayment} requests per payment`,
     source: AWS.quotas.apiAccountRps.source,
   });
-  for (const [table, wcu] of Object.entries(f.writeUnitsPerPayment.tables)) {
-    const allowed = s.tableWcu[table] ?? AWS.quotas.newOnDemandTableWcu.value;
-    ceilings.push({
-      limit: `DynamoDB table ${table}`,
-      paymentsPerSecond: allowed / wcu,
-      detail: `${allowed} WCU/s (${allowed === AWS.quotas.newOnDemandTableWcu.value ? 'a new on-demand table' : 'warm throughput'}), ${wcu} WCU per payment`,
-      source: AWS.quotas.newOnDemandTableWcu.source,
-    });
-  }
-  for (const [index, wcu] of Object.entries(f.writeUnitsPerPayment.indexes)) {
-    const allowed = s.indexWcu[index] ?? AWS.quotas.newOnDemandTableWcu.value;
-    ceilings.push({
-      limit: `DynamoDB index ${index}`,
-      paymentsPerSecond: allowed / wcu,
-      detail: `${allowed} WCU/s (${allowed === AWS.quotas.newOnDemandTableWcu.value ? 'new on-demand' : 'warm throughput'}), ${wcu} WCU per payment`,
-      source: AWS.quotas.newOnDemandTableWcu.source,
-    });
+  // Each table and each index has write capacity of its own: a new one's, or its warm throughput.
+  for (const [kind, perPayment, allowedOf] of /** @type {const} */ ([
+    ['table', f.writeUnitsPerPayment.tables, s.tableWcu],
+    ['index', f.writeUnitsPerPayment.indexes, s.indexWcu],
+  ])) {
+    for (const [name, wcu] of Object.entries(perPayment)) {
+      const allowed = allowedOf[name] ?? AWS.quotas.newOnDemandTableWcu.value;
+      const warm = allowed !== AWS.quotas.newOnDemandTableWcu.value;
+      ceilings.push({
+        limit: `DynamoDB ${kind} ${name}`,
+        paymentsPerSecond: allowed / wcu,
+        detail: `${allowed} WCU/s (${warm ? 'warm throughput' : `a new on-demand ${kind}`}), ${wcu} WCU per payment`,
+        source: AWS.quotas.newOnDemandTableWcu.source,
+      });
+    }
   }
   ceilings.push({
     limit: `DynamoDB hot key ${f.hottestSharedKey.index}`,

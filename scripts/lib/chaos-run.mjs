@@ -369,12 +369,13 @@ export async function runChaos(options) {
   let done = 0;
   const faultsSent = /** @type {Record<string, number>} */ ({});
   // What the gateway decided under a key (its ledger), for its callbacks.
-  const ledgerDoc = documentClient(options.dynamoEndpoint);
+  // One client for the run's own reads: the gateway's decisions now, the tables at the end.
+  const doc = documentClient(options.dynamoEndpoint);
   const ledgerTable = options.env.GATEWAY_LEDGER_TABLE;
   /** @param {string} transactionId */
   const decided = async (transactionId) => {
     if (!ledgerTable) return undefined;
-    const out = await ledgerDoc.send(
+    const out = await doc.send(
       new GetCommand({
         TableName: ledgerTable,
         Key: { idempotencyKey: transactionId },
@@ -458,7 +459,6 @@ export async function runChaos(options) {
   const requestSeconds = (Date.now() - started) / 1000;
 
   log('Draining the outbox relay...');
-  const doc = documentClient(options.dynamoEndpoint);
   const paymentsTable = options.env.PAYMENTS_TABLE;
   if (!paymentsTable) throw new Error('PAYMENTS_TABLE is not in the functions environment');
   const drain = await drainRelay({
@@ -486,7 +486,6 @@ export async function runChaos(options) {
     })),
   ]);
   doc.destroy();
-  ledgerDoc.destroy();
   return {
     prefix,
     plan,

@@ -224,6 +224,24 @@ async function holderWhoseChargeWasLost(w: World, orderId: string, userId: strin
   return a;
 }
 
+/**
+ * B took the order over from A: A's answer is FAILED `voided`, the gateway's
+ * ledger voided A and charged B only, the order is PAID by B, and A's voided
+ * result reached the order without parking anything DEAD.
+ */
+async function expectReplacedByB(
+  w: World,
+  orderId: string,
+  a: PaymentRequest,
+  b: PaymentRequest,
+  aAnswer: { body: unknown },
+) {
+  expect(aAnswer.body).toMatchObject({ status: 'FAILED', failureReason: 'voided' });
+  expect(await ledgerOutcomes([a.transactionId, b.transactionId])).toEqual(['voided', 'succeeded']);
+  expect(await w.order(orderId)).toMatchObject({ status: 'PAID', paidBy: b.transactionId });
+  expect(w.dead).toEqual([]);
+}
+
 /** A holds the order and its charge is on its way to the gateway, held there until the test opens it. */
 async function holderInFlight(w: World) {
   const { orderId, userId } = await newOrder(w);
@@ -249,14 +267,7 @@ describe('A payment that takes over an order hold (docs/order-arbiter.md), again
     const aAnswer = await aRetry;
 
     expect(bPaid.body).toMatchObject({ status: 'SUCCEEDED' });
-    expect(aAnswer.body).toMatchObject({ status: 'FAILED', failureReason: 'voided' });
-    expect(await ledgerOutcomes([a.transactionId, b.transactionId])).toEqual([
-      'voided',
-      'succeeded',
-    ]);
-    expect(await w.order(orderId)).toMatchObject({ status: 'PAID', paidBy: b.transactionId });
-    // A's voided result reached the order, which says it has nothing to change: nothing DEAD.
-    expect(w.dead).toEqual([]);
+    await expectReplacedByB(w, orderId, a, b, aAnswer);
     const history = await w.history(orderId);
     expect(history.map((e) => e.detail).join('\n')).toMatch(
       new RegExp(`replaces ${a.transactionId}.*voided`),
@@ -321,13 +332,7 @@ describe('A payment that takes over an order hold (docs/order-arbiter.md), again
     // Then A's call lands at the gateway: its key was voided first.
     aAtGateway.open();
     const aAnswer = await aFirst;
-    expect(aAnswer.body).toMatchObject({ status: 'FAILED', failureReason: 'voided' });
-    expect(await ledgerOutcomes([a.transactionId, b.transactionId])).toEqual([
-      'voided',
-      'succeeded',
-    ]);
-    expect(await w.order(orderId)).toMatchObject({ status: 'PAID', paidBy: b.transactionId });
-    expect(w.dead).toEqual([]);
+    await expectReplacedByB(w, orderId, a, b, aAnswer);
   });
 
   it('never calls a charge "never charged" while its call may still land: the reconciler voids it first', async () => {
