@@ -86,9 +86,12 @@ export function countRequest(counts, target, rawBody) {
  * that no two writes' before/after overlap.
  * @param {string} upstream e.g. http://127.0.0.1:8000
  * @param {{ schemas?: Record<string, import('./write-units.mjs').TableSchema>,
- *   label?: (table: string, key: Record<string, any>) => string }} [options]
+ *   label?: (table: string, key: Record<string, any>) => string,
+ *   onWrite?: (write: { operation: string, table: string, key: Record<string, any>,
+ *     transactional: boolean, refused: boolean, units: number }) => void }} [options]
  *   `label`: the name a write is counted under (default its table), e.g. to tell a
- *   simulator's items from ours in a shared table
+ *   simulator's items from ours in a shared table; `onWrite`: each metered item
+ *   write with the units it cost (base table and indexes)
  */
 export async function startDynamoCounter(upstream, options = {}) {
   const target = new URL(upstream);
@@ -170,6 +173,7 @@ export async function startDynamoCounter(upstream, options = {}) {
             ? before
             : await Promise.all(writes.map((w) => read(req.headers, w.table, w.key)));
           for (const [i, w] of writes.entries()) {
+            const was = units.units;
             chargeWrite(
               {
                 table: options.label?.(w.table, w.key ?? {}) ?? w.table,
@@ -181,6 +185,14 @@ export async function startDynamoCounter(upstream, options = {}) {
               },
               units,
             );
+            options.onWrite?.({
+              operation,
+              table: w.table,
+              key: w.key,
+              transactional: w.transactional,
+              refused,
+              units: units.units - was,
+            });
           }
         }
         res.writeHead(answer.status, answer.headers);
