@@ -1,5 +1,5 @@
-import { chargeGuardRide } from '../../lib/payment/compose.js';
-import { idempotentPay, PaymentIdempotencyStore } from '../../lib/payment/idempotency.js';
+import { DynamoDBPersistenceLayer } from '@aws-lambda-powertools/idempotency/dynamodb';
+import { idempotentPay } from '../../lib/payment/idempotency.js';
 import { createPayRoute, PAYMENT_TIMEOUT_MESSAGE } from '../../lib/payment/routes.js';
 import { envInt, requireEnv } from '../../lib/shared/config.js';
 import { httpHandler } from '../../lib/shared/middleware/http-handler.js';
@@ -7,14 +7,11 @@ import { dynamo, faultsEnabled, internalClient, observability, payments } from '
 
 // One persistence layer for this one idempotency configuration (a shared one keeps the first config).
 const pay = idempotentPay((request, ctx) => payments.service.pay(request, ctx), {
-  persistenceStore: new PaymentIdempotencyStore({
+  persistenceStore: new DynamoDBPersistenceLayer({
     tableName: requireEnv('IDEMPOTENCY_TABLE'),
-    client: dynamo.client,
-    doc: dynamo.doc,
+    awsSdkV3Client: dynamo.client,
   }),
   expiresAfterSeconds: envInt('IDEMPOTENCY_TTL_SECONDS', 86_400),
-  // The charge guard rides on the record's first write (one request for both).
-  chargeGuard: chargeGuardRide(payments),
 });
 
 /** POST /payments: charge at most once, then deliver the outbox events. */

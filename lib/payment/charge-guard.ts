@@ -51,15 +51,12 @@ export class ChargeGuard {
    */
   async chargeOnce(
     request: PaymentRequest,
-    ctx: Pick<RequestContext, 'correlationId' | 'faults' | 'startedGuard' | 'signal'>,
+    ctx: Pick<RequestContext, 'correlationId' | 'faults' | 'signal'>,
     earlier?: Charge,
   ): Promise<Charged> {
-    const started = ctx.startedGuard;
-    const { charge, created } = started?.written()
-      ? { charge: started.charge, created: true }
-      : earlier
-        ? { charge: earlier, created: false }
-        : await this.deps.charges.begin(started?.charge ?? this.guardFor(request, ctx));
+    const { charge, created } = earlier
+      ? { charge: earlier, created: false }
+      : await this.deps.charges.begin(this.guardFor(request, ctx));
     const ids = {
       transactionId: request.transactionId,
       orderId: request.orderId,
@@ -77,7 +74,6 @@ export class ChargeGuard {
     }
     // A retry of a charge the gateway never saw puts it back on the reconciler's list first.
     if (!created) await this.deps.charges.setReconcilable(charge.transactionId, true, this.clock());
-    started?.gatewayAsked();
     try {
       return await this.askGateway(charge, ctx.faults, ctx.signal);
     } catch (error) {

@@ -152,37 +152,16 @@ export class DynamoChargeStore implements ChargeStore {
     private readonly options: DynamoChargeStoreOptions = {},
   ) {}
 
-  /**
-   * The write {@link begin} makes (the guard, on the reconciler's list, if
-   * none exists), for a caller's transaction: the payment's idempotency record
-   * takes it along with its own first write (lib/payment/idempotency.ts).
-   */
-  beginWrite(charge: Charge) {
-    return {
-      TableName: this.tableName,
-      Item: { ...charge, [UNFINALIZED_ATTRIBUTE]: unfinalizedMarker(charge.transactionId) },
-      ConditionExpression: 'attribute_not_exists(transactionId)',
-    };
-  }
-
-  /**
-   * Deletes a guard that is still PENDING, for a caller's transaction: one
-   * whose request wrote it and was refused before it asked the gateway (the
-   * idempotency record's deletion takes it along).
-   */
-  dropWrite(transactionId: string) {
-    return {
-      TableName: this.tableName,
-      Key: { transactionId },
-      ConditionExpression: '#state = :pending',
-      ExpressionAttributeNames: { '#state': 'state' },
-      ExpressionAttributeValues: { ':pending': 'PENDING' },
-    };
-  }
-
   async begin(charge: Charge): Promise<BeginResult> {
     try {
-      await this.doc.send(new PutCommand(this.beginWrite(charge)));
+      // The guard, on the reconciler's list, if none exists: one plain conditional put.
+      await this.doc.send(
+        new PutCommand({
+          TableName: this.tableName,
+          Item: { ...charge, [UNFINALIZED_ATTRIBUTE]: unfinalizedMarker(charge.transactionId) },
+          ConditionExpression: 'attribute_not_exists(transactionId)',
+        }),
+      );
       return { charge, created: true };
     } catch (error) {
       if (!isConditionalCheckFailed(error)) throw error;

@@ -7,12 +7,10 @@ import type { InternalClient, TokenProvider } from '../shared/internal-client.js
 import { logAction } from '../shared/logger.js';
 import { DynamoChargeStore } from './charge-store.js';
 import type { PaymentGateway } from './gateway-port.js';
-import type { GuardRide } from './idempotency.js';
 import { OUTBOX_DUE_INDEX, UNFINALIZED_INDEX } from './indexes.js';
 import { DynamoOutboxStore } from './outbox-store.js';
-import { PaymentService, type RequestContext } from './payment-service.js';
+import { PaymentService } from './payment-service.js';
 import { DynamoPaymentStore } from './payment-store.js';
-import type { PaymentRequest } from './types.js';
 
 /** Configuration the payment handlers read from the environment, once, at the edge. */
 export interface PaymentWiring {
@@ -54,21 +52,6 @@ export function composePaymentService(wiring: PaymentWiring): {
     logger: wiring.logger,
   });
   return { service, outbox, charges, payments };
-}
-
-/**
- * The charge guard of a request, as the idempotency record's first write
- * takes it along (`chargeGuard` of idempotentPay, lib/payment/idempotency.ts).
- */
-export function chargeGuardRide(parts: { service: PaymentService; charges: DynamoChargeStore }) {
-  return (request: PaymentRequest, ctx: Pick<RequestContext, 'correlationId'>): GuardRide => {
-    const charge = parts.service.guardFor(request, ctx);
-    return {
-      charge,
-      put: parts.charges.beginWrite(charge),
-      drop: parts.charges.dropWrite(charge.transactionId),
-    };
-  };
 }
 
 /** The client the payment service calls order and notification with (all services share one base URL). */

@@ -21,6 +21,9 @@ export function notificationMessage(payment: Payment): string {
     : `Payment ${payment.transactionId} of ${amount} for order ${payment.orderId} failed (${payment.failureReason ?? 'declined'}).`;
 }
 
+/** How many outbox events every final payment writes ({@link outboxEventsFor}): the outbox health counts deliveries from it. */
+export const EVENTS_PER_PAYMENT = 2;
+
 /**
  * The outbox events of a final payment: the order's new status and a
  * notification to the user. `firstRelayAt` is when the relay may first take

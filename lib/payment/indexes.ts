@@ -26,14 +26,18 @@ export function outboxDueKeys(status: 'PENDING' | 'DEAD'): string[] {
 
 /**
  * The operator's GSI of payments by status, newest first (hash
- * `statusShard`, range `createdAt`): final payments (SUCCEEDED, FAILED), and
- * delivered events (DELIVERED, for the outbox view's last-hour count). A
- * PENDING event is not in it: its own `status` is no index key.
+ * `statusShard`, range `createdAt`): final payments (SUCCEEDED, FAILED).
+ * No event is in it (each entry would cost a write unit): the outbox view
+ * derives its deliveries of the last hour from the final payments.
  */
 export const STATUS_INDEX = 'payments-by-status-shard';
-/** The hash key attribute of {@link STATUS_INDEX}; only payment items and delivered events carry it. */
+/** The hash key attribute of {@link STATUS_INDEX}; only final payment items carry it. */
 export const STATUS_SHARD_ATTRIBUTE = 'statusShard';
-/** 2 writes per payment on `DELIVERED` (one per event, at delivery), 1 on its status: 2 / 0.1 = 20 → 32. */
+/**
+ * 1 write per payment on its status: 1 / 0.1 = 10 → 16 would do; kept at 32
+ * (it was 2 on `DELIVERED` while delivered events were listed), since
+ * writers and readers must agree on it (see above).
+ */
 export const STATUS_SHARDS = 32;
 
 /** The `statusShard` of an item: its status and its shard (from its own id). */

@@ -3,6 +3,7 @@ import { QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { byCodeUnit } from '../shared/compare.js';
 import { collectShards, type Key, readShardsMerged } from '../shared/shards.js';
 import { unfinalizedChargesQuery } from './charge-store.js';
+import { EVENTS_PER_PAYMENT } from './events.js';
 import {
   OUTBOX_DUE_INDEX,
   outboxDueKeys,
@@ -27,7 +28,13 @@ export interface DeadEvent {
 /** The outbox's health at one moment. */
 export interface OutboxHealth {
   at: string;
-  /** PENDING and DEAD are exact up to {@link COUNT_CAP}; DELIVERED counts the last hour only. */
+  /**
+   * PENDING and DEAD are exact up to {@link COUNT_CAP}. DELIVERED_LAST_HOUR is
+   * derived, not read (a delivered event is in no index, which would cost a
+   * write unit per event): the events of the payments made final in the last
+   * hour ({@link EVENTS_PER_PAYMENT} each), less those of the last hour still
+   * PENDING or DEAD.
+   */
   counts: { PENDING: number; DEAD: number; DELIVERED_LAST_HOUR: number };
   /** True when a count reached the cap and stopped there. */
   capped: boolean;
@@ -45,7 +52,8 @@ const LIST_LIMIT = 50;
 /**
  * Reads the outbox's health from indexes only, every shard of each in
  * parallel: the sparse `outbox-due` index (PENDING and DEAD events), the
- * status index (recent deliveries) and the charges' unfinalized index.
+ * status index (the payments made final in the last hour) and the charges'
+ * unfinalized index.
  * Never a Scan; every read is bounded (counts by {@link COUNT_CAP} in all
  * shards together). A shard that cannot be read fails the whole view (503
  * for a store that is throttled or away): counts or lists silently short of
@@ -73,24 +81,38 @@ export async function readOutboxHealth(deps: {
   };
   const since = new Date(now.getTime() - 3_600_000).toISOString();
 
-  const [pending, dead, delivered, deadPage, charges] = await Promise.all([
+  const [pending, dead, deadRecent, finals, deadPage, charges] = await Promise.all([
     // The backlog is small when healthy; read it (capped) for its count and its oldest event.
     readDueEvents(deps.doc, deps.paymentsTable, 'PENDING', COUNT_CAP),
     collectShards(outboxDueKeys('DEAD'), COUNT_CAP, (shard, startKey) =>
       page({ ...byOutboxStatus(shard), Select: 'COUNT' }, startKey),
     ),
-    collectShards(statusShardKeys('DELIVERED'), COUNT_CAP, (shard, startKey) =>
+    collectShards(outboxDueKeys('DEAD'), COUNT_CAP, (shard, startKey) =>
       page(
         {
-          TableName: deps.paymentsTable,
-          IndexName: STATUS_INDEX,
-          KeyConditionExpression: '#shard = :shard AND createdAt >= :since',
-          ExpressionAttributeNames: { '#shard': STATUS_SHARD_ATTRIBUTE },
+          ...byOutboxStatus(shard),
+          FilterExpression: 'createdAt >= :since',
           ExpressionAttributeValues: { ':shard': shard, ':since': since },
           Select: 'COUNT',
         },
         startKey,
       ),
+    ),
+    collectShards(
+      [...statusShardKeys('SUCCEEDED'), ...statusShardKeys('FAILED')],
+      COUNT_CAP,
+      (shard, startKey) =>
+        page(
+          {
+            TableName: deps.paymentsTable,
+            IndexName: STATUS_INDEX,
+            KeyConditionExpression: '#shard = :shard AND createdAt >= :since',
+            ExpressionAttributeNames: { '#shard': STATUS_SHARD_ATTRIBUTE },
+            ExpressionAttributeValues: { ':shard': shard, ':since': since },
+            Select: 'COUNT',
+          },
+          startKey,
+        ),
     ),
     // The most recently parked first (their last attempt, which set nextAttemptAt).
     readShardsMerged<Record<string, unknown>>({
@@ -117,14 +139,19 @@ export async function readOutboxHealth(deps: {
   ]);
 
   const oldest = oldestDueEvent(pending.items);
+  const pendingRecent = pending.items.filter((event) => byCodeUnit(event.createdAt, since) >= 0);
+  const delivered = Math.max(
+    0,
+    EVENTS_PER_PAYMENT * finals.count - pendingRecent.length - deadRecent.count,
+  );
   return {
     at: now.toISOString(),
     counts: {
       PENDING: pending.count,
       DEAD: dead.count,
-      DELIVERED_LAST_HOUR: delivered.count,
+      DELIVERED_LAST_HOUR: delivered,
     },
-    capped: pending.capped || dead.capped || delivered.capped,
+    capped: pending.capped || dead.capped || finals.capped,
     ...(oldest && {
       oldestPending: { ...oldest, ageSeconds: ageSeconds(oldest.createdAt) },
     }),

@@ -9,7 +9,6 @@ import {
   outboxDueKey,
   outboxDueKeys,
   STATUS_SHARD_ATTRIBUTE,
-  statusShardKey,
 } from './indexes.js';
 
 export { OUTBOX_DUE_INDEX } from './indexes.js';
@@ -26,14 +25,12 @@ export function eventSk(eventId: string): string {
 
 /**
  * The item that stores an event: keys, plus its sharded `outboxStatus` while
- * it is PENDING or DEAD (the due index), or its sharded `statusShard` once
- * DELIVERED (the status index's count of recent deliveries).
+ * it is PENDING or DEAD (the due index). A DELIVERED event is in no index: it
+ * is read only with its payment (each index entry costs a write unit).
  */
 export function eventToItem(event: OutboxEvent): Record<string, unknown> {
   const indexed =
-    event.status === 'DELIVERED'
-      ? { [STATUS_SHARD_ATTRIBUTE]: statusShardKey('DELIVERED', event.eventId) }
-      : { outboxStatus: outboxDueKey(event.status, event.eventId) };
+    event.status === 'DELIVERED' ? {} : { outboxStatus: outboxDueKey(event.status, event.eventId) };
   return { pk: paymentPk(event.transactionId), sk: eventSk(event.eventId), ...event, ...indexed };
 }
 
@@ -50,21 +47,20 @@ export function itemToEvent(item: Record<string, unknown>): OutboxEvent {
 }
 
 /**
- * The update that records a delivery of `event` at `at`: conditional on the
- * event still PENDING; it leaves the due index and joins the status index.
+ * The update that records a delivery at `at`: conditional on the event still
+ * PENDING; it leaves the due index (and joins none).
  */
-function deliveredUpdate(event: OutboxEvent, at: Date) {
+function deliveredUpdate(at: Date) {
   return {
     UpdateExpression:
-      'SET #status = :delivered, deliveredAt = :at, #listed = :listed ADD attempts :one REMOVE outboxStatus, leaseUntil',
+      'SET #status = :delivered, deliveredAt = :at ADD attempts :one REMOVE outboxStatus, leaseUntil',
     ConditionExpression: '#status = :pending',
-    ExpressionAttributeNames: { '#status': 'status', '#listed': STATUS_SHARD_ATTRIBUTE },
+    ExpressionAttributeNames: { '#status': 'status' },
     ExpressionAttributeValues: {
       ':delivered': 'DELIVERED',
       ':one': 1,
       ':pending': 'PENDING',
       ':at': at.toISOString(),
-      ':listed': statusShardKey('DELIVERED', event.eventId),
     },
   };
 }
@@ -156,7 +152,7 @@ export class DynamoOutboxStore implements OutboxStore {
   }
 
   async markDelivered(event: OutboxEvent, at: Date): Promise<void> {
-    await this.conditionalUpdate(event, deliveredUpdate(event, at));
+    await this.conditionalUpdate(event, deliveredUpdate(at));
   }
 
   /**

@@ -46,27 +46,11 @@ export interface RequestContext {
   /** Epoch ms after which no call to the order may still run. */
   deadline?: number;
   /**
-   * The charge guard, written ahead by the caller with a write of its own
-   * (the idempotency record's first write, lib/payment/idempotency.ts): when
-   * it was, the charge makes no write of its own to create it.
-   */
-  startedGuard?: StartedGuard;
-  /**
    * Aborted when the caller stops waiting (middy's signal at the function's
    * deadline): no step starts after it, and the gateway call is cut, so no
    * work of this request outlives its answer.
    */
   signal?: AbortSignal;
-}
-
-/** A charge guard written ahead by a caller (see {@link RequestContext.startedGuard}). */
-export interface StartedGuard {
-  /** The guard, as {@link ChargeGuard.guardFor} built it. */
-  charge: Charge;
-  /** True when the caller's write created it. */
-  written(): boolean;
-  /** Called right before the gateway is asked: from then on the guard stays, whatever happens. */
-  gatewayAsked(): void;
 }
 
 /** A gateway callback, validated. */

@@ -34,7 +34,6 @@ export {
   type PaymentServiceDeps,
   type RecoverResult,
   type RequestContext,
-  type StartedGuard,
   type VoidResult,
 } from './payment-context.js';
 
@@ -71,11 +70,6 @@ export class PaymentService {
     this.takeover = new OrderTakeover(parts);
   }
 
-  /** The charge guard of `request`, PENDING, as the charge writes it (idempotency.ts writes it ahead). */
-  guardFor(request: PaymentRequest, ctx: Pick<RequestContext, 'correlationId'>): Charge {
-    return this.guard.guardFor(request, ctx);
-  }
-
   /**
    * POST /payments: the order decides first (it must exist, match and be
    * payable, and this transactionId then holds it), then the charge at most
@@ -88,9 +82,7 @@ export class PaymentService {
     // Whatever record of this transactionId exists is checked before the
     // order is asked: a transactionId reused with another payload can never
     // hold an order, and one whose result is known never takes a hold again.
-    const earlier = ctx.startedGuard?.written()
-      ? undefined
-      : await this.deps.charges.get(request.transactionId);
+    const earlier = await this.deps.charges.get(request.transactionId);
     if (earlier) this.guard.assertSamePayment(earlier, request);
     if (earlier && isRecorded(earlier)) {
       const record = await this.finalize({ charge: earlier }, ctx);

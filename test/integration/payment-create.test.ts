@@ -137,8 +137,8 @@ describe('POST /payments against DynamoDB Local', () => {
     });
     expect(retried?.status).toBe(201);
     expect(retried?.body.status).toBe('SUCCEEDED');
-    // The transaction is cancelled by the guard alone: the record is written on its own.
-    expect(commands.slice(0, 2)).toEqual(['TransactWriteItemsCommand', 'PutItemCommand']);
+    // The record, then the reuse check finds the guard: no second guard is written.
+    expect(commands.slice(0, 3)).toEqual(['PutItemCommand', 'GetItemCommand', 'UpdateItemCommand']);
     expect(harness.gateway.calls).toBe(1);
     expect(await tables.charge(body.transactionId)).toMatchObject({ state: 'SUCCEEDED' });
     expect(await tables.paymentItems(body.transactionId)).toHaveLength(3);
@@ -349,19 +349,22 @@ describe('GET /payments/{transactionId} against DynamoDB Local', () => {
     expect(dueDuringDelivery).toEqual([[], []]);
   });
 
-  it('marks the delivered events and completes the record with plain writes (no transaction where nothing must change together), and a replay reads the response back', async () => {
+  it('makes every write a plain one but the payment with its events (a transaction bills each item twice), and a replay reads the response back', async () => {
     const harness = paymentHarness();
     const body = paymentBody();
     let created: Awaited<ReturnType<typeof harness.postPayment>> | undefined;
     const commands = await commandsOf(harness.doc, async () => {
       created = await harness.postPayment(body);
     });
-    // The idempotency record with the charge guard, the final payment, then
-    // each delivered mark and the record's completion on its own: 1 write unit
-    // each, where one transaction of the three billed 2 each (the order's hold
-    // and the deliveries are HTTP calls, faked here).
+    // Powertools' record (its own write); the reuse check before the order
+    // is asked (1 read unit); the charge guard; the final payment with its
+    // events and the charge's result, in one transaction; each delivered mark;
+    // the record's completion (the order's hold and the deliveries are HTTP
+    // calls, faked here).
     expect(commands).toEqual([
-      'TransactWriteItemsCommand',
+      'PutItemCommand',
+      'GetItemCommand',
+      'PutItemCommand',
       'TransactWriteItemsCommand',
       'UpdateItemCommand',
       'UpdateItemCommand',
@@ -374,41 +377,23 @@ describe('GET /payments/{transactionId} against DynamoDB Local', () => {
     expect(events).toHaveLength(2);
     for (const event of events) {
       expect(event).toMatchObject({ status: 'DELIVERED', attempts: 1 });
+      // In no index once delivered: neither due nor listed by status.
       expect(event.outboxStatus).toBeUndefined();
+      expect(event.statusShard).toBeUndefined();
     }
+    expect(await tables.charge(body.transactionId)).toMatchObject({ state: 'SUCCEEDED' });
     expect(await tables.idempotencyRecord(body.transactionId)).toMatchObject({
       status: 'COMPLETED',
     });
     let replay: Awaited<ReturnType<typeof harness.postPayment>> | undefined;
-    // A replay is one request: the record's first write, cancelled, brings the stored answer.
+    // A replay is one request: Powertools' first write, refused, brings the stored answer.
     expect(
       await commandsOf(harness.doc, async () => {
         replay = await harness.postPayment(body);
       }),
-    ).toEqual(['TransactWriteItemsCommand']);
+    ).toEqual(['PutItemCommand']);
     expect(replay?.headers['Idempotent-Replayed']).toBe('true');
     expect(replay?.body).toEqual(created?.body);
-  });
-
-  it('writes the charge guard on its own when nothing rides on the record (idempotency store of another kind)', async () => {
-    const harness = paymentHarness({ guardRides: false });
-    const body = paymentBody();
-    const commands = await commandsOf(harness.doc, async () => {
-      expect((await harness.postPayment(body)).status).toBe(201);
-    });
-    // The record; the reuse check before the order is asked (no guard rode on
-    // the record, so one may exist); the guard; the final write; the two
-    // delivered marks; the completion.
-    expect(commands).toEqual([
-      'PutItemCommand',
-      'GetItemCommand',
-      'PutItemCommand',
-      'TransactWriteItemsCommand',
-      'UpdateItemCommand',
-      'UpdateItemCommand',
-      'UpdateItemCommand',
-    ]);
-    expect(await tables.charge(body.transactionId)).toMatchObject({ state: 'SUCCEEDED' });
   });
 
   it('completes the record and marks the rest when a relay marked an event first', async () => {

@@ -1,14 +1,11 @@
 import { createHash } from 'node:crypto';
+import { DynamoDBPersistenceLayer } from '@aws-lambda-powertools/idempotency/dynamodb';
 import { DeleteCommand, GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import type { Handler } from 'aws-lambda';
 import { expect } from 'vitest';
-import { chargeGuardRide, composePaymentService } from '../../lib/payment/compose.js';
+import { composePaymentService } from '../../lib/payment/compose.js';
 import { SimulatedGateway } from '../../lib/payment/gateway.js';
-import {
-  idempotentPay,
-  PAYMENT_IDEMPOTENCY_PREFIX,
-  PaymentIdempotencyStore,
-} from '../../lib/payment/idempotency.js';
+import { idempotentPay, PAYMENT_IDEMPOTENCY_PREFIX } from '../../lib/payment/idempotency.js';
 import { createCallbackRoute, createGetRoute, createPayRoute } from '../../lib/payment/routes.js';
 import { signGatewayPayload } from '../../lib/payment/webhook-signature.js';
 import { requireEnv } from '../../lib/shared/config.js';
@@ -65,7 +62,7 @@ async function call(handler: Handler, event: unknown): Promise<Answer> {
  * with a counting simulator and an in-process fake of the order and
  * notification services (`answer` decides what they reply).
  */
-export function paymentHarness(options: { guardRides?: boolean } = {}) {
+export function paymentHarness() {
   const logger = createLogger('payment');
   const { client, doc } = dynamoFromEnv();
   const gateway = new SimulatedGateway();
@@ -101,13 +98,10 @@ export function paymentHarness(options: { guardRides?: boolean } = {}) {
     logger,
   });
   const pay = idempotentPay((request, ctx) => service.pay(request, ctx), {
-    persistenceStore: new PaymentIdempotencyStore({
+    persistenceStore: new DynamoDBPersistenceLayer({
       tableName: requireEnv('IDEMPOTENCY_TABLE'),
-      client: client,
-      doc: doc,
+      awsSdkV3Client: client,
     }),
-    // As functions/payment/create.ts: the charge guard rides on the record's first write.
-    chargeGuard: options.guardRides === false ? undefined : chargeGuardRide({ service, charges }),
   });
   const counted: string[] = [];
   const deps = {
