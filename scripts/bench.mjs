@@ -21,6 +21,10 @@ import { spawn } from 'node:child_process';
  * 4. a cold burst: on the freshly started stack, before any payment, 20
  *    payments and a duplicate of each at once;
  * 5. how long `npm start` takes to be ready (DynamoDB Local cached);
+ * 6. write units per payment as DynamoDB bills them, by table and index,
+ *    and the busiest index key the payments share;
+ * 7. a backlog drain: the relay's events per second after many payments'
+ *    deliveries failed, against the fast path's on the same stack;
  *
  * and ends with every figure side by side with its target and the ratio.
  *
@@ -32,7 +36,7 @@ import { readFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { createApi, gatewaySignature } from './lib/api.mjs';
+import { createApi, gatewaySignature, invokeRelay } from './lib/api.mjs';
 import { BASELINE, buildBundles, lambdaEnvironment, measureInit } from './lib/bundles.mjs';
 import { runCli } from './lib/cli.mjs';
 import { cpuPer, cpuSnapshot, throughputBound } from './lib/cpu.mjs';
@@ -100,6 +104,14 @@ const spec = /** @type {const} */ ({
     env: 'BENCH_BUNDLE_STAGE',
     describe: 'stage whose esbuild settings build the bundles (what `sls deploy` ships)',
   },
+  backlog: {
+    type: 'integer',
+    default: 300,
+    env: 'BENCH_BACKLOG',
+    min: 10,
+    max: 10_000,
+    describe: 'payments whose deliveries fail, for the drain run',
+  },
   skipLoad: { type: 'boolean', default: false, describe: 'only bundles (no stack, no load)' },
   skipStart: { type: 'boolean', default: false, describe: 'do not time `npm start`' },
 });
@@ -115,6 +127,8 @@ const TARGETS = {
   writeUnitsPerPayment: { atMost: 24 },
   // The busiest index key that many payments share: ≥ 10,000 payments/s at ~1,000 WCU/s.
   hottestKeyUnitsPerPayment: { atMost: 0.1 },
+  // Issue 24: a backlog drains at least as fast as the fast path made its events.
+  drainRatio: { atLeast: 1 },
   replayRequests: { atMost: 1 },
   callbackRepeatRequests: { atMost: 2 },
   bundleRatio: { atMost: 2 },
@@ -655,6 +669,86 @@ async function benchThroughput(
     `\nPayment flow / ceiling: throughput ${pct(share)} ${verdict(share, TARGETS.throughput, pct)}; ` +
       `p50 ${times(ratio(payment.p50, ceiling.p50))}, p99 ${times(ratio(payment.p99, ceiling.p99))} the ceiling's latency.`,
   );
+  return { paymentRps: payment.rps };
+}
+
+/**
+ * Part 4: a backlog drains (issue 24). `backlog` payments are made while
+ * their deliveries fail (x-fault-inject: the order and notification calls
+ * answer 503, so each payment leaves its two events PENDING), then the relay
+ * is invoked, one run after the other as one scheduled slice would be, until
+ * every one of those events is delivered. Its events per second, from its
+ * first invocation to the last delivery, against the events per second the
+ * fast path made in the throughput run on the same stack (2 per payment).
+ * @param {ReturnType<typeof createApi>} call
+ * @param {{ baseUrl: string, lambdaUrl?: string }} target
+ * @param {{ backlog: number, connections: number, paymentRps: number }} options
+ */
+async function benchDrain(call, target, options) {
+  say('\n## A backlog drains (the relay, after the deliveries of many payments failed)');
+  if (!target.lambdaUrl) {
+    say('No Lambda invoke URL on this stack: the drain is not measured.');
+    return;
+  }
+  const pool = Array.from({ length: options.backlog }, (_, i) => newIds(`bench-backlog-${i}`));
+  await mapLimit(pool, options.connections, (ids) => createOrder(call, ids));
+  const faults = 'order=status:503,notification=status:503';
+  let failedPayments = 0;
+  await mapLimit(pool, options.connections, async (ids) => {
+    const paid = await call('POST', '/payments', {
+      body: paymentBody(ids),
+      headers: { 'x-fault-inject': faults },
+    });
+    if (paid.status !== 201) failedPayments += 1;
+  });
+  const expected = 2 * (options.backlog - failedPayments);
+  let delivered = 0;
+  let dead = 0;
+  let runs = 0;
+  let idle = 0;
+  const started = performance.now();
+  let finished = started;
+  // Events the fast path just failed wait out their first backoff (up to 1 s):
+  // runs that find nothing due yet are counted in the time, not skipped.
+  while (delivered < expected && idle < 40) {
+    const report = await invokeRelay(target.lambdaUrl, 'test');
+    runs += 1;
+    delivered += Number(report?.delivered ?? 0);
+    dead += Number(report?.dead ?? 0);
+    idle = Number(report?.claimed ?? 0) === 0 ? idle + 1 : 0;
+    if (Number(report?.delivered ?? 0) > 0) finished = performance.now();
+    if (idle > 0) await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  const seconds = Math.max(0.001, (finished - started) / 1000);
+  const drainRate = delivered / seconds;
+  const fastRate = 2 * options.paymentRps;
+  say(
+    table(
+      ['run', 'events', 'seconds', 'events/s'],
+      [
+        [
+          `fast path: ${num(options.paymentRps, 1)} payments/s in the throughput run, 2 events each`,
+          '',
+          '',
+          num(fastRate, 1),
+        ],
+        [
+          `relay: ${num(expected)} events of ${num(options.backlog)} payments (${failedPayments} not 201), in ${runs} run(s), ${dead} DEAD`,
+          num(delivered),
+          num(seconds, 1),
+          num(drainRate, 1),
+        ],
+      ],
+    ),
+  );
+  if (delivered < expected) say(`Only ${delivered} of ${expected} events were delivered.`);
+  record(
+    'Backlog drain vs the fast path (events per second)',
+    delivered < expected || dead > 0 ? 0 : ratio(drainRate, fastRate),
+    `${num(drainRate, 1)} vs ${num(fastRate, 1)} events/s`,
+    TARGETS.drainRatio,
+    (n) => `${num(n, 2)}×`,
+  );
 }
 
 /**
@@ -921,12 +1015,19 @@ async function main(options) {
       // per DynamoDB request on the same cores, and the ceiling nothing.
       const direct = await benchStack(dynamo.endpoint);
       try {
-        await benchThroughput(createApi(direct.baseUrl), direct.baseUrl, {
+        const throughput = await benchThroughput(createApi(direct.baseUrl), direct.baseUrl, {
           ...options,
           paymentFlow: !flow,
           logFile: direct.logFile,
           pids: { offline: direct.pids?.offline, dynamodb: dynamo.pid },
         });
+        if (throughput) {
+          await benchDrain(createApi(direct.baseUrl), direct, {
+            backlog: options.backlog,
+            connections: options.connections,
+            paymentRps: throughput.paymentRps,
+          });
+        }
       } finally {
         await direct.stop();
       }
