@@ -2,8 +2,10 @@
 /**
  * `npm run write-trace`: one order created and paid on a stack behind the
  * write-unit meter, every item write printed in order with what it cost
- * (base table and indexes), to see where a payment's write units go.
+ * (base table and indexes), to see where a payment's write units go; and
+ * the JSON log lines the functions wrote for it, with their sizes.
  */
+import { readFile, stat } from 'node:fs/promises';
 import { createApi } from './lib/api.mjs';
 import { startDynamoCounter } from './lib/dynamo-counter.mjs';
 import { startDynamoDbLocal } from './lib/dynamodb-local.mjs';
@@ -46,6 +48,7 @@ try {
     for (const round of [1, 2]) {
       lines.length = 0;
       total = 0;
+      const logStart = target.logFile ? (await stat(target.logFile)).size : 0;
       const id = `trace-${round}-${Date.now()}`;
       const userId = `user-${id}`;
       const orderId = `order-${id}`;
@@ -58,6 +61,24 @@ try {
       });
       say(`POST /payments ${paid.status}`);
       say(`\n## round ${round}: ${total} write units\n${lines.join('\n')}`);
+      if (target.logFile) {
+        // The JSON lines the functions logged for this order and payment: what CloudWatch Logs would bill.
+        const logged = (await readFile(target.logFile))
+          .subarray(logStart)
+          .toString('utf8')
+          .split('\n')
+          .filter((l) => l.trimStart().startsWith('{'));
+        const bytes = logged.reduce((n, l) => n + Buffer.byteLength(l) + 1, 0);
+        say(`\n${logged.length} JSON log lines, ${bytes} bytes:`);
+        const longest = logged.reduce((a, b) => (b.length > a.length ? b : a), '');
+        say(`the longest, whole:\n${longest}\n`);
+        for (const line of logged) {
+          const parsed = JSON.parse(line);
+          say(
+            `${String(Buffer.byteLength(line)).padStart(5)}  ${parsed.level ?? (parsed._aws ? 'EMF' : '')} ${parsed.service ?? ''} ${parsed.action ?? parsed.message ?? ''} ${parsed.outcome ?? ''}`,
+          );
+        }
+      }
     }
   } finally {
     await target.stop();

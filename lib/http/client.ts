@@ -405,6 +405,8 @@ export function createInternalClient(options: InternalClientOptions): InternalCl
           // An answer is not a success when it says no: a 4xx is returned to
           // the caller (which may park an effect on it), and says `refused`.
           outcome: status >= 400 ? 'refused' : 'success',
+          // The callee logs the request itself: a plain success is a detail.
+          detail: attempts === 1,
           downstream: service,
           status,
           attempts,

@@ -265,7 +265,8 @@ export class DeliveryEngine {
       }
       for (const i of delivered) {
         const event = events[i] as OutboxEvent;
-        this.logDelivered(event, undefined);
+        // The request that wrote it delivered it: its own lines and the consumer's tell it.
+        this.logDelivered(event, undefined, true);
         if (recorded) settled[i] = { kind: 'delivered', event: deliveredEvent(event, at) };
       }
     }
@@ -376,10 +377,12 @@ export class DeliveryEngine {
     }
   }
 
-  private logDelivered(event: OutboxEvent, durationMs: number | undefined): void {
+  /** `detail`: a fast-path delivery, at DEBUG; a recovery's is the story of the event's second chance, at INFO. */
+  private logDelivered(event: OutboxEvent, durationMs: number | undefined, detail = false): void {
     logAction(this.logger, {
       action: 'outbox.deliver',
       outcome: 'success',
+      detail,
       ...eventIds(event),
       ...(durationMs !== undefined && { durationMs }),
     });

@@ -31,6 +31,9 @@ describe('Correlation ids in the logs of the running stack', () => {
       durationMs: expect.any(Number),
       client_correlation_id: clientId,
     });
+    // The compact format (lib/shared/logger.ts): nothing the template or the line already says.
+    expect(line).not.toHaveProperty('function_arn');
+    expect(line).not.toHaveProperty('message');
   });
 
   it('replaces a hostile x-correlation-id and never logs it raw', async () => {

@@ -158,13 +158,15 @@ describe('Function: createInternalClient', () => {
       expect(downstream.received).toHaveLength(1);
     });
 
-    it('logs an answer that says no (422) as refused at WARN, and a 2xx as success', async () => {
+    it('logs an answer that says no (422) as refused at WARN, and a 2xx as success at DEBUG (the callee logs it)', async () => {
       const warn = vi.spyOn(logger, 'warn');
       const info = vi.spyOn(logger, 'info');
+      const debug = vi.spyOn(logger, 'debug');
       const callLines = () =>
         [
           ...warn.mock.calls.map((c) => ['WARN', ...c]),
           ...info.mock.calls.map((c) => ['INFO', ...c]),
+          ...debug.mock.calls.map((c) => ['DEBUG', ...c]),
         ]
           .filter(([, message]) => String(message).startsWith('http.call'))
           .map(([level, , fields]) => [
@@ -181,11 +183,12 @@ describe('Function: createInternalClient', () => {
         expect((await instance.send(request())).status).toBe(200);
         expect(callLines()).toEqual([
           ['WARN', 'refused', 422],
-          ['INFO', 'success', 200],
+          ['DEBUG', 'success', 200],
         ]);
       } finally {
         warn.mockRestore();
         info.mockRestore();
+        debug.mockRestore();
       }
     });
 
