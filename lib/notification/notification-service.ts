@@ -101,7 +101,7 @@ type HolderState =
   /** No lead points to it any more (given back): the claim may be overwritten. */
   | { kind: 'released' };
 
-/** How many holders one request finishes, its own included, before it starts again. */
+/** How many dead holders one attempt takes over in a chain (each found on the next one's claim). */
 const MAX_TAKEOVERS = 2;
 
 /** One request of {@link sendNotification}: its attempts, and the takeovers they make. */
