@@ -1,32 +1,32 @@
 import {
+  DeleteCommand,
   type DynamoDBDocumentClient,
   GetCommand,
   PutCommand,
   QueryCommand,
-  TransactWriteCommand,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
-import {
-  isConditionalCheckFailed,
-  isTransactionCanceled,
-  isValidationException,
-} from '../shared/dynamo.js';
+import { unmarshall } from '@aws-sdk/util-dynamodb';
+import { isConditionalCheckFailed, isValidationException } from '../shared/dynamo.js';
 import { ServiceUnavailableError } from '../shared/errors.js';
 import { invalidCursor } from '../shared/validation.js';
-import type { DedupeClaim, NotificationRecord } from './types.js';
+import type { NotificationClaim, NotificationRecord, PendingNotification } from './types.js';
 
-/** Options of a claim: when it stops blocking repeats. */
-export interface ClaimOptions {
-  /** Epoch seconds; absent = the dedupe claim never expires. */
+/** Options of a message claim: when it stops blocking repeats, and whose claim it may overwrite. */
+export interface MessageClaimOptions {
+  /** Epoch seconds; absent = the claim never expires. */
   expiresAt?: number;
   /** Epoch seconds now: an older claim whose window has passed is taken over. */
   nowSeconds: number;
+  /** A holder whose claim may be overwritten: no lead points to it any more (it was given back). */
+  replacing?: string;
 }
 
-/** The live claims that block a request, if any. */
-export interface ActiveClaims {
-  event?: DedupeClaim;
-  message?: DedupeClaim;
+/** Where a notification's lead claim is: the eventId's when it has one, else its message's. */
+export interface LeadKey {
+  notificationId: string;
+  eventId?: string;
+  dedupeKey: string;
 }
 
 /** A page of raw records and the key to continue from. */
@@ -35,34 +35,47 @@ export interface RecordPage {
   lastKey?: { pk: string; sk: string };
 }
 
-/** Persistence of notification records and their dedupe claims. */
+/**
+ * Persistence of notification records and their claims. Every write is a
+ * single-item write: the order of the writes (the lead claim first, the
+ * record last) and the service's reading of them stand in for a transaction.
+ */
 export interface NotificationRepository {
+  /** Claims the eventId for `pending` (its lead: lease and what a takeover needs); the claim that holds it if taken. */
+  claimEvent(pending: PendingNotification): Promise<'claimed' | NotificationClaim>;
   /**
-   * Atomically claims the message's dedupe key (and the eventId, if any) and
-   * records the request as SENDING; 'taken' when another request holds a claim.
+   * Claims `pending`'s userId + message (its lead when it has no eventId, else
+   * a pointer to its event claim), over an absent or expired claim, its own
+   * (a takeover) or `replacing`; the claim that holds it if taken.
    */
-  claim(record: NotificationRecord, options: ClaimOptions): Promise<'claimed' | 'taken'>;
-  /** The claims that currently block `dedupeKey` / `eventId`. */
-  activeClaims(
-    dedupeKey: string,
-    eventId: string | undefined,
-    nowSeconds: number,
-  ): Promise<ActiveClaims>;
-  /** The record a claim points to (consistent read). */
+  claimMessage(
+    pending: PendingNotification,
+    options: MessageClaimOptions,
+  ): Promise<'claimed' | NotificationClaim>;
+  /** The claim on an eventId (consistent read). */
+  eventClaim(eventId: string): Promise<NotificationClaim | undefined>;
+  /** The claim on a dedupe key (consistent read). */
+  messageClaim(dedupeKey: string): Promise<NotificationClaim | undefined>;
+  /** The record of a notification (consistent read). */
   get(
     key: Pick<NotificationRecord, 'userId' | 'createdAt' | 'notificationId'>,
   ): Promise<NotificationRecord | undefined>;
   /**
-   * Takes over the lease of a SENDING record whose lease has expired (its
+   * Takes over the lead claim of a notification whose lease has expired (its
    * holder died): true only for the one caller whose renewal committed.
    */
-  renewLease(record: NotificationRecord, leaseUntil: number, nowMs: number): Promise<boolean>;
-  /** Records a request that was not sent (SKIPPED). */
-  put(record: NotificationRecord): Promise<void>;
-  /** Marks a claimed record as SENT. */
-  markSent(record: NotificationRecord, sentAt: string, channel: string): Promise<void>;
-  /** Gives the claims back after a failed delivery and marks the record FAILED. */
-  release(record: NotificationRecord): Promise<void>;
+  renewLease(lead: LeadKey, leaseUntil: number, nowMs: number): Promise<boolean>;
+  /**
+   * Writes a record. SENT always lands (it supersedes a FAILED or SKIPPED
+   * attempt of the same notification); SKIPPED and FAILED never overwrite a
+   * SENT record: false when one was there.
+   */
+  put(record: NotificationRecord): Promise<boolean>;
+  /**
+   * Gives back `pending`'s claims while its lease is still the holder's: its
+   * lead, then (if `message` and it has an eventId) its message claim.
+   */
+  release(pending: PendingNotification, options: { message: boolean }): Promise<void>;
   /** A user's records, newest first. */
   list(userId: string, limit: number, startKey?: { pk: string; sk: string }): Promise<RecordPage>;
 }
@@ -70,6 +83,10 @@ export interface NotificationRepository {
 const userPk = (userId: string) => `USER#${userId}`;
 const dedupePk = (key: string) => `DEDUPE#${key}`;
 const eventPk = (eventId: string) => `EVENT#${eventId}`;
+const eventKey = (eventId: string) => ({ pk: eventPk(eventId), sk: 'EVENT' });
+const dedupeItemKey = (key: string) => ({ pk: dedupePk(key), sk: 'DEDUPE' });
+const leadKeyOf = (lead: Omit<LeadKey, 'notificationId'>) =>
+  lead.eventId === undefined ? dedupeItemKey(lead.dedupeKey) : eventKey(lead.eventId);
 // Time first, so a user's records sort chronologically; the id breaks ties.
 const recordSk = (record: Pick<NotificationRecord, 'createdAt' | 'notificationId'>) =>
   `${record.createdAt}#${record.notificationId}`;
@@ -82,6 +99,30 @@ function unavailable(cause: unknown): ServiceUnavailableError {
   );
 }
 
+/** An item without its table key. */
+function withoutKey<T>(item: Record<string, unknown>): T {
+  const { pk: _pk, sk: _sk, ...rest } = item;
+  return rest as T;
+}
+
+/** The claim a refused conditional write found (ReturnValuesOnConditionCheckFailure: ALL_OLD). */
+function foundClaim(error: unknown): NotificationClaim | undefined {
+  const raw = (error as { Item?: Parameters<typeof unmarshall>[0] }).Item;
+  return raw ? withoutKey<NotificationClaim>(unmarshall(raw)) : undefined;
+}
+
+/** The lead claim's body: who holds it, the lease, and what a takeover needs to finish. */
+function leadBody(pending: PendingNotification) {
+  return {
+    notificationId: pending.notificationId,
+    userId: pending.userId,
+    createdAt: pending.createdAt,
+    leaseUntil: pending.leaseUntil,
+    correlationId: pending.correlationId,
+    caller: pending.caller,
+  };
+}
+
 /** DynamoDB adapter over NOTIFICATIONS_TABLE (pk/sk, TTL attribute `expiresAt`). */
 export class DynamoNotificationRepository implements NotificationRepository {
   readonly #doc: DynamoDBDocumentClient;
@@ -92,124 +133,111 @@ export class DynamoNotificationRepository implements NotificationRepository {
     this.#table = options.table;
   }
 
-  async claim(record: NotificationRecord, options: ClaimOptions): Promise<'claimed' | 'taken'> {
-    const claim = {
-      notificationId: record.notificationId,
-      userId: record.userId,
-      createdAt: record.createdAt,
-      ...(options.expiresAt === undefined ? {} : { expiresAt: options.expiresAt }),
-    };
+  async claimEvent(pending: PendingNotification): Promise<'claimed' | NotificationClaim> {
+    if (pending.eventId === undefined) throw new TypeError('claimEvent needs an eventId');
+    return this.#claim(
+      {
+        ...eventKey(pending.eventId),
+        ...leadBody(pending),
+        message: pending.message,
+      },
+      'attribute_not_exists(pk)',
+      {},
+    );
+  }
+
+  async claimMessage(
+    pending: PendingNotification,
+    options: MessageClaimOptions,
+  ): Promise<'claimed' | NotificationClaim> {
+    const body =
+      pending.eventId === undefined
+        ? leadBody(pending)
+        : {
+            notificationId: pending.notificationId,
+            userId: pending.userId,
+            createdAt: pending.createdAt,
+            eventId: pending.eventId,
+          };
+    return this.#claim(
+      {
+        ...dedupeItemKey(pending.dedupeKey),
+        ...body,
+        ...(options.expiresAt === undefined ? {} : { expiresAt: options.expiresAt }),
+      },
+      // TTL deletes lazily (up to days late), so an expired claim is taken
+      // over explicitly rather than trusted to be gone.
+      'attribute_not_exists(pk) OR expiresAt < :now OR notificationId IN (:self, :replacing)',
+      {
+        ':now': options.nowSeconds,
+        ':self': pending.notificationId,
+        ':replacing': options.replacing ?? pending.notificationId,
+      },
+    );
+  }
+
+  async #claim(
+    item: Record<string, unknown>,
+    condition: string,
+    values: Record<string, unknown>,
+  ): Promise<'claimed' | NotificationClaim> {
     try {
       await this.#doc.send(
-        new TransactWriteCommand({
-          TransactItems: [
-            {
-              Put: {
-                TableName: this.#table,
-                Item: { pk: dedupePk(record.dedupeKey), sk: 'DEDUPE', ...claim },
-                // TTL deletes lazily (up to days late), so an expired claim is
-                // taken over explicitly rather than trusted to be gone.
-                ConditionExpression: 'attribute_not_exists(pk) OR expiresAt < :now',
-                ExpressionAttributeValues: { ':now': options.nowSeconds },
-              },
-            },
-            ...(record.eventId
-              ? [
-                  {
-                    Put: {
-                      TableName: this.#table,
-                      Item: {
-                        pk: eventPk(record.eventId),
-                        sk: 'EVENT',
-                        notificationId: record.notificationId,
-                        userId: record.userId,
-                        createdAt: record.createdAt,
-                      },
-                      ConditionExpression: 'attribute_not_exists(pk)',
-                    },
-                  },
-                ]
-              : []),
-            {
-              Put: {
-                TableName: this.#table,
-                Item: { pk: userPk(record.userId), sk: recordSk(record), ...record },
-                ConditionExpression: 'attribute_not_exists(pk)',
-              },
-            },
-          ],
+        new PutCommand({
+          TableName: this.#table,
+          Item: item,
+          ConditionExpression: condition,
+          ...(Object.keys(values).length > 0 ? { ExpressionAttributeValues: values } : {}),
+          // The holder comes back with the refusal: no read to learn who it is.
+          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
         }),
       );
       return 'claimed';
     } catch (error) {
-      if (isTransactionCanceled(error)) return 'taken';
-      throw unavailable(error);
+      if (!isConditionalCheckFailed(error)) throw unavailable(error);
+      const holder = foundClaim(error);
+      if (!holder) throw unavailable(error);
+      return holder;
     }
   }
 
-  async activeClaims(
-    dedupeKey: string,
-    eventId: string | undefined,
-    nowSeconds: number,
-  ): Promise<ActiveClaims> {
-    const read = async (pk: string, sk: string) => {
-      const { Item } = await this.#doc.send(
-        new GetCommand({ TableName: this.#table, Key: { pk, sk }, ConsistentRead: true }),
-      );
-      if (!Item) return undefined;
-      const claim = Item as DedupeClaim;
-      return claim.expiresAt !== undefined && claim.expiresAt < nowSeconds ? undefined : claim;
-    };
-    try {
-      const [event, message] = await Promise.all([
-        eventId ? read(eventPk(eventId), 'EVENT') : Promise.resolve(undefined),
-        read(dedupePk(dedupeKey), 'DEDUPE'),
-      ]);
-      return { event, message };
-    } catch (error) {
-      throw unavailable(error);
-    }
+  async eventClaim(eventId: string): Promise<NotificationClaim | undefined> {
+    return this.#read<NotificationClaim>(eventKey(eventId));
+  }
+
+  async messageClaim(dedupeKey: string): Promise<NotificationClaim | undefined> {
+    return this.#read<NotificationClaim>(dedupeItemKey(dedupeKey));
   }
 
   async get(
     key: Pick<NotificationRecord, 'userId' | 'createdAt' | 'notificationId'>,
   ): Promise<NotificationRecord | undefined> {
+    return this.#read<NotificationRecord>({ pk: userPk(key.userId), sk: recordSk(key) });
+  }
+
+  async #read<T>(key: { pk: string; sk: string }): Promise<T | undefined> {
     try {
       const { Item } = await this.#doc.send(
-        new GetCommand({
-          TableName: this.#table,
-          Key: { pk: userPk(key.userId), sk: recordSk(key) },
-          ConsistentRead: true,
-        }),
+        new GetCommand({ TableName: this.#table, Key: key, ConsistentRead: true }),
       );
-      if (!Item) return undefined;
-      const { pk: _pk, sk: _sk, ...record } = Item;
-      return record as NotificationRecord;
+      return Item ? withoutKey<T>(Item) : undefined;
     } catch (error) {
       throw unavailable(error);
     }
   }
 
-  async renewLease(
-    record: NotificationRecord,
-    leaseUntil: number,
-    nowMs: number,
-  ): Promise<boolean> {
+  async renewLease(lead: LeadKey, leaseUntil: number, nowMs: number): Promise<boolean> {
     try {
       await this.#doc.send(
         new UpdateCommand({
           TableName: this.#table,
-          Key: { pk: userPk(record.userId), sk: recordSk(record) },
+          Key: leadKeyOf(lead),
           UpdateExpression: 'SET leaseUntil = :until',
-          ConditionExpression:
-            '#status = :sending AND (leaseUntil < :now OR (attribute_not_exists(leaseUntil) AND createdAt < :createdBefore))',
-          ExpressionAttributeNames: { '#status': 'status' },
+          ConditionExpression: 'notificationId = :id AND leaseUntil < :now',
           ExpressionAttributeValues: {
             ':until': leaseUntil,
-            ':sending': 'SENDING',
+            ':id': lead.notificationId,
             ':now': nowMs,
-            // A record from before leases: its claim ends one lease after its creation.
-            ':createdBefore': new Date(nowMs - (leaseUntil - nowMs)).toISOString(),
           },
         }),
       );
@@ -220,77 +248,60 @@ export class DynamoNotificationRepository implements NotificationRepository {
     }
   }
 
-  async put(record: NotificationRecord): Promise<void> {
+  async put(record: NotificationRecord): Promise<boolean> {
     try {
       await this.#doc.send(
         new PutCommand({
           TableName: this.#table,
           Item: { pk: userPk(record.userId), sk: recordSk(record), ...record },
-          ConditionExpression: 'attribute_not_exists(pk)',
-        }),
-      );
-    } catch (error) {
-      throw unavailable(error);
-    }
-  }
-
-  async markSent(record: NotificationRecord, sentAt: string, channel: string): Promise<void> {
-    try {
-      await this.#doc.send(
-        new UpdateCommand({
-          TableName: this.#table,
-          Key: { pk: userPk(record.userId), sk: recordSk(record) },
-          UpdateExpression:
-            'SET #status = :sent, sentAt = :at, channel = :channel REMOVE leaseUntil',
-          ExpressionAttributeNames: { '#status': 'status' },
-          ExpressionAttributeValues: { ':sent': 'SENT', ':at': sentAt, ':channel': channel },
-        }),
-      );
-    } catch (error) {
-      throw unavailable(error);
-    }
-  }
-
-  async release(record: NotificationRecord): Promise<void> {
-    const mine = {
-      ConditionExpression: 'notificationId = :id',
-      ExpressionAttributeValues: { ':id': record.notificationId },
-    };
-    try {
-      await this.#doc.send(
-        new TransactWriteCommand({
-          TransactItems: [
-            {
-              Delete: {
-                TableName: this.#table,
-                Key: { pk: dedupePk(record.dedupeKey), sk: 'DEDUPE' },
-                ...mine,
-              },
-            },
-            ...(record.eventId
-              ? [
-                  {
-                    Delete: {
-                      TableName: this.#table,
-                      Key: { pk: eventPk(record.eventId), sk: 'EVENT' },
-                      ...mine,
-                    },
-                  },
-                ]
-              : []),
-            {
-              Update: {
-                TableName: this.#table,
-                Key: { pk: userPk(record.userId), sk: recordSk(record) },
-                UpdateExpression: 'SET #status = :failed REMOVE leaseUntil',
+          ...(record.status === 'SENT'
+            ? {}
+            : {
+                ConditionExpression: 'attribute_not_exists(pk) OR #status <> :sent',
                 ExpressionAttributeNames: { '#status': 'status' },
-                ExpressionAttributeValues: { ':failed': 'FAILED' },
-              },
-            },
-          ],
+                ExpressionAttributeValues: { ':sent': 'SENT' },
+              }),
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (isConditionalCheckFailed(error)) return false;
+      throw unavailable(error);
+    }
+  }
+
+  async release(pending: PendingNotification, options: { message: boolean }): Promise<void> {
+    try {
+      // The lead first, and only while the lease is ours: after a takeover the
+      // new holder owns both claims.
+      await this.#doc.send(
+        new DeleteCommand({
+          TableName: this.#table,
+          Key: leadKeyOf(pending),
+          ConditionExpression: 'notificationId = :id AND leaseUntil = :lease',
+          ExpressionAttributeValues: {
+            ':id': pending.notificationId,
+            ':lease': pending.leaseUntil,
+          },
         }),
       );
     } catch (error) {
+      if (isConditionalCheckFailed(error)) return;
+      throw unavailable(error);
+    }
+    if (!options.message || pending.eventId === undefined) return;
+    try {
+      await this.#doc.send(
+        new DeleteCommand({
+          TableName: this.#table,
+          Key: dedupeItemKey(pending.dedupeKey),
+          ConditionExpression: 'notificationId = :id',
+          ExpressionAttributeValues: { ':id': pending.notificationId },
+        }),
+      );
+    } catch (error) {
+      // Taken over since (its window passed): not ours to give back.
+      if (isConditionalCheckFailed(error)) return;
       throw unavailable(error);
     }
   }
@@ -314,10 +325,7 @@ export class DynamoNotificationRepository implements NotificationRepository {
           ExclusiveStartKey: startKey,
         }),
       );
-      const items = (page.Items ?? []).map((item) => {
-        const { pk: _pk, sk: _sk, ...record } = item;
-        return record as NotificationRecord;
-      });
+      const items = (page.Items ?? []).map((item) => withoutKey<NotificationRecord>(item));
       const last = page.LastEvaluatedKey as { pk: string; sk: string } | undefined;
       return { items, lastKey: last ? { pk: last.pk, sk: last.sk } : undefined };
     } catch (error) {

@@ -7,6 +7,7 @@ import {
   listNotifications,
   sendNotification,
 } from '../../lib/notification/notification-service.js';
+import type { PendingNotification } from '../../lib/notification/types.js';
 import { dynamoFromEnv } from '../../lib/shared/dynamo.js';
 
 const { client, doc } = dynamoFromEnv();
@@ -122,21 +123,20 @@ describe('Notification use cases on DynamoDB Local', () => {
     const input = { userId, message: 'Order o-7 is paid', eventId: `${userId}-e` };
     let clock = Date.now();
     const leased = { ...deps, now: () => new Date(clock), leaseSeconds: 15, inProgressWaitMs: 0 };
-    // The holder claims and dies before its channel call: a record left SENDING.
-    const dead = await repository.claim(
-      {
-        notificationId: `${userId}-dead`,
-        ...input,
-        status: 'SENDING',
-        dedupeKey: dedupeKey(userId, input.message),
-        correlationId: 'corr-dead-0001',
-        caller: 'payment',
-        createdAt: new Date(clock).toISOString(),
-        leaseUntil: clock + 15_000,
-      },
-      { nowSeconds: Math.floor(clock / 1000) },
+    // The holder claims the eventId and the message and dies before its channel call.
+    const dead: PendingNotification = {
+      notificationId: `${userId}-dead`,
+      ...input,
+      dedupeKey: dedupeKey(userId, input.message),
+      correlationId: 'corr-dead-0001',
+      caller: 'payment',
+      createdAt: new Date(clock).toISOString(),
+      leaseUntil: clock + 15_000,
+    };
+    expect(await repository.claimEvent(dead)).toBe('claimed');
+    expect(await repository.claimMessage(dead, { nowSeconds: Math.floor(clock / 1000) })).toBe(
+      'claimed',
     );
-    expect(dead).toBe('claimed');
 
     await expect(sendNotification(leased, input, ctx)).rejects.toMatchObject({
       status: 409,
@@ -156,6 +156,7 @@ describe('Notification use cases on DynamoDB Local', () => {
     expect(items[0]).toMatchObject({ sk: input.eventId, notificationId: `${userId}-dead` });
     const page = await listNotifications(repository, { userId, limit: 100 });
     expect(page.items.filter((i) => i.status === 'SENT')).toHaveLength(1);
-    expect(page.items.filter((i) => i.status === 'SENDING')).toHaveLength(0);
+    // Nothing left half-done: the dead holder's notification is the one recorded SENT.
+    expect(page.items.find((i) => i.status === 'SENT')?.notificationId).toBe(`${userId}-dead`);
   });
 });

@@ -3,8 +3,8 @@ import type { NotificationChannel, OutgoingNotification } from '../../lib/notifi
 import { decodeCursor, encodeCursor } from '../../lib/notification/cursor.js';
 import { dedupeKey } from '../../lib/notification/dedupe.js';
 import type {
-  ActiveClaims,
-  ClaimOptions,
+  LeadKey,
+  MessageClaimOptions,
   NotificationRepository,
   RecordPage,
 } from '../../lib/notification/notification-repository.js';
@@ -12,73 +12,101 @@ import {
   listNotifications,
   sendNotification,
 } from '../../lib/notification/notification-service.js';
-import type { DedupeClaim, NotificationRecord } from '../../lib/notification/types.js';
+import type {
+  NotificationClaim,
+  NotificationRecord,
+  PendingNotification,
+} from '../../lib/notification/types.js';
 import { isAppError } from '../../lib/shared/errors.js';
 
-/** An in-memory NotificationRepository with the DynamoDB adapter's claim semantics. */
+/** An in-memory NotificationRepository with the DynamoDB adapter's conditions. */
 class FakeNotificationRepository implements NotificationRepository {
   records: NotificationRecord[] = [];
-  claims = new Map<string, DedupeClaim>();
+  /** `E#<eventId>` and `M#<dedupeKey>`, as the table's EVENT# and DEDUPE# items. */
+  claims = new Map<string, NotificationClaim>();
 
-  async claim(record: NotificationRecord, options: ClaimOptions) {
-    const existing = this.claims.get(`M#${record.dedupeKey}`);
-    const messageTaken =
-      existing && !(existing.expiresAt !== undefined && existing.expiresAt < options.nowSeconds);
-    const eventTaken = record.eventId !== undefined && this.claims.has(`E#${record.eventId}`);
-    if (messageTaken || eventTaken) return 'taken' as const;
-    const claim = {
-      notificationId: record.notificationId,
-      userId: record.userId,
-      createdAt: record.createdAt,
-      expiresAt: options.expiresAt,
-    };
-    this.claims.set(`M#${record.dedupeKey}`, claim);
-    if (record.eventId) this.claims.set(`E#${record.eventId}`, { ...claim, expiresAt: undefined });
-    this.records.push({ ...record });
+  async claimEvent(pending: PendingNotification) {
+    const key = `E#${pending.eventId}`;
+    const held = this.claims.get(key);
+    if (held) return { ...held };
+    const { notificationId, userId, createdAt, leaseUntil, message, correlationId, caller } =
+      pending;
+    this.claims.set(key, {
+      notificationId,
+      userId,
+      createdAt,
+      leaseUntil,
+      message,
+      correlationId,
+      caller,
+    });
     return 'claimed' as const;
   }
-  async activeClaims(
-    key: string,
-    eventId: string | undefined,
-    nowSeconds: number,
-  ): Promise<ActiveClaims> {
-    const message = this.claims.get(`M#${key}`);
-    return {
-      event: eventId ? this.claims.get(`E#${eventId}`) : undefined,
-      message:
-        message && !(message.expiresAt !== undefined && message.expiresAt < nowSeconds)
-          ? message
-          : undefined,
-    };
+  async claimMessage(pending: PendingNotification, options: MessageClaimOptions) {
+    const key = `M#${pending.dedupeKey}`;
+    const held = this.claims.get(key);
+    const free =
+      !held ||
+      (held.expiresAt !== undefined && held.expiresAt < options.nowSeconds) ||
+      held.notificationId === pending.notificationId ||
+      held.notificationId === options.replacing;
+    if (held && !free) return { ...held };
+    const { notificationId, userId, createdAt, eventId, leaseUntil, correlationId, caller } =
+      pending;
+    this.claims.set(key, {
+      notificationId,
+      userId,
+      createdAt,
+      expiresAt: options.expiresAt,
+      ...(eventId === undefined ? { leaseUntil, correlationId, caller } : { eventId }),
+    });
+    return 'claimed' as const;
+  }
+  async eventClaim(eventId: string) {
+    const claim = this.claims.get(`E#${eventId}`);
+    return claim ? { ...claim } : undefined;
+  }
+  async messageClaim(key: string) {
+    const claim = this.claims.get(`M#${key}`);
+    return claim ? { ...claim } : undefined;
   }
   async get(key: Pick<NotificationRecord, 'notificationId'>) {
     const found = this.records.find((r) => r.notificationId === key.notificationId);
     return found ? { ...found } : undefined;
   }
-  async renewLease(record: NotificationRecord, leaseUntil: number, nowMs: number) {
-    const found = this.find(record);
-    if (found.status !== 'SENDING' || (found.leaseUntil ?? Infinity) >= nowMs) return false;
-    found.leaseUntil = leaseUntil;
+  async renewLease(lead: LeadKey, leaseUntil: number, nowMs: number) {
+    const claim = this.claims.get(this.leadOf(lead));
+    if (claim?.notificationId !== lead.notificationId) return false;
+    if (claim.leaseUntil === undefined || claim.leaseUntil >= nowMs) return false;
+    claim.leaseUntil = leaseUntil;
     return true;
   }
   async put(record: NotificationRecord) {
-    this.records.push({ ...record });
+    const at = this.records.findIndex((r) => r.notificationId === record.notificationId);
+    if (at < 0) {
+      this.records.push({ ...record });
+      return true;
+    }
+    if (record.status !== 'SENT' && this.records[at]?.status === 'SENT') return false;
+    this.records[at] = { ...record };
+    return true;
   }
-  async markSent(record: NotificationRecord, sentAt: string, channel: string) {
-    Object.assign(this.find(record), { status: 'SENT', sentAt, channel, leaseUntil: undefined });
-  }
-  async release(record: NotificationRecord) {
-    this.claims.delete(`M#${record.dedupeKey}`);
-    if (record.eventId) this.claims.delete(`E#${record.eventId}`);
-    Object.assign(this.find(record), { status: 'FAILED' });
+  async release(pending: PendingNotification, options: { message: boolean }) {
+    const lead = this.leadOf(pending);
+    const claim = this.claims.get(lead);
+    if (claim?.notificationId !== pending.notificationId) return;
+    if (claim.leaseUntil !== pending.leaseUntil) return;
+    this.claims.delete(lead);
+    if (!options.message || pending.eventId === undefined) return;
+    if (this.claims.get(`M#${pending.dedupeKey}`)?.notificationId === pending.notificationId) {
+      this.claims.delete(`M#${pending.dedupeKey}`);
+    }
   }
   async list(): Promise<RecordPage> {
     return { items: [...this.records].reverse() };
   }
-  private find(record: NotificationRecord) {
-    const found = this.records.find((r) => r.notificationId === record.notificationId);
-    if (!found) throw new Error('no such record');
-    return found;
+  private leadOf(lead: Omit<LeadKey, 'notificationId'>) {
+    return lead.eventId === undefined ? `M#${lead.dedupeKey}` : `E#${lead.eventId}`;
   }
 }
 
@@ -136,25 +164,28 @@ async function failure(promise: Promise<unknown>) {
   }
 }
 
-/** A claim whose holder died before sending: the record stays SENDING with its lease. */
+/**
+ * A notification whose holder claimed its eventId and its message and died
+ * before its record: the claims stay, the lead with its lease.
+ */
 async function orphanedClaim(
   repository: FakeNotificationRepository,
   input: { userId: string; message: string; eventId: string },
   at: Date,
   leaseSeconds = 15,
 ) {
-  const record: NotificationRecord = {
+  const pending: PendingNotification = {
     notificationId: 'n-dead',
     ...input,
-    status: 'SENDING',
     dedupeKey: dedupeKey(input.userId, input.message),
     correlationId: 'corr-dead',
     caller: 'payment',
     createdAt: at.toISOString(),
     leaseUntil: at.getTime() + leaseSeconds * 1000,
   };
-  await repository.claim(record, { nowSeconds: Math.floor(at.getTime() / 1000) });
-  return record;
+  await repository.claimEvent(pending);
+  await repository.claimMessage(pending, { nowSeconds: Math.floor(at.getTime() / 1000) });
+  return pending;
 }
 
 describe('Function: sendNotification', () => {
@@ -289,7 +320,11 @@ describe('Function: sendNotification, claim as a lease', () => {
     const get = repository.get.bind(repository);
     repository.get = async (key) => {
       reads += 1;
-      if (reads === 2) await repository.markSent(holder, deps.now().toISOString(), 'fake');
+      if (reads === 2) {
+        // The holder finishes meanwhile: its record is written SENT.
+        const { leaseUntil: _lease, ...sent } = holder;
+        await repository.put({ ...sent, status: 'SENT', sentAt: deps.now().toISOString() });
+      }
       return get(key);
     };
     const result = await sendNotification(deps, input, ctx);
