@@ -166,8 +166,8 @@ async function crashMain(options) {
         ['payments SUCCEEDED / FAILED', `${num(c.succeeded)} / ${num(c.failed)}`],
         ['orders PAID / PAYMENT_FAILED', `${num(c.ordersPaid)} / ${num(c.ordersPaymentFailed)}`],
         [
-          'notifications SENT / SKIPPED / SENDING',
-          `${num(c.notificationsSent)} / ${num(c.notificationsSkipped)} / ${num(c.notificationsSending)}`,
+          'notifications SENT / SKIPPED / half-sent',
+          `${num(c.notificationsSent)} / ${num(c.notificationsSkipped)} / ${num(c.notificationsSending + c.notificationsHalfSent)}`,
         ],
         [
           'outbox events DELIVERED / PENDING / DEAD',

@@ -13,7 +13,9 @@
  * 6. every order's audit trail is complete: contiguous sequence numbers, its
  *    creation, exactly one applied change to PAID if it is PAID, and one
  *    applied decline per failed payment if it is PAYMENT_FAILED;
- * 7. no notification is left SENDING (a claim whose holder died was recovered);
+ * 7. no notification is left half-sent: every lead claim (the one that
+ *    carries a send's lease) has its record (a claim whose holder died was
+ *    recovered), and no record says SENDING (the shape before issue 24);
  * 8. when the snapshot has them: the gateway's own ledger charged each
  *    transactionId once, with the outcome our payment records, and nothing
  *    else (a voided key is no charge); per order it shows at most one
@@ -38,6 +40,7 @@
  *   charges: Charge[], payments: Payment[], events: OutboxEvent[],
  *   orders: Order[], audit: AuditEntry[], notifications: Notification[],
  *   ledger?: LedgerEntry[], idempotency?: IdempotencyRecord[], checkedAt?: number,
+ *   notificationLeads?: { userId: string, notificationId: string }[],
  * }} Snapshot
  * @typedef {{ invariant: string, id: string, detail: string }} Violation
  */
@@ -198,13 +201,23 @@ export function checkInvariants(snapshot, expected) {
     }
   }
 
-  // 7. nothing stuck SENDING
+  // 7. nothing left half-sent
   for (const n of snapshot.notifications) {
     if (n.status === 'SENDING') {
       fail(
-        'nothing stuck SENDING',
+        'nothing left half-sent',
         n.userId,
         `notification ${n.notificationId ?? '?'} left SENDING`,
+      );
+    }
+  }
+  const recorded = new Set(snapshot.notifications.map((n) => n.notificationId));
+  for (const lead of snapshot.notificationLeads ?? []) {
+    if (!recorded.has(lead.notificationId)) {
+      fail(
+        'nothing left half-sent',
+        lead.userId,
+        `notification ${lead.notificationId} claimed, and never recorded`,
       );
     }
   }
@@ -275,6 +288,9 @@ export function checkInvariants(snapshot, expected) {
     eventsDead: statusCount(snapshot.events, 'DEAD'),
     auditEntries: snapshot.audit.length,
     notificationsSending: snapshot.notifications.filter((n) => n.status === 'SENDING').length,
+    notificationsHalfSent: (snapshot.notificationLeads ?? []).filter(
+      (lead) => !snapshot.notifications.some((n) => n.notificationId === lead.notificationId),
+    ).length,
     ...(snapshot.ledger ? { ledgerCharges: snapshot.ledger.length } : {}),
     ...(snapshot.idempotency
       ? {

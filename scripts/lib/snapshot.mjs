@@ -177,5 +177,17 @@ export function normalizeTables(raw, prefix) {
       eventId: n.eventId,
       notificationId: n.notificationId,
     }));
-  return { charges, payments, events, orders, audit, notifications };
+  // A notification's lead claim (its eventId's, else its message's) carries the
+  // lease of its send until the record is written: a lead left without its
+  // record is a send left half-done.
+  const notificationLeads = raw.notifications
+    .filter(
+      (n) =>
+        typeof n.pk === 'string' &&
+        (n.pk.startsWith('EVENT#') || n.pk.startsWith('DEDUPE#')) &&
+        n.leaseUntil !== undefined &&
+        within(n.userId, prefix),
+    )
+    .map((n) => ({ userId: n.userId, notificationId: n.notificationId }));
+  return { charges, payments, events, orders, audit, notifications, notificationLeads };
 }

@@ -14,7 +14,14 @@ type Snapshot = {
     outcome?: string;
     newStatus?: string;
   }[];
-  notifications: { userId: string; status: string; message?: string; eventId?: string }[];
+  notifications: {
+    userId: string;
+    status: string;
+    message?: string;
+    eventId?: string;
+    notificationId?: string;
+  }[];
+  notificationLeads?: { userId: string; notificationId: string }[];
   ledger?: { transactionId: string; outcome: string }[];
   idempotency?: { id: string; status: string; inProgressExpiry?: number }[];
   checkedAt?: number;
@@ -172,10 +179,20 @@ describe('Function: checkInvariants', () => {
 });
 
 describe('Function: checkInvariants, what the crash run adds', () => {
-  it('reports a notification left SENDING', () => {
+  it('reports a notification left SENDING (the shape before issue 24)', () => {
     const snapshot = healthy();
     snapshot.notifications.push({ userId: 'u1', status: 'SENDING', message: 'x', eventId: 'e9' });
-    expect(invariantsBroken(snapshot)).toEqual(['nothing stuck SENDING']);
+    expect(invariantsBroken(snapshot)).toEqual(['nothing left half-sent']);
+  });
+
+  it('reports a lead claim whose notification was never recorded, and passes one whose was', () => {
+    const snapshot = healthy();
+    const [sent] = snapshot.notifications;
+    snapshot.notificationLeads = [{ userId: 'u1', notificationId: 'n-lost' }];
+    expect(invariantsBroken(snapshot)).toEqual(['nothing left half-sent']);
+    sent!.notificationId = 'n-kept';
+    snapshot.notificationLeads = [{ userId: 'u1', notificationId: 'n-kept' }];
+    expect(invariantsBroken(snapshot)).toEqual([]);
   });
 
   it('checks the gateway ledger: each payment charged there once, with its outcome, and nothing else', () => {
