@@ -1,10 +1,8 @@
-import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { describe, expect, it } from 'vitest';
-import { requireEnv } from '../../lib/shared/config.js';
 import type { InternalResponse } from '../../lib/shared/internal-client.js';
 import { DownstreamError } from '../../lib/shared/internal-client.js';
 import { uniqueId } from '../support/http.js';
-import { idempotencyRecordId, paymentBody, paymentHarness, tables } from './payment-fixtures.js';
+import { paymentBody, paymentHarness, tables } from './payment-fixtures.js';
 
 /** The order service's error answer, in our error format. */
 function orderRefusal(status: number, code: string, details: unknown[] = []): InternalResponse {
@@ -66,25 +64,27 @@ describe('POST /payments asks its order first (step 1b), against DynamoDB Local'
     expect(harness.gateway.calls).toBe(1);
   });
 
-  it('keeps the charge guard when its request is refused after another request took its key over', async () => {
+  it("leaves another request's charge guard alone when the order refuses this one", async () => {
     const harness = paymentHarness();
     const body = paymentBody();
     harness.answerHoldWith(async () => {
-      // Meanwhile a retry took the key over (this request ran past its deadline):
-      // the record is in progress with the retry's deadline, and the guard is the retry's too.
-      await harness.doc.send(
-        new UpdateCommand({
-          TableName: requireEnv('IDEMPOTENCY_TABLE'),
-          Key: { id: idempotencyRecordId(body.transactionId) },
-          UpdateExpression: 'SET in_progress_expiration = :later',
-          ExpressionAttributeValues: { ':later': Date.now() + 60_000 },
-        }),
-      );
+      // Meanwhile a retry that took the key over (this request ran past its
+      // deadline) wrote its guard: the guard is written after the hold, by the
+      // request the order let through, never before.
+      await harness.charges.begin({
+        transactionId: body.transactionId,
+        orderId: body.orderId,
+        userId: body.userId,
+        amountMinor: 12550,
+        currency: 'USD',
+        state: 'PENDING',
+        createdAt: new Date().toISOString(),
+      });
       return orderRefusal(409, 'ORDER_NOT_PAYABLE');
     });
     const answer = await harness.postPayment(body);
     expect(answer.status).toBe(409);
-    // The guard is not this request's to delete any more: it stays for the retry.
+    // Not this request's to delete: it stays for the retry (and the reconciler).
     expect(await tables.charge(body.transactionId)).toMatchObject({ state: 'PENDING' });
     expect(harness.gateway.calls).toBe(0);
   });
