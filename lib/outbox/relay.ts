@@ -1,5 +1,4 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
-import { logAction } from '../shared/logger.js';
 import type { EventDeliverer, OutboxEvent, OutboxStore } from '../shared/outbox.js';
 import {
   DeliveryEngine,
@@ -8,6 +7,7 @@ import {
   type DrainOptions,
   type RelayRunResult,
 } from './delivery-engine.js';
+import { redriveEvents } from './redrive.js';
 
 export type { RelayRunResult } from './delivery-engine.js';
 
@@ -50,16 +50,8 @@ export class OutboxRelay {
     return this.engine.drain(this.deliver, options);
   }
 
-  /** Puts a payment's DEAD events (or one of them) back in the queue: the operator's re-drive. */
+  /** Puts a payment's DEAD events (or one of them) back in the queue: the operator's re-drive ({@link redriveEvents}). */
   async redrive(transactionId: string, eventId?: string): Promise<OutboxEvent[]> {
-    const events = await this.store.redrive(transactionId, eventId);
-    logAction(this.logger, {
-      action: 'outbox.redrive',
-      outcome: events.length > 0 ? 'success' : 'skipped',
-      transactionId,
-      eventId,
-      events: events.map((e) => e.eventId),
-    });
-    return events;
+    return redriveEvents({ outbox: this.store, logger: this.logger }, { transactionId, eventId });
   }
 }

@@ -3,8 +3,13 @@ import { byCodeUnit } from '../shared/compare.js';
 import { collectShards } from '../shared/shards.js';
 import { OUTBOX_DUE_INDEX, outboxDueKeys } from './indexes.js';
 
-/** At most this many PENDING events are read to find the oldest for the alarm's metric, in all shards together (a backlog that large alarms anyway). */
-const MAX_SCANNED = 2000;
+/**
+ * How many PENDING (or DEAD) events one read of the backlog takes at most, in
+ * all shards together: the alarm's oldest-pending metric, the outbox view's
+ * counts and the pulse all read this many, so below it they agree exactly,
+ * and above it each says it stopped (a backlog that large alarms anyway).
+ */
+export const BACKLOG_READ_CAP = 10_000;
 
 /** A PENDING or DEAD event as the backlog's readers need it: whose it is and when it was written. */
 export interface DueEvent {
@@ -61,7 +66,7 @@ export function oldestDueEvent(events: readonly DueEvent[]): DueEvent | undefine
 
 /**
  * How old, in seconds, the oldest PENDING outbox event is (0 when none is),
- * from every PENDING entry (up to {@link MAX_SCANNED} in all; a larger
+ * from every PENDING entry (up to {@link BACKLOG_READ_CAP} in all; a larger
  * backlog reports the oldest of those). A shard that cannot be read fails
  * the measure (no datapoint rather than an age that leaves a shard out).
  */
@@ -70,7 +75,7 @@ export async function oldestPendingAgeSeconds(
   table: string,
   now = Date.now(),
 ): Promise<number> {
-  const { items } = await readDueEvents(doc, table, 'PENDING', MAX_SCANNED);
+  const { items } = await readDueEvents(doc, table, 'PENDING', BACKLOG_READ_CAP);
   const oldest = oldestDueEvent(items);
   return oldest ? Math.max(0, Math.floor((now - Date.parse(oldest.createdAt)) / 1000)) : 0;
 }

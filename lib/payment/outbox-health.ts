@@ -12,7 +12,7 @@ import {
   statusShardKeys,
   unfinalizedMarkers,
 } from './indexes.js';
-import { oldestDueEvent, readDueEvents } from './outbox-backlog.js';
+import { BACKLOG_READ_CAP, oldestDueEvent, readDueEvents } from './outbox-backlog.js';
 
 /** A DEAD event as the operator sees it: enough to judge it and re-drive it. */
 export interface DeadEvent {
@@ -45,8 +45,8 @@ export interface OutboxHealth {
   unfinalizedCharges: { transactionId: string; createdAt: string; ageSeconds: number }[];
 }
 
-/** How far one count reads before it stops (the health view must stay cheap under a backlog). */
-export const COUNT_CAP = 10_000;
+/** How far one count reads before it stops (the health view must stay cheap under a backlog): the backlog's one cap. */
+export const COUNT_CAP = BACKLOG_READ_CAP;
 const LIST_LIMIT = 50;
 
 /**

@@ -2,7 +2,7 @@ import type { DynamoDBDocumentClient, QueryCommandOutput } from '@aws-sdk/lib-dy
 import { QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { collectShards, type Key } from '../shared/shards.js';
 import { STATUS_INDEX, STATUS_SHARD_ATTRIBUTE, statusShardKeys } from './indexes.js';
-import { readDueEvents } from './outbox-backlog.js';
+import { BACKLOG_READ_CAP, readDueEvents } from './outbox-backlog.js';
 import {
   aggregatePulse,
   type CappedRead,
@@ -21,7 +21,7 @@ import { VOIDED_REASON } from './types.js';
  */
 export const PULSE_PAYMENT_CAP = 20_000;
 /** At most this many PENDING, and as many DEAD, events (as the outbox health reads). */
-export const PULSE_EVENT_CAP = 10_000;
+export const PULSE_EVENT_CAP = BACKLOG_READ_CAP;
 /** Items asked of one shard per query. */
 const PAGE_LIMIT = 500;
 

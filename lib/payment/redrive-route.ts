@@ -1,7 +1,7 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
 import * as v from 'valibot';
+import { redriveEvents } from '../outbox/redrive.js';
 import { json } from '../shared/http.js';
-import { logAction } from '../shared/logger.js';
 import type { HttpRoute } from '../shared/middleware/types.js';
 import { operatorOf } from '../shared/operator.js';
 import type { OutboxStore } from '../shared/outbox.js';
@@ -14,9 +14,9 @@ const redrivePathSchema = v.object({ transactionId: idSchema });
 const redriveBodySchema = v.strictObject({ eventId: v.optional(idSchema) });
 
 /**
- * POST /payments/{transactionId}/redrive (operator), body `{ eventId? }`: what
- * `npm run redrive` does (DEAD events back to PENDING, attempts reset; the
- * relay delivers them on its next run), logged with the operator who asked.
+ * POST /payments/{transactionId}/redrive (operator), body `{ eventId? }`: the
+ * one re-drive `npm run redrive` runs too ({@link redriveEvents}), logged
+ * with the operator who asked.
  */
 export function createRedriveRoute(deps: {
   outbox: Pick<OutboxStore, 'redrive'>;
@@ -26,15 +26,7 @@ export function createRedriveRoute(deps: {
     const { transactionId } = parseInput(redrivePathSchema, event.pathParameters ?? {}, 'path');
     const { eventId } = parseInput(redriveBodySchema, event.jsonBody ?? {});
     const operator = operatorOf(event);
-    const events = await deps.outbox.redrive(transactionId, eventId);
-    logAction(deps.logger, {
-      action: 'outbox.redrive',
-      outcome: events.length > 0 ? 'success' : 'skipped',
-      transactionId,
-      eventId,
-      operator,
-      events: events.map((e) => e.eventId),
-    });
+    const events = await redriveEvents(deps, { transactionId, eventId, operator });
     return json(200, { transactionId, redriven: events.map((e) => e.eventId), operator });
   };
 }
