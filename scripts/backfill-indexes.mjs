@@ -9,7 +9,7 @@
  * or DYNAMODB_ENDPOINT (a local stack). Safe beside live traffic and safe to
  * run twice: every write is conditioned on what it was decided from.
  */
-import { backfillIndexes } from '../lib/payment/index-backfill.ts';
+import { backfillIndexes } from '../lib/payment/operator/index-backfill.ts';
 import { dynamoFromEnv } from '../lib/shared/dynamo.ts';
 import { runCli } from './lib/cli.mjs';
 import { resolvedServerlessConfig } from './lib/tables.mjs';

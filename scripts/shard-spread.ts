@@ -5,8 +5,8 @@
  * real key functions, no DynamoDB: `npx tsx scripts/shard-spread.ts`.
  */
 import { randomUUID } from 'node:crypto';
-import { eventIdFor } from '../lib/payment/events.js';
 import { OUTBOX_DUE_SHARDS, STATUS_SHARDS, UNFINALIZED_SHARDS } from '../lib/payment/indexes.js';
+import { eventIdFor } from '../lib/payment/outbox/events.js';
 import { shardOf } from '../lib/shared/shards.js';
 
 const PAYMENTS = 100_000;

@@ -1,5 +1,5 @@
-import { createListRoute } from '../../lib/payment/operator-routes.js';
-import { DynamoPaymentList } from '../../lib/payment/payment-list.js';
+import { DynamoPaymentList } from '../../lib/payment/operator/payment-list.js';
+import { createListRoute } from '../../lib/payment/operator/routes.js';
 import { requireEnv } from '../../lib/shared/config.js';
 import { httpHandler } from '../../lib/shared/middleware/http-handler.js';
 import { dynamo, observability } from './operator-dependencies.js';

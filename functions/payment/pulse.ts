@@ -1,4 +1,4 @@
-import { createPulseRoute } from '../../lib/payment/operator-routes.js';
+import { createPulseRoute } from '../../lib/payment/operator/routes.js';
 import { requireEnv } from '../../lib/shared/config.js';
 import { httpHandler } from '../../lib/shared/middleware/http-handler.js';
 import { dynamo, observability } from './operator-dependencies.js';

@@ -1,5 +1,5 @@
-import { DynamoOutboxStore } from '../../lib/payment/outbox-store.js';
-import { createRedriveRoute } from '../../lib/payment/redrive-route.js';
+import { createRedriveRoute } from '../../lib/payment/operator/redrive-route.js';
+import { DynamoOutboxStore } from '../../lib/payment/outbox/store.js';
 import { requireEnv } from '../../lib/shared/config.js';
 import { httpHandler } from '../../lib/shared/middleware/http-handler.js';
 import { dynamo, observability } from './operator-dependencies.js';

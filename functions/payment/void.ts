@@ -1,4 +1,4 @@
-import { createVoidRoute } from '../../lib/payment/void-route.js';
+import { createVoidRoute } from '../../lib/payment/operator/void-route.js';
 import { httpHandler } from '../../lib/shared/middleware/http-handler.js';
 import { observability, payments } from './dependencies.js';
 

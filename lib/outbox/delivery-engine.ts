@@ -1,14 +1,9 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
 import { type BackoffOptions, fullJitterBackoff } from '../shared/backoff.js';
 import { logAction } from '../shared/logger.js';
-import type {
-  DeliveryOutcome,
-  EventDeliverer,
-  OutboxEvent,
-  OutboxStore,
-} from '../shared/outbox.js';
 import { forEachConcurrently } from '../shared/pool.js';
 import type { ShardSlice } from '../shared/shards.js';
+import type { DeliveryOutcome, EventDeliverer, OutboxEvent, OutboxStore } from './types.js';
 
 /** What one run of the engine over the outbox did with the events it saw. */
 export interface RelayRunResult {

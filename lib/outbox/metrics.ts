@@ -1,6 +1,6 @@
 import { type Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
-import type { OutboxEvent } from '../shared/outbox.js';
 import type { OutboxRelayHooks } from './relay.js';
+import type { OutboxEvent } from './types.js';
 
 /**
  * The metrics the outbox relay emits (namespace POWERTOOLS_METRICS_NAMESPACE,

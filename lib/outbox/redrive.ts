@@ -1,6 +1,6 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
 import { logAction } from '../shared/logger.js';
-import type { OutboxEvent, OutboxStore } from '../shared/outbox.js';
+import type { OutboxEvent, OutboxStore } from './types.js';
 
 /** Who asks for a re-drive, and what. */
 export interface RedriveRequest {

@@ -1,5 +1,4 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
-import type { EventDeliverer, OutboxEvent, OutboxStore } from '../shared/outbox.js';
 import {
   DeliveryEngine,
   type DeliveryEngineOptions,
@@ -8,6 +7,7 @@ import {
   type RelayRunResult,
 } from './delivery-engine.js';
 import { redriveEvents } from './redrive.js';
+import type { EventDeliverer, OutboxEvent, OutboxStore } from './types.js';
 
 export type { RelayRunResult } from './delivery-engine.js';
 

@@ -8,7 +8,7 @@ import { logAction } from '../shared/logger.js';
 import { DynamoChargeStore } from './charge-store.js';
 import type { PaymentGateway } from './gateway-port.js';
 import { OUTBOX_DUE_INDEX, UNFINALIZED_INDEX } from './indexes.js';
-import { DynamoOutboxStore } from './outbox-store.js';
+import { DynamoOutboxStore } from './outbox/store.js';
 import { PaymentService } from './payment-service.js';
 import { DynamoPaymentStore } from './payment-store.js';
 

@@ -1,7 +1,7 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { DeliveryEngine } from '../outbox/delivery-engine.js';
+import type { EventDeliverer, OutboxEvent, OutboxStore } from '../outbox/types.js';
 import type { Fault } from '../shared/fault-injection.js';
-import type { EventDeliverer, OutboxEvent, OutboxStore } from '../shared/outbox.js';
 import type { ChargeResult, ChargeStore } from './charge-store.js';
 import type { PaymentGateway } from './gateway-port.js';
 import type { OrderGate } from './order-gate.js';

@@ -1,15 +1,15 @@
 import { randomUUID } from 'node:crypto';
 import { DeliveryEngine } from '../outbox/delivery-engine.js';
+import type { EventDeliverer, OutboxEvent } from '../outbox/types.js';
 import { NotFoundError } from '../shared/errors.js';
 import { findFault } from '../shared/fault-injection.js';
 import { logAction } from '../shared/logger.js';
-import type { EventDeliverer, OutboxEvent } from '../shared/outbox.js';
 import { ChargeGuard } from './charge-guard.js';
 import { chargeResultOf } from './charge-store.js';
-import { outboxEventsFor } from './events.js';
 import { GatewayUnavailableError } from './gateway-port.js';
 import type { HeldOrderHint } from './order-gate.js';
 import { OrderTakeover } from './order-takeover.js';
+import { outboxEventsFor } from './outbox/events.js';
 import {
   answered,
   type Charged,

@@ -1,10 +1,10 @@
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { GetCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
+import type { OutboxEvent } from '../outbox/types.js';
 import { isTransactionCanceled } from '../shared/dynamo.js';
-import type { OutboxEvent } from '../shared/outbox.js';
 import { type ChargeResult, recordResultUpdate, UNFINALIZED_ATTRIBUTE } from './charge-store.js';
 import { STATUS_SHARD_ATTRIBUTE, statusShardKey } from './indexes.js';
-import { type DynamoOutboxStore, eventToItem, paymentPk } from './outbox-store.js';
+import { type DynamoOutboxStore, eventToItem, paymentPk } from './outbox/store.js';
 import type { Payment, PaymentRecord } from './types.js';
 
 /** Sort key of a payment's own item (its events sort under `EVENT#`). */

@@ -8,9 +8,9 @@ import { logAction } from '../shared/logger.js';
 import type { HttpRoute } from '../shared/middleware/types.js';
 import { METRIC, type MetricName } from '../shared/observability.js';
 import { parseInput } from '../shared/validation.js';
-import { createEventDeliverer } from './deliverer.js';
 import type { IdempotentPay } from './idempotency.js';
 import { createOrderGate } from './order-gate.js';
+import { createEventDeliverer } from './outbox/deliverer.js';
 import type { PaymentService } from './payment-service.js';
 import { gatewayCallbackSchema, paymentPathSchema, paymentRequestSchema } from './schemas.js';
 import {

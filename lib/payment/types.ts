@@ -1,5 +1,5 @@
+import type { OutboxEvent } from '../outbox/types.js';
 import type { Currency } from '../shared/money.js';
-import type { OutboxEvent } from '../shared/outbox.js';
 
 /** A validated `POST /payments` request; amounts are integer minor units from here on. */
 export interface PaymentRequest {

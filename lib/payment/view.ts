@@ -1,6 +1,6 @@
+import type { OutboxEvent } from '../outbox/types.js';
 import { byCodeUnit } from '../shared/compare.js';
 import { fromMinorUnits } from '../shared/money.js';
-import type { OutboxEvent } from '../shared/outbox.js';
 import type { Charge, Payment } from './types.js';
 
 /**

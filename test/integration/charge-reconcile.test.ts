@@ -1,22 +1,22 @@
 import { DeleteCommand } from '@aws-sdk/lib-dynamodb';
 import { describe, expect, it, vi } from 'vitest';
+import type { EventDeliverer } from '../../lib/outbox/types.js';
 import { ChargeReconciler } from '../../lib/payment/charge-reconciler.js';
 import {
   DynamoChargeStore,
   UNFINALIZED_ATTRIBUTE,
   unfinalizedMarker,
 } from '../../lib/payment/charge-store.js';
-import { SimulatedGateway } from '../../lib/payment/gateway.js';
 import { GatewayUnavailableError } from '../../lib/payment/gateway-port.js';
-import { DynamoOutboxStore } from '../../lib/payment/outbox-store.js';
+import { DynamoOutboxStore } from '../../lib/payment/outbox/store.js';
 import { InjectedCrashError, PaymentService } from '../../lib/payment/payment-service.js';
 import { DynamoPaymentStore } from '../../lib/payment/payment-store.js';
+import { SimulatedGateway } from '../../lib/payment/simulator/gateway.js';
 import type { PaymentRequest } from '../../lib/payment/types.js';
 import { requireEnv } from '../../lib/shared/config.js';
 import { dynamoFromEnv } from '../../lib/shared/dynamo.js';
 import { parseFaults } from '../../lib/shared/fault-injection.js';
 import { createLogger } from '../../lib/shared/logger.js';
-import type { EventDeliverer } from '../../lib/shared/outbox.js';
 import { uniqueId } from '../support/http.js';
 import { welcomingOrders } from '../support/order-gate.js';
 import { tables } from './payment-fixtures.js';

@@ -1,6 +1,5 @@
 import { GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { describe, expect, it } from 'vitest';
-import { backfillIndexes, chargeFix, paymentItemFix } from '../../lib/payment/index-backfill.js';
 import {
   OUTBOX_DUE_INDEX,
   outboxDueKey,
@@ -9,6 +8,11 @@ import {
   UNFINALIZED_INDEX,
   unfinalizedMarker,
 } from '../../lib/payment/indexes.js';
+import {
+  backfillIndexes,
+  chargeFix,
+  paymentItemFix,
+} from '../../lib/payment/operator/index-backfill.js';
 import { requireEnv } from '../../lib/shared/config.js';
 import { dynamoFromEnv } from '../../lib/shared/dynamo.js';
 import { uniqueId } from '../support/http.js';

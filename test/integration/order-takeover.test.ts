@@ -7,29 +7,29 @@ import {
   updateOrderStatus,
 } from '../../lib/order/order-service.js';
 import { holdForPayment, releaseHold } from '../../lib/order/payment-hold.js';
+import type { EventDeliverer } from '../../lib/outbox/types.js';
 import { ChargeReconciler } from '../../lib/payment/charge-reconciler.js';
 import { DynamoChargeStore } from '../../lib/payment/charge-store.js';
-import { SimulatedGateway } from '../../lib/payment/gateway.js';
-import { DynamoGatewayLedger } from '../../lib/payment/gateway-ledger.js';
 import {
   type GatewayChargeRequest,
   GatewayUnavailableError,
 } from '../../lib/payment/gateway-port.js';
 import type { HoldAnswer, OrderGate } from '../../lib/payment/order-gate.js';
-import { DynamoOutboxStore } from '../../lib/payment/outbox-store.js';
+import { DynamoOutboxStore } from '../../lib/payment/outbox/store.js';
 import {
   InjectedCrashError,
   PaymentService,
   type RequestContext,
 } from '../../lib/payment/payment-service.js';
 import { DynamoPaymentStore } from '../../lib/payment/payment-store.js';
+import { SimulatedGateway } from '../../lib/payment/simulator/gateway.js';
+import { DynamoGatewayLedger } from '../../lib/payment/simulator/gateway-ledger.js';
 import type { PaymentRequest } from '../../lib/payment/types.js';
 import { requireEnv } from '../../lib/shared/config.js';
 import { dynamoFromEnv } from '../../lib/shared/dynamo.js';
 import { isAppError } from '../../lib/shared/errors.js';
 import { type Fault, parseFaults } from '../../lib/shared/fault-injection.js';
 import { createLogger } from '../../lib/shared/logger.js';
-import type { EventDeliverer } from '../../lib/shared/outbox.js';
 import { uniqueId } from '../support/http.js';
 import { tables } from './payment-fixtures.js';
 

@@ -1,8 +1,8 @@
 import { DeleteCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { outboxDueKey, statusShardKey, unfinalizedMarker } from '../../lib/payment/indexes.js';
-import { readOutboxHealth } from '../../lib/payment/outbox-health.js';
-import { DynamoPaymentList } from '../../lib/payment/payment-list.js';
+import { DynamoPaymentList } from '../../lib/payment/operator/payment-list.js';
+import { readOutboxHealth } from '../../lib/payment/outbox/health.js';
 import { requireEnv } from '../../lib/shared/config.js';
 import { dynamoFromEnv } from '../../lib/shared/dynamo.js';
 import { isAppError } from '../../lib/shared/errors.js';

@@ -1,19 +1,19 @@
 import { DeleteCommand, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { beforeEach, describe, expect, it } from 'vitest';
+import type { OutboxEvent } from '../../lib/outbox/types.js';
 import { DynamoChargeStore } from '../../lib/payment/charge-store.js';
-import { outboxEventsFor } from '../../lib/payment/events.js';
 import { outboxDueKey } from '../../lib/payment/indexes.js';
+import { outboxEventsFor } from '../../lib/payment/outbox/events.js';
 import {
   DynamoOutboxStore,
   eventSk,
   eventToItem,
   paymentPk,
-} from '../../lib/payment/outbox-store.js';
+} from '../../lib/payment/outbox/store.js';
 import { DynamoPaymentStore } from '../../lib/payment/payment-store.js';
 import type { Payment } from '../../lib/payment/types.js';
 import { requireEnv } from '../../lib/shared/config.js';
 import { dynamoFromEnv } from '../../lib/shared/dynamo.js';
-import type { OutboxEvent } from '../../lib/shared/outbox.js';
 import { uniqueId } from '../support/http.js';
 
 const { doc } = dynamoFromEnv();

@@ -1,4 +1,4 @@
-import type { DueListing, OutboxEvent, OutboxStore } from '../../lib/shared/outbox.js';
+import type { DueListing, OutboxEvent, OutboxStore } from '../../lib/outbox/types.js';
 import { shardOf } from '../../lib/shared/shards.js';
 
 /** The shards the in-memory store spreads events over (the due index's count). */

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { OutboxRelay } from '../../lib/outbox/relay.js';
 import { relayHandler } from '../../lib/outbox/relay-handler.js';
+import type { OutboxStore } from '../../lib/outbox/types.js';
 import { ChargeReconciler, reconcileBackoffMs } from '../../lib/payment/charge-reconciler.js';
 import type { ChargeStore, UnfinalizedListing } from '../../lib/payment/charge-store.js';
 import {
@@ -10,7 +11,6 @@ import {
 import type { RecoverResult } from '../../lib/payment/payment-service.js';
 import type { Charge, RecordedCharge } from '../../lib/payment/types.js';
 import { createLogger } from '../../lib/shared/logger.js';
-import type { OutboxStore } from '../../lib/shared/outbox.js';
 import { fakeContext } from '../support/lambda.js';
 
 const logger = createLogger('payment');

@@ -2,7 +2,7 @@ import type { Metrics } from '@aws-lambda-powertools/metrics';
 import { describe, expect, it } from 'vitest';
 import { CLIENT_METRICS, clientMetricsHooks } from '../../lib/http/metrics.js';
 import { OUTBOX_METRICS, outboxMetricsHooks } from '../../lib/outbox/metrics.js';
-import type { OutboxEvent } from '../../lib/shared/outbox.js';
+import type { OutboxEvent } from '../../lib/outbox/types.js';
 
 /** Records what single metrics were emitted, as `name{dimension=value}`. */
 function recordingMetrics() {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { DeliveryEngine, type DeliveryEngineOptions } from '../../lib/outbox/delivery-engine.js';
+import type { DeliveryOutcome, EventDeliverer, OutboxEvent } from '../../lib/outbox/types.js';
 import { createLogger } from '../../lib/shared/logger.js';
-import type { DeliveryOutcome, EventDeliverer, OutboxEvent } from '../../lib/shared/outbox.js';
 import { InMemoryOutboxStore, ManualClock, pendingEvent } from '../support/in-memory-outbox.js';
 
 const logger = createLogger('payment');

@@ -2,8 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { OutboxRelay } from '../../lib/outbox/relay.js';
 import { RelayRunFailedError, relayHandler } from '../../lib/outbox/relay-handler.js';
 import type { RunLease } from '../../lib/outbox/run-lease.js';
+import type { OutboxEvent, OutboxStore } from '../../lib/outbox/types.js';
 import { createLogger } from '../../lib/shared/logger.js';
-import type { OutboxEvent, OutboxStore } from '../../lib/shared/outbox.js';
 import { fakeContext } from '../support/lambda.js';
 
 const logger = createLogger('payment');

@@ -1,12 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { OutboxRelay, type OutboxRelayOptions } from '../../lib/outbox/relay.js';
-import { createLogger } from '../../lib/shared/logger.js';
 import type {
   DeliveryOutcome,
   EventDeliverer,
   OutboxEvent,
   OutboxStore,
-} from '../../lib/shared/outbox.js';
+} from '../../lib/outbox/types.js';
+import { createLogger } from '../../lib/shared/logger.js';
 import { InMemoryOutboxStore, ManualClock, pendingEvent } from '../support/in-memory-outbox.js';
 
 /** A deliverer that answers from a script (per event) and counts calls. */

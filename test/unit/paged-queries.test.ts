@@ -4,13 +4,13 @@ import { decodeCursor, encodeCursor } from '../../lib/notification/cursor.js';
 import { DynamoNotificationRepository } from '../../lib/notification/notification-repository.js';
 import { listNotificationsSchema } from '../../lib/notification/schemas.js';
 import { historyQuerySchema } from '../../lib/order/schemas.js';
-import { paymentListQuerySchema } from '../../lib/payment/operator-schemas.js';
 import {
   DynamoPaymentList,
   decodeListCursor,
   encodeListCursor,
   rowDigest,
-} from '../../lib/payment/payment-list.js';
+} from '../../lib/payment/operator/payment-list.js';
+import { paymentListQuerySchema } from '../../lib/payment/operator/schemas.js';
 import { isAppError, isStoreUnavailable } from '../../lib/shared/errors.js';
 import { json } from '../../lib/shared/http.js';
 import { createLogger } from '../../lib/shared/logger.js';

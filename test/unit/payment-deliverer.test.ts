@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { createEventDeliverer } from '../../lib/payment/deliverer.js';
-import { outboxEventsFor } from '../../lib/payment/events.js';
+import { createEventDeliverer } from '../../lib/payment/outbox/deliverer.js';
+import { outboxEventsFor } from '../../lib/payment/outbox/events.js';
 import type { Payment } from '../../lib/payment/types.js';
 import {
   DownstreamError,

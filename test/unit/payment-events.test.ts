@@ -3,8 +3,8 @@ import {
   IdempotencyValidationError,
 } from '@aws-lambda-powertools/idempotency';
 import { describe, expect, it } from 'vitest';
-import { eventIdFor, outboxEventsFor } from '../../lib/payment/events.js';
 import { inProgressRetryAfterSeconds, toIdempotencyError } from '../../lib/payment/idempotency.js';
+import { eventIdFor, outboxEventsFor } from '../../lib/payment/outbox/events.js';
 import { paymentRequestSchema } from '../../lib/payment/schemas.js';
 import type { Payment } from '../../lib/payment/types.js';
 import { ID_PATTERN, parseInput } from '../../lib/shared/validation.js';

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { SimulatedGateway, simulatedDecline } from '../../lib/payment/gateway.js';
-import { InMemoryGatewayLedger } from '../../lib/payment/gateway-ledger.js';
+import { SimulatedGateway, simulatedDecline } from '../../lib/payment/simulator/gateway.js';
+import { InMemoryGatewayLedger } from '../../lib/payment/simulator/gateway-ledger.js';
 
 const request = {
   idempotencyKey: 'tx-1',

@@ -5,7 +5,7 @@ import {
   DynamoPaymentList,
   decodeListCursor,
   type ListedStatus,
-} from '../../lib/payment/payment-list.js';
+} from '../../lib/payment/operator/payment-list.js';
 import { shardOf } from '../../lib/shared/shards.js';
 
 // The list's merge and cursors against a stand-in for the sharded indexes

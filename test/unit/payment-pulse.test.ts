@@ -1,7 +1,6 @@
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { describe, expect, it } from 'vitest';
 import { STATUS_SHARDS } from '../../lib/payment/indexes.js';
-import { createPulseRoute } from '../../lib/payment/operator-routes.js';
 import {
   aggregatePulse,
   type CappedRead,
@@ -9,8 +8,9 @@ import {
   type PulsePayment,
   percentile,
   windowStart,
-} from '../../lib/payment/pulse.js';
-import { readNewestFirst, readPulse } from '../../lib/payment/pulse-store.js';
+} from '../../lib/payment/operator/pulse.js';
+import { readNewestFirst, readPulse } from '../../lib/payment/operator/pulse-store.js';
+import { createPulseRoute } from '../../lib/payment/operator/routes.js';
 import { isAppError } from '../../lib/shared/errors.js';
 import type { HttpEvent } from '../../lib/shared/middleware/types.js';
 

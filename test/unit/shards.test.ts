@@ -14,7 +14,7 @@ import {
   UNFINALIZED_SHARDS,
   unfinalizedMarker,
 } from '../../lib/payment/indexes.js';
-import { DynamoOutboxStore } from '../../lib/payment/outbox-store.js';
+import { DynamoOutboxStore } from '../../lib/payment/outbox/store.js';
 import { createLogger } from '../../lib/shared/logger.js';
 import {
   collectShards,

@@ -1,11 +1,11 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
 import * as v from 'valibot';
-import { redriveEvents } from '../outbox/redrive.js';
-import { json } from '../shared/http.js';
-import type { HttpRoute } from '../shared/middleware/types.js';
-import { operatorOf } from '../shared/operator.js';
-import type { OutboxStore } from '../shared/outbox.js';
-import { idSchema, parseInput } from '../shared/validation.js';
+import { redriveEvents } from '../../outbox/redrive.js';
+import type { OutboxStore } from '../../outbox/types.js';
+import { json } from '../../shared/http.js';
+import type { HttpRoute } from '../../shared/middleware/types.js';
+import { operatorOf } from '../../shared/operator.js';
+import { idSchema, parseInput } from '../../shared/validation.js';
 
 /** Path of `POST /payments/{transactionId}/redrive`. */
 const redrivePathSchema = v.object({ transactionId: idSchema });

@@ -1,17 +1,17 @@
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { byCodeUnit } from '../shared/compare.js';
-import { isConditionalCheckFailed } from '../shared/dynamo.js';
-import type { DueListing, OutboxEvent, OutboxStore } from '../shared/outbox.js';
-import { keysOfSlice, readShardsMerged } from '../shared/shards.js';
+import type { DueListing, OutboxEvent, OutboxStore } from '../../outbox/types.js';
+import { byCodeUnit } from '../../shared/compare.js';
+import { isConditionalCheckFailed } from '../../shared/dynamo.js';
+import { keysOfSlice, readShardsMerged } from '../../shared/shards.js';
 import {
   OUTBOX_DUE_INDEX,
   outboxDueKey,
   outboxDueKeys,
   STATUS_SHARD_ATTRIBUTE,
-} from './indexes.js';
+} from '../indexes.js';
 
-export { OUTBOX_DUE_INDEX } from './indexes.js';
+export { OUTBOX_DUE_INDEX } from '../indexes.js';
 
 /** Partition key of a payment and its events. */
 export function paymentPk(transactionId: string): string {

@@ -1,6 +1,6 @@
 import { type DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
-import { isConditionalCheckFailed } from '../shared/dynamo.js';
-import type { GatewayChargeResult } from './gateway-port.js';
+import { isConditionalCheckFailed } from '../../shared/dynamo.js';
+import type { GatewayChargeResult } from '../gateway-port.js';
 
 /** What the gateway keeps of one key: its first answer, a charge or a void (which has no amount). */
 export interface GatewayLedgerEntry {

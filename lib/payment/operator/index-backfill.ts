@@ -1,14 +1,14 @@
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { ScanCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { isConditionalCheckFailed } from '../shared/dynamo.js';
-import { forEachConcurrently } from '../shared/pool.js';
+import { isConditionalCheckFailed } from '../../shared/dynamo.js';
+import { forEachConcurrently } from '../../shared/pool.js';
 import {
   outboxDueKey,
   STATUS_SHARD_ATTRIBUTE,
   statusShardKey,
   UNFINALIZED_ATTRIBUTE,
   unfinalizedMarker,
-} from './indexes.js';
+} from '../indexes.js';
 
 /**
  * The one-off step that moves items written by an earlier version onto

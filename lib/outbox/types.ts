@@ -1,5 +1,5 @@
-import type { ServiceName } from './logger.js';
-import type { ShardSlice } from './shards.js';
+import type { ServiceName } from '../shared/logger.js';
+import type { ShardSlice } from '../shared/shards.js';
 
 /** The kinds of downstream effect a payment emits. */
 export type OutboxEventType = 'order.status' | 'notification.send';

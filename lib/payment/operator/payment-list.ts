@@ -1,20 +1,20 @@
 import { createHash } from 'node:crypto';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { BatchGetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
-import { byCodeUnit } from '../shared/compare.js';
-import { fromMinorUnits } from '../shared/money.js';
-import { readShardsMerged } from '../shared/shards.js';
-import { invalidCursor, TIMESTAMP_PATTERN } from '../shared/validation.js';
-import { unfinalizedChargesQuery } from './charge-store.js';
+import { byCodeUnit } from '../../shared/compare.js';
+import { fromMinorUnits } from '../../shared/money.js';
+import { readShardsMerged } from '../../shared/shards.js';
+import { invalidCursor, TIMESTAMP_PATTERN } from '../../shared/validation.js';
+import { unfinalizedChargesQuery } from '../charge-store.js';
 import {
   STATUS_INDEX,
   STATUS_SHARD_ATTRIBUTE,
   statusShardKeys,
   type UNFINALIZED_INDEX,
   unfinalizedMarkers,
-} from './indexes.js';
+} from '../indexes.js';
 
-export { STATUS_INDEX } from './indexes.js';
+export { STATUS_INDEX } from '../indexes.js';
 
 /** What the operator list filters on: a final status, or PROCESSING (charged, not final yet). */
 export type ListedStatus = 'SUCCEEDED' | 'FAILED' | 'PROCESSING';

@@ -1,9 +1,8 @@
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { QueryCommand } from '@aws-sdk/lib-dynamodb';
-import { byCodeUnit } from '../shared/compare.js';
-import { collectShards, type Key, readShardsMerged } from '../shared/shards.js';
-import { unfinalizedChargesQuery } from './charge-store.js';
-import { EVENTS_PER_PAYMENT } from './events.js';
+import { byCodeUnit } from '../../shared/compare.js';
+import { collectShards, type Key, readShardsMerged } from '../../shared/shards.js';
+import { unfinalizedChargesQuery } from '../charge-store.js';
 import {
   OUTBOX_DUE_INDEX,
   outboxDueKeys,
@@ -11,8 +10,9 @@ import {
   STATUS_SHARD_ATTRIBUTE,
   statusShardKeys,
   unfinalizedMarkers,
-} from './indexes.js';
-import { BACKLOG_READ_CAP, oldestDueEvent, readDueEvents } from './outbox-backlog.js';
+} from '../indexes.js';
+import { BACKLOG_READ_CAP, oldestDueEvent, readDueEvents } from './backlog.js';
+import { EVENTS_PER_PAYMENT } from './events.js';
 
 /** A DEAD event as the operator sees it: enough to judge it and re-drive it. */
 export interface DeadEvent {

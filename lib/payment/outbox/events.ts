@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
-import { fromMinorUnits } from '../shared/money.js';
-import type { OutboxEvent, OutboxEventType } from '../shared/outbox.js';
-import { type Payment, VOIDED_REASON } from './types.js';
+import type { OutboxEvent, OutboxEventType } from '../../outbox/types.js';
+import { fromMinorUnits } from '../../shared/money.js';
+import { type Payment, VOIDED_REASON } from '../types.js';
 
 /**
  * The id of a payment's event of one type: deterministic, so a retried or

@@ -1,12 +1,12 @@
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { json } from '../shared/http.js';
-import type { HttpRoute } from '../shared/middleware/types.js';
-import { parseInput } from '../shared/validation.js';
-import { paymentListQuerySchema, pulseQuerySchema } from './operator-schemas.js';
-import { readOutboxHealth } from './outbox-health.js';
+import { json } from '../../shared/http.js';
+import type { HttpRoute } from '../../shared/middleware/types.js';
+import { parseInput } from '../../shared/validation.js';
+import { readOutboxHealth } from '../outbox/health.js';
 import type { PaymentList } from './payment-list.js';
 import { DEFAULT_PULSE_WINDOW } from './pulse.js';
 import { readPulse } from './pulse-store.js';
+import { paymentListQuerySchema, pulseQuerySchema } from './schemas.js';
 
 /** GET /payments?status=&limit=&cursor= (operator): payments newest first, from indexes. */
 export function createListRoute(deps: { list: PaymentList }): HttpRoute {

@@ -1,7 +1,7 @@
 import { type DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb';
-import { byCodeUnit } from '../shared/compare.js';
-import { collectShards } from '../shared/shards.js';
-import { OUTBOX_DUE_INDEX, outboxDueKeys } from './indexes.js';
+import { byCodeUnit } from '../../shared/compare.js';
+import { collectShards } from '../../shared/shards.js';
+import { OUTBOX_DUE_INDEX, outboxDueKeys } from '../indexes.js';
 
 /**
  * How many PENDING (or DEAD) events one read of the backlog takes at most, in

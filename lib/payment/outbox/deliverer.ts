@@ -1,10 +1,10 @@
-import type { Fault } from '../shared/fault-injection.js';
+import type { DeliveryOutcome, EventDeliverer, OutboxEvent } from '../../outbox/types.js';
+import type { Fault } from '../../shared/fault-injection.js';
 import {
   type InternalClient,
   type InternalRequest,
   isDownstreamError,
-} from '../shared/internal-client.js';
-import type { DeliveryOutcome, EventDeliverer, OutboxEvent } from '../shared/outbox.js';
+} from '../../shared/internal-client.js';
 
 /**
  * Statuses that no retry can fix: our own contract refused the event (a bad

@@ -1,12 +1,12 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
 import * as v from 'valibot';
-import { ConflictError } from '../shared/errors.js';
-import { json } from '../shared/http.js';
-import { logAction } from '../shared/logger.js';
-import type { HttpRoute } from '../shared/middleware/types.js';
-import { operatorOf } from '../shared/operator.js';
-import { idSchema, parseInput } from '../shared/validation.js';
-import type { PaymentService } from './payment-service.js';
+import { ConflictError } from '../../shared/errors.js';
+import { json } from '../../shared/http.js';
+import { logAction } from '../../shared/logger.js';
+import type { HttpRoute } from '../../shared/middleware/types.js';
+import { operatorOf } from '../../shared/operator.js';
+import { idSchema, parseInput } from '../../shared/validation.js';
+import type { PaymentService } from '../payment-service.js';
 
 /** Path of `POST /payments/{transactionId}/void`. */
 const voidPathSchema = v.object({ transactionId: idSchema });

@@ -1,12 +1,12 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { type Fault, findFault } from '../shared/fault-injection.js';
-import { type GatewayLedger, InMemoryGatewayLedger } from './gateway-ledger.js';
+import { type Fault, findFault } from '../../shared/fault-injection.js';
 import {
   type GatewayChargeRequest,
   type GatewayChargeResult,
   GatewayUnavailableError,
   type PaymentGateway,
-} from './gateway-port.js';
+} from '../gateway-port.js';
+import { type GatewayLedger, InMemoryGatewayLedger } from './gateway-ledger.js';
 
 /** `work`, or a rejection as soon as `signal` aborts (the work itself goes on). */
 function abortable<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {

@@ -1,8 +1,9 @@
 import type { DynamoDBDocumentClient, QueryCommandOutput } from '@aws-sdk/lib-dynamodb';
 import { QueryCommand } from '@aws-sdk/lib-dynamodb';
-import { collectShards, type Key } from '../shared/shards.js';
-import { STATUS_INDEX, STATUS_SHARD_ATTRIBUTE, statusShardKeys } from './indexes.js';
-import { BACKLOG_READ_CAP, readDueEvents } from './outbox-backlog.js';
+import { collectShards, type Key } from '../../shared/shards.js';
+import { STATUS_INDEX, STATUS_SHARD_ATTRIBUTE, statusShardKeys } from '../indexes.js';
+import { BACKLOG_READ_CAP, readDueEvents } from '../outbox/backlog.js';
+import { VOIDED_REASON } from '../types.js';
 import {
   aggregatePulse,
   type CappedRead,
@@ -12,7 +13,6 @@ import {
   type PulseWindow,
   windowStart,
 } from './pulse.js';
-import { VOIDED_REASON } from './types.js';
 
 /**
  * At most this many final payments are read for one pulse (both statuses,
