@@ -1,4 +1,5 @@
 import { createHash, createHmac } from 'node:crypto';
+import { SignatureV4 } from '@smithy/signature-v4';
 import { httpRequest } from './transport.js';
 
 /** Reads one SSM parameter: its value, or undefined when it does not exist. */
@@ -20,15 +21,35 @@ export interface SsmParameterOptions {
   now?: () => Date;
 }
 
-const sha256 = (data: string) => createHash('sha256').update(data).digest('hex');
-const hmac = (key: string | Buffer, data: string) =>
-  createHmac('sha256', key).update(data).digest();
+/** node:crypto as the AWS SDK signer's hash (its Checksum interface): no second SHA-256 in the bundle. */
+type SourceData = string | ArrayBuffer | ArrayBufferView;
+const bytes = (data: SourceData): string | Uint8Array =>
+  typeof data === 'string'
+    ? data
+    : data instanceof ArrayBuffer
+      ? new Uint8Array(data)
+      : new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+
+class NodeSha256 {
+  private readonly hash;
+  constructor(secret?: SourceData) {
+    this.hash = secret ? createHmac('sha256', bytes(secret)) : createHash('sha256');
+  }
+  update(data: SourceData): void {
+    this.hash.update(bytes(data));
+  }
+  async digest(): Promise<Uint8Array> {
+    return new Uint8Array(this.hash.digest());
+  }
+  reset(): void {}
+}
 
 /**
- * Signs `request` with AWS Signature Version 4 (header form) and returns its
- * headers with `authorization` added.
+ * Signs `request` with AWS Signature Version 4 (header form), with the AWS
+ * SDK's own signer (`@smithy/signature-v4`, already in every bundle through
+ * the DynamoDB client), and returns its headers with `authorization` added.
  */
-export function signRequest(request: {
+export async function signRequest(request: {
   url: URL;
   body: string;
   headers: Record<string, string>;
@@ -36,35 +57,28 @@ export function signRequest(request: {
   region: string;
   credentials: { accessKeyId: string; secretAccessKey: string; sessionToken?: string };
   date: Date;
-}): Record<string, string> {
-  const amzDate = request.date.toISOString().replace(/[:-]|\.\d{3}/g, '');
-  const day = amzDate.slice(0, 8);
-  const headers: Record<string, string> = {
-    ...Object.fromEntries(Object.entries(request.headers).map(([k, v]) => [k.toLowerCase(), v])),
-    host: request.url.host,
-    'x-amz-date': amzDate,
-  };
-  if (request.credentials.sessionToken) {
-    headers['x-amz-security-token'] = request.credentials.sessionToken;
-  }
-  const names = Object.keys(headers).sort();
-  const signedHeaders = names.join(';');
-  const canonical = [
-    'POST',
-    request.url.pathname || '/',
-    '',
-    ...names.map((n) => `${n}:${String(headers[n]).trim()}`),
-    '',
-    signedHeaders,
-    sha256(request.body),
-  ].join('\n');
-  const scope = `${day}/${request.region}/${request.service}/aws4_request`;
-  const toSign = ['AWS4-HMAC-SHA256', amzDate, scope, sha256(canonical)].join('\n');
-  let key = hmac(`AWS4${request.credentials.secretAccessKey}`, day);
-  for (const part of [request.region, request.service, 'aws4_request']) key = hmac(key, part);
-  const signature = createHmac('sha256', key).update(toSign).digest('hex');
-  headers.authorization = `AWS4-HMAC-SHA256 Credential=${request.credentials.accessKeyId}/${scope}, SignedHeaders=${signedHeaders}, Signature=${signature}`;
-  return headers;
+}): Promise<Record<string, string>> {
+  const signer = new SignatureV4({
+    credentials: request.credentials,
+    region: request.region,
+    service: request.service,
+    sha256: NodeSha256,
+    // As the SDK's SSM client signs: no x-amz-content-sha256 header.
+    applyChecksum: false,
+  });
+  const signed = await signer.sign(
+    {
+      method: 'POST',
+      protocol: request.url.protocol,
+      hostname: request.url.hostname,
+      ...(request.url.port && { port: Number(request.url.port) }),
+      path: request.url.pathname || '/',
+      headers: { ...request.headers, host: request.url.host },
+      body: request.body,
+    },
+    { signingDate: request.date },
+  );
+  return signed.headers;
 }
 
 /**
@@ -94,7 +108,7 @@ export function ssmParameterGetter(options: SsmParameterOptions = {}): SsmParame
       options.endpoint ?? env.AWS_ENDPOINT_URL_SSM ?? `https://ssm.${region}.amazonaws.com/`,
     );
     const body = JSON.stringify({ Name: name, WithDecryption: decrypt });
-    const headers = signRequest({
+    const headers = await signRequest({
       url,
       body,
       headers: {

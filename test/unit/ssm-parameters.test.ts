@@ -60,7 +60,7 @@ describe('Function: signRequest', () => {
       'content-type': 'application/x-amz-json-1.1',
       'x-amz-target': 'AmazonSSM.GetParameter',
     };
-    const ours = signRequest({
+    const ours = await signRequest({
       url,
       body,
       headers,
