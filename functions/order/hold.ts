@@ -42,7 +42,7 @@ export const handler = httpHandler({ observability, body: true }, async (event, 
       ...toOrderView(result.order),
       acquired: result.acquired,
       seq: result.order.auditSeq,
-      ...(result.order.pendingHold ? { heldAt: result.order.pendingHold.at } : {}),
+      ...(result.heldAt ? { heldAt: result.heldAt } : {}),
     });
   } catch (error) {
     if (isAppError(error) && error.status < 500) {
