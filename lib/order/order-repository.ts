@@ -64,6 +64,8 @@ export interface FreeHold {
   payableStatuses: readonly string[];
   holdUntil: string;
   row: PendingHoldRow;
+  /** Held only while the order keeps fewer rows than this in its log (else the caller reads, settles and decides). */
+  logRoom: number;
 }
 
 /** Result of a conditional write: done, or someone else wrote first (re-read and retry). */
@@ -280,8 +282,8 @@ export class DynamoOrderRepository implements OrderRepository {
           Key: { orderId: hold.orderId },
           UpdateExpression:
             'SET paymentHolder = :tx, holdUntil = :until, auditSeq = auditSeq + :one, holdSeq = auditSeq + :one, pendingHold = :row',
-          ConditionExpression: `attribute_exists(orderId) AND userId = :user AND amountMinor = :amount AND currency = :currency AND #status IN (${statuses.join(', ')}) AND attribute_not_exists(paymentHolder) AND attribute_not_exists(holdSeq)`,
-          ExpressionAttributeNames: { '#status': 'status' },
+          ConditionExpression: `attribute_exists(orderId) AND userId = :user AND amountMinor = :amount AND currency = :currency AND #status IN (${statuses.join(', ')}) AND attribute_not_exists(paymentHolder) AND attribute_not_exists(holdSeq) AND size(#log) < :logRoom`,
+          ExpressionAttributeNames: { '#status': 'status', '#log': 'log' },
           ExpressionAttributeValues: {
             ':tx': hold.transactionId,
             ':until': hold.holdUntil,
@@ -290,6 +292,7 @@ export class DynamoOrderRepository implements OrderRepository {
             ':user': hold.userId,
             ':amount': hold.amountMinor,
             ':currency': hold.currency,
+            ':logRoom': hold.logRoom,
             ...Object.fromEntries(hold.payableStatuses.map((s, i) => [`:payable${i}`, s])),
           },
           ReturnValues: 'ALL_NEW',

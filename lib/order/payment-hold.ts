@@ -23,6 +23,14 @@ import type { AuditEntry, OperationContext, Order, PendingHoldRow } from './type
  */
 export const DEFAULT_HOLD_LEASE_MS = 60_000;
 
+/**
+ * A hold is taken in one write only while the order keeps at most one row in
+ * its log (its creation's, or its latest operation's): a hold and a result
+ * taken without a read add rows without dropping any, so this bounds the
+ * order item; otherwise the hold is read and decided, which drops them.
+ */
+const FREE_HOLD_LOG_ROOM = 2;
+
 /** Input of {@link holdForPayment}, already validated. */
 export interface HoldInput {
   orderId: string;
@@ -187,6 +195,7 @@ export async function holdForPayment(
       payableStatuses: PAYABLE_STATUSES,
       holdUntil: new Date(at.getTime() + leaseMs).toISOString(),
       row: freeHoldRow(input.transactionId, at.toISOString(), context),
+      logRoom: FREE_HOLD_LOG_ROOM,
     });
     const row = held && pendingHoldOf(held);
     if (held && row) {

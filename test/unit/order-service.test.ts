@@ -94,7 +94,8 @@ class FakeOrderRepository implements OrderRepository {
       order.currency === hold.currency &&
       hold.payableStatuses.includes(order.status) &&
       !order.paymentHolder &&
-      order.holdSeq === undefined;
+      order.holdSeq === undefined &&
+      Object.keys(order.log ?? {}).length < hold.logRoom;
     if (!order || !free || this.conflicts > 0) return undefined;
     order.auditSeq += 1;
     Object.assign(order, {
