@@ -4,8 +4,8 @@ import type { Order } from './types.js';
 // The order service's use cases, one story per file, in one import for the
 // handlers: creation, status events, the payment hold, the history.
 export { type CreateOrderInput, type CreateOrderResult, createOrder } from './create-order.js';
-export { type OrderServiceDeps, settings } from './order-commit.js';
-export { getOrderHistory, notFound } from './order-history.js';
+export type { OrderServiceDeps } from './order-commit.js';
+export { getOrderHistory } from './order-history.js';
 export {
   type HeldOrder,
   type UpdateStatusInput,
