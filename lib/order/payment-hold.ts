@@ -7,17 +7,14 @@ import {
 import type { Currency } from '../shared/money.js';
 import { CONFLICT, retryOnConflict } from '../shared/retry-on-conflict.js';
 import {
-  afterCommit,
-  commitOn,
-  freeHoldRow,
+  commitOperation,
   HOLD_ATTRIBUTES,
-  notFound,
   type OrderServiceDeps,
   settings,
-  withoutHold,
-} from './order-service.js';
+} from './order-commit.js';
+import { notFound, pendingHoldOf, settlePending } from './order-history.js';
 import { PAYABLE_STATUSES } from './status-transition.js';
-import type { AuditEntry, OperationContext, Order } from './types.js';
+import type { AuditEntry, OperationContext, Order, PendingHoldRow } from './types.js';
 
 /**
  * How long a new hold is protected before its charge is known to have
@@ -25,6 +22,14 @@ import type { AuditEntry, OperationContext, Order } from './types.js';
  * passed, a holder that never wrote its charge is certainly dead.
  */
 export const DEFAULT_HOLD_LEASE_MS = 60_000;
+
+/**
+ * A hold is taken in one write only while the order keeps at most one row in
+ * its log (its creation's, or its latest operation's): a hold and a result
+ * taken without a read add rows without dropping any, so this bounds the
+ * order item; otherwise the hold is read and decided, which drops them.
+ */
+const FREE_HOLD_LOG_ROOM = 2;
 
 /** Input of {@link holdForPayment}, already validated. */
 export interface HoldInput {
@@ -46,6 +51,31 @@ export interface HoldResult {
   order: Order;
   /** True when this call wrote the hold (false: this transactionId held it already, or paid it). */
   acquired: boolean;
+  /**
+   * When the order keeps this hold's row from a one-write hold (Order.pendingHold)
+   * and the history table has it too: the row's time, for the payment's result
+   * to name it (HeldOrder.heldAt) and drop it from the order.
+   */
+  heldAt?: string;
+}
+
+/** What the history says of a hold taken in one write. */
+export const FREE_HOLD_DETAIL = 'HELD: this transactionId may charge the order';
+
+/** The history row of a hold taken in one write, without what the order supplies (seq, status, version). */
+export function freeHoldRow(
+  transactionId: string,
+  at: string,
+  context: OperationContext,
+): PendingHoldRow {
+  return {
+    at,
+    operation: 'payment-hold',
+    outcome: 'applied',
+    ...context,
+    transactionId,
+    detail: FREE_HOLD_DETAIL,
+  };
 }
 
 /** Options of the hold use cases, over the order use cases' own. */
@@ -139,7 +169,8 @@ function refusal(order: Order, input: HoldInput, now: Date): AppError | undefine
  * transactionId holds the order (one payment at a time, recorded in the
  * history) until its result arrives as a status event or it is released.
  * Idempotent per transactionId: its holder, or its payer, is answered again
- * without a write. Refusals write nothing.
+ * without a write of its own (what a crash left on the order is copied to the
+ * history table first). Refusals write nothing.
  */
 export async function holdForPayment(
   deps: HoldDeps,
@@ -147,13 +178,15 @@ export async function holdForPayment(
   context: OperationContext,
 ): Promise<HoldResult> {
   const { now, retry } = settings(deps);
+  const { repository } = deps;
   const leaseMs = deps.leaseMs ?? DEFAULT_HOLD_LEASE_MS;
   if (!input.replaces) {
     // The usual case, a free order that matches: held in one conditional
-    // write, its history row kept on the order until the next operation
-    // writes it. Any other case is read and decided below.
+    // write, its history row kept on the order, then copied to the history
+    // table before the answer (so the answer's heldAt means it is there).
+    // Any other case is read and decided below.
     const at = now();
-    const held = await deps.repository.holdIfFree({
+    const held = await repository.holdIfFree({
       orderId: input.orderId,
       transactionId: input.transactionId,
       userId: input.userId,
@@ -162,27 +195,35 @@ export async function holdForPayment(
       payableStatuses: PAYABLE_STATUSES,
       holdUntil: new Date(at.getTime() + leaseMs).toISOString(),
       row: freeHoldRow(input.transactionId, at.toISOString(), context),
+      logRoom: FREE_HOLD_LOG_ROOM,
     });
-    if (held) {
+    const row = held && pendingHoldOf(held);
+    if (held && row) {
+      await repository.writeHistory([row]);
       deps.onWrite?.(input.orderId);
-      return { order: held, acquired: true };
+      return { order: held, acquired: true, heldAt: row.at };
     }
   }
+  const known = new Set<number>();
   return retryOnConflict(async () => {
-    const order = await deps.repository.get(input.orderId);
+    const order = await repository.get(input.orderId);
     if (!order) throw notFound(input.orderId);
     const at = now();
     const refused = refusal(order, input, at);
     if (refused) throw refused;
+    const settled = await settlePending(repository, order, known);
     if (order.paidBy === input.transactionId || order.paymentHolder === input.transactionId) {
-      return { order, acquired: false };
+      // Answered again without a write; a one-write hold's row, if the order
+      // still keeps it, is in the history table now (settled above).
+      const heldAt =
+        order.pendingHold?.transactionId === input.transactionId ? order.pendingHold.at : undefined;
+      return { order, acquired: false, ...(heldAt ? { heldAt } : {}) };
     }
-    const seq = order.auditSeq + 1;
     const holdUntil = new Date(at.getTime() + leaseMs).toISOString();
     const replaced = order.paymentHolder;
     const audit: AuditEntry = {
       orderId: input.orderId,
-      seq,
+      seq: order.auditSeq + 1,
       at: at.toISOString(),
       operation: 'payment-hold',
       outcome: 'applied',
@@ -192,20 +233,18 @@ export async function holdForPayment(
       newStatus: order.status,
       detail: replaced
         ? `HELD: replaces ${replaced}, whose gateway key the payment voided first: it never charged, and never can`
-        : 'HELD: this transactionId may charge the order',
+        : FREE_HOLD_DETAIL,
       version: order.version,
     };
-    const result = await deps.repository.commit({
-      ...commitOn(order),
+    const stored = await commitOperation(deps, {
+      orderId: input.orderId,
+      expectedSeq: order.auditSeq,
       audit,
+      settled,
       set: { paymentHolder: input.transactionId, holdUntil },
     });
-    if (result === 'conflict') return CONFLICT;
-    deps.onWrite?.(input.orderId);
-    return {
-      order: { ...afterCommit(order, seq), paymentHolder: input.transactionId, holdUntil },
-      acquired: true,
-    };
+    if (stored === 'conflict') return CONFLICT;
+    return { order: stored, acquired: true };
   }, retry);
 }
 
@@ -228,16 +267,18 @@ export async function releaseHold(
   context: OperationContext,
 ): Promise<{ order: Order; released: boolean }> {
   const { now, retry } = settings(deps);
+  const known = new Set<number>();
   return retryOnConflict(async () => {
     const order = await deps.repository.get(input.orderId);
     if (!order) throw notFound(input.orderId);
+    const settled = await settlePending(deps.repository, order, known);
     if (order.paymentHolder !== input.transactionId) return { order, released: false };
-    const seq = order.auditSeq + 1;
-    const result = await deps.repository.commit({
-      ...commitOn(order),
+    const stored = await commitOperation(deps, {
+      orderId: input.orderId,
+      expectedSeq: order.auditSeq,
       audit: {
         orderId: input.orderId,
-        seq,
+        seq: order.auditSeq + 1,
         at: now().toISOString(),
         operation: 'payment-release',
         outcome: 'applied',
@@ -249,10 +290,10 @@ export async function releaseHold(
         detail: 'RELEASED: the order may be paid by another transactionId',
         version: order.version,
       },
+      settled,
       remove: HOLD_ATTRIBUTES,
     });
-    if (result === 'conflict') return CONFLICT;
-    deps.onWrite?.(input.orderId);
-    return { order: withoutHold(afterCommit(order, seq)), released: true };
+    if (stored === 'conflict') return CONFLICT;
+    return { order: stored, released: true };
   }, retry);
 }

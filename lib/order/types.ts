@@ -26,20 +26,38 @@ export interface Order {
   /** Public creates refused for this orderId (a different body): counted, not appended to the history. */
   refusedCreates?: number;
   /**
+   * History rows written ahead on the order, by seq: each operation's row is
+   * written here in the same write as its effect, then copied to the history
+   * table; the next operation that reads the order confirms the copy and
+   * drops it from here (order-history.ts). Row 1 (the creation) starts here.
+   */
+  log?: Record<string, LoggedRow>;
+  /**
    * The history seq of a hold taken in one write (payment-hold.ts), whose
-   * history row is kept here ({@link Order.pendingHold}) until the next
-   * operation on the order writes it to the history table with its own.
+   * writer cannot name its seq in the log: its row is kept in
+   * {@link Order.pendingHold} instead, until the holder's result or the next
+   * operation that reads the order drops it (it is copied to the history
+   * table first). While it is here nothing else has happened to the order.
    */
   holdSeq?: number;
   /**
-   * The history row of the hold at {@link Order.holdSeq}, not in the history
-   * table yet. Its status and version are the order's own: nothing has
-   * happened to the order since (the next operation writes the row).
+   * The row of the hold at {@link Order.holdSeq}. Its status and version are
+   * the order's own: nothing has happened to the order since.
    */
   pendingHold?: PendingHoldRow;
+  /**
+   * The order's event markers: eventId → the seq of the history row that
+   * first recorded it, the newest few only (event-markers.ts).
+   */
+  events?: Record<string, number>;
+  /** True once markers were dropped from {@link Order.events}: their rows are found in the history table. */
+  olderEvents?: boolean;
 }
 
-/** A hold's history row as the order keeps it until it is written (see {@link Order.pendingHold}). */
+/** A history row as the order keeps it before the history table has it (see {@link Order.log}). */
+export type LoggedRow = Omit<AuditEntry, 'orderId' | 'seq'>;
+
+/** A hold's history row as the order keeps it (see {@link Order.pendingHold}). */
 export type PendingHoldRow = Omit<
   AuditEntry,
   'orderId' | 'seq' | 'previousStatus' | 'newStatus' | 'version'
@@ -72,19 +90,14 @@ export interface AuditEntry {
   detail?: string;
   /** True when the eventId had been processed before. */
   duplicateEvent?: boolean;
+  /** True on the row that first recorded its eventId: the event's marker (internal, not shown). */
+  eventMarker?: boolean;
   /** The version of the order after this operation. */
   version: number;
 }
 
-/** The remembered result of an eventId, so a redelivery is answered as before. */
-export interface EventMarker {
-  orderId: string;
-  eventId: string;
-  seq: number;
-  outcome: AuditOutcome;
-  requestedStatus: OrderStatus;
-  at: string;
-}
+/** The remembered result of an eventId, so a redelivery is answered as before: its first row. */
+export type EventMarker = Pick<AuditEntry, 'seq' | 'outcome' | 'requestedStatus'>;
 
 /** Who asked, for the audit trail. */
 export interface OperationContext {

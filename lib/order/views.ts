@@ -35,8 +35,8 @@ export function toOrderView(order: Order): OrderView {
   };
 }
 
-/** An audit entry on the wire (without the repeated orderId). */
-export function toAuditView(entry: AuditEntry): Omit<AuditEntry, 'orderId'> {
-  const { orderId: _orderId, ...view } = entry;
+/** An audit entry on the wire (without the repeated orderId and the internal event-marker flag). */
+export function toAuditView(entry: AuditEntry): Omit<AuditEntry, 'orderId' | 'eventMarker'> {
+  const { orderId: _orderId, eventMarker: _marker, ...view } = entry;
   return view;
 }

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { MAX_EVENT_MARKERS } from '../../lib/order/event-markers.js';
 import type {
   CommitResult,
   FreeHold,
@@ -9,62 +10,80 @@ import type {
 } from '../../lib/order/order-repository.js';
 import { createOrder, getOrderHistory, updateOrderStatus } from '../../lib/order/order-service.js';
 import { holdForPayment, releaseHold } from '../../lib/order/payment-hold.js';
-import type { AuditEntry, EventMarker, Order } from '../../lib/order/types.js';
+import type { AuditEntry, Order } from '../../lib/order/types.js';
 import { isAppError } from '../../lib/shared/errors.js';
 import { CONFLICT, retryOnConflict } from '../../lib/shared/retry-on-conflict.js';
+
+/** A stored copy, as DynamoDB keeps it (undefined attributes dropped). */
+const stored = <T>(value: T): T => JSON.parse(JSON.stringify(value)) as T;
 
 /** An in-memory OrderRepository with the same conditional semantics as the DynamoDB one. */
 class FakeOrderRepository implements OrderRepository {
   orders = new Map<string, Order>();
+  /** The history table. */
   audit: AuditEntry[] = [];
-  markers = new Map<string, EventMarker>();
   /** Number of upcoming commits to fail as if another writer got there first. */
   conflicts = 0;
+  /** While true, copies to the history table fail (the function dies between its two writes). */
+  historyDown = false;
 
   async get(orderId: string) {
     const order = this.orders.get(orderId);
-    return order && { ...order };
+    return order && stored(order);
   }
-  async getEventMarker(orderId: string, eventId: string) {
-    return this.markers.get(`${orderId}#${eventId}`);
-  }
-  async create(order: Order, audit: AuditEntry): Promise<CommitResult> {
+  async create(order: Order): Promise<CommitResult> {
     if (this.orders.has(order.orderId)) return 'conflict';
-    this.orders.set(order.orderId, { ...order });
-    this.audit.push(audit);
+    this.orders.set(order.orderId, stored(order));
     return 'committed';
   }
-  async commit(commit: OrderCommit): Promise<CommitResult> {
+  async commit(commit: OrderCommit): Promise<Order | 'conflict'> {
     const order = this.orders.get(commit.orderId);
     if (this.conflicts > 0) {
       this.conflicts--;
       return 'conflict';
     }
     if (!order || order.auditSeq !== commit.expectedSeq) return 'conflict';
+    if (commit.marker && order.events?.[commit.marker.eventId] !== undefined) return 'conflict';
     const x = commit.expected;
-    if (
-      x &&
-      (order.status !== x.status ||
+    if (x) {
+      const row = order.pendingHold;
+      const held = x.heldRow
+        ? order.holdSeq === x.heldRow.seq &&
+          row?.at === x.heldRow.at &&
+          row.correlationId === x.heldRow.correlationId &&
+          row.caller === x.heldRow.caller &&
+          row.transactionId === x.heldRow.transactionId
+        : order.holdSeq === undefined;
+      const room =
+        x.markerRoom === undefined ||
+        (!order.olderEvents && Object.keys(order.events ?? {}).length < x.markerRoom);
+      if (
+        order.status !== x.status ||
         order.version !== x.version ||
         order.paymentHolder !== x.paymentHolder ||
-        order.holdSeq !== x.pendingHold?.seq ||
-        (x.pendingHold && order.pendingHold?.at !== x.pendingHold.at))
-    ) {
-      return 'conflict';
+        !held ||
+        !room
+      ) {
+        return 'conflict';
+      }
     }
-    const markerKey = commit.marker && `${commit.orderId}#${commit.marker.eventId}`;
-    if (markerKey && this.markers.has(markerKey)) return 'conflict';
-    order.auditSeq = commit.audit.seq;
-    Object.assign(order, commit.set ?? {});
+    const { orderId: _id, seq, ...row } = stored(commit.audit);
+    const log = { ...order.log };
+    for (const s of commit.settled?.log ?? []) delete log[s];
+    log[seq] = row;
+    Object.assign(order, stored(commit.set ?? {}), { auditSeq: seq, log });
     for (const key of commit.remove ?? []) delete order[key];
-    if (commit.pendingHold) {
-      this.audit.push(commit.pendingHold);
+    if (commit.settled?.hold) {
       delete order.holdSeq;
       delete order.pendingHold;
     }
-    this.audit.push(commit.audit);
-    if (markerKey && commit.marker) this.markers.set(markerKey, commit.marker);
-    return 'committed';
+    if (commit.marker) {
+      const events = { ...order.events, [commit.marker.eventId]: seq };
+      for (const id of commit.marker.evict) delete events[id];
+      order.events = events;
+      if (commit.marker.evict.length > 0) order.olderEvents = true;
+    }
+    return stored(order);
   }
   async holdIfFree(hold: FreeHold): Promise<Order | undefined> {
     const order = this.orders.get(hold.orderId);
@@ -75,20 +94,43 @@ class FakeOrderRepository implements OrderRepository {
       order.currency === hold.currency &&
       hold.payableStatuses.includes(order.status) &&
       !order.paymentHolder &&
-      order.holdSeq === undefined;
+      order.holdSeq === undefined &&
+      Object.keys(order.log ?? {}).length < hold.logRoom;
     if (!order || !free || this.conflicts > 0) return undefined;
     order.auditSeq += 1;
     Object.assign(order, {
       paymentHolder: hold.transactionId,
       holdUntil: hold.holdUntil,
       holdSeq: order.auditSeq,
-      pendingHold: hold.row,
+      pendingHold: stored(hold.row),
     });
-    return { ...order };
+    return stored(order);
   }
   async countRefusedCreate(orderId: string) {
     const order = this.orders.get(orderId);
     if (order) order.refusedCreates = (order.refusedCreates ?? 0) + 1;
+  }
+  async writeHistory(rows: AuditEntry[]) {
+    if (this.historyDown) throw new Error('the function died before the history write');
+    for (const row of rows) {
+      this.audit = this.audit.filter((a) => a.orderId !== row.orderId || a.seq !== row.seq);
+      this.audit.push(stored(row));
+    }
+  }
+  async historySeqs(orderId: string, from: number, to: number) {
+    return new Set(
+      this.audit
+        .filter((a) => a.orderId === orderId && a.seq >= from && a.seq <= to)
+        .map((a) => a.seq),
+    );
+  }
+  async historyRow(orderId: string, seq: number) {
+    return this.audit.find((a) => a.orderId === orderId && a.seq === seq);
+  }
+  async findEventMarker(orderId: string, eventId: string) {
+    return this.audit
+      .filter((a) => a.orderId === orderId && a.eventId === eventId && a.eventMarker)
+      .sort((a, b) => a.seq - b.seq)[0];
   }
   async history(orderId: string, page: HistoryPageRequest = { limit: 100 }): Promise<HistoryPage> {
     const all = this.audit
@@ -97,6 +139,13 @@ class FakeOrderRepository implements OrderRepository {
     const entries = all.slice(0, page.limit);
     const last = entries.at(-1);
     return { entries, ...(all.length > page.limit && last ? { lastSeq: last.seq } : {}) };
+  }
+  /** The seqs of the history table for `orderId`, in order. */
+  seqs(orderId = 'o-1') {
+    return this.audit
+      .filter((a) => a.orderId === orderId)
+      .map((a) => a.seq)
+      .sort((a, b) => a - b);
   }
 }
 
@@ -380,8 +429,9 @@ describe('Function: holdForPayment', () => {
       status: 'PENDING',
       version: 1,
     });
-    // One write: the hold's history row waits on the order for the next operation.
-    expect(repository.audit).toHaveLength(1);
+    // One write of the order, its history row kept on it and copied to the history table.
+    expect(repository.orders.get('o-1')).toMatchObject({ holdSeq: 2 });
+    expect(repository.seqs()).toEqual([1, 2]);
     const { entries } = await getOrderHistory(repository, 'o-1');
     expect(entries.at(-1)).toMatchObject({
       seq: 2,
@@ -394,7 +444,7 @@ describe('Function: holdForPayment', () => {
     });
   });
 
-  it('writes the waiting hold row to the history, in seq order, with the next operation', async () => {
+  it('drops the hold row from the order with the next operation, the history table holding every row in seq order', async () => {
     const { repository, deps } = setup();
     await createdHeldAndPaid(deps);
     expect(repository.audit.map((a) => [a.seq, a.operation])).toEqual([
@@ -410,9 +460,11 @@ describe('Function: holdForPayment', () => {
     const { repository, deps } = setup();
     await createOrder(deps, input, ctx);
     await hold(deps);
+    const before = stored(repository.orders.get('o-1'));
     const again = await hold(deps);
     expect(again.acquired).toBe(false);
-    expect(repository.audit).toHaveLength(1);
+    expect(repository.orders.get('o-1')).toEqual(before);
+    expect(repository.seqs()).toEqual([1, 2]);
     expect((await getOrderHistory(repository, 'o-1')).entries).toHaveLength(2);
   });
 
@@ -616,6 +668,93 @@ describe('Function: getOrderHistory', () => {
     const all = await getOrderHistory(repository, 'o-1', { limit: 10 });
     expect(all.entries.map((e) => e.seq)).toEqual([1, 2]);
     expect(all.lastSeq).toBeUndefined();
+  });
+});
+
+describe('The history, written ahead on the order, when a function dies between its two writes', () => {
+  it('shows the creation row from the order, and the next operation copies it to the history table', async () => {
+    const { repository, deps } = setup();
+    repository.historyDown = true;
+    await expect(createOrder(deps, input, ctx)).rejects.toThrow('died');
+    repository.historyDown = false;
+    expect(repository.seqs()).toEqual([]);
+    expect((await getOrderHistory(repository, 'o-1')).entries).toEqual([
+      expect.objectContaining({ seq: 1, operation: 'create', correlationId: 'corr-0001' }),
+    ]);
+
+    await createOrder(deps, input, { ...ctx, correlationId: 'corr-0002' });
+
+    expect(repository.seqs()).toEqual([1, 2]);
+    expect(repository.orders.get('o-1')?.log).not.toHaveProperty('1');
+  });
+
+  it("keeps a PAID result's row when the function died after the order's write; the redelivery copies it", async () => {
+    const { repository, deps } = setup();
+    await createOrder(deps, input, ctx);
+    await hold(deps);
+    const event = {
+      orderId: 'o-1',
+      status: 'PAID' as const,
+      eventId: 'e-1',
+      transactionId: 'tx-1',
+    };
+    repository.historyDown = true;
+    await expect(updateOrderStatus(deps, event, ctx)).rejects.toThrow('died');
+    repository.historyDown = false;
+    expect(repository.orders.get('o-1')).toMatchObject({ status: 'PAID', version: 2 });
+    expect(repository.seqs()).toEqual([1, 2]);
+    const shown = (await getOrderHistory(repository, 'o-1')).entries;
+    expect(shown.map((e) => [e.seq, e.outcome])).toEqual([
+      [1, 'applied'],
+      [2, 'applied'],
+      [3, 'applied'],
+    ]);
+
+    const replay = await updateOrderStatus(deps, event, ctx);
+
+    expect(replay).toMatchObject({ duplicateEvent: true, originalSeq: 3, changed: false });
+    expect(repository.seqs()).toEqual([1, 2, 3, 4]);
+    expect((await getOrderHistory(repository, 'o-1')).entries).toHaveLength(4);
+  });
+
+  it('copies a one-write hold whose copy was lost when the holder asks again, and says so (heldAt)', async () => {
+    const { repository, deps } = setup();
+    await createOrder(deps, input, ctx);
+    repository.historyDown = true;
+    await expect(hold(deps)).rejects.toThrow('died');
+    repository.historyDown = false;
+    expect(repository.seqs()).toEqual([1]);
+
+    const again = await hold(deps);
+
+    expect(again).toMatchObject({ acquired: false, heldAt: '2026-01-01T00:00:00.000Z' });
+    expect(repository.seqs()).toEqual([1, 2]);
+  });
+});
+
+describe('Event markers, kept on the order for the newest events only', () => {
+  it(`answers a redelivered event as before after more than ${MAX_EVENT_MARKERS} newer ones`, async () => {
+    const { repository, deps } = setup();
+    await createdHeldAndPaid(deps);
+    for (let i = 0; i < MAX_EVENT_MARKERS + 2; i++) {
+      await updateOrderStatus(deps, { orderId: 'o-1', status: 'SHIPPED', eventId: `s-${i}` }, ctx);
+    }
+    const order = repository.orders.get('o-1');
+    expect(Object.keys(order?.events ?? {})).toHaveLength(MAX_EVENT_MARKERS);
+    expect(order?.events).not.toHaveProperty('e-1');
+    expect(order?.olderEvents).toBe(true);
+
+    const replay = await updateOrderStatus(
+      deps,
+      { orderId: 'o-1', status: 'PAID', eventId: 'e-1', transactionId: 'tx-1' },
+      ctx,
+    );
+    expect(replay).toMatchObject({ duplicateEvent: true, originalSeq: 3, changed: false });
+    const reused = await rejection(
+      updateOrderStatus(deps, { orderId: 'o-1', status: 'REFUNDED', eventId: 's-0' }, ctx),
+    );
+    expect(reused.code).toBe('EVENT_ID_REUSED');
+    expect(repository.orders.get('o-1')).toMatchObject({ status: 'SHIPPED', version: 3 });
   });
 });
 
