@@ -115,6 +115,16 @@ describe('Functions of the packaged template', () => {
     }
   });
 
+  it("ingests no Lambda platform line (START, END, REPORT), and the application's level follows LOG_LEVEL", () => {
+    for (const [name, fn] of Object.entries(functions)) {
+      expect(fn.Properties?.LoggingConfig, name).toEqual({
+        LogFormat: 'JSON',
+        ApplicationLogLevel: 'INFO',
+        SystemLogLevel: 'WARN',
+      });
+    }
+  });
+
   it('writes one JSON access line per request, with what never reached a function', () => {
     const settings = template.Resources.HttpApiStage?.Properties?.AccessLogSettings;
     expect(settings?.DestinationArn).toEqual({ 'Fn::GetAtt': ['HttpApiLogGroup', 'Arn'] });
