@@ -36,24 +36,32 @@ import { readFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { createApi, gatewaySignature, invokeRelay } from './lib/api.mjs';
-import { BASELINE, buildBundles, lambdaEnvironment, measureInit } from './lib/bundles.mjs';
-import { runCli } from './lib/cli.mjs';
-import { cpuPer, cpuSnapshot, throughputBound } from './lib/cpu.mjs';
-import { startDynamoCounter } from './lib/dynamo-counter.mjs';
+import { createApi, gatewaySignature, invokeRelay } from './lib/common/api.mjs';
+import { runCli } from './lib/common/cli.mjs';
+import { BASELINE, buildBundles, lambdaEnvironment, measureInit } from './lib/measure/bundles.mjs';
+import { cpuPer, cpuSnapshot, throughputBound } from './lib/measure/cpu.mjs';
+import { startDynamoCounter } from './lib/measure/dynamo-counter.mjs';
 
 /** Key prefix of the local notification channel's items (lib/notification/channel.ts). */
 const DELIVERED_PREFIX = 'DELIVERED#';
 
-import { startDynamoDbLocal } from './lib/dynamodb-local.mjs';
-import { lambdaDurations, runLoad } from './lib/load.mjs';
-import { mapLimit } from './lib/pool.mjs';
-import { freePort, stopChild } from './lib/process.mjs';
-import { meetsTarget, num, percentile, ratio, table, times, verdict } from './lib/report.mjs';
-import { SHARD_COUNTS } from './lib/shard-counts.mjs';
-import { resolvedServerlessConfig, tableDefinitions } from './lib/tables.mjs';
-import { connectOrStart, stopOnSignal } from './lib/target.mjs';
-import { busiestSharedKey, schemasOf } from './lib/write-units.mjs';
+import { mapLimit } from './lib/common/pool.mjs';
+import {
+  meetsTarget,
+  num,
+  percentile,
+  ratio,
+  table,
+  times,
+  verdict,
+} from './lib/common/report.mjs';
+import { lambdaDurations, runLoad } from './lib/measure/load.mjs';
+import { SHARD_COUNTS } from './lib/measure/shard-counts.mjs';
+import { busiestSharedKey, schemasOf } from './lib/measure/write-units.mjs';
+import { startDynamoDbLocal } from './lib/stack/dynamodb-local.mjs';
+import { freePort, stopChild } from './lib/stack/process.mjs';
+import { resolvedServerlessConfig, tableDefinitions } from './lib/stack/tables.mjs';
+import { connectOrStart, stopOnSignal } from './lib/stack/target.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -587,7 +595,7 @@ async function benchThroughput(
 
   const row = (
     /** @type {string} */ name,
-    /** @type {import('./lib/load.mjs').LoadResult} */ r,
+    /** @type {import('./lib/measure/load.mjs').LoadResult} */ r,
   ) => [
     name,
     num(r.rps, 1),
@@ -858,7 +866,7 @@ function isSimulatorStorage(request, env) {
 }
 
 /**
- * Part 2b: write units as DynamoDB bills them (scripts/lib/write-units.mjs),
+ * Part 2b: write units as DynamoDB bills them (scripts/lib/measure/write-units.mjs),
  * of an order's creation, its payment and every effect the payment causes
  * (the fast path delivers both events before the answer), by table and
  * index, and the busiest index key that the payments share.

@@ -2,9 +2,9 @@ import { rmSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, inject, it } from 'vitest';
 // @ts-expect-error plain ESM script without types
-import { startOffline } from '../../scripts/lib/offline.mjs';
+import { startOffline } from '../../scripts/lib/stack/offline.mjs';
 // @ts-expect-error plain ESM script without types
-import { freePort } from '../../scripts/lib/process.mjs';
+import { freePort } from '../../scripts/lib/stack/process.mjs';
 import { paymentBody } from '../integration/payment-fixtures.js';
 import { api } from '../support/http.js';
 

@@ -6,9 +6,9 @@ import { DynamoNotificationRepository } from '../../lib/notification/notificatio
 import { sendNotification } from '../../lib/notification/notification-service.js';
 import { createDynamoClients } from '../../lib/shared/dynamo.js';
 // @ts-expect-error plain ESM script without types
-import { startDynamoCounter } from '../../scripts/lib/dynamo-counter.mjs';
+import { startDynamoCounter } from '../../scripts/lib/measure/dynamo-counter.mjs';
 // @ts-expect-error plain ESM script without types
-import { schemasOf } from '../../scripts/lib/write-units.mjs';
+import { schemasOf } from '../../scripts/lib/measure/write-units.mjs';
 import { uniqueId } from '../support/http.js';
 
 // What a notification costs, through the bench's write-unit meter in front of

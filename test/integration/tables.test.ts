@@ -2,7 +2,7 @@ import { DescribeTableCommand, DescribeTimeToLiveCommand } from '@aws-sdk/client
 import { afterAll, describe, expect, it } from 'vitest';
 import { dynamoFromEnv } from '../../lib/shared/dynamo.js';
 // @ts-expect-error plain ESM script without types
-import { createTables, ensureTable } from '../../scripts/lib/tables.mjs';
+import { createTables, ensureTable } from '../../scripts/lib/stack/tables.mjs';
 import { TABLE_ENV_VARS } from '../support/tables.js';
 
 const { client } = dynamoFromEnv();

@@ -7,9 +7,9 @@ import {
 } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 // @ts-expect-error plain ESM script without types
-import { startDynamoCounter } from '../../scripts/lib/dynamo-counter.mjs';
+import { startDynamoCounter } from '../../scripts/lib/measure/dynamo-counter.mjs';
 // @ts-expect-error plain ESM script without types
-import { itemSize, schemasOf } from '../../scripts/lib/write-units.mjs';
+import { itemSize, schemasOf } from '../../scripts/lib/measure/write-units.mjs';
 import { uniqueId } from '../support/http.js';
 
 // The bench's write-unit meter against DynamoDB Local: each rule of how

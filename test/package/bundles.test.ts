@@ -5,7 +5,7 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { beforeAll, describe, expect, inject, it } from 'vitest';
 // @ts-expect-error plain ESM script without types
-import { readZip } from '../../scripts/lib/zip.mjs';
+import { readZip } from '../../scripts/lib/measure/zip.mjs';
 import { functionsByName, loadTemplate } from '../support/template.js';
 
 interface ZipEntry {

@@ -1,6 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, inject, it } from 'vitest';
 import { OUTBOX_DUE_SHARDS } from '../../lib/payment/indexes.js';
+// @ts-expect-error plain ESM script without types
+import { table } from '../../scripts/lib/common/report.mjs';
 import {
   AWS,
   billPerMillion,
@@ -10,9 +12,7 @@ import {
   stageSettings,
   tableKey,
   // @ts-expect-error plain ESM script without types
-} from '../../scripts/lib/capacity.mjs';
-// @ts-expect-error plain ESM script without types
-import { table } from '../../scripts/lib/report.mjs';
+} from '../../scripts/lib/measure/capacity.mjs';
 
 /** What one payment costs, as measured (the fixture `npm run capacity` reads). */
 const figures = JSON.parse(readFileSync('scripts/capacity-figures.json', 'utf8'));

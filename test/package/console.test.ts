@@ -4,7 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, inject, it } from 'vitest';
 import { parse } from 'yaml';
 // @ts-expect-error plain ESM script without types
-import { buildConsoleAssets } from '../../scripts/lib/console-build.mjs';
+import { buildConsoleAssets } from '../../scripts/lib/ops/console-build.mjs';
 import {
   functionsByName,
   loadTemplate,

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 // @ts-expect-error plain ESM script without types
-import { checkInvariants, describeViolations } from '../../scripts/lib/invariants.mjs';
+import { checkInvariants, describeViolations } from '../../scripts/lib/proofs/invariants.mjs';
 
 type Snapshot = {
   charges: { transactionId: string }[];

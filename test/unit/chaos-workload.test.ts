@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 // @ts-expect-error plain ESM script without types
-import * as chaos from '../../scripts/lib/chaos-run.mjs';
+import * as chaos from '../../scripts/lib/proofs/chaos-run.mjs';
 
 const { FAULT_MIX, isLambdaTimeout, payUntilFinal, planWorkload, seededRandom } = chaos;
 

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 // @ts-expect-error plain ESM script without types
-import * as steps from '../../scripts/lib/demo-steps.mjs';
+import * as steps from '../../scripts/lib/proofs/demo-steps.mjs';
 // @ts-expect-error plain ESM script without types
-import { createNarrator } from '../../scripts/lib/narrator.mjs';
+import { createNarrator } from '../../scripts/lib/proofs/narrator.mjs';
 
 type Answer = { status: number; headers: Headers; body: any; text: string; correlationId: string };
 

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 // @ts-expect-error plain ESM script without types
-import { logSink } from '../../scripts/lib/offline.mjs';
+import { logSink } from '../../scripts/lib/stack/offline.mjs';
 
 const dirs: string[] = [];
 afterEach(() => {

@@ -25,11 +25,11 @@ import {
   shardOf,
 } from '../../lib/shared/shards.js';
 // @ts-expect-error plain ESM script without types
-import * as chaos from '../../scripts/lib/chaos-run.mjs';
+import { SHARD_COUNTS } from '../../scripts/lib/measure/shard-counts.mjs';
 // @ts-expect-error plain ESM script without types
-import { SHARD_COUNTS } from '../../scripts/lib/shard-counts.mjs';
+import { busiestSharedKey } from '../../scripts/lib/measure/write-units.mjs';
 // @ts-expect-error plain ESM script without types
-import { busiestSharedKey } from '../../scripts/lib/write-units.mjs';
+import * as chaos from '../../scripts/lib/proofs/chaos-run.mjs';
 
 type Key = Record<string, unknown>;
 

@@ -6,7 +6,7 @@ import {
   story,
   timeline,
   // @ts-expect-error plain ESM script without types
-} from '../../scripts/lib/trace.mjs';
+} from '../../scripts/lib/ops/trace.mjs';
 
 const captured = [
   'offline: POST /payments (λ: paymentCreate)',

@@ -7,10 +7,10 @@
  */
 
 /**
- * @typedef {import('./api.mjs').ApiAnswer} ApiAnswer
+ * @typedef {import('../common/api.mjs').ApiAnswer} ApiAnswer
  * @typedef {{ transactionId: string, orderId: string, userId: string }} Ids
  * @typedef {{
- *   call: ReturnType<typeof import('./api.mjs').createApi>,
+ *   call: ReturnType<typeof import('../common/api.mjs').createApi>,
  *   narrator: ReturnType<typeof import('./narrator.mjs').createNarrator>,
  *   ids: (label: string) => Ids,
  *   chargesFor: (transactionId: string) => Promise<number>,
