@@ -1,7 +1,5 @@
 import { describe, expect, inject, it } from 'vitest';
-// @ts-expect-error plain ESM script without types
 import { runChaos } from '../../scripts/lib/proofs/chaos-run.mjs';
-// @ts-expect-error plain ESM script without types
 import { describeViolations } from '../../scripts/lib/proofs/invariants.mjs';
 
 // `npm run chaos` in small: the same run and the same invariants, against the

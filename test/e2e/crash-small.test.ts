@@ -1,7 +1,5 @@
 import { describe, expect, it } from 'vitest';
-// @ts-expect-error plain ESM script without types
 import { runCrash } from '../../scripts/lib/proofs/crash-run.mjs';
-// @ts-expect-error plain ESM script without types
 import { describeViolations } from '../../scripts/lib/proofs/invariants.mjs';
 
 // `npm run chaos -- --crash` in small: a private stack (DynamoDB Local on

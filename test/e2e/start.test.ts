@@ -3,7 +3,6 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-// @ts-expect-error plain ESM script without types
 import { freePort } from '../../scripts/lib/stack/process.mjs';
 
 const root = path.resolve(import.meta.dirname, '../..');

@@ -1,4 +1,3 @@
-// @ts-expect-error plain ESM script without types
 import { chromiumProblem } from '../../scripts/lib/ops/chromium.mjs';
 
 /**

@@ -1,5 +1,4 @@
 import type { TestProject } from 'vitest/node';
-// @ts-expect-error plain ESM script without types
 import { functionEnvironment, startDatabase } from '../../scripts/lib/stack/stack.mjs';
 
 declare module 'vitest' {

@@ -2,11 +2,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { TestProject } from 'vitest/node';
-// @ts-expect-error plain ESM script without types
 import { ensureDevKeys } from '../../scripts/lib/stack/keys.mjs';
-// @ts-expect-error plain ESM script without types
 import { freePort } from '../../scripts/lib/stack/process.mjs';
-// @ts-expect-error plain ESM script without types
 import { functionEnvironment, startStack } from '../../scripts/lib/stack/stack.mjs';
 
 declare module 'vitest' {

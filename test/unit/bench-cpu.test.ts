@@ -1,5 +1,4 @@
 import { describe, expect, it } from 'vitest';
-// @ts-expect-error plain ESM script without types
 import { cpuPer, processCpuMs, throughputBound } from '../../scripts/lib/measure/cpu.mjs';
 
 describe('the bench CPU attribution (scripts/lib/cpu.mjs)', () => {

@@ -1,6 +1,5 @@
 import http from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-// @ts-expect-error plain ESM script without types
 import { startDynamoCounter, tablesOf } from '../../scripts/lib/measure/dynamo-counter.mjs';
 
 describe('Function: tablesOf', () => {

@@ -1,5 +1,4 @@
 import { describe, expect, it } from 'vitest';
-// @ts-expect-error plain ESM script without types
 import { mapLimit } from '../../scripts/lib/common/pool.mjs';
 import {
   meetsTarget,
@@ -7,11 +6,8 @@ import {
   ratio,
   table,
   verdict,
-  // @ts-expect-error plain ESM script without types
 } from '../../scripts/lib/common/report.mjs';
-// @ts-expect-error plain ESM script without types
 import { packageSizes } from '../../scripts/lib/measure/bundles.mjs';
-// @ts-expect-error plain ESM script without types
 import { lambdaDurations } from '../../scripts/lib/measure/load.mjs';
 
 describe('Function: percentile', () => {

@@ -1,5 +1,4 @@
 import { describe, expect, it } from 'vitest';
-// @ts-expect-error plain ESM script without types
 import { helpText, parseOptions, UsageError } from '../../scripts/lib/common/cli.mjs';
 
 const spec = {

@@ -132,7 +132,8 @@ export function isLambdaTimeout(answer) {
  * (the same payment is in flight), a 5xx or a network failure it waits
  * (Retry-After, else capped exponential backoff with jitter) and sends the
  * same body again, without the injected fault: the fault happened once.
- * @param {ReturnType<typeof createApi>} call
+ * @param {(method: string, path: string, request: import('../common/api.mjs').ApiRequest) =>
+ *   Promise<import('../common/api.mjs').ApiAnswer>} call the API's caller (createApi)
  * @param {Record<string, unknown>} body
  * @param {string} fault
  * @param {{ maxAttempts: number, random: () => number, onAnswer?: () => void,
