@@ -11,8 +11,8 @@
  */
 import { backfillIndexes } from '../lib/payment/operator/index-backfill.ts';
 import { dynamoFromEnv } from '../lib/shared/dynamo.ts';
-import { runCli } from './lib/cli.mjs';
-import { resolvedServerlessConfig } from './lib/tables.mjs';
+import { runCli } from './lib/common/cli.mjs';
+import { resolvedServerlessConfig } from './lib/stack/tables.mjs';
 
 runCli({
   name: 'backfill',

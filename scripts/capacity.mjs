@@ -4,7 +4,7 @@
  * `npm run capacity -- [--stage prod] [--figures scripts/capacity-figures.json]`:
  * what AWS throttles first and what a million payments cost, from the stage's
  * resolved serverless.yml (`sls print`, no credentials needed) and the figures
- * one payment was measured to cost (scripts/lib/capacity.mjs says how).
+ * one payment was measured to cost (scripts/lib/measure/capacity.mjs says how).
  * Exits 1 when the stage cannot carry its stated target.
  */
 import { execFile } from 'node:child_process';
@@ -12,9 +12,9 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { capacityModel, capacityReport, stageSettings } from './lib/capacity.mjs';
-import { runCli } from './lib/cli.mjs';
-import { table } from './lib/report.mjs';
+import { runCli } from './lib/common/cli.mjs';
+import { table } from './lib/common/report.mjs';
+import { capacityModel, capacityReport, stageSettings } from './lib/measure/capacity.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 

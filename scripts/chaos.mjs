@@ -1,4 +1,6 @@
 #!/usr/bin/env node
+import { runCli, UsageError } from './lib/common/cli.mjs';
+import { num, table } from './lib/common/report.mjs';
 // @ts-check
 /**
  * `npm run chaos [-- --n 10000]`: N payment requests over many transactionIds,
@@ -13,18 +15,16 @@
  * Against BASE_URL's stack (with LAMBDA_URL, DYNAMODB_ENDPOINT, STAGE), or a
  * private one it starts and stops.
  *
- * `--crash [--kills 6]`: the crash run (scripts/lib/crash-run.mjs) on a private
+ * `--crash [--kills 6]`: the crash run (scripts/lib/proofs/crash-run.mjs) on a private
  * stack on disk: serverless-offline's whole process group SIGKILLed at random
  * moments while payments are in flight (DynamoDB Local once), restarted on its
  * data; then the same promises, plus the gateway's ledger, nothing stuck
  * SENDING and no idempotency record in progress past its expiry.
  */
-import { runChaos } from './lib/chaos-run.mjs';
-import { runCli, UsageError } from './lib/cli.mjs';
-import { runCrash } from './lib/crash-run.mjs';
-import { describeViolations } from './lib/invariants.mjs';
-import { num, table } from './lib/report.mjs';
-import { connectOrStart, isLocalUrl } from './lib/target.mjs';
+import { runChaos } from './lib/proofs/chaos-run.mjs';
+import { runCrash } from './lib/proofs/crash-run.mjs';
+import { describeViolations } from './lib/proofs/invariants.mjs';
+import { connectOrStart, isLocalUrl } from './lib/stack/target.mjs';
 
 const spec = /** @type {const} */ ({
   n: {
@@ -135,7 +135,7 @@ const usage = 'usage: npm run chaos [-- options]';
 const say = (/** @type {string} */ line = '') => process.stdout.write(`${line}\n`);
 
 /**
- * `--crash`: the crash run on a private stack (scripts/lib/crash-run.mjs).
+ * `--crash`: the crash run on a private stack (scripts/lib/proofs/crash-run.mjs).
  * @param {{ [K in keyof typeof spec]: any } & { help: boolean }} options
  */
 async function crashMain(options) {

@@ -10,7 +10,7 @@
  */
 import { parseArgs } from 'node:util';
 import { fromNodeProviderChain } from '@aws-sdk/credential-providers';
-import { startSigningProxy } from './lib/sigv4-proxy.mjs';
+import { startSigningProxy } from './lib/ops/sigv4-proxy.mjs';
 
 const { values } = parseArgs({
   options: {

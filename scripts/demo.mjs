@@ -11,13 +11,13 @@
  */
 import { readFile } from 'node:fs/promises';
 import { QueryCommand } from '@aws-sdk/lib-dynamodb';
-import { createApi, gatewaySignature, invokeRelay } from './lib/api.mjs';
-import { runCli } from './lib/cli.mjs';
-import { runDemo } from './lib/demo-steps.mjs';
-import { createNarrator } from './lib/narrator.mjs';
-import { documentClient } from './lib/snapshot.mjs';
-import { connectOrStart, isLocalUrl } from './lib/target.mjs';
-import { formatTimeline, parseLogLines, timeline } from './lib/trace.mjs';
+import { createApi, gatewaySignature, invokeRelay } from './lib/common/api.mjs';
+import { runCli } from './lib/common/cli.mjs';
+import { formatTimeline, parseLogLines, timeline } from './lib/ops/trace.mjs';
+import { runDemo } from './lib/proofs/demo-steps.mjs';
+import { createNarrator } from './lib/proofs/narrator.mjs';
+import { documentClient } from './lib/proofs/snapshot.mjs';
+import { connectOrStart, isLocalUrl } from './lib/stack/target.mjs';
 
 const spec = /** @type {const} */ ({
   amount: {

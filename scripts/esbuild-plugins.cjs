@@ -3,7 +3,7 @@ const path = require('node:path');
 
 /**
  * `import { html, script, stylesheet } from 'virtual:console-assets'`: the
- * operations console, built by scripts/lib/console-build.mjs into the console
+ * operations console, built by scripts/lib/ops/console-build.mjs into the console
  * function's bundle; its sources are watched, so serverless-offline rebuilds.
  */
 const consoleAssets = {
@@ -14,7 +14,7 @@ const consoleAssets = {
       namespace: 'console-assets',
     }));
     build.onLoad({ filter: /.*/, namespace: 'console-assets' }, async () => {
-      const { buildConsoleAssets } = await import('./lib/console-build.mjs');
+      const { buildConsoleAssets } = await import('./lib/ops/console-build.mjs');
       const { html, script, stylesheet, inputs } = await buildConsoleAssets();
       return {
         contents: `export const html = ${JSON.stringify(html)};

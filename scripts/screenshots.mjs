@@ -12,10 +12,10 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
-import { CHROME_ARGS, CHROME_PATH, chromiumProblem } from './lib/chromium.mjs';
-import { ensureDevKeys } from './lib/keys.mjs';
-import { freePort } from './lib/process.mjs';
-import { startStack } from './lib/stack.mjs';
+import { CHROME_ARGS, CHROME_PATH, chromiumProblem } from './lib/ops/chromium.mjs';
+import { ensureDevKeys } from './lib/stack/keys.mjs';
+import { freePort } from './lib/stack/process.mjs';
+import { startStack } from './lib/stack/stack.mjs';
 
 // Before the stack: a machine without the browser learns it at once.
 const missingBrowser = chromiumProblem();

@@ -1,13 +1,13 @@
 // A serverless plugin (listed in serverless.yml; loaded with require, hence CommonJS).
 /**
  * Hands serverless.yml, as this framework process resolved it, to the process
- * that started it (`npm start`, scripts/lib/stack.mjs), which creates the
+ * that started it (`npm start`, scripts/lib/stack/stack.mjs), which creates the
  * local tables from it. Without it, `npm start` resolved the same file a
  * second time (`sls print`: another framework load, ~3 s of CPU on the cores
  * that serverless-offline bundles on).
  *
  * Inert unless started with an IPC channel and SLS_SEND_RESOLVED_CONFIG=1
- * (scripts/lib/offline.mjs): `sls deploy`, `sls package` and a plain
+ * (scripts/lib/stack/offline.mjs): `sls deploy`, `sls package` and a plain
  * `sls offline` do nothing different.
  */
 class SendResolvedConfig {

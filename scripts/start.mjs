@@ -18,9 +18,9 @@
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { ensureDevKeys } from './lib/keys.mjs';
-import { assertPortFree } from './lib/process.mjs';
-import { startStack } from './lib/stack.mjs';
+import { ensureDevKeys } from './lib/stack/keys.mjs';
+import { assertPortFree } from './lib/stack/process.mjs';
+import { startStack } from './lib/stack/stack.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const httpPort = Number(process.env.HTTP_PORT ?? 3000);

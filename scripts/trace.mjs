@@ -11,7 +11,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { correlationIdsOf, formatTimeline, parseLogLines, story } from './lib/trace.mjs';
+import { correlationIdsOf, formatTimeline, parseLogLines, story } from './lib/ops/trace.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const [id, file = process.env.LOG_FILE ?? path.join(root, '.logs', 'local.log')] =

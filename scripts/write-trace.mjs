@@ -6,12 +6,12 @@
  * the JSON log lines the functions wrote for it, with their sizes.
  */
 import { readFile, stat } from 'node:fs/promises';
-import { createApi } from './lib/api.mjs';
-import { startDynamoCounter } from './lib/dynamo-counter.mjs';
-import { startDynamoDbLocal } from './lib/dynamodb-local.mjs';
-import { resolvedServerlessConfig, tableDefinitions } from './lib/tables.mjs';
-import { connectOrStart, stopOnSignal } from './lib/target.mjs';
-import { schemasOf } from './lib/write-units.mjs';
+import { createApi } from './lib/common/api.mjs';
+import { startDynamoCounter } from './lib/measure/dynamo-counter.mjs';
+import { schemasOf } from './lib/measure/write-units.mjs';
+import { startDynamoDbLocal } from './lib/stack/dynamodb-local.mjs';
+import { resolvedServerlessConfig, tableDefinitions } from './lib/stack/tables.mjs';
+import { connectOrStart, stopOnSignal } from './lib/stack/target.mjs';
 
 const say = (/** @type {string} */ line) => process.stdout.write(`${line}\n`);
 const config = await resolvedServerlessConfig('test');

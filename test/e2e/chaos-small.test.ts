@@ -1,8 +1,6 @@
 import { describe, expect, inject, it } from 'vitest';
-// @ts-expect-error plain ESM script without types
-import { runChaos } from '../../scripts/lib/chaos-run.mjs';
-// @ts-expect-error plain ESM script without types
-import { describeViolations } from '../../scripts/lib/invariants.mjs';
+import { runChaos } from '../../scripts/lib/proofs/chaos-run.mjs';
+import { describeViolations } from '../../scripts/lib/proofs/invariants.mjs';
 
 // `npm run chaos` in small: the same run and the same invariants, against the
 // e2e stack, with a fixed seed so a failure can be replayed with

@@ -1,10 +1,8 @@
 import { rmSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, inject, it } from 'vitest';
-// @ts-expect-error plain ESM script without types
-import { startOffline } from '../../scripts/lib/offline.mjs';
-// @ts-expect-error plain ESM script without types
-import { freePort } from '../../scripts/lib/process.mjs';
+import { startOffline } from '../../scripts/lib/stack/offline.mjs';
+import { freePort } from '../../scripts/lib/stack/process.mjs';
 import { paymentBody } from '../integration/payment-fixtures.js';
 import { api } from '../support/http.js';
 
@@ -32,7 +30,7 @@ describe('A cold burst on a freshly started serverless-offline', () => {
       stage: 'test',
       httpPort: await freePort(),
       lambdaPort: await freePort(),
-      dynamoEndpoint: inject('functionEnv').DYNAMODB_ENDPOINT,
+      dynamoEndpoint: inject('functionEnv').DYNAMODB_ENDPOINT!,
       // Its own build folder: the suite's stack keeps serving from .esbuild.
       env: { ...inject('serviceKeys'), ESBUILD_WORK_FOLDER: workFolder },
     });

@@ -1,8 +1,6 @@
 import { describe, expect, it } from 'vitest';
-// @ts-expect-error plain ESM script without types
-import { runCrash } from '../../scripts/lib/crash-run.mjs';
-// @ts-expect-error plain ESM script without types
-import { describeViolations } from '../../scripts/lib/invariants.mjs';
+import { runCrash } from '../../scripts/lib/proofs/crash-run.mjs';
+import { describeViolations } from '../../scripts/lib/proofs/invariants.mjs';
 
 // `npm run chaos -- --crash` in small: a private stack (DynamoDB Local on
 // disk) whose serverless-offline process group is SIGKILLed twice while

@@ -3,8 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-// @ts-expect-error plain ESM script without types
-import { freePort } from '../../scripts/lib/process.mjs';
+import { freePort } from '../../scripts/lib/stack/process.mjs';
 
 const root = path.resolve(import.meta.dirname, '../..');
 
@@ -89,7 +88,7 @@ describe('npm start', () => {
   it('says how to install Java when it is missing, and how to do without it', () => {
     const result = spawnSync(
       process.execPath,
-      ['-e', "import('./scripts/lib/dynamodb-local.mjs').then((m) => m.assertJava())"],
+      ['-e', "import('./scripts/lib/stack/dynamodb-local.mjs').then((m) => m.assertJava())"],
       { cwd: root, env: { ...process.env, PATH: '/nonexistent' }, encoding: 'utf8' },
     );
     expect(result.status).not.toBe(0);

@@ -5,10 +5,8 @@ import { DELIVERED_PREFIX, TableOutboxChannel } from '../../lib/notification/cha
 import { DynamoNotificationRepository } from '../../lib/notification/notification-repository.js';
 import { sendNotification } from '../../lib/notification/notification-service.js';
 import { createDynamoClients } from '../../lib/shared/dynamo.js';
-// @ts-expect-error plain ESM script without types
-import { startDynamoCounter } from '../../scripts/lib/dynamo-counter.mjs';
-// @ts-expect-error plain ESM script without types
-import { schemasOf } from '../../scripts/lib/write-units.mjs';
+import { startDynamoCounter } from '../../scripts/lib/measure/dynamo-counter.mjs';
+import { schemasOf } from '../../scripts/lib/measure/write-units.mjs';
 import { uniqueId } from '../support/http.js';
 
 // What a notification costs, through the bench's write-unit meter in front of
@@ -22,12 +20,7 @@ interface Write {
   units: number;
 }
 
-let counter: {
-  endpoint: string;
-  reset(): void;
-  counts(): { byOperation: Record<string, number> };
-  close(): Promise<void>;
-};
+let counter: Awaited<ReturnType<typeof startDynamoCounter>>;
 let doc: DynamoDBDocumentClient;
 const writes: Write[] = [];
 
@@ -35,7 +28,7 @@ beforeAll(async () => {
   const direct = createDynamoClients({ endpoint: process.env.DYNAMODB_ENDPOINT });
   const { Table } = await direct.client.send(new DescribeTableCommand({ TableName: table }));
   direct.client.destroy();
-  counter = await startDynamoCounter(process.env.DYNAMODB_ENDPOINT, {
+  counter = await startDynamoCounter(process.env.DYNAMODB_ENDPOINT!, {
     schemas: schemasOf({ NotificationsTable: Table }),
     onWrite: (write: Write) => writes.push(write),
   });

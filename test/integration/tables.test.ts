@@ -1,8 +1,7 @@
 import { DescribeTableCommand, DescribeTimeToLiveCommand } from '@aws-sdk/client-dynamodb';
 import { afterAll, describe, expect, it } from 'vitest';
 import { dynamoFromEnv } from '../../lib/shared/dynamo.js';
-// @ts-expect-error plain ESM script without types
-import { createTables, ensureTable } from '../../scripts/lib/tables.mjs';
+import { createTables, ensureTable } from '../../scripts/lib/stack/tables.mjs';
 import { TABLE_ENV_VARS } from '../support/tables.js';
 
 const { client } = dynamoFromEnv();
@@ -37,7 +36,7 @@ describe('Local tables created from serverless.yml', () => {
   });
 
   it('starts again on its own data: creating the tables a second time keeps them, TTL included', async () => {
-    const created = await createTables(process.env.DYNAMODB_ENDPOINT, 'test');
+    const created = await createTables(process.env.DYNAMODB_ENDPOINT!, 'test');
     expect(created.IdempotencyTable).toBe(process.env.IDEMPOTENCY_TABLE);
     expect(created.GatewayLedgerTable).toBe(process.env.GATEWAY_LEDGER_TABLE);
   });

@@ -6,10 +6,8 @@ import {
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-// @ts-expect-error plain ESM script without types
-import { startDynamoCounter } from '../../scripts/lib/dynamo-counter.mjs';
-// @ts-expect-error plain ESM script without types
-import { itemSize, schemasOf } from '../../scripts/lib/write-units.mjs';
+import { startDynamoCounter } from '../../scripts/lib/measure/dynamo-counter.mjs';
+import { itemSize, schemasOf } from '../../scripts/lib/measure/write-units.mjs';
 import { uniqueId } from '../support/http.js';
 
 // The bench's write-unit meter against DynamoDB Local: each rule of how
@@ -36,17 +34,7 @@ const definition = {
   ],
 };
 
-let counter: {
-  endpoint: string;
-  reset(): void;
-  writeUnits(): {
-    units: number;
-    byTable: Record<string, number>;
-    byIndex: Record<string, number>;
-    byKey: Record<string, number>;
-  };
-  close(): Promise<void>;
-};
+let counter: Awaited<ReturnType<typeof startDynamoCounter>>;
 let doc: DynamoDBDocumentClient;
 
 /** A client of DynamoDB Local (dummy credentials, which it accepts). */

@@ -4,15 +4,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { beforeAll, describe, expect, inject, it } from 'vitest';
-// @ts-expect-error plain ESM script without types
-import { readZip } from '../../scripts/lib/zip.mjs';
+import { readZip, type ZipEntry } from '../../scripts/lib/measure/zip.mjs';
 import { functionsByName, loadTemplate } from '../support/template.js';
-
-interface ZipEntry {
-  name: string;
-  size: number;
-  read: () => Buffer;
-}
 
 let dir: string;
 let functions: ReturnType<typeof functionsByName>;

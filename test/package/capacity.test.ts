@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, inject, it } from 'vitest';
 import { OUTBOX_DUE_SHARDS } from '../../lib/payment/indexes.js';
+import { table } from '../../scripts/lib/common/report.mjs';
 import {
   AWS,
   billPerMillion,
@@ -9,10 +10,7 @@ import {
   OUTBOX_DUE_SHARDS as MODEL_OUTBOX_SHARDS,
   stageSettings,
   tableKey,
-  // @ts-expect-error plain ESM script without types
-} from '../../scripts/lib/capacity.mjs';
-// @ts-expect-error plain ESM script without types
-import { table } from '../../scripts/lib/report.mjs';
+} from '../../scripts/lib/measure/capacity.mjs';
 
 /** What one payment costs, as measured (the fixture `npm run capacity` reads). */
 const figures = JSON.parse(readFileSync('scripts/capacity-figures.json', 'utf8'));
@@ -39,7 +37,7 @@ describe('The capacity model (npm run capacity) on the packaged stages', () => {
   it('carries the dev stage target, and says which limit binds first', () => {
     const dev = model('dev');
     expect(dev.carriesTarget).toBe(true);
-    expect(dev.binding.paymentsPerSecond).toBeGreaterThanOrEqual(50);
+    expect(dev.binding!.paymentsPerSecond).toBeGreaterThanOrEqual(50);
     expect(capacityReport(dev, table)).toMatch(/First to bind: .* carries the target of 50/);
   });
 
@@ -49,7 +47,7 @@ describe('The capacity model (npm run capacity) on the packaged stages', () => {
     // The write-sharded outbox key no longer binds first: ~15,000 payments/s per shard.
     const hot = prod.ceilings.find((c: { limit: string }) =>
       c.limit.startsWith('DynamoDB hot key'),
-    );
+    )!;
     expect(hot.paymentsPerSecond).toBeGreaterThan(10_000);
     expect(capacityReport(prod, table)).toMatch(/carries the target of 1,000/);
   });
@@ -59,19 +57,19 @@ describe('The capacity model (npm run capacity) on the packaged stages', () => {
     cfg.resources.extensions.HttpApiStage.Properties.DefaultRouteSettings.ThrottlingRateLimit = 20;
     const starved = model('dev', cfg);
     expect(starved.carriesTarget).toBe(false);
-    expect(starved.binding.limit).toMatch(/^API throttle (POST \/orders|POST \/payments)$/);
+    expect(starved.binding!.limit).toMatch(/^API throttle (POST \/orders|POST \/payments)$/);
     expect(capacityReport(starved, table)).toMatch(/CANNOT carry the target of 50/);
   });
 
   it('prints concurrency per function, the spike, the recovery of a 10-minute outage and the bill', () => {
     const prod = model('prod');
     // Little's law: 1,000 payments/s × paymentCreate's measured duration.
-    expect(prod.concurrency.paymentCreate.measured).toBeCloseTo(
+    expect(prod.concurrency.paymentCreate!.measured).toBeCloseTo(
       (1000 * figures.invocations.perPayment.paymentCreate.ms) / 1000,
       5,
     );
-    expect(prod.concurrency.paymentCreate.slowCallee).toBeGreaterThan(
-      prod.concurrency.paymentCreate.measured,
+    expect(prod.concurrency.paymentCreate!.slowCallee).toBeGreaterThan(
+      prod.concurrency.paymentCreate!.measured,
     );
     expect(prod.spike.ssmTps).toBe(10000);
     expect(prod.recovery.map((r: { rate: number }) => r.rate)).toEqual([100, 1000]);
@@ -103,7 +101,7 @@ describe('The recovery the capacity model reads from the stages', () => {
 
   it("drains prod's 10-minute order outage at 1,000 payments/s within an hour", () => {
     const prod = model('prod');
-    const at1000 = prod.recovery.find((r: { rate: number }) => r.rate === 1000);
+    const at1000 = prod.recovery.find((r: { rate: number }) => r.rate === 1000)!;
     expect(at1000.backlog).toBe(600_000);
     expect(at1000.eventsPerMinute).toBeGreaterThanOrEqual(10_000);
     expect(at1000.hours).toBeLessThanOrEqual(1);
@@ -116,7 +114,7 @@ describe('The recovery the capacity model reads from the stages', () => {
     for (const e of cfg.functions.paymentRelay.events) e.schedule.enabled = false;
     cfg.functions.paymentRelay.events[0].schedule.enabled = true;
     const slow = model('prod', cfg);
-    const at1000 = slow.recovery.find((r: { rate: number }) => r.rate === 1000);
+    const at1000 = slow.recovery.find((r: { rate: number }) => r.rate === 1000)!;
     // 400 events a run (40 s at 100 ms), one run a minute: 25 h.
     expect(at1000.eventsPerMinute).toBe(400);
     expect(at1000.hours).toBeGreaterThan(1);
@@ -132,7 +130,7 @@ describe('Function: billPerMillion', () => {
     const settings = stageSettings(config('prod'), 'prod');
     const dynamo = billPerMillion(settings, one).items.find(
       (i: { item: string }) => i.item === 'DynamoDB write units',
-    );
+    )!;
     expect(dynamo.usd).toBeCloseTo(0.625, 6);
   });
 

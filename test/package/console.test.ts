@@ -3,8 +3,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, inject, it } from 'vitest';
 import { parse } from 'yaml';
-// @ts-expect-error plain ESM script without types
-import { buildConsoleAssets } from '../../scripts/lib/console-build.mjs';
+import { buildConsoleAssets } from '../../scripts/lib/ops/console-build.mjs';
 import {
   functionsByName,
   loadTemplate,

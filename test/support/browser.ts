@@ -4,8 +4,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { type BrowserContext, chromium, type Page } from 'playwright-core';
 
-// @ts-expect-error plain ESM script without types
-import { CHROME_ARGS, CHROME_PATH } from '../../scripts/lib/chromium.mjs';
+import { CHROME_ARGS, CHROME_PATH } from '../../scripts/lib/ops/chromium.mjs';
 
 /**
  * Starts headless Chromium with a fresh profile (removed by `close`). Our

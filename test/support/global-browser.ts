@@ -1,5 +1,4 @@
-// @ts-expect-error plain ESM script without types
-import { chromiumProblem } from '../../scripts/lib/chromium.mjs';
+import { chromiumProblem } from '../../scripts/lib/ops/chromium.mjs';
 
 /**
  * End-to-end tests include the console's, in Chromium (a README prerequisite).

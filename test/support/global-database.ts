@@ -1,6 +1,5 @@
 import type { TestProject } from 'vitest/node';
-// @ts-expect-error plain ESM script without types
-import { functionEnvironment, startDatabase } from '../../scripts/lib/stack.mjs';
+import { functionEnvironment, startDatabase } from '../../scripts/lib/stack/stack.mjs';
 
 declare module 'vitest' {
   export interface ProvidedContext {

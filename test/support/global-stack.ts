@@ -2,12 +2,9 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { TestProject } from 'vitest/node';
-// @ts-expect-error plain ESM script without types
-import { ensureDevKeys } from '../../scripts/lib/keys.mjs';
-// @ts-expect-error plain ESM script without types
-import { freePort } from '../../scripts/lib/process.mjs';
-// @ts-expect-error plain ESM script without types
-import { functionEnvironment, startStack } from '../../scripts/lib/stack.mjs';
+import { ensureDevKeys } from '../../scripts/lib/stack/keys.mjs';
+import { freePort } from '../../scripts/lib/stack/process.mjs';
+import { functionEnvironment, startStack } from '../../scripts/lib/stack/stack.mjs';
 
 declare module 'vitest' {
   export interface ProvidedContext {

@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest';
-// @ts-expect-error plain ESM script without types
-import { cpuPer, processCpuMs, throughputBound } from '../../scripts/lib/cpu.mjs';
+import { cpuPer, processCpuMs, throughputBound } from '../../scripts/lib/measure/cpu.mjs';
 
 describe('the bench CPU attribution (scripts/lib/cpu.mjs)', () => {
   it("reads a live process's CPU from /proc, and nothing for a process that is gone", () => {

@@ -1,7 +1,6 @@
 import http from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-// @ts-expect-error plain ESM script without types
-import { startDynamoCounter, tablesOf } from '../../scripts/lib/dynamo-counter.mjs';
+import { startDynamoCounter, tablesOf } from '../../scripts/lib/measure/dynamo-counter.mjs';
 
 describe('Function: tablesOf', () => {
   it('names the table of a single-item request', () => {

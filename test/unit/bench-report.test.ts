@@ -1,12 +1,14 @@
 import { describe, expect, it } from 'vitest';
-// @ts-expect-error plain ESM script without types
-import { packageSizes } from '../../scripts/lib/bundles.mjs';
-// @ts-expect-error plain ESM script without types
-import { lambdaDurations } from '../../scripts/lib/load.mjs';
-// @ts-expect-error plain ESM script without types
-import { mapLimit } from '../../scripts/lib/pool.mjs';
-// @ts-expect-error plain ESM script without types
-import { meetsTarget, percentile, ratio, table, verdict } from '../../scripts/lib/report.mjs';
+import { mapLimit } from '../../scripts/lib/common/pool.mjs';
+import {
+  meetsTarget,
+  percentile,
+  ratio,
+  table,
+  verdict,
+} from '../../scripts/lib/common/report.mjs';
+import { packageSizes } from '../../scripts/lib/measure/bundles.mjs';
+import { lambdaDurations } from '../../scripts/lib/measure/load.mjs';
 
 describe('Function: percentile', () => {
   const hundred = Array.from({ length: 100 }, (_, i) => 100 - i); // 100..1, unsorted on purpose

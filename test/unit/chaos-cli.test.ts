@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest';
-// @ts-expect-error plain ESM script without types
-import { helpText, parseOptions, UsageError } from '../../scripts/lib/cli.mjs';
+import { helpText, parseOptions, UsageError } from '../../scripts/lib/common/cli.mjs';
 
 const spec = {
   n: { type: 'integer', default: 2000, env: 'CHAOS_N', min: 1, max: 10_000, describe: 'requests' },

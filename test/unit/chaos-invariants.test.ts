@@ -1,31 +1,9 @@
 import { describe, expect, it } from 'vitest';
-// @ts-expect-error plain ESM script without types
-import { checkInvariants, describeViolations } from '../../scripts/lib/invariants.mjs';
-
-type Snapshot = {
-  charges: { transactionId: string }[];
-  payments: { transactionId: string; status: string; failureReason?: string }[];
-  events: { transactionId: string; eventId: string; type: string; status: string }[];
-  orders: { orderId: string; status: string }[];
-  audit: {
-    orderId: string;
-    seq: number;
-    operation?: string;
-    outcome?: string;
-    newStatus?: string;
-  }[];
-  notifications: {
-    userId: string;
-    status: string;
-    message?: string;
-    eventId?: string;
-    notificationId?: string;
-  }[];
-  notificationLeads?: { userId: string; notificationId: string }[];
-  ledger?: { transactionId: string; outcome: string }[];
-  idempotency?: { id: string; status: string; inProgressExpiry?: number }[];
-  checkedAt?: number;
-};
+import {
+  checkInvariants,
+  describeViolations,
+  type Snapshot,
+} from '../../scripts/lib/proofs/invariants.mjs';
 
 /** A run where every promise held: t1 succeeded, t2 was declined. */
 function healthy(): Snapshot {

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
-// @ts-expect-error plain ESM script without types
-import * as chaos from '../../scripts/lib/chaos-run.mjs';
+import type { ApiAnswer } from '../../scripts/lib/common/api.mjs';
+import type { PlannedPayment as Planned } from '../../scripts/lib/proofs/chaos-run.mjs';
+import * as chaos from '../../scripts/lib/proofs/chaos-run.mjs';
 
 const { FAULT_MIX, isLambdaTimeout, payUntilFinal, planWorkload, seededRandom } = chaos;
 
@@ -16,14 +17,6 @@ const plan = (overrides: Record<string, unknown> = {}) =>
     approvedAmount: 20.25,
     ...overrides,
   });
-
-type Planned = {
-  transactionId: string;
-  userId: string;
-  declined: boolean;
-  amount: number;
-  copies: string[];
-};
 
 describe('Function: planWorkload', () => {
   it('plans exactly n requests over unique transactionIds, some sent 2 to 4 times at once', () => {
@@ -41,7 +34,7 @@ describe('Function: planWorkload', () => {
     const faulted = copies.filter((f) => f !== '');
     expect(faulted.length / copies.length).toBeGreaterThan(0.25);
     expect(faulted.length / copies.length).toBeLessThan(0.35);
-    const known = new Set(FAULT_MIX.map(([fault]: [string]) => fault));
+    const known = new Set(FAULT_MIX.map(([fault]: readonly [string, number]) => fault));
     expect(faulted.every((f) => known.has(f))).toBe(true);
     const declined = payments.filter((p) => p.declined);
     expect(declined.length / payments.length).toBeGreaterThan(0.15);
@@ -67,15 +60,16 @@ describe('Function: planWorkload', () => {
 });
 
 describe('Function: payUntilFinal', () => {
-  const answer = (status: number, headers: Record<string, string> = {}, code?: string) => ({
-    status,
-    headers: new Headers(headers),
-    body:
-      status === 409
-        ? { error: { code: code ?? 'IDEMPOTENCY_IN_PROGRESS' } }
-        : { status: 'SUCCEEDED' },
-    text: '',
-  });
+  const answer = (status: number, headers: Record<string, string> = {}, code?: string) =>
+    ({
+      status,
+      headers: new Headers(headers),
+      body:
+        status === 409
+          ? { error: { code: code ?? 'IDEMPOTENCY_IN_PROGRESS' } }
+          : { status: 'SUCCEEDED' },
+      text: '',
+    }) as ApiAnswer;
 
   it('retries after a crash and a 409 without the fault, until a final answer', async () => {
     const sent: (Record<string, string> | undefined)[] = [];

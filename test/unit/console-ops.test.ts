@@ -18,8 +18,7 @@ import { createConsoleRoute } from '../../lib/shared/console-page.js';
 import { isAppError } from '../../lib/shared/errors.js';
 import type { HttpEvent } from '../../lib/shared/middleware/types.js';
 import { operatorOf } from '../../lib/shared/operator.js';
-// @ts-expect-error plain ESM script without types
-import { NodeSha256, startSigningProxy } from '../../scripts/lib/sigv4-proxy.mjs';
+import { NodeSha256, startSigningProxy } from '../../scripts/lib/ops/sigv4-proxy.mjs';
 
 const line = (fields: Record<string, unknown>) =>
   JSON.stringify({ timestamp: '2026-01-01T00:00:00.000Z', ...fields });

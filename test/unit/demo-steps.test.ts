@@ -1,10 +1,7 @@
 import { describe, expect, it } from 'vitest';
-// @ts-expect-error plain ESM script without types
-import * as steps from '../../scripts/lib/demo-steps.mjs';
-// @ts-expect-error plain ESM script without types
-import { createNarrator } from '../../scripts/lib/narrator.mjs';
-
-type Answer = { status: number; headers: Headers; body: any; text: string; correlationId: string };
+import type { DemoAnswer as Answer } from '../../scripts/lib/proofs/demo-steps.mjs';
+import * as steps from '../../scripts/lib/proofs/demo-steps.mjs';
+import { createNarrator } from '../../scripts/lib/proofs/narrator.mjs';
 
 /**
  * An in-memory stand-in for the HTTP API that keeps every promise, unless told

@@ -2,8 +2,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-// @ts-expect-error plain ESM script without types
-import { logSink } from '../../scripts/lib/offline.mjs';
+import { logSink } from '../../scripts/lib/stack/offline.mjs';
 
 const dirs: string[] = [];
 afterEach(() => {

@@ -24,12 +24,9 @@ import {
   shardKeys,
   shardOf,
 } from '../../lib/shared/shards.js';
-// @ts-expect-error plain ESM script without types
-import * as chaos from '../../scripts/lib/chaos-run.mjs';
-// @ts-expect-error plain ESM script without types
-import { SHARD_COUNTS } from '../../scripts/lib/shard-counts.mjs';
-// @ts-expect-error plain ESM script without types
-import { busiestSharedKey } from '../../scripts/lib/write-units.mjs';
+import { SHARD_COUNTS } from '../../scripts/lib/measure/shard-counts.mjs';
+import { busiestSharedKey } from '../../scripts/lib/measure/write-units.mjs';
+import * as chaos from '../../scripts/lib/proofs/chaos-run.mjs';
 
 type Key = Record<string, unknown>;
 

@@ -1,7 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-// @ts-expect-error plain ESM script without types
-import { CHROMIUM_INSTALL, chromiumProblem } from '../../scripts/lib/chromium.mjs';
+import { CHROMIUM_INSTALL, chromiumProblem } from '../../scripts/lib/ops/chromium.mjs';
 
 // What a newcomer installs (README, Prerequisites) and what CI installs (.ci/run).
 

@@ -5,8 +5,7 @@ import {
   parseLogLines,
   story,
   timeline,
-  // @ts-expect-error plain ESM script without types
-} from '../../scripts/lib/trace.mjs';
+} from '../../scripts/lib/ops/trace.mjs';
 
 const captured = [
   'offline: POST /payments (λ: paymentCreate)',
@@ -55,7 +54,7 @@ const captured = [
 describe('Function: timeline', () => {
   it('keeps only the lines of one correlation id, oldest first', () => {
     const entries = timeline(parseLogLines(captured), 'c-1');
-    expect(entries.map((e: { action: string }) => e.action)).toEqual([
+    expect(entries.map((e) => e.action)).toEqual([
       'payment.charge',
       'order.status',
       'outbox.deliver',
@@ -106,7 +105,7 @@ describe('Function: story', () => {
     const records = parseLogLines(retried);
     expect(correlationIdsOf(records, 't-1').sort()).toEqual(['c-1', 'c-callback', 'c-retry']);
     const entries = story(records, 't-1');
-    expect(entries.map((r: { correlation_id: string }) => r.correlation_id)).toEqual([
+    expect(entries.map((r) => r.correlation_id)).toEqual([
       'c-1',
       'c-1',
       'c-retry',

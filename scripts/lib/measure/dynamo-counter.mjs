@@ -80,7 +80,7 @@ export function countRequest(counts, target, rawBody) {
 
 /**
  * Starts the proxy on a free port of 127.0.0.1, forwarding to `upstream`.
- * With `schemas` (scripts/lib/write-units.mjs schemasOf), it also meters the
+ * With `schemas` (scripts/lib/measure/write-units.mjs schemasOf), it also meters the
  * write units of every write: it reads each item before and after the write
  * (reads of its own, not counted) and serialises the writes meanwhile, so
  * that no two writes' before/after overlap.

@@ -13,7 +13,7 @@ import { ensureDevKeys } from './keys.mjs';
 import { freePort } from './process.mjs';
 import { functionEnvironment, startStack } from './stack.mjs';
 
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 
 /**
  * @typedef {{

@@ -2,7 +2,7 @@
 /**
  * Reads what every service wrote, straight from its tables, for the rows of
  * one run (every id of a run starts with its run prefix), and maps the items
- * to the service-neutral snapshot that scripts/lib/invariants.mjs checks.
+ * to the service-neutral snapshot that scripts/lib/proofs/invariants.mjs checks.
  * The item layouts are each service's own (see lib/<service>/); this file is
  * the one place that knows them from the outside.
  */

@@ -10,7 +10,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 
-const consoleDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../console');
+const consoleDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../console');
 
 /**
  * The console's three files, as text, and the source files they came from.

@@ -6,15 +6,15 @@
  * the timeout) and crashes after charging; clients that retry the way a real
  * client does (after a 409 or a 5xx, honouring Retry-After); then the outbox
  * relay is run until nothing is pending, and the promises are checked against
- * the tables (scripts/lib/invariants.mjs).
+ * the tables (scripts/lib/proofs/invariants.mjs).
  */
 import { randomBytes } from 'node:crypto';
 import { GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
-import { createApi, gatewaySignature, invokeRelay } from './api.mjs';
+import { createApi, gatewaySignature, invokeRelay } from '../common/api.mjs';
+import { mapLimit } from '../common/pool.mjs';
+import { percentile } from '../common/report.mjs';
 import { runArbiterScenarios } from './chaos-arbiter.mjs';
 import { checkInvariants } from './invariants.mjs';
-import { mapLimit } from './pool.mjs';
-import { percentile } from './report.mjs';
 import { documentClient, normalizeTables, scanLedger, scanTables } from './snapshot.mjs';
 
 /**
@@ -132,7 +132,8 @@ export function isLambdaTimeout(answer) {
  * (the same payment is in flight), a 5xx or a network failure it waits
  * (Retry-After, else capped exponential backoff with jitter) and sends the
  * same body again, without the injected fault: the fault happened once.
- * @param {ReturnType<typeof createApi>} call
+ * @param {(method: string, path: string, request: import('../common/api.mjs').ApiRequest) =>
+ *   Promise<import('../common/api.mjs').ApiAnswer>} call the API's caller (createApi)
  * @param {Record<string, unknown>} body
  * @param {string} fault
  * @param {{ maxAttempts: number, random: () => number, onAnswer?: () => void,

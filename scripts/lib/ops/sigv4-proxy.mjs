@@ -11,9 +11,11 @@ import { SignatureV4 } from '@smithy/signature-v4';
 
 /** The SHA-256 that SignatureV4 asks for, from node:crypto (HMAC when given a secret). */
 export class NodeSha256 {
-  /** @param {import('node:crypto').BinaryLike} [secret] */
+  /** @param {import('@smithy/types').SourceData} [secret] what SignatureV4 passes (an ArrayBuffer too, which createHmac takes) */
   constructor(secret) {
-    this.hash = secret ? createHmac('sha256', secret) : createHash('sha256');
+    this.hash = secret
+      ? createHmac('sha256', /** @type {import('node:crypto').BinaryLike} */ (secret))
+      : createHash('sha256');
   }
   /** @param {string | Uint8Array} data */
   update(data) {
@@ -52,7 +54,7 @@ export async function startSigningProxy(options) {
     service: 'execute-api',
     region: options.region,
     credentials: options.credentials,
-    sha256: /** @type {any} */ (NodeSha256),
+    sha256: NodeSha256,
   });
   const server = createServer(async (req, res) => {
     try {

@@ -8,14 +8,22 @@
  * like real ones: each creates its order and pays (with duplicates at once),
  * retrying until a final answer. Then the relay drains and every promise is
  * checked against the tables, the gateway's own ledger and the idempotency
- * records (scripts/lib/invariants.mjs).
+ * records (scripts/lib/proofs/invariants.mjs).
  */
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { createApi } from './api.mjs';
+import { createApi } from '../common/api.mjs';
+import { mapLimit } from '../common/pool.mjs';
+import { percentile } from '../common/report.mjs';
+import { startDynamoDbLocal } from '../stack/dynamodb-local.mjs';
+import { ensureDevKeys } from '../stack/keys.mjs';
+import { killGroup, startOffline } from '../stack/offline.mjs';
+import { freePort } from '../stack/process.mjs';
+import { functionEnvironment } from '../stack/stack.mjs';
+import { createTables, resolvedServerlessConfig } from '../stack/tables.mjs';
 import {
   drainRelay,
   orderOf,
@@ -24,26 +32,18 @@ import {
   planWorkload,
   seededRandom,
 } from './chaos-run.mjs';
-import { startDynamoDbLocal } from './dynamodb-local.mjs';
 import { checkInvariants } from './invariants.mjs';
-import { ensureDevKeys } from './keys.mjs';
-import { killGroup, startOffline } from './offline.mjs';
-import { mapLimit } from './pool.mjs';
-import { freePort } from './process.mjs';
-import { percentile } from './report.mjs';
 import {
   documentClient,
   normalizeTables,
   scanLedgerAndIdempotency,
   scanTables,
 } from './snapshot.mjs';
-import { functionEnvironment } from './stack.mjs';
-import { createTables, resolvedServerlessConfig } from './tables.mjs';
 
 const sleep = (/** @type {number} */ ms) => new Promise((r) => setTimeout(r, ms));
 /** How long the run may take by default (clients keep asking for a final answer until then). */
 const DEFAULT_BUDGET_MS = 30 * 60_000;
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 
 /**
  * @typedef {{

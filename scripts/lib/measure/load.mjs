@@ -6,7 +6,7 @@
  */
 // @ts-expect-error autocannon ships no types (a dev tool of the bench only)
 import autocannon from 'autocannon';
-import { percentile } from './report.mjs';
+import { percentile } from '../common/report.mjs';
 
 /**
  * @typedef {{

@@ -13,7 +13,7 @@
  * gateway's ledger must show one success). Each client retries like a real
  * one until it has a final answer.
  */
-import { invokeRelay } from './api.mjs';
+import { invokeRelay } from '../common/api.mjs';
 
 const sleep = (/** @type {number} */ ms) => new Promise((r) => setTimeout(r, ms));
 
@@ -30,7 +30,7 @@ const HOLD_LEASE_MS = 60_000;
  * Runs `count` of each scenario. `expected` lists the payments that must be
  * charged (checked with the run's invariants); `uncharged` those that must not be.
  * @param {{
- *   call: ReturnType<typeof import('./api.mjs').createApi>, pay: Pay, prefix: string,
+ *   call: ReturnType<typeof import('../common/api.mjs').createApi>, pay: Pay, prefix: string,
  *   count: number, outageMs: number, lambdaUrl?: string, stage: string,
  *   slowHolder?: boolean, log: (line: string) => void,
  * }} options

@@ -7,10 +7,12 @@
  */
 
 /**
- * @typedef {import('./api.mjs').ApiAnswer} ApiAnswer
+ * @typedef {Pick<import('../common/api.mjs').ApiAnswer, 'status' | 'headers' | 'body' | 'text' | 'correlationId'>} DemoAnswer
+ *   what the chapters read of an answer (createApi's answers carry more)
  * @typedef {{ transactionId: string, orderId: string, userId: string }} Ids
  * @typedef {{
- *   call: ReturnType<typeof import('./api.mjs').createApi>,
+ *   call: (method: string, path: string, request?: import('../common/api.mjs').ApiRequest) =>
+ *     Promise<DemoAnswer>,
  *   narrator: ReturnType<typeof import('./narrator.mjs').createNarrator>,
  *   ids: (label: string) => Ids,
  *   chargesFor: (transactionId: string) => Promise<number>,
@@ -136,7 +138,7 @@ export async function createAndPay(ctx) {
 /**
  * 2. The same payment again: the stored answer, replayed; no second charge.
  * @param {DemoContext} ctx
- * @param {{ ids: Ids, paid: ApiAnswer, body: Record<string, unknown> }} first
+ * @param {{ ids: Ids, paid: DemoAnswer, body: Record<string, unknown> }} first
  */
 export async function replay(ctx, first) {
   const { call, narrator: n } = ctx;
@@ -392,7 +394,7 @@ export async function callbacks(ctx) {
 /**
  * 7. One request, followed through every service from the logs.
  * @param {DemoContext} ctx
- * @param {{ paid: ApiAnswer }} first
+ * @param {{ paid: DemoAnswer }} first
  */
 export async function trace(ctx, first) {
   const { narrator: n } = ctx;

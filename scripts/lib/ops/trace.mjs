@@ -9,7 +9,7 @@ export {
   parseLogLines,
   story,
   timeline,
-} from '../../lib/ops/log-lines.ts';
+} from '../../../lib/ops/log-lines.ts';
 
 const ID_KEYS = ['transactionId', 'orderId', 'userId', 'eventId', 'idempotencyKey'];
 const DETAIL_KEYS = [

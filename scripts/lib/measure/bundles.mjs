@@ -13,9 +13,9 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { gzipSync } from 'node:zlib';
 import { build } from 'esbuild';
-import { percentile } from './report.mjs';
+import { percentile } from '../common/report.mjs';
 
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 const run = promisify(execFile);
 
 /** The name the baseline bundle is reported under. */
@@ -258,7 +258,7 @@ export function lambdaEnvironment(config, name) {
  * @returns {Promise<Map<string, { ms: number, cpuMs: number, cpuMedianMs: number, error?: string }>>}
  */
 export async function measureInit(bundles, options) {
-  const script = path.join(root, 'scripts', 'lib', 'measure-init.mjs');
+  const script = path.join(root, 'scripts', 'lib', 'measure', 'measure-init.mjs');
   /** @type {Map<string, number[]>} */
   const samples = new Map();
   /** @type {Map<string, number[]>} */

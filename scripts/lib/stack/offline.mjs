@@ -5,7 +5,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { spawnTied, stopChild, waitUntil } from './process.mjs';
 
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 const slsBin = path.join(root, 'node_modules', 'serverless', 'bin', 'serverless.js');
 
 /**

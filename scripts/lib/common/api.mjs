@@ -15,6 +15,11 @@ import { createHmac, randomUUID } from 'node:crypto';
  */
 
 /**
+ * @typedef {{ body?: unknown, rawBody?: string, headers?: Record<string, string>, correlationId?: string }} ApiRequest
+ * `body` is sent as JSON, `rawBody` as it is; `correlationId` is sent instead of a fresh one.
+ */
+
+/**
  * A caller of `baseUrl`. Network failures resolve as status 0 with the error
  * in `text`, so a chaos run counts them instead of crashing.
  * @param {string} baseUrl
@@ -25,7 +30,7 @@ export function createApi(baseUrl, options = {}) {
   /**
    * @param {string} method
    * @param {string} path
-   * @param {{ body?: unknown, rawBody?: string, headers?: Record<string, string>, correlationId?: string }} [request]
+   * @param {ApiRequest} [request]
    * @returns {Promise<ApiAnswer>}
    */
   return async function call(method, path, request = {}) {

@@ -33,7 +33,7 @@ export function emptyWriteUnits() {
 }
 
 /**
- * The schema of each table, from its CloudFormation Properties (scripts/lib/tables.mjs).
+ * The schema of each table, from its CloudFormation Properties (scripts/lib/stack/tables.mjs).
  * @param {Record<string, any>} definitions table resource id → Properties
  * @returns {Record<string, TableSchema>} by table name
  */
