@@ -8,7 +8,7 @@ import { functionEnvironment, startStack } from '../../scripts/lib/stack/stack.m
 
 declare module 'vitest' {
   export interface ProvidedContext {
-    /** The service keys offline runs with (scripts/lib/keys.mjs): tests sign tokens with them. */
+    /** The service keys offline runs with (scripts/lib/stack/keys.mjs): tests sign tokens with them. */
     serviceKeys: Record<string, string>;
   }
 }

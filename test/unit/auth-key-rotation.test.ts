@@ -11,7 +11,7 @@ const SIGNING = `${PREFIX}/payment/signing-key`;
 const PUBLIC = `${PREFIX}/payment/public-keys`;
 const ROUTE = 'PUT /orders/{orderId}/status';
 
-/** A key pair as JWKs, as scripts/lib/keys.mjs writes them. */
+/** A key pair as JWKs, as scripts/lib/stack/keys.mjs writes them. */
 async function pair(kid: string): Promise<{ privateJwk: JWK; publicJwk: JWK }> {
   const { publicKey, privateKey } = await generateKeyPair('ES256', { extractable: true });
   return {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { cpuPer, processCpuMs, throughputBound } from '../../scripts/lib/measure/cpu.mjs';
 
-describe('the bench CPU attribution (scripts/lib/cpu.mjs)', () => {
+describe('the bench CPU attribution (scripts/lib/measure/cpu.mjs)', () => {
   it("reads a live process's CPU from /proc, and nothing for a process that is gone", () => {
     const before = processCpuMs(process.pid);
     let spin = 0;
