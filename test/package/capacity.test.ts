@@ -134,6 +134,26 @@ describe('Function: billPerMillion', () => {
     expect(dynamo.usd).toBeCloseTo(0.625, 6);
   });
 
+  it("counts Lambda's own log lines only where the template ingests them (prod sets the system level to WARN)", () => {
+    const settings = stageSettings(config('prod'), 'prod');
+    expect(settings.platformLogLines).toBe(false);
+    const logs = (s: typeof settings) =>
+      billPerMillion(s, figures).items.find((i: { item: string }) =>
+        i.item.startsWith('CloudWatch Logs'),
+      )!;
+    const without = logs(settings);
+    const withPlatform = logs({ ...settings, platformLogLines: true });
+    const invocations = Object.values(
+      figures.invocations.perPayment as Record<string, { count: number }>,
+    ).reduce((n, i) => n + i.count, 0);
+    // $0.50 per GB: each byte a payment adds is $0.0005 per million payments.
+    expect(withPlatform.usd - without.usd).toBeCloseTo(
+      invocations * figures.logs.platformBytesPerInvocation * 0.0005,
+      6,
+    );
+    expect(withPlatform.item).toMatch(/Lambda's own lines/);
+  });
+
   it('names tables the way the figures do', () => {
     expect(tableKey('OrderAuditTable')).toBe('order-audit');
     expect(tableKey('PaymentsTable')).toBe('payments');

@@ -80,7 +80,8 @@ const XRAY_SAMPLE_RATE = 0.05;
  *   invocations: { perPayment: Record<string, Invocation> },
  *   apiRequestsPerPayment: { public: Record<string, number>, internal: Record<string, number> },
  *   logs: { linesPerPayment: number, bytesPerLine: number, metricLinesPerPayment: number,
- *     metricBytesPerLine: number, accessLogBytesPerRequest: number },
+ *     metricBytesPerLine: number, accessLogBytesPerRequest: number,
+ *     platformBytesPerInvocation: number },
  *   orderEventsPerPayment: number,
  *   ssmReadsPerColdStart: { reads: number },
  *   relayEvent: { ms: number },
@@ -93,6 +94,7 @@ const XRAY_SAMPLE_RATE = 0.05;
  *   indexWcu: Record<string, number>,
  *   lambdaConcurrency: number, ssmTps: number,
  *   relay: RelaySettings,
+ *   platformLogLines: boolean,
  * }} StageSettings
  * @typedef {{
  *   batchSize: number, concurrency: number, slices: number, shardsPerRun: number,
@@ -174,6 +176,8 @@ export function stageSettings(config, stage) {
     tableWcu,
     indexWcu,
     lambdaConcurrency: num(capacity.lambdaConcurrency ?? AWS.quotas.lambdaConcurrency.value),
+    // Lambda's START/END/REPORT lines are ingested unless the template sets the system level to WARN.
+    platformLogLines: config.provider?.logs?.lambda?.systemLogLevel !== 'WARN',
     ssmTps: num(capacity.ssmTps ?? AWS.quotas.ssmStandardTps.value),
     relay: {
       batchSize: num(relayEnv.OUTBOX_BATCH_SIZE ?? 25),
@@ -366,10 +370,12 @@ export function billPerMillion(s, f) {
     ...Object.values(f.apiRequestsPerPayment.public),
     ...Object.values(f.apiRequestsPerPayment.internal),
   ].reduce((a, b) => a + b, 0);
+  const platformBytes = s.platformLogLines ? invocations * f.logs.platformBytesPerInvocation : 0;
   const logGb =
     (f.logs.linesPerPayment * f.logs.bytesPerLine +
       f.logs.metricLinesPerPayment * f.logs.metricBytesPerLine +
-      apiRequests * f.logs.accessLogBytesPerRequest) /
+      apiRequests * f.logs.accessLogBytesPerRequest +
+      platformBytes) /
     1e9;
   const items = [
     {
@@ -398,7 +404,9 @@ export function billPerMillion(s, f) {
       usd: apiRequests * p.httpApiPerMillion.value,
     },
     {
-      item: 'CloudWatch Logs ingestion',
+      item: s.platformLogLines
+        ? "CloudWatch Logs ingestion (with Lambda's own lines)"
+        : 'CloudWatch Logs ingestion',
       perPayment: `${(logGb * 1e9).toFixed(0)} bytes`,
       usd: logGb * 1e6 * p.logsIngestGb.value,
     },
