@@ -4,7 +4,9 @@ import {
   StartQueryCommand,
 } from '@aws-sdk/client-cloudwatch-logs';
 import type { Context } from 'aws-lambda';
-import { FileLogSource, InsightsLogSource, type LogSource } from '../../lib/ops/timeline.js';
+import { FileLogSource } from '../../lib/ops/file-log-source.js';
+import { InsightsLogSource } from '../../lib/ops/insights-log-source.js';
+import type { LogSource } from '../../lib/ops/timeline.js';
 import { createTimelineRoute } from '../../lib/ops/timeline-route.js';
 import { httpHandler } from '../../lib/shared/middleware/http-handler.js';
 import { createObservability } from '../../lib/shared/observability.js';

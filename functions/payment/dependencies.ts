@@ -1,7 +1,7 @@
 import { serviceTokenProvider } from '../../lib/auth/service-tokens.js';
 import { composePaymentService, paymentInternalClient } from '../../lib/payment/compose.js';
+import { DynamoGatewayLedger } from '../../lib/payment/simulator/dynamo-gateway-ledger.js';
 import { SimulatedGateway } from '../../lib/payment/simulator/gateway.js';
-import { DynamoGatewayLedger } from '../../lib/payment/simulator/gateway-ledger.js';
 import { envInt, isTestStage, requireEnv } from '../../lib/shared/config.js';
 import { dynamoFromEnv } from '../../lib/shared/dynamo.js';
 import type { InternalClient } from '../../lib/shared/internal-client.js';

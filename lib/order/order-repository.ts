@@ -332,27 +332,19 @@ export class DynamoOrderRepository implements OrderRepository {
 
   async historySeqs(orderId: string, from: number, to: number): Promise<Set<number>> {
     const seqs = new Set<number>();
-    try {
-      let start: Record<string, unknown> | undefined;
-      do {
-        const out = await this.#doc.send(
-          new QueryCommand({
-            TableName: this.#audit,
-            KeyConditionExpression: 'orderId = :id AND #seq BETWEEN :from AND :to',
-            ExpressionAttributeNames: { '#seq': 'seq' },
-            ExpressionAttributeValues: { ':id': orderId, ':from': from, ':to': to },
-            ProjectionExpression: '#seq',
-            ConsistentRead: true,
-            ExclusiveStartKey: start,
-          }),
-        );
-        for (const item of out.Items ?? []) seqs.add(Number(item.seq));
-        start = out.LastEvaluatedKey;
-      } while (start);
-      return seqs;
-    } catch (error) {
-      throw unavailable(error);
-    }
+    await this.#eachAuditPage(
+      {
+        KeyConditionExpression: 'orderId = :id AND #seq BETWEEN :from AND :to',
+        ExpressionAttributeNames: { '#seq': 'seq' },
+        ExpressionAttributeValues: { ':id': orderId, ':from': from, ':to': to },
+        ProjectionExpression: '#seq',
+      },
+      (items) => {
+        for (const item of items) seqs.add(Number(item.seq));
+        return false;
+      },
+    );
+    return seqs;
   }
 
   async historyRow(orderId: string, seq: number): Promise<AuditEntry | undefined> {
@@ -367,24 +359,43 @@ export class DynamoOrderRepository implements OrderRepository {
   }
 
   async findEventMarker(orderId: string, eventId: string): Promise<AuditEntry | undefined> {
+    let found: AuditEntry | undefined;
+    await this.#eachAuditPage(
+      {
+        KeyConditionExpression: 'orderId = :id',
+        FilterExpression: 'eventId = :event AND eventMarker = :yes',
+        ExpressionAttributeValues: { ':id': orderId, ':event': eventId, ':yes': true },
+      },
+      (items) => {
+        found = items[0] as AuditEntry | undefined;
+        return found !== undefined;
+      },
+    );
+    return found;
+  }
+
+  /**
+   * Pages through one strongly consistent query of the history table, handing
+   * each page to `visit` until it returns true (found) or the pages end.
+   */
+  async #eachAuditPage(
+    input: Omit<ConstructorParameters<typeof QueryCommand>[0], 'TableName' | 'ExclusiveStartKey'>,
+    visit: (items: Record<string, unknown>[]) => boolean,
+  ): Promise<void> {
     try {
       let start: Record<string, unknown> | undefined;
       do {
         const out = await this.#doc.send(
           new QueryCommand({
+            ...input,
             TableName: this.#audit,
-            KeyConditionExpression: 'orderId = :id',
-            FilterExpression: 'eventId = :event AND eventMarker = :yes',
-            ExpressionAttributeValues: { ':id': orderId, ':event': eventId, ':yes': true },
             ConsistentRead: true,
             ExclusiveStartKey: start,
           }),
         );
-        const found = out.Items?.[0];
-        if (found) return found as AuditEntry;
+        if (visit(out.Items ?? [])) return;
         start = out.LastEvaluatedKey;
       } while (start);
-      return undefined;
     } catch (error) {
       throw unavailable(error);
     }

@@ -22,8 +22,8 @@ import {
   type RequestContext,
 } from '../../lib/payment/payment-service.js';
 import { DynamoPaymentStore } from '../../lib/payment/payment-store.js';
+import { DynamoGatewayLedger } from '../../lib/payment/simulator/dynamo-gateway-ledger.js';
 import { SimulatedGateway } from '../../lib/payment/simulator/gateway.js';
-import { DynamoGatewayLedger } from '../../lib/payment/simulator/gateway-ledger.js';
 import type { PaymentRequest } from '../../lib/payment/types.js';
 import { requireEnv } from '../../lib/shared/config.js';
 import { dynamoFromEnv } from '../../lib/shared/dynamo.js';

@@ -2,7 +2,13 @@ import { describe, expect, it } from 'vitest';
 import { DownstreamError } from '../../lib/shared/internal-client.js';
 import { commandsOf } from '../support/dynamo-commands.js';
 import { uniqueId } from '../support/http.js';
-import { paymentBody, paymentHarness, REMAINING_MS, tables } from './payment-fixtures.js';
+import {
+  paymentBody,
+  paymentHarness,
+  pendingGuard,
+  REMAINING_MS,
+  tables,
+} from './payment-fixtures.js';
 
 describe('POST /payments against DynamoDB Local', () => {
   it('charges once when the same transactionId arrives 20 times at once', async () => {
@@ -122,15 +128,7 @@ describe('POST /payments against DynamoDB Local', () => {
     const harness = paymentHarness();
     const body = paymentBody();
     // What a request leaves when it dies after its first write, once its record has expired.
-    await harness.charges.begin({
-      transactionId: body.transactionId,
-      orderId: body.orderId,
-      userId: body.userId,
-      amountMinor: 12550,
-      currency: 'USD',
-      state: 'PENDING',
-      createdAt: new Date().toISOString(),
-    });
+    await harness.charges.begin(pendingGuard(body));
     let retried: Awaited<ReturnType<typeof harness.postPayment>> | undefined;
     const commands = await commandsOf(harness.doc, async () => {
       retried = await harness.postPayment(body);

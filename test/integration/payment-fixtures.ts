@@ -7,6 +7,7 @@ import { composePaymentService } from '../../lib/payment/compose.js';
 import { idempotentPay, PAYMENT_IDEMPOTENCY_PREFIX } from '../../lib/payment/idempotency.js';
 import { createCallbackRoute, createGetRoute, createPayRoute } from '../../lib/payment/routes.js';
 import { SimulatedGateway } from '../../lib/payment/simulator/gateway.js';
+import type { Charge } from '../../lib/payment/types.js';
 import { signGatewayPayload } from '../../lib/payment/webhook-signature.js';
 import { requireEnv } from '../../lib/shared/config.js';
 import { dynamoFromEnv } from '../../lib/shared/dynamo.js';
@@ -30,6 +31,23 @@ export function paymentBody(overrides: Record<string, unknown> = {}) {
     amount: 125.5,
     currency: 'USD',
     ...overrides,
+  };
+}
+
+/**
+ * The charge guard of `body` (a paymentBody of 125.50 USD), PENDING, as a
+ * request writes it after the order's hold and before the gateway: what one
+ * leaves when it dies there.
+ */
+export function pendingGuard(body: ReturnType<typeof paymentBody>): Charge {
+  return {
+    transactionId: body.transactionId,
+    orderId: body.orderId,
+    userId: body.userId,
+    amountMinor: 12550,
+    currency: 'USD',
+    state: 'PENDING',
+    createdAt: new Date().toISOString(),
   };
 }
 

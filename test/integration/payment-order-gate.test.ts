@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { InternalResponse } from '../../lib/shared/internal-client.js';
 import { DownstreamError } from '../../lib/shared/internal-client.js';
 import { uniqueId } from '../support/http.js';
-import { paymentBody, paymentHarness, tables } from './payment-fixtures.js';
+import { paymentBody, paymentHarness, pendingGuard, tables } from './payment-fixtures.js';
 
 /** The order service's error answer, in our error format. */
 function orderRefusal(status: number, code: string, details: unknown[] = []): InternalResponse {
@@ -71,15 +71,7 @@ describe('POST /payments asks its order first (step 1b), against DynamoDB Local'
       // Meanwhile a retry that took the key over (this request ran past its
       // deadline) wrote its guard: the guard is written after the hold, by the
       // request the order let through, never before.
-      await harness.charges.begin({
-        transactionId: body.transactionId,
-        orderId: body.orderId,
-        userId: body.userId,
-        amountMinor: 12550,
-        currency: 'USD',
-        state: 'PENDING',
-        createdAt: new Date().toISOString(),
-      });
+      await harness.charges.begin(pendingGuard(body));
       return orderRefusal(409, 'ORDER_NOT_PAYABLE');
     });
     const answer = await harness.postPayment(body);

@@ -5,14 +5,13 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { SignatureV4 } from '@smithy/signature-v4';
 import { afterAll, describe, expect, it } from 'vitest';
+import { FileLogSource } from '../../lib/ops/file-log-source.js';
 import {
-  FileLogSource,
-  flagParkingCalls,
   type InsightsClient,
   InsightsLogSource,
-  type LogRecord,
   MAX_TIMELINE_WINDOW_MS,
-} from '../../lib/ops/timeline.js';
+} from '../../lib/ops/insights-log-source.js';
+import { flagParkingCalls, type LogRecord } from '../../lib/ops/timeline.js';
 import { createTimelineRoute } from '../../lib/ops/timeline-route.js';
 import { createConsoleRoute } from '../../lib/shared/console-page.js';
 import { isAppError } from '../../lib/shared/errors.js';
