@@ -65,9 +65,9 @@ export interface DrainOptions {
 /** Options of one {@link DeliveryEngine.deliverOwned}. */
 export interface OwnedDeliveryOptions {
   /**
-   * Records every delivered event in one write (the fast path's marks,
-   * riding on the idempotency record's completion); resolves true when they
-   * are recorded. Without it, each delivered event is marked on its own.
+   * Records every delivered event (the fast path's marks, plain writes in
+   * parallel); resolves true when they are recorded. Without it, each
+   * delivered event is marked on its own as it is delivered.
    */
   recordDelivered?: (events: OutboxEvent[], at: Date) => Promise<boolean>;
 }
