@@ -266,6 +266,8 @@ async function main(options) {
       say(
         `\nBROKEN PROMISES (${result.violations.length}):\n${describeViolations(result.violations)}`,
       );
+      // The stack's log is the post-mortem: it outlives a run that broke a promise.
+      target.keepLogs?.('a promise was broken');
       return 1;
     }
     say(

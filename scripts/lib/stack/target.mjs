@@ -26,6 +26,7 @@ const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../.
  *   own: boolean,
  *   pids?: { offline?: number, dynamodb?: number },
  *   stop: () => Promise<void>,
+ *   keepLogs?: (why: string) => void,
  * }} Target
  */
 
@@ -128,12 +129,13 @@ export async function connectOrStart(options = {}) {
     rmSync(logDir, { recursive: true, force: true });
     throw error;
   });
-  const keepLogs = /^(1|true)$/i.test(env.KEEP_LOGS ?? '');
+  /** Why the log outlives the run (KEEP_LOGS, or a run that asked: a broken promise), if it does. */
+  let keptFor = /^(1|true)$/i.test(env.KEEP_LOGS ?? '') ? 'KEEP_LOGS' : undefined;
   const stop = stopOnSignal(async () => {
     await stack.stop();
     // The run's dev keys never outlive it; its log may, for a post-mortem.
-    rmSync(keepLogs ? path.join(logDir, 'keys') : logDir, { recursive: true, force: true });
-    if (keepLogs) say(`Logs kept (KEEP_LOGS): ${logFile}`);
+    rmSync(keptFor ? path.join(logDir, 'keys') : logDir, { recursive: true, force: true });
+    if (keptFor) say(`Logs kept (${keptFor}): ${logFile}`);
   });
   try {
     const fnEnv = await functionEnvironment(stage, stack.db.endpoint);
@@ -151,6 +153,9 @@ export async function connectOrStart(options = {}) {
       // Processes of this machine whose CPU the bench attributes (`npm run bench`).
       pids: { offline: stack.offline.pid, dynamodb: stack.db.pid },
       stop,
+      keepLogs: (why) => {
+        keptFor ??= why;
+      },
     };
   } catch (error) {
     await stop();
