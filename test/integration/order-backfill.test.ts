@@ -1,32 +1,18 @@
 import { DeleteCommand, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { backfillOrders, eventsOf } from '../../lib/order/order-backfill.js';
-import { DynamoOrderRepository } from '../../lib/order/order-repository.js';
-import {
-  createOrder,
-  getOrderHistory,
-  type OrderServiceDeps,
-  updateOrderStatus,
-} from '../../lib/order/order-service.js';
+import { createOrder, getOrderHistory, updateOrderStatus } from '../../lib/order/order-service.js';
 import { holdForPayment } from '../../lib/order/payment-hold.js';
-import { requireEnv } from '../../lib/shared/config.js';
-import { dynamoFromEnv } from '../../lib/shared/dynamo.js';
+import { orderStore, uid } from '../support/order-store.js';
 
 // Orders as the previous order code left them (history rows only in the
 // history table, a marker item per eventId, a one-write hold's row only on
 // the order), moved onto today's shape by the backfill, on DynamoDB Local.
 // The table is shared with other tests: assertions are about these orders.
 
-const { client, doc } = dynamoFromEnv();
-afterAll(() => client.destroy());
-const ordersTable = requireEnv('ORDERS_TABLE');
-const auditTable = requireEnv('ORDER_AUDIT_TABLE');
-const repository = new DynamoOrderRepository({ doc, ordersTable, auditTable });
-const deps: OrderServiceDeps = { repository };
+const { doc, ordersTable, auditTable, repository, deps } = orderStore();
 const ctx = { correlationId: 'corr-backfill', caller: 'payment' };
 const body = { userId: 'u-1', amountMinor: 1000, currency: 'USD' as const };
-const uid = (prefix: string) =>
-  `${prefix}-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 8)}`;
 
 const orderItem = async (orderId: string) =>
   (

@@ -1,6 +1,6 @@
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { MAX_EVENT_MARKERS } from '../../lib/order/event-markers.js';
-import { DynamoOrderRepository, type OrderRepository } from '../../lib/order/order-repository.js';
+import type { OrderRepository } from '../../lib/order/order-repository.js';
 import {
   createOrder,
   getOrderHistory,
@@ -8,9 +8,9 @@ import {
   updateOrderStatus,
 } from '../../lib/order/order-service.js';
 import { holdForPayment, releaseHold } from '../../lib/order/payment-hold.js';
-import { dynamoFromEnv } from '../../lib/shared/dynamo.js';
 import { commandsOf } from '../support/dynamo-commands.js';
 import { heldOrderHint } from '../support/order-hint.js';
+import { orderStore, uid } from '../support/order-store.js';
 
 // The order's history is written ahead on the order item and then copied to
 // the history table (lib/order/order-history.ts). These are the windows
@@ -18,15 +18,7 @@ import { heldOrderHint } from '../support/order-hint.js';
 // that GET .../history still shows complete, and that the next operation
 // completes in the history table itself.
 
-const { client, doc } = dynamoFromEnv();
-afterAll(() => client.destroy());
-
-const repository = new DynamoOrderRepository({
-  doc,
-  ordersTable: process.env.ORDERS_TABLE ?? '',
-  auditTable: process.env.ORDER_AUDIT_TABLE ?? '',
-});
-const deps: OrderServiceDeps = { repository };
+const { doc, repository, deps } = orderStore();
 
 /** The same store, in a function that dies after its order write, before copying the row to the history table. */
 const dying: OrderServiceDeps = {
@@ -44,8 +36,6 @@ const dying: OrderServiceDeps = {
 };
 
 const ctx = (correlationId = 'corr-history') => ({ correlationId, caller: 'payment' });
-const uid = (prefix: string) =>
-  `${prefix}-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 8)}`;
 const body = { userId: 'u-1', amountMinor: 1000, currency: 'USD' as const };
 
 /** The seqs the history table itself holds for the order. */
