@@ -48,6 +48,7 @@ try {
     for (const round of [1, 2]) {
       lines.length = 0;
       total = 0;
+      counter.reset();
       const logStart = target.logFile ? (await stat(target.logFile)).size : 0;
       const id = `trace-${round}-${Date.now()}`;
       const userId = `user-${id}`;
@@ -61,6 +62,14 @@ try {
       });
       say(`POST /payments ${paid.status}`);
       say(`\n## round ${round}: ${total} write units\n${lines.join('\n')}`);
+      const reads = counter.readUnits();
+      say(
+        `${reads.units} read units: ${
+          Object.entries({ ...reads.byTable, ...reads.byIndex })
+            .map(([where, units]) => `${where.replace(/^.*?-test-/, '')} ${units}`)
+            .join(', ') || 'none'
+        }`,
+      );
       if (target.logFile) {
         // The JSON lines the functions logged for this order and payment: what CloudWatch Logs would bill.
         const logged = (await readFile(target.logFile))

@@ -17,13 +17,17 @@ import { createOrder, newIds, paymentBody } from './workload.mjs';
  * @param {number} samples
  */
 export async function benchWriteUnits(call, counter, samples) {
-  say('\n## Write units per payment (metered by the proxy: the item before and after each write)');
+  say(
+    '\n## Write and read units per payment (metered by the proxy: the item before and after each write; each read as DynamoDB reports it)',
+  );
   /** @type {Record<string, number>} */
   const byTable = {};
   /** @type {Record<string, number>} */
   const byIndex = {};
   /** @type {Record<string, number>} */
   const byKey = {};
+  /** @type {Record<string, number>} */
+  const readsBy = {};
   const n = Math.max(samples, 20);
   for (let i = 0; i < n; i++) {
     const ids = newIds(`bench-wcu-${i}`);
@@ -35,6 +39,11 @@ export async function benchWriteUnits(call, counter, samples) {
     for (const [k, v] of Object.entries(units.byTable)) byTable[k] = (byTable[k] ?? 0) + v;
     for (const [k, v] of Object.entries(units.byIndex)) byIndex[k] = (byIndex[k] ?? 0) + v;
     for (const [k, v] of Object.entries(units.byKey)) byKey[k] = (byKey[k] ?? 0) + v;
+    const reads = counter.readUnits();
+    for (const [k, v] of Object.entries(reads.byTable))
+      readsBy[`table ${k}`] = (readsBy[`table ${k}`] ?? 0) + v;
+    for (const [k, v] of Object.entries(reads.byIndex))
+      readsBy[`index ${k}`] = (readsBy[`index ${k}`] ?? 0) + v;
   }
   const ours = (/** @type {string} */ name) => !name.startsWith('simulator:');
   const per = (/** @type {number} */ v) => v / n;
@@ -55,6 +64,23 @@ export async function benchWriteUnits(call, counter, samples) {
     per(total),
     num(per(total), 1),
     TARGETS.writeUnitsPerPayment,
+    (v) => num(v, 0),
+  );
+  // Read units as DynamoDB Local reports them (ReturnConsumedCapacity): issue 24 allows 0-2.
+  const readRows = Object.entries(readsBy)
+    .map(([k, v]) => [k, num(per(v), 2)])
+    .sort((a, b) => Number(b[1]) - Number(a[1]));
+  say(
+    `\n${table(['where', 'read units per payment'], readRows.length ? readRows : [['none', '0']])}`,
+  );
+  const readTotal = Object.entries(readsBy)
+    .filter(([k]) => ours(k.replace(/^(table|index) /, '')))
+    .reduce((a, [, v]) => a + v, 0);
+  record(
+    'Read units per payment (order, payment and effects; our tables and indexes)',
+    per(readTotal),
+    num(per(readTotal), 1),
+    TARGETS.readUnitsPerPayment,
     (v) => num(v, 0),
   );
   // The busiest index key the payments share, at scale (a sharded value's units spread over its shards).

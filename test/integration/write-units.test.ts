@@ -1,7 +1,9 @@
 import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import {
   DynamoDBDocumentClient,
+  GetCommand,
   PutCommand,
+  QueryCommand,
   TransactWriteCommand,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
@@ -148,6 +150,35 @@ describe('Write-unit meter (the bench, in front of DynamoDB Local)', () => {
       ),
     );
     expect(units).toMatchObject({ units: 1, byIndex: {} });
+  });
+
+  it('meters reads as DynamoDB reports them: a consistent read of an item over 4 KB is 2, an eventual one half of that, an index query on its own line', async () => {
+    const pk = uniqueId('read');
+    await doc.send(
+      new PutCommand({ TableName: table, Item: { pk, due: 'D#01', at: '1', v: 'x'.repeat(5000) } }),
+    );
+    counter.reset();
+    const got = await doc.send(
+      new GetCommand({ TableName: table, Key: { pk }, ConsistentRead: true }),
+    );
+    expect(got.Item?.pk).toBe(pk);
+    // The client did not ask for the capacity: the meter asked, and the answer is the client's as before.
+    expect(counter.readUnits()).toEqual({ units: 2, byTable: { [table]: 2 }, byIndex: {} });
+    counter.reset();
+    await doc.send(new GetCommand({ TableName: table, Key: { pk } }));
+    expect(counter.readUnits().units).toBe(1);
+    counter.reset();
+    await doc.send(
+      new QueryCommand({
+        TableName: table,
+        IndexName: 'due-index',
+        KeyConditionExpression: 'due = :d',
+        ExpressionAttributeValues: { ':d': 'D#01' },
+      }),
+    );
+    const reads = counter.readUnits();
+    expect(reads.byIndex[`${table}/due-index`]).toBeGreaterThan(0);
+    expect(reads.byTable[table] ?? 0).toBe(0);
   });
 
   it('sizes items as DynamoDB does: names and values', () => {

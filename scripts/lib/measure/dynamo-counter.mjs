@@ -9,6 +9,43 @@
 import http from 'node:http';
 import { chargeWrite, emptyWriteUnits, writesOf } from './write-units.mjs';
 
+/** Reads whose capacity DynamoDB reports when asked (`ReturnConsumedCapacity`). */
+const READ_OPERATIONS = new Set(['GetItem', 'Query', 'Scan', 'BatchGetItem', 'TransactGetItems']);
+
+/**
+ * @typedef {{ units: number, byTable: Record<string, number>, byIndex: Record<string, number> }} ReadUnits
+ * @returns {ReadUnits}
+ */
+export function emptyReadUnits() {
+  return { units: 0, byTable: {}, byIndex: {} };
+}
+
+/**
+ * Adds what one read consumed, as DynamoDB reported it (`ConsumedCapacity`,
+ * one entry or one per table), to `into`: a table's own units under its
+ * name, an index's under `<table>/<index>`.
+ * @param {any} consumed @param {ReadUnits} into @param {(table: string) => string} [label]
+ */
+export function chargeRead(consumed, into, label = (t) => t) {
+  for (const entry of Array.isArray(consumed) ? consumed : consumed ? [consumed] : []) {
+    const table = label(String(entry.TableName));
+    const total = Number(entry.CapacityUnits ?? entry.ReadCapacityUnits ?? 0);
+    into.units += total;
+    const own = entry.Table?.CapacityUnits ?? entry.Table?.ReadCapacityUnits;
+    const indexes = { ...entry.GlobalSecondaryIndexes, ...entry.LocalSecondaryIndexes };
+    const indexTotal = Object.values(indexes).reduce(
+      (n, /** @type {any} */ i) => n + Number(i.CapacityUnits ?? i.ReadCapacityUnits ?? 0),
+      0,
+    );
+    into.byTable[table] = (into.byTable[table] ?? 0) + Number(own ?? total - indexTotal);
+    for (const [name, i] of Object.entries(indexes)) {
+      const key = `${table}/${name}`;
+      into.byIndex[key] =
+        (into.byIndex[key] ?? 0) + Number(/** @type {any} */ (i).CapacityUnits ?? 0);
+    }
+  }
+}
+
 const WRITE_OPERATIONS = new Set([
   'PutItem',
   'UpdateItem',
@@ -97,6 +134,7 @@ export async function startDynamoCounter(upstream, options = {}) {
   const target = new URL(upstream);
   let counts = emptyCounts();
   let units = emptyWriteUnits();
+  let reads = emptyReadUnits();
   const agent = new http.Agent({ keepAlive: true, maxSockets: 64 });
   /** One request upstream, answered in full. @returns {Promise<{ status: number, headers: http.IncomingHttpHeaders, body: Buffer }>} */
   const send = (
@@ -156,6 +194,17 @@ export async function startDynamoCounter(upstream, options = {}) {
       countRequest(counts, amzTarget, body.toString('utf8'));
       const operation = (amzTarget ?? '').split('.').pop() ?? '';
       const metered = options.schemas && WRITE_OPERATIONS.has(operation);
+      // A read is sent asking for its consumed capacity (DynamoDB Local reports
+      // it as DynamoDB bills it), unless its caller asked already.
+      let sent = body;
+      const readMetered = Boolean(options.schemas) && READ_OPERATIONS.has(operation);
+      if (readMetered) {
+        const parsed = JSON.parse(body.toString('utf8'));
+        if (!parsed.ReturnConsumedCapacity || parsed.ReturnConsumedCapacity === 'NONE') {
+          parsed.ReturnConsumedCapacity = 'INDEXES';
+          sent = Buffer.from(JSON.stringify(parsed));
+        }
+      }
       const forward = async () => {
         /** @type {ReturnType<typeof writesOf>} */
         let writes = [];
@@ -166,7 +215,11 @@ export async function startDynamoCounter(upstream, options = {}) {
           writes = writesOf(operation, parsed, options.schemas);
           before = await Promise.all(writes.map((w) => read(req.headers, w.table, w.key)));
         }
-        const answer = await send(req.headers, req.url, body);
+        const answer = await send(req.headers, req.url, sent);
+        if (readMetered && answer.status === 200) {
+          const consumed = JSON.parse(answer.body.toString('utf8')).ConsumedCapacity;
+          chargeRead(consumed, reads, (table) => options.label?.(table, {}) ?? table);
+        }
         if (metered && options.schemas) {
           const refused = answer.status !== 200;
           const after = refused
@@ -219,10 +272,13 @@ export async function startDynamoCounter(upstream, options = {}) {
     counts: () => structuredClone(counts),
     /** The write units metered since the last reset (with `schemas` only). */
     writeUnits: () => structuredClone(units),
+    /** The read units DynamoDB reported since the last reset (with `schemas` only). */
+    readUnits: () => structuredClone(reads),
     /** Starts counting from zero. */
     reset: () => {
       counts = emptyCounts();
       units = emptyWriteUnits();
+      reads = emptyReadUnits();
     },
     close: async () => {
       server.closeAllConnections();
