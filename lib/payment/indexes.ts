@@ -50,6 +50,21 @@ export function statusShardKeys(status: string): string[] {
   return shardKeys(status, STATUS_SHARDS);
 }
 
+/**
+ * The query of one {@link STATUS_INDEX} shard's payments created at or after
+ * `since` (ISO time): the pulse's payments of a window, the outbox view's
+ * payments of the last hour.
+ */
+export function statusSinceQuery(table: string, shard: string, since: string) {
+  return {
+    TableName: table,
+    IndexName: STATUS_INDEX,
+    KeyConditionExpression: '#shard = :shard AND createdAt >= :since',
+    ExpressionAttributeNames: { '#shard': STATUS_SHARD_ATTRIBUTE },
+    ExpressionAttributeValues: { ':shard': shard, ':since': since },
+  };
+}
+
 /** The sparse GSI of charges whose payment is not final yet (hash: the marker, range: createdAt). */
 export const UNFINALIZED_INDEX = 'charges-unfinalized';
 

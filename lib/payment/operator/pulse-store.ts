@@ -1,7 +1,7 @@
 import type { DynamoDBDocumentClient, QueryCommandOutput } from '@aws-sdk/lib-dynamodb';
 import { QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { collectShards, type Key } from '../../shared/shards.js';
-import { STATUS_INDEX, STATUS_SHARD_ATTRIBUTE, statusShardKeys } from '../indexes.js';
+import { statusShardKeys, statusSinceQuery } from '../indexes.js';
 import { BACKLOG_READ_CAP, readDueEvents } from '../outbox/backlog.js';
 import { VOIDED_REASON } from '../types.js';
 import {
@@ -69,11 +69,7 @@ export async function readPulse(options: PulseReadOptions): Promise<Pulse> {
   const [payments, pending, dead] = await Promise.all([
     readNewestFirst(paymentShards, paymentCap, async ({ shard, status }, startKey) => {
       const out = await query({
-        TableName: options.paymentsTable,
-        IndexName: STATUS_INDEX,
-        KeyConditionExpression: '#shard = :shard AND createdAt >= :from',
-        ExpressionAttributeNames: { '#shard': STATUS_SHARD_ATTRIBUTE },
-        ExpressionAttributeValues: { ':shard': shard, ':from': from },
+        ...statusSinceQuery(options.paymentsTable, shard, from),
         ProjectionExpression: 'createdAt, finalizedAt, failureReason',
         ScanIndexForward: false,
         Limit: PAGE_LIMIT,

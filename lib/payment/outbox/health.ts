@@ -6,12 +6,11 @@ import { unfinalizedChargesQuery } from '../charge-store.js';
 import {
   OUTBOX_DUE_INDEX,
   outboxDueKeys,
-  STATUS_INDEX,
-  STATUS_SHARD_ATTRIBUTE,
   statusShardKeys,
+  statusSinceQuery,
   unfinalizedMarkers,
 } from '../indexes.js';
-import { BACKLOG_READ_CAP, oldestDueEvent, readDueEvents } from './backlog.js';
+import { BACKLOG_READ_CAP, type DueEvent, oldestDueEvent, readDueEvents } from './backlog.js';
 import { EVENTS_PER_PAYMENT } from './events.js';
 
 /** A DEAD event as the operator sees it: enough to judge it and re-drive it. */
@@ -81,38 +80,16 @@ export async function readOutboxHealth(deps: {
   };
   const since = new Date(now.getTime() - 3_600_000).toISOString();
 
-  const [pending, dead, deadRecent, finals, deadPage, charges] = await Promise.all([
-    // The backlog is small when healthy; read it (capped) for its count and its oldest event.
+  const [pending, dead, finals, deadPage, charges] = await Promise.all([
+    // The backlog is small when healthy; read it (capped) for its counts, its oldest event
+    // and those of the last hour.
     readDueEvents(deps.doc, deps.paymentsTable, 'PENDING', COUNT_CAP),
-    collectShards(outboxDueKeys('DEAD'), COUNT_CAP, (shard, startKey) =>
-      page({ ...byOutboxStatus(shard), Select: 'COUNT' }, startKey),
-    ),
-    collectShards(outboxDueKeys('DEAD'), COUNT_CAP, (shard, startKey) =>
-      page(
-        {
-          ...byOutboxStatus(shard),
-          FilterExpression: 'createdAt >= :since',
-          ExpressionAttributeValues: { ':shard': shard, ':since': since },
-          Select: 'COUNT',
-        },
-        startKey,
-      ),
-    ),
+    readDueEvents(deps.doc, deps.paymentsTable, 'DEAD', COUNT_CAP),
     collectShards(
       [...statusShardKeys('SUCCEEDED'), ...statusShardKeys('FAILED')],
       COUNT_CAP,
       (shard, startKey) =>
-        page(
-          {
-            TableName: deps.paymentsTable,
-            IndexName: STATUS_INDEX,
-            KeyConditionExpression: '#shard = :shard AND createdAt >= :since',
-            ExpressionAttributeNames: { '#shard': STATUS_SHARD_ATTRIBUTE },
-            ExpressionAttributeValues: { ':shard': shard, ':since': since },
-            Select: 'COUNT',
-          },
-          startKey,
-        ),
+        page({ ...statusSinceQuery(deps.paymentsTable, shard, since), Select: 'COUNT' }, startKey),
     ),
     // The most recently parked first (their last attempt, which set nextAttemptAt).
     readShardsMerged<Record<string, unknown>>({
@@ -139,10 +116,11 @@ export async function readOutboxHealth(deps: {
   ]);
 
   const oldest = oldestDueEvent(pending.items);
-  const pendingRecent = pending.items.filter((event) => byCodeUnit(event.createdAt, since) >= 0);
+  const ofLastHour = (events: readonly DueEvent[]) =>
+    events.filter((event) => byCodeUnit(event.createdAt, since) >= 0).length;
   const delivered = Math.max(
     0,
-    EVENTS_PER_PAYMENT * finals.count - pendingRecent.length - deadRecent.count,
+    EVENTS_PER_PAYMENT * finals.count - ofLastHour(pending.items) - ofLastHour(dead.items),
   );
   return {
     at: now.toISOString(),
