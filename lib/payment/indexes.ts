@@ -59,9 +59,9 @@ export function statusSinceQuery(table: string, shard: string, since: string) {
   return {
     TableName: table,
     IndexName: STATUS_INDEX,
-    KeyConditionExpression: '#shard = :shard AND createdAt >= :since',
+    KeyConditionExpression: '#shard = :shard AND createdAt >= :from',
     ExpressionAttributeNames: { '#shard': STATUS_SHARD_ATTRIBUTE },
-    ExpressionAttributeValues: { ':shard': shard, ':since': since },
+    ExpressionAttributeValues: { ':shard': shard, ':from': since },
   };
 }
 
