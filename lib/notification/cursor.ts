@@ -1,4 +1,10 @@
-import { ID_PATTERN, invalidCursor, TIMESTAMP_PATTERN } from '../shared/validation.js';
+import {
+  decodeCursorObject,
+  encodeCursorObject,
+  ID_PATTERN,
+  invalidCursor,
+  TIMESTAMP_PATTERN,
+} from '../shared/validation.js';
 
 /** The position a page ends at (the table's key). */
 export interface PageKey {
@@ -11,7 +17,7 @@ const USER_PK = /^USER#[A-Za-z0-9._:-]{1,128}$/;
 
 /** Encodes a page key as an opaque cursor (base64url JSON). */
 export function encodeCursor(key: PageKey): string {
-  return Buffer.from(JSON.stringify({ pk: key.pk, sk: key.sk }), 'utf8').toString('base64url');
+  return encodeCursorObject({ pk: key.pk, sk: key.sk });
 }
 
 /** True when `sk` has the shape of a record's sort key: `<createdAt>#<notificationId>`. */
@@ -26,15 +32,7 @@ function isRecordSk(sk: string): boolean {
  * would reach DynamoDB as the query's start key.
  */
 export function decodeCursor(cursor: string): PageKey {
-  if (!/^[A-Za-z0-9_-]{1,1024}$/.test(cursor)) throw invalidCursor();
-  let value: unknown;
-  try {
-    value = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
-  } catch {
-    throw invalidCursor();
-  }
-  if (value === null || typeof value !== 'object' || Array.isArray(value)) throw invalidCursor();
-  const { pk, sk, ...rest } = value as Record<string, unknown>;
+  const { pk, sk, ...rest } = decodeCursorObject(cursor, 1024);
   if (typeof pk !== 'string' || typeof sk !== 'string' || Object.keys(rest).length > 0) {
     throw invalidCursor();
   }

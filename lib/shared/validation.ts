@@ -39,6 +39,28 @@ export function invalidCursor(issue = 'is not a valid cursor', cause?: unknown):
   return new ValidationError('Invalid query: cursor', [{ field: 'cursor', issue }], { cause });
 }
 
+/** An opaque cursor: an object's JSON, base64url. */
+export function encodeCursorObject(value: object): string {
+  return Buffer.from(JSON.stringify(value), 'utf8').toString('base64url');
+}
+
+/**
+ * The object a cursor of {@link encodeCursorObject} holds: base64url of at
+ * most `maxLength` characters decoding to a JSON object; anything else is the
+ * 400 naming `cursor`. Its fields are the caller's to check.
+ */
+export function decodeCursorObject(text: string, maxLength: number): Record<string, unknown> {
+  if (text.length > maxLength || !/^[A-Za-z0-9_-]+$/.test(text)) throw invalidCursor();
+  let value: unknown;
+  try {
+    value = JSON.parse(Buffer.from(text, 'base64url').toString('utf8'));
+  } catch {
+    throw invalidCursor();
+  }
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) throw invalidCursor();
+  return value as Record<string, unknown>;
+}
+
 /** Schema of a major-unit amount; precision is checked with the currency by {@link withMinorUnits}. */
 export const amountSchema = v.number('must be a JSON number');
 

@@ -4,7 +4,12 @@ import { BatchGetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { byCodeUnit } from '../../shared/compare.js';
 import { fromMinorUnits } from '../../shared/money.js';
 import { readShardsMerged } from '../../shared/shards.js';
-import { invalidCursor, TIMESTAMP_PATTERN } from '../../shared/validation.js';
+import {
+  decodeCursorObject,
+  encodeCursorObject,
+  invalidCursor,
+  TIMESTAMP_PATTERN,
+} from '../../shared/validation.js';
 import { unfinalizedChargesQuery } from '../charge-store.js';
 import {
   STATUS_INDEX,
@@ -205,22 +210,14 @@ function processingSummary(item: Record<string, unknown>): PaymentSummary {
 
 /** Encodes a {@link ListCursor} as an opaque cursor (base64url JSON). */
 export function encodeListCursor(cursor: ListCursor): string {
-  return Buffer.from(JSON.stringify(cursor), 'utf8').toString('base64url');
+  return encodeCursorObject(cursor);
 }
 
 const DIGEST = new RegExp(`^[A-Za-z0-9_-]{${DIGEST_LENGTH}}$`);
 
 /** Decodes a cursor of {@link encodeListCursor}; anything else is a 400 naming `cursor`. */
 export function decodeListCursor(text: string): ListCursor {
-  if (!/^[A-Za-z0-9_-]{1,2048}$/.test(text)) throw invalidCursor();
-  let value: unknown;
-  try {
-    value = JSON.parse(Buffer.from(text, 'base64url').toString('utf8'));
-  } catch {
-    throw invalidCursor();
-  }
-  if (value === null || typeof value !== 'object' || Array.isArray(value)) throw invalidCursor();
-  const { at, seen, ...rest } = value as Record<string, unknown>;
+  const { at, seen, ...rest } = decodeCursorObject(text, 2048);
   if (
     Object.keys(rest).length > 0 ||
     typeof at !== 'string' ||
