@@ -1,7 +1,8 @@
-import { ConflictError, type ErrorDetail } from '../shared/errors.js';
+import { ConflictError } from '../shared/errors.js';
 import type { Currency } from '../shared/money.js';
 import { CONFLICT, retryOnConflict } from '../shared/retry-on-conflict.js';
 import { commitOperation, type OrderServiceDeps, settings } from './order-commit.js';
+import { differingFields } from './order-fields.js';
 import { settlePending } from './order-history.js';
 import type { AuditEntry, OperationContext, Order } from './types.js';
 
@@ -17,21 +18,6 @@ export interface CreateOrderInput {
 export interface CreateOrderResult {
   created: boolean;
   order: Order;
-}
-
-/** The fields of an existing order that differ from a create request. */
-function differences(existing: Order, input: CreateOrderInput): ErrorDetail[] {
-  const details: ErrorDetail[] = [];
-  if (existing.userId !== input.userId) {
-    details.push({ field: 'userId', issue: 'differs from the existing order' });
-  }
-  if (existing.currency !== input.currency) {
-    details.push({ field: 'currency', issue: 'differs from the existing order' });
-  }
-  if (existing.amountMinor !== input.amountMinor) {
-    details.push({ field: 'amount', issue: 'differs from the existing order' });
-  }
-  return details;
 }
 
 /**
@@ -80,7 +66,12 @@ export async function createOrder(
     }
     const existing = await repository.get(input.orderId);
     if (!existing) return CONFLICT; // a concurrent writer, not an existing order
-    const diffs = differences(existing, input);
+    const diffs = differingFields(
+      existing,
+      input,
+      ['userId', 'currency', 'amount'],
+      'differs from the existing order',
+    );
     if (diffs.length > 0) {
       // Anyone may POST /orders: a refusal is counted on the order, never
       // appended to its history, so the audit trail cannot be flooded.

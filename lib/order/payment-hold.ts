@@ -1,9 +1,4 @@
-import {
-  type AppError,
-  ConflictError,
-  type ErrorDetail,
-  UnprocessableError,
-} from '../shared/errors.js';
+import { type AppError, ConflictError, UnprocessableError } from '../shared/errors.js';
 import type { Currency } from '../shared/money.js';
 import { CONFLICT, retryOnConflict } from '../shared/retry-on-conflict.js';
 import {
@@ -12,6 +7,7 @@ import {
   type OrderServiceDeps,
   settings,
 } from './order-commit.js';
+import { differingFields } from './order-fields.js';
 import { notFound, pendingHoldOf, settlePending } from './order-history.js';
 import { PAYABLE_STATUSES } from './status-transition.js';
 import type { AuditEntry, OperationContext, Order, PendingHoldRow } from './types.js';
@@ -84,20 +80,6 @@ export interface HoldDeps extends OrderServiceDeps {
   leaseMs?: number;
 }
 
-/** The fields of the order that differ from the payment's (never their values: the caller may be anyone's payment). */
-function mismatches(order: Order, input: HoldInput): ErrorDetail[] {
-  const details: ErrorDetail[] = [];
-  if (order.userId !== input.userId)
-    details.push({ field: 'userId', issue: 'differs from the order' });
-  if (order.amountMinor !== input.amountMinor) {
-    details.push({ field: 'amount', issue: 'differs from the order' });
-  }
-  if (order.currency !== input.currency) {
-    details.push({ field: 'currency', issue: 'differs from the order' });
-  }
-  return details;
-}
-
 /** Seconds until `until` (at least 1): what a refused payment should wait before trying again. */
 function secondsUntil(until: string | undefined, now: Date): number {
   const ms = until ? Date.parse(until) - now.getTime() : 0;
@@ -110,7 +92,13 @@ function secondsUntil(until: string | undefined, now: Date): number {
  * and not be held (or paid) by another transactionId.
  */
 function refusal(order: Order, input: HoldInput, now: Date): AppError | undefined {
-  const details = mismatches(order, input);
+  // Never their values: the caller may be anyone's payment.
+  const details = differingFields(
+    order,
+    input,
+    ['userId', 'amount', 'currency'],
+    'differs from the order',
+  );
   if (details.length > 0) {
     return new UnprocessableError(
       'ORDER_MISMATCH',
