@@ -20,14 +20,22 @@ export async function benchWriteUnits(call, counter, samples) {
   say(
     '\n## Write and read units per payment (metered by the proxy: the item before and after each write; each read as DynamoDB reports it)',
   );
-  /** @type {Record<string, number>} */
-  const byTable = {};
-  /** @type {Record<string, number>} */
-  const byIndex = {};
-  /** @type {Record<string, number>} */
-  const byKey = {};
+  /** Write and read units by `table <name>` / `index <table>/<name>`, summed over the payments. @type {Record<string, number>} */
+  const writesBy = {};
   /** @type {Record<string, number>} */
   const readsBy = {};
+  /** @type {Record<string, number>} */
+  const byKey = {};
+  /** Adds one payment's units, by table and by index, into `into`. */
+  const add = (
+    /** @type {Record<string, number>} */ into,
+    /** @type {{ byTable: Record<string, number>, byIndex: Record<string, number> }} */ units,
+  ) => {
+    for (const [k, v] of Object.entries(units.byTable))
+      into[`table ${k}`] = (into[`table ${k}`] ?? 0) + v;
+    for (const [k, v] of Object.entries(units.byIndex))
+      into[`index ${k}`] = (into[`index ${k}`] ?? 0) + v;
+  };
   const n = Math.max(samples, 20);
   for (let i = 0; i < n; i++) {
     const ids = newIds(`bench-wcu-${i}`);
@@ -36,53 +44,37 @@ export async function benchWriteUnits(call, counter, samples) {
     const paid = await call('POST', '/payments', { body: paymentBody(ids) });
     if (paid.status !== 201) say(`  payment ${ids.transactionId}: ${paid.status}`);
     const units = counter.writeUnits();
-    for (const [k, v] of Object.entries(units.byTable)) byTable[k] = (byTable[k] ?? 0) + v;
-    for (const [k, v] of Object.entries(units.byIndex)) byIndex[k] = (byIndex[k] ?? 0) + v;
+    add(writesBy, units);
     for (const [k, v] of Object.entries(units.byKey)) byKey[k] = (byKey[k] ?? 0) + v;
-    const reads = counter.readUnits();
-    for (const [k, v] of Object.entries(reads.byTable))
-      readsBy[`table ${k}`] = (readsBy[`table ${k}`] ?? 0) + v;
-    for (const [k, v] of Object.entries(reads.byIndex))
-      readsBy[`index ${k}`] = (readsBy[`index ${k}`] ?? 0) + v;
+    add(readsBy, counter.readUnits());
   }
   const ours = (/** @type {string} */ name) => !name.startsWith('simulator:');
   const per = (/** @type {number} */ v) => v / n;
-  const rows = [
-    ...Object.entries(byTable).map(([k, v]) => [`table ${k}`, num(per(v), 2)]),
-    ...Object.entries(byIndex).map(([k, v]) => [`index ${k}`, num(per(v), 2)]),
-  ].sort((a, b) => Number(b[1]) - Number(a[1]));
-  say(table(['where', 'write units per payment'], rows));
-  const total =
-    Object.entries(byTable)
-      .filter(([k]) => ours(k))
-      .reduce((a, [, v]) => a + v, 0) +
-    Object.entries(byIndex)
-      .filter(([k]) => ours(k))
+  /** Prints one kind of units by table and index, and records our total against its target. */
+  const report = (
+    /** @type {string} */ kind,
+    /** @type {Record<string, number>} */ by,
+    /** @type {{ atLeast?: number, atMost?: number }} */ target,
+  ) => {
+    const rows = Object.entries(by)
+      .map(([k, v]) => [k, num(per(v), 2)])
+      .sort((a, b) => Number(b[1]) - Number(a[1]));
+    say(table(['where', `${kind} units per payment`], rows.length ? rows : [['none', '0']]));
+    const total = Object.entries(by)
+      .filter(([k]) => ours(k.replace(/^(table|index) /, '')))
       .reduce((a, [, v]) => a + v, 0);
-  record(
-    'Write units per payment (order, payment and effects; our tables and indexes)',
-    per(total),
-    num(per(total), 1),
-    TARGETS.writeUnitsPerPayment,
-    (v) => num(v, 0),
-  );
+    record(
+      `${kind[0]?.toUpperCase()}${kind.slice(1)} units per payment (order, payment and effects; our tables and indexes)`,
+      per(total),
+      num(per(total), 1),
+      target,
+      (v) => num(v, 0),
+    );
+  };
+  report('write', writesBy, TARGETS.writeUnitsPerPayment);
+  say('');
   // Read units as DynamoDB Local reports them (ReturnConsumedCapacity): issue 24 allows 0-2.
-  const readRows = Object.entries(readsBy)
-    .map(([k, v]) => [k, num(per(v), 2)])
-    .sort((a, b) => Number(b[1]) - Number(a[1]));
-  say(
-    `\n${table(['where', 'read units per payment'], readRows.length ? readRows : [['none', '0']])}`,
-  );
-  const readTotal = Object.entries(readsBy)
-    .filter(([k]) => ours(k.replace(/^(table|index) /, '')))
-    .reduce((a, [, v]) => a + v, 0);
-  record(
-    'Read units per payment (order, payment and effects; our tables and indexes)',
-    per(readTotal),
-    num(per(readTotal), 1),
-    TARGETS.readUnitsPerPayment,
-    (v) => num(v, 0),
-  );
+  report('read', readsBy, TARGETS.readUnitsPerPayment);
   // The busiest index key the payments share, at scale (a sharded value's units spread over its shards).
   const ourKeys = Object.fromEntries(Object.entries(byKey).filter(([k]) => ours(k)));
   const hot = busiestSharedKey(ourKeys, n, SHARD_COUNTS) ?? {
