@@ -55,64 +55,38 @@ const FINAL = new Set(['SUCCEEDED', 'FAILED']);
 
 /** The fix a payments-table item needs (a payment or one of its events). */
 export function paymentItemFix(item: Item): Fix | undefined {
-  const key = { pk: item.pk, sk: item.sk };
   const status = String(item.status ?? '');
   const sk = String(item.sk ?? '');
-  const onStatus = {
-    ConditionExpression: '#status = :status',
-    ExpressionAttributeNames: { '#status': 'status' } as Record<string, string>,
-    ExpressionAttributeValues: { ':status': status } as Record<string, unknown>,
-  };
+  // Every fix names the status index's key as #shard and holds only while the status is the one read.
+  const fix = (
+    kind: Fix['kind'],
+    expression: string,
+    values: Record<string, unknown> = {},
+  ): Fix => ({
+    kind,
+    update: {
+      Key: { pk: item.pk, sk: item.sk },
+      UpdateExpression: expression,
+      ConditionExpression: '#status = :status',
+      ExpressionAttributeNames: { '#status': 'status', '#shard': STATUS_SHARD_ATTRIBUTE },
+      ExpressionAttributeValues: { ':status': status, ...values },
+    },
+  });
   if (sk === 'PAYMENT' && FINAL.has(status)) {
     const want = statusShardKey(status, String(item.transactionId));
     if (item[STATUS_SHARD_ATTRIBUTE] === want) return undefined;
-    return {
-      kind: 'payments',
-      update: {
-        Key: key,
-        UpdateExpression: 'SET #shard = :shard',
-        ...onStatus,
-        ExpressionAttributeNames: {
-          ...onStatus.ExpressionAttributeNames,
-          '#shard': STATUS_SHARD_ATTRIBUTE,
-        },
-        ExpressionAttributeValues: { ...onStatus.ExpressionAttributeValues, ':shard': want },
-      },
-    };
+    return fix('payments', 'SET #shard = :shard', { ':shard': want });
   }
   if (!sk.startsWith('EVENT#')) return undefined;
   if (status === 'PENDING' || status === 'DEAD') {
     const want = outboxDueKey(status, String(item.eventId));
     if (item.outboxStatus === want && item[STATUS_SHARD_ATTRIBUTE] === undefined) return undefined;
-    return {
-      kind: 'events',
-      update: {
-        Key: key,
-        UpdateExpression: 'SET outboxStatus = :due REMOVE #shard',
-        ...onStatus,
-        ExpressionAttributeNames: {
-          ...onStatus.ExpressionAttributeNames,
-          '#shard': STATUS_SHARD_ATTRIBUTE,
-        },
-        ExpressionAttributeValues: { ...onStatus.ExpressionAttributeValues, ':due': want },
-      },
-    };
+    return fix('events', 'SET outboxStatus = :due REMOVE #shard', { ':due': want });
   }
   if (status === 'DELIVERED') {
     if (item.outboxStatus === undefined && item[STATUS_SHARD_ATTRIBUTE] === undefined)
       return undefined;
-    return {
-      kind: 'delivered',
-      update: {
-        Key: key,
-        UpdateExpression: 'REMOVE outboxStatus, #shard',
-        ...onStatus,
-        ExpressionAttributeNames: {
-          ...onStatus.ExpressionAttributeNames,
-          '#shard': STATUS_SHARD_ATTRIBUTE,
-        },
-      },
-    };
+    return fix('delivered', 'REMOVE outboxStatus, #shard');
   }
   return undefined;
 }
