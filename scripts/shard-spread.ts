@@ -36,12 +36,10 @@ for (const [label, makeId] of [
     eventIdFor(t, 'notification.send'),
   ]);
   console.log(`transactionIds: ${label}`);
-  // Each event: put PENDING with the payment, removed when delivered.
-  spread('  outbox-due PENDING#NN', OUTBOX_DUE_SHARDS, events, 2);
-  // Each event: indexed once, when delivered.
-  spread('  payments-by-status-shard DELIVERED#NN', STATUS_SHARDS, events, 1);
+  // Each event its request could not deliver (all of them, in an outage): put PENDING, removed when delivered.
+  spread('  outbox-due PENDING#NN (an outage)', OUTBOX_DUE_SHARDS, events, 2);
   // Each payment: put once, final.
   spread('  payments-by-status-shard SUCCEEDED#NN', STATUS_SHARDS, payments, 1);
-  // Each charge: put with the guard, removed by the finalizing transaction.
+  // Each charge: put with the guard, removed once its events are delivered or in the outbox.
   spread('  charges-unfinalized Y#NN', UNFINALIZED_SHARDS, payments, 2);
 }

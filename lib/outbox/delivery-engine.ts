@@ -65,11 +65,12 @@ export interface DrainOptions {
 /** Options of one {@link DeliveryEngine.deliverOwned}. */
 export interface OwnedDeliveryOptions {
   /**
-   * Records every delivered event (the fast path's marks, plain writes in
-   * parallel); resolves true when they are recorded. Without it, each
-   * delivered event is marked on its own as it is delivered.
+   * Records every event's new state at once (delivered, rescheduled or
+   * DEAD), instead of one store write per event: the fast path writes them
+   * where its payment keeps them. When it rejects, nothing was recorded and
+   * the events are returned as they were: the caller's recovery owns them.
    */
-  recordDelivered?: (events: OutboxEvent[], at: Date) => Promise<boolean>;
+  record?: (events: OutboxEvent[], at: Date) => Promise<void>;
 }
 
 type Kind = 'delivered' | 'retried' | 'dead';
@@ -78,6 +79,16 @@ type Kind = 'delivered' | 'retried' | 'dead';
 interface Settled {
   kind: Kind;
   event: OutboxEvent;
+}
+
+/**
+ * What one attempt comes to, before anything is written: the event's new
+ * state, the store write that records it, and the report (log line and
+ * hook) once it is recorded.
+ */
+interface Decision extends Settled {
+  write: () => Promise<void>;
+  report: () => void;
 }
 
 /**
@@ -226,46 +237,42 @@ export class DeliveryEngine {
   }
 
   /**
-   * The fast path: events this caller owns (it just wrote them, and the
-   * relay leaves them alone for a while), one attempt each, `concurrency` at
-   * a time, recorded by the same rules as recovery. Returns the events as
-   * they now stand (no re-read); what could not be recorded is returned as
-   * it was, still PENDING for recovery.
+   * The fast path: events this caller owns (it just made them, and no relay
+   * has them), one attempt each, `concurrency` at a time, decided by the same
+   * rules as recovery: recorded all at once by `options.record`, or each by
+   * the store. Returns the events as they now stand (no re-read); what could
+   * not be recorded is returned as it was, still PENDING for recovery.
    */
   async deliverOwned(
     events: OutboxEvent[],
     deliver: EventDeliverer,
     options: OwnedDeliveryOptions = {},
   ): Promise<OutboxEvent[]> {
-    const settled: Settled[] = new Array(events.length);
-    const delivered: number[] = [];
-    await forEachConcurrently(events, this.concurrency, async (event, i) => {
-      const attempt = await this.attempt(event, deliver);
-      if (attempt.outcome.outcome === 'delivered' && options.recordDelivered) {
-        delivered.push(i);
-        settled[i] = { kind: 'delivered', event };
-        return;
-      }
-      settled[i] = await this.settle(event, attempt);
-    });
-    if (delivered.length > 0 && options.recordDelivered) {
-      const at = this.clock();
-      const batch = delivered.map((i) => events[i] as OutboxEvent);
-      let recorded = false;
-      try {
-        recorded = await options.recordDelivered(batch, at);
-      } catch (error) {
-        // Still PENDING in the outbox: recovery delivers them again (consumers dedupe on eventId).
-        this.recordFailed(batch[0] as OutboxEvent, error);
-      }
-      for (const i of delivered) {
-        const event = events[i] as OutboxEvent;
-        // The request that wrote it delivered it: its own lines and the consumer's tell it.
-        this.logDelivered(event, undefined, true);
-        if (recorded) settled[i] = { kind: 'delivered', event: deliveredEvent(event, at) };
-      }
+    const { record } = options;
+    if (!record) {
+      const settled: Settled[] = new Array(events.length);
+      await forEachConcurrently(events, this.concurrency, async (event, i) => {
+        settled[i] = await this.settle(event, await this.attempt(event, deliver));
+      });
+      return settled.map((s) => s.event);
     }
-    return settled.map((s) => s.event);
+    const decided: Decision[] = new Array(events.length);
+    await forEachConcurrently(events, this.concurrency, async (event, i) => {
+      // The request that wrote it delivered it: its own lines and the consumer's tell it.
+      decided[i] = this.decide(event, await this.attempt(event, deliver), true);
+    });
+    try {
+      await record(
+        decided.map((d) => d.event),
+        this.clock(),
+      );
+    } catch (error) {
+      // Not recorded: the caller's recovery delivers them again (consumers dedupe on eventId).
+      this.recordFailed(events[0] as OutboxEvent, error);
+      return events;
+    }
+    for (const d of decided) d.report();
+    return decided.map((d) => d.event);
   }
 
   /** One call to the consumer; a deliverer that throws counts as a transient failure. */
@@ -311,65 +318,90 @@ export class DeliveryEngine {
   /** Records one attempt's outcome on its event; a record that fails leaves it to a later run. */
   private async settle(
     event: OutboxEvent,
-    { outcome, durationMs }: { outcome: DeliveryOutcome; durationMs: number },
+    attempt: { outcome: DeliveryOutcome; durationMs: number },
   ): Promise<Settled> {
-    const ids = eventIds(event);
+    const decision = this.decide(event, attempt);
     try {
-      if (outcome.outcome === 'delivered') {
-        const at = this.clock();
-        await this.store.markDelivered(event, at);
-        this.logDelivered(event, durationMs);
-        return { kind: 'delivered', event: deliveredEvent(event, at) };
-      }
-      const error = outcome.outcome === 'retry' ? this.giveUpReason(event, outcome) : outcome.error;
-      if (error !== undefined) {
-        await this.store.markDead(event, error);
-        logAction(this.logger, {
-          action: 'outbox.dead',
-          outcome: 'failed',
-          ...ids,
-          durationMs,
-          error: new Error(error),
-        });
-        this.hooks.onDead?.(event, error);
-        return {
-          kind: 'dead',
-          event: { ...event, status: 'DEAD', attempts: event.attempts + 1, lastError: error },
-        };
-      }
-      const retry = outcome as Extract<DeliveryOutcome, { outcome: 'retry' }>;
-      const delayMs = Math.max(
-        fullJitterBackoff(event.attempts + 1, this.backoff, this.random),
-        Math.min(retry.retryAfterMs ?? 0, this.backoff.capMs),
-      );
-      const nextAttemptAt = new Date(this.clock().getTime() + delayMs);
-      const countAttempt = retry.reason !== 'not-sent';
-      await this.store.markFailed(event, { error: retry.error, nextAttemptAt, countAttempt });
-      logAction(this.logger, {
-        action: 'outbox.deliver',
-        outcome: 'retrying',
-        ...ids,
-        durationMs,
-        delayMs,
-        nextAttemptAt: nextAttemptAt.toISOString(),
-        error: retry.error,
-      });
-      this.hooks.onRetry?.(event, nextAttemptAt);
-      return {
-        kind: 'retried',
-        event: {
-          ...event,
-          attempts: event.attempts + (countAttempt ? 1 : 0),
-          lastError: retry.error,
-          nextAttemptAt: nextAttemptAt.toISOString(),
-        },
-      };
+      await decision.write();
     } catch (error) {
       // The outcome could not be recorded: the lease expires and a later run
       // tries again; the consumer dedupes on eventId if it was delivered.
       this.recordFailed(event, error);
       return { kind: 'retried', event };
     }
+    decision.report();
+    return { kind: decision.kind, event: decision.event };
+  }
+
+  /**
+   * What an attempt comes to by the engine's rules: delivered; DEAD when
+   * refused for good or given up ({@link giveUpReason}); otherwise
+   * rescheduled with capped backoff and full jitter (not counted when the
+   * call never left). `owned`: a fast-path delivery, logged at DEBUG.
+   */
+  private decide(
+    event: OutboxEvent,
+    { outcome, durationMs }: { outcome: DeliveryOutcome; durationMs: number },
+    owned = false,
+  ): Decision {
+    const ids = eventIds(event);
+    if (outcome.outcome === 'delivered') {
+      const at = this.clock();
+      return {
+        kind: 'delivered',
+        event: deliveredEvent(event, at),
+        write: () => this.store.markDelivered(event, at),
+        report: () => this.logDelivered(event, owned ? undefined : durationMs, owned),
+      };
+    }
+    const error = outcome.outcome === 'retry' ? this.giveUpReason(event, outcome) : outcome.error;
+    if (error !== undefined) {
+      return {
+        kind: 'dead',
+        event: { ...event, status: 'DEAD', attempts: event.attempts + 1, lastError: error },
+        write: () => this.store.markDead(event, error),
+        report: () => {
+          logAction(this.logger, {
+            action: 'outbox.dead',
+            outcome: 'failed',
+            ...ids,
+            durationMs,
+            error: new Error(error),
+          });
+          this.hooks.onDead?.(event, error);
+        },
+      };
+    }
+    const retry = outcome as Extract<DeliveryOutcome, { outcome: 'retry' }>;
+    const delayMs = Math.max(
+      fullJitterBackoff(event.attempts + 1, this.backoff, this.random),
+      Math.min(retry.retryAfterMs ?? 0, this.backoff.capMs),
+    );
+    const nextAttemptAt = new Date(this.clock().getTime() + delayMs);
+    const countAttempt = retry.reason !== 'not-sent';
+    return {
+      kind: 'retried',
+      event: {
+        ...event,
+        attempts: event.attempts + (countAttempt ? 1 : 0),
+        lastError: retry.error,
+        nextAttemptAt: nextAttemptAt.toISOString(),
+      },
+      write: () =>
+        this.store.markFailed(event, { error: retry.error, nextAttemptAt, countAttempt }),
+      report: () => {
+        logAction(this.logger, {
+          action: 'outbox.deliver',
+          outcome: 'retrying',
+          ...ids,
+          durationMs,
+          delayMs,
+          nextAttemptAt: nextAttemptAt.toISOString(),
+          error: retry.error,
+        });
+        this.hooks.onRetry?.(event, nextAttemptAt);
+      },
+    };
   }
 
   /** `detail`: a fast-path delivery, at DEBUG; a recovery's is the story of the event's second chance, at INFO. */

@@ -8,8 +8,8 @@ export type OutboxEventType = 'order.status' | 'notification.send';
 export type OutboxStatus = 'PENDING' | 'DELIVERED' | 'DEAD';
 
 /**
- * One downstream effect of a payment, written in the same transaction as the
- * payment's final status and delivered at least once (consumers dedupe on eventId).
+ * One downstream effect of a payment, written in the same conditional write as
+ * the payment's final status and delivered at least once (consumers dedupe on eventId).
  */
 export interface OutboxEvent {
   eventId: string;

@@ -80,19 +80,22 @@ export interface ReconcileRunResult {
 }
 
 /**
- * Recovers the effects of charges whose request died between the charge and
- * the finalizing transaction, when neither the client nor the gateway's
- * callback comes back: it lists charges still marked unfinalized after a
- * grace period (the sparse index `charges-unfinalized`), and for each one
+ * Recovers the effects of charges whose request died after the charge and
+ * before its payment's events were delivered or in the outbox, when neither
+ * the client nor the gateway's callback comes back: it lists charges still
+ * marked unfinalized after a grace period (the sparse index
+ * `charges-unfinalized`), and for each one
  * whose answer was lost voids its key at the gateway: the gateway answers
  * what it charged under it, or voids it, so that no call still on its way
  * can charge it later (never a second charge, and "never charged" is only
  * concluded once it is true). The payment service then finishes each one
  * exactly as the request would have; a voided one fails with reason
  * `voided` (its order event frees the order, or says it was replaced). A
- * retry that asked the gateway within the grace is left alone. A concurrent
- * retry or callback cannot double the events: the finalizing transaction is
- * conditional on the payment not being final. Never throws.
+ * retry that asked the gateway within the grace is left alone. The events
+ * of a payment made final meanwhile that nobody delivered go to the outbox
+ * (the relay delivers them). A concurrent retry or callback cannot double
+ * the events: the payment's write is conditional on it not being final, and
+ * each outbox item on its not existing. Never throws.
  */
 export class ChargeReconciler {
   private readonly clock: () => Date;
@@ -253,7 +256,8 @@ export class ChargeReconciler {
         }
       }
       const recovered = await this.options.service.recover(charge);
-      const outcome: Outcome = recovered.changed ? 'success' : 'skipped';
+      const outcome: Outcome =
+        recovered.changed || recovered.handedOver > 0 ? 'success' : 'skipped';
       logAction(logger, {
         action: 'payment.reconcile',
         outcome,
@@ -261,6 +265,7 @@ export class ChargeReconciler {
         correlation_id: recovered.payment.correlationId,
         status: recovered.payment.status,
         askedGateway,
+        handedOver: recovered.handedOver,
         ...(recovered.changed ? {} : { reason: 'already final' }),
         durationMs: Date.now() - started,
       });

@@ -63,8 +63,7 @@ export function chargeResultOf(answer: GatewayChargeResult): ChargeResult {
 
 /**
  * What records `result` on a charge that is still PENDING: SET clauses (with
- * `#state`), their values and the condition, for an update of the charge on
- * its own or inside the finalizing transaction (payment-store.ts).
+ * `#state`), their values and the condition.
  */
 export function recordResultUpdate(result: ChargeResult, at: Date) {
   return {
@@ -87,8 +86,18 @@ export function recordResultUpdate(result: ChargeResult, at: Date) {
 export interface ChargeStore {
   /** Writes a PENDING charge unless one exists for the transactionId; never overwrites. */
   begin(charge: Charge): Promise<BeginResult>;
-  /** Records the result if the charge is still PENDING; returns the charge as it now stands (first result wins). */
+  /**
+   * Records the result if the charge is still PENDING, and keeps it on the
+   * reconciler's list until {@link unlist}; returns the charge as it now
+   * stands (first result wins).
+   */
   recordResult(transactionId: string, result: ChargeResult, at: Date): Promise<Charge>;
+  /**
+   * Takes a recorded charge off the reconciler's list: its payment is final
+   * and each of its events delivered or in the outbox. Nothing happens to a
+   * PENDING charge or one already off the list; false then.
+   */
+  unlist(transactionId: string): Promise<boolean>;
   /** Marks the charge confirmed by a callback; true only for the first confirmation. */
   confirm(transactionId: string, at: Date): Promise<boolean>;
   get(transactionId: string): Promise<Charge | undefined>;
@@ -133,7 +142,7 @@ function toCharge(item: Record<string, unknown>): Charge {
   const { [UNFINALIZED_ATTRIBUTE]: marker, ...charge } = item;
   // A PENDING charge off the reconciler's list is one the gateway never saw (setReconcilable).
   if (charge.state === 'PENDING' && marker === undefined) charge.gatewayNeverSaw = true;
-  // A recorded charge leaves the list only through the transaction that makes its payment final.
+  // A recorded charge leaves the list only once its payment is final and its events delivered or in the outbox.
   if (charge.state !== 'PENDING' && marker === undefined) charge.finalized = true;
   return charge as unknown as Charge;
 }
@@ -199,6 +208,26 @@ export class DynamoChargeStore implements ChargeStore {
     }
   }
 
+  async unlist(transactionId: string): Promise<boolean> {
+    try {
+      await this.doc.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: { transactionId },
+          UpdateExpression: 'REMOVE #marker',
+          ConditionExpression: 'attribute_exists(#marker) AND #state <> :pending',
+          ExpressionAttributeNames: { '#marker': UNFINALIZED_ATTRIBUTE, '#state': 'state' },
+          ExpressionAttributeValues: { ':pending': 'PENDING' },
+        }),
+      );
+      return true;
+    } catch (error) {
+      // Off the list already (the reconciler got there), or not recorded: nothing to do.
+      if (!isConditionalCheckFailed(error)) throw error;
+      return false;
+    }
+  }
+
   async confirm(transactionId: string, at: Date): Promise<boolean> {
     try {
       await this.doc.send(
@@ -238,7 +267,7 @@ export class DynamoChargeStore implements ChargeStore {
           Key: { transactionId },
           UpdateExpression: reconcilable ? set : 'REMOVE #marker',
           // Only while no result is recorded: a recorded charge leaves the list
-          // with its payment's final transaction, never before.
+          // once its payment's events are delivered or in the outbox, never before.
           ConditionExpression: '#state = :pending',
           ExpressionAttributeNames: { '#marker': UNFINALIZED_ATTRIBUTE, '#state': 'state' },
           ExpressionAttributeValues: {

@@ -38,12 +38,7 @@ export function composePaymentService(wiring: PaymentWiring): {
   const charges = new DynamoChargeStore(wiring.doc, wiring.chargesTable, {
     onShardFailure: skippedShard('payment.reconcile-list', UNFINALIZED_INDEX),
   });
-  const payments = new DynamoPaymentStore(
-    wiring.doc,
-    wiring.paymentsTable,
-    outbox,
-    wiring.chargesTable,
-  );
+  const payments = new DynamoPaymentStore(wiring.doc, wiring.paymentsTable);
   const service = new PaymentService({
     charges,
     payments,

@@ -9,9 +9,16 @@ import { shardKey, shardKeys } from '../shared/shards.js';
 // Writers and readers must agree on it, so each is a constant, not a setting:
 // raising one needs readers of both counts while old items drain.
 
-/** The sparse GSI of due events (hash `outboxStatus`, range `nextAttemptAt`): PENDING and DEAD only. */
+/**
+ * The sparse GSI of due events (hash `outboxStatus`, range `nextAttemptAt`):
+ * the outbox items, PENDING and DEAD only. An event its request delivered
+ * never has one (it is recorded on its payment item: payment-store.ts).
+ */
 export const OUTBOX_DUE_INDEX = 'outbox-due';
-/** 4 writes per payment on `PENDING` (2 events, each put and removed): 4 / 0.1 = 40 → 64 (0.0625 each). */
+/**
+ * None while deliveries succeed; in an outage 4 writes per payment on
+ * `PENDING` (2 events, each put and removed): 4 / 0.1 = 40 → 64 (0.0625 each).
+ */
 export const OUTBOX_DUE_SHARDS = 64;
 
 /** The event's `outboxStatus`: its status and its shard (from its eventId). */
@@ -65,19 +72,19 @@ export function statusSinceQuery(table: string, shard: string, since: string) {
   };
 }
 
-/** The sparse GSI of charges whose payment is not final yet (hash: the marker, range: createdAt). */
+/** The sparse GSI of charges whose payment's effects may still be lost (hash: the marker, range: createdAt). */
 export const UNFINALIZED_INDEX = 'charges-unfinalized';
 
 /**
  * The marker attribute that puts a charge in {@link UNFINALIZED_INDEX}: set
- * when the charge is created, removed only by the transaction that finalizes
- * its payment (payment-store.ts).
+ * when the charge is created, removed only once its payment is final and each
+ * of its events delivered or in the outbox (`ChargeStore.unlist`).
  */
 export const UNFINALIZED_ATTRIBUTE = 'unfinalized';
 
 /** The marker's value before its shard. */
 export const UNFINALIZED_MARKER = 'Y';
-/** 2 writes per payment on `Y` (the guard's put, the finalizing removal): 2 / 0.1 = 20 → 32. */
+/** 2 writes per payment on `Y` (the guard's put, its removal): 2 / 0.1 = 20 → 32. */
 export const UNFINALIZED_SHARDS = 32;
 
 /** The marker of one charge: `Y` and its shard (from its transactionId). */

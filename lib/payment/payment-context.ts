@@ -5,7 +5,7 @@ import type { Fault } from '../shared/fault-injection.js';
 import type { ChargeResult, ChargeStore } from './charge-store.js';
 import type { PaymentGateway } from './gateway-port.js';
 import type { OrderGate } from './order-gate.js';
-import type { NewChargeResult, PaymentStore } from './payment-store.js';
+import type { PaymentStore } from './payment-store.js';
 import type { Charge, Payment, RecordedCharge } from './types.js';
 
 // What the payment use cases share: their collaborators, what a request
@@ -14,11 +14,9 @@ import type { Charge, Payment, RecordedCharge } from './types.js';
 // recovery), order-takeover.ts (step 1b: the hold and its fenced takeover),
 // charge-guard.ts (a transactionId charged at most once).
 
-/** The outbox as the payment service needs it: the relay's port, a read of one payment's events, and the marks of several deliveries. */
+/** The outbox as the payment service needs it: the relay's port and a read of one payment's outbox items. */
 export type PaymentOutbox = OutboxStore & {
   listForPayment(transactionId: string): Promise<OutboxEvent[]>;
-  /** Marks every event delivered, each a plain write (those already moved on are left as they are). */
-  markAllDelivered(events: OutboxEvent[], at: Date): Promise<void>;
 };
 
 /** Collaborators of {@link PaymentService}. */
@@ -65,6 +63,8 @@ export interface GatewayCallback {
 export interface RecoverResult {
   /** True only when this call wrote the final payment and its events. */
   changed: boolean;
+  /** How many of its events this call handed to the outbox (the relay delivers them). */
+  handedOver: number;
   /** True when the result was unknown and the gateway was asked again. */
   askedGateway: boolean;
   /** The charge with its result recorded. */
@@ -96,13 +96,19 @@ export function paymentStatusOf(charge: RecordedCharge): Payment['status'] {
   return charge.state === 'SUCCEEDED' ? 'SUCCEEDED' : 'FAILED';
 }
 
+/** A gateway's answer to a PENDING charge, not stored yet. */
+export interface NewChargeResult {
+  result: ChargeResult;
+  at: Date;
+}
+
 /** A charge whose result is known: recorded already, or just answered by the gateway (`newResult`, not stored yet). */
 export interface Charged {
   charge: RecordedCharge;
   newResult?: NewChargeResult;
 }
 
-/** A PENDING charge with its answer, to be recorded by the transaction that makes its payment final. */
+/** A PENDING charge with its answer, to be recorded before its payment is made final. */
 export function answered(charge: Charge, result: ChargeResult, at: Date): Charged {
   return {
     charge: { ...charge, ...result, recordedAt: at.toISOString() },

@@ -22,7 +22,7 @@ import {
   type RequestContext,
   type VoidResult,
 } from './payment-context.js';
-import { ChargeResultExistsError, type FinalizeResult } from './payment-store.js';
+import type { FinalizeResult } from './payment-store.js';
 import type { Charge, Payment, PaymentRequest, PaymentResult, RecordedCharge } from './types.js';
 import { chargeView, paymentView, processingView } from './view.js';
 
@@ -43,16 +43,11 @@ function contradicts(charge: RecordedCharge, callback: GatewayCallback): boolean
 }
 
 /**
- * How long the relay leaves a new event to the request that wrote it (its
- * fast path): longer than the payment functions' 15 s timeout. A fast-path
- * failure reschedules the event sooner; a crash leaves it to the relay then.
- */
-export const FAST_PATH_WINDOW_MS = 20_000;
-
-/**
  * The payment use cases: charge at most once (the charge guard), finalize the
- * payment and its outbox events exactly once (one conditional transaction),
- * then deliver the events on the fast path.
+ * payment with its outbox events exactly once (one conditional write), then
+ * deliver the events on the fast path. The charge stays on the reconciler's
+ * list until each event is delivered or handed to the outbox, so a request
+ * that dies on the way leaves its events to the reconciler, then the relay.
  */
 export class PaymentService {
   private readonly clock: () => Date;
@@ -243,22 +238,26 @@ export class PaymentService {
   }
 
   /**
-   * Recovers a charge whose request died before its payment was final (the
-   * reconciler's use case): asks the gateway again if the result is still
-   * unknown, then finalizes through the same conditional transaction as a
-   * request would. The events stay PENDING for the relay; nothing is
-   * delivered here. `changed` is false when someone else finalized first.
+   * Recovers a charge whose request died before its payment's events were
+   * delivered or in the outbox (the reconciler's use case): asks the gateway
+   * again if the result is still unknown, makes the payment final as a
+   * request would (unless it is), hands its undelivered events to the
+   * outbox for the relay, and takes the charge off the reconciler's list.
+   * Nothing is delivered here. `changed` is false when the payment was
+   * final already.
    */
   async recover(found: Charge): Promise<RecoverResult> {
     const askedGateway = !isRecorded(found);
     const charged = isRecorded(found) ? { charge: found } : await this.guard.askGateway(found, []);
     // A charge written before correlation ids were stored gets a new one for its late effects.
     const correlationId = found.correlationId ?? randomUUID();
-    // Nobody delivers these now: the relay may take them at once.
-    const result = await this.writeFinal(charged, correlationId, 0);
+    const result = await this.writeFinal(charged, correlationId);
+    const handedOver = await this.deps.payments.handOver(found.transactionId, this.clock());
+    await this.deps.charges.unlist(found.transactionId);
     return {
       changed: result.changed,
       askedGateway,
+      handedOver: handedOver.length,
       charge: result.charge,
       payment: result.payment,
     };
@@ -299,45 +298,42 @@ export class PaymentService {
 
   /** Writes the final payment and its events once, then delivers them if this call wrote them. */
   private async finalize(charged: Charged, ctx: RequestContext, heldOrder?: HeldOrderHint) {
-    const result = await this.writeFinal(
-      charged,
-      ctx.correlationId,
-      FAST_PATH_WINDOW_MS,
-      heldOrder,
-    );
+    const result = await this.writeFinal(charged, ctx.correlationId, heldOrder);
     if (!result.changed) return result;
     return {
       ...result,
-      events: await this.deliver(result.events, ctx.deliverer),
+      events: await this.deliver(result.payment.transactionId, result.events, ctx.deliverer),
     };
   }
 
   /**
-   * The one conditional transaction that makes a payment final with its
-   * events (first writer wins), recording a new gateway answer on the way.
-   * If another result was recorded first (a callback), that one stands and
-   * the payment is made final from it.
+   * Makes a payment final with its events, once (first writer wins): a new
+   * gateway answer is recorded on the charge first (first result wins: if a
+   * callback's was recorded before, that one stands), then the payment item,
+   * with its events, in one conditional write. A function that dies between
+   * the two leaves a recorded charge on the reconciler's list, which makes
+   * the payment final from it.
    */
   private async writeFinal(
-    charged: Charged,
+    { charge, newResult }: Charged,
     correlationId: string,
-    relayAfterMs: number,
     heldOrder?: HeldOrderHint,
   ): Promise<FinalizeResult & { charge: RecordedCharge }> {
-    try {
-      return await this.writeFinalOnce(charged, correlationId, relayAfterMs, heldOrder);
-    } catch (error) {
-      if (!(error instanceof ChargeResultExistsError)) throw error;
-      const stored = await this.deps.charges.get(charged.charge.transactionId);
-      if (!stored || !isRecorded(stored)) throw error;
-      return this.writeFinalOnce({ charge: stored }, correlationId, relayAfterMs, heldOrder);
+    if (newResult) {
+      const stored = await this.deps.charges.recordResult(
+        charge.transactionId,
+        newResult.result,
+        newResult.at,
+      );
+      if (!isRecorded(stored)) throw new Error(`Charge ${charge.transactionId} has no result`);
+      charge = stored;
     }
+    return this.writeFinalOnce(charge, correlationId, heldOrder);
   }
 
   private async writeFinalOnce(
-    { charge, newResult }: Charged,
+    charge: RecordedCharge,
     correlationId: string,
-    relayAfterMs: number,
     heldOrder?: HeldOrderHint,
   ): Promise<FinalizeResult & { charge: RecordedCharge }> {
     const now = this.clock();
@@ -354,17 +350,12 @@ export class PaymentService {
       createdAt: charge.createdAt,
       finalizedAt: now.toISOString(),
     };
-    const firstRelayAt = new Date(now.getTime() + relayAfterMs);
     const result = await this.deps.payments.finalize(
       payment,
-      outboxEventsFor(payment, now, firstRelayAt, heldOrder),
-      newResult,
+      outboxEventsFor(payment, now, heldOrder),
     );
-    if (!result.changed) {
-      // Someone else made it final: the result that stands is the one stored.
-      const stored = newResult ? await this.deps.charges.get(charge.transactionId) : charge;
-      return { ...result, charge: stored && isRecorded(stored) ? stored : charge };
-    }
+    // Someone else made it final: from the same recorded result.
+    if (!result.changed) return { ...result, charge };
     logAction(this.deps.logger, {
       action: 'payment.finalize',
       outcome: 'success',
@@ -381,16 +372,29 @@ export class PaymentService {
 
   /**
    * The fast path, on the outbox's one delivery engine: one attempt per
-   * event, in parallel (bounded); what fails stays PENDING for recovery,
-   * rescheduled by the same rules. The delivered events are marked with
-   * plain writes (1 write unit each; no other item must change with them),
-   * and the events are returned as they now stand (no re-read).
+   * event, in parallel (bounded), decided by the same rules as recovery.
+   * Then one write records the delivered ones on the payment item (no
+   * outbox item, no index entry), any other becomes an outbox item for the
+   * relay, and the charge leaves the reconciler's list (if a reconciler
+   * took it off first, the delivered events are marked in the outbox too).
+   * Returns the events
+   * as they now stand (no re-read); if the record fails, as they were: the
+   * charge is still listed, and the reconciler hands them to the outbox.
    */
-  private async deliver(events: OutboxEvent[], deliverer: EventDeliverer): Promise<OutboxEvent[]> {
+  private async deliver(
+    transactionId: string,
+    events: OutboxEvent[],
+    deliverer: EventDeliverer,
+  ): Promise<OutboxEvent[]> {
     return this.delivery.deliverOwned(events, deliverer, {
-      recordDelivered: async (delivered, at) => {
-        await this.deps.outbox.markAllDelivered(delivered, at);
-        return true;
+      record: async (settled, at) => {
+        await this.deps.payments.recordEvents(transactionId, settled);
+        if (await this.deps.charges.unlist(transactionId)) return;
+        // Off the list already: a reconciler took the payment for abandoned and
+        // handed its events to the outbox meanwhile. Mark the delivered ones there
+        // too, so that the relay does not deliver them again.
+        const delivered = settled.filter((e) => e.status === 'DELIVERED');
+        await Promise.all(delivered.map((event) => this.deps.outbox.markDelivered(event, at)));
       },
     });
   }

@@ -1,14 +1,29 @@
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { GetCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
-import type { OutboxEvent } from '../outbox/types.js';
-import { isTransactionCanceled } from '../shared/dynamo.js';
-import { type ChargeResult, recordResultUpdate, UNFINALIZED_ATTRIBUTE } from './charge-store.js';
+import { PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import type { OutboxEvent, OutboxEventType, OutboxStatus } from '../outbox/types.js';
+import { isConditionalCheckFailed } from '../shared/dynamo.js';
 import { STATUS_SHARD_ATTRIBUTE, statusShardKey } from './indexes.js';
-import { type DynamoOutboxStore, eventToItem, paymentPk } from './outbox/store.js';
+import { outboxEventsFor } from './outbox/events.js';
+import { eventToItem, itemToEvent, paymentPk } from './outbox/store.js';
 import type { Payment, PaymentRecord } from './types.js';
 
-/** Sort key of a payment's own item (its events sort under `EVENT#`). */
+/** Sort key of a payment's own item (the events handed to the outbox sort under `EVENT#`). */
 export const PAYMENT_SK = 'PAYMENT';
+
+/**
+ * The attribute of the payment item that records its events: eventId →
+ * {@link EventState}. An event's payload follows from the payment
+ * (outbox/events.ts), so the item keeps only where each event is.
+ */
+export const EVENT_STATES_ATTRIBUTE = 'eventStates';
+
+/** Where one of a payment's events is, as the payment item records it. */
+export interface EventState {
+  type: OutboxEventType;
+  status: OutboxStatus;
+  attempts: number;
+  deliveredAt?: string;
+}
 
 /** What {@link PaymentStore.finalize} did: `changed` is false when the payment was already final. */
 export interface FinalizeResult extends PaymentRecord {
@@ -16,143 +31,175 @@ export interface FinalizeResult extends PaymentRecord {
 }
 
 /**
- * The gateway's answer, not stored yet: {@link PaymentStore.finalize} records
- * it on the charge inside its transaction, only if the charge is still
- * PENDING (the first recorded result wins).
+ * Persistence of payments and their events. A payment is written once, final,
+ * with a record of its events in the same item (one conditional write: the
+ * payment and its outbox are atomic). The request that wrote it delivers the
+ * events and records how that went ({@link recordEvents}); an event it could
+ * not deliver, or every event of a payment whose request died (the charge
+ * stays on the reconciler's list until then), becomes an item of the outbox
+ * proper, where the relay finds it ({@link handOver}).
  */
-export interface NewChargeResult {
-  result: ChargeResult;
-  at: Date;
-}
-
-/** Thrown by {@link PaymentStore.finalize} when a new result lost: another result was recorded first. */
-export class ChargeResultExistsError extends Error {
-  constructor(transactionId: string) {
-    super(`Charge ${transactionId} already has a recorded result`);
-    this.name = 'ChargeResultExistsError';
-  }
-}
-
-/** Persistence of payments and the outbox events written with them. */
 export interface PaymentStore {
   /**
-   * Writes the final payment and its events, and takes the charge out of the
-   * unfinalized index, in one transaction, only if the payment is not final
-   * yet and the charge's result is recorded (or, with `newResult`, records it
-   * in the same transaction while the charge is still PENDING); otherwise
-   * writes nothing and returns what is stored. Throws
-   * {@link ChargeResultExistsError} when `newResult` lost to a result recorded
-   * first and nothing is final yet.
+   * Writes the final payment with its events, PENDING, only if the payment is
+   * not final yet; otherwise writes nothing and returns what is stored.
    */
-  finalize(
-    payment: Payment,
-    events: OutboxEvent[],
-    newResult?: NewChargeResult,
-  ): Promise<FinalizeResult>;
+  finalize(payment: Payment, events: OutboxEvent[]): Promise<FinalizeResult>;
+  /**
+   * Records the fast path's outcome: a delivered event on the payment item
+   * (one write for all of them), any other as an outbox item of its own in
+   * its new state (rescheduled or DEAD), for the relay.
+   */
+  recordEvents(transactionId: string, events: OutboxEvent[]): Promise<void>;
+  /**
+   * Hands every event of the payment that is neither delivered nor in the
+   * outbox yet to the outbox, due at `now` (the relay delivers it); returns
+   * those it handed over (none when the payment is not final).
+   */
+  handOver(transactionId: string, now: Date): Promise<OutboxEvent[]>;
   get(transactionId: string): Promise<PaymentRecord | undefined>;
 }
 
+/** The state the payment item records for an event. */
+function stateOf(event: OutboxEvent): EventState {
+  return {
+    type: event.type,
+    status: event.status,
+    attempts: event.attempts,
+    ...(event.deliveredAt ? { deliveredAt: event.deliveredAt } : {}),
+  };
+}
+
 /**
- * {@link PaymentStore} on the payments table: item `PAYMENT#<id>`/`PAYMENT` and
- * its `EVENT#` items; finalizing also clears the charge's unfinalized marker
- * in the charges table.
+ * {@link PaymentStore} on the payments table: item `PAYMENT#<id>`/`PAYMENT`
+ * (with {@link EVENT_STATES_ATTRIBUTE}) and the `EVENT#` items of the events
+ * handed to the outbox (outbox/store.ts), all under one partition key.
  */
 export class DynamoPaymentStore implements PaymentStore {
   constructor(
     private readonly doc: DynamoDBDocumentClient,
     private readonly tableName: string,
-    private readonly outbox: DynamoOutboxStore,
-    private readonly chargesTable: string,
   ) {}
 
-  async finalize(
-    payment: Payment,
-    events: OutboxEvent[],
-    newResult?: NewChargeResult,
-  ): Promise<FinalizeResult> {
+  async finalize(payment: Payment, events: OutboxEvent[]): Promise<FinalizeResult> {
     try {
       await this.doc.send(
-        new TransactWriteCommand({
-          TransactItems: [
-            {
-              Put: {
-                TableName: this.tableName,
-                Item: {
-                  pk: paymentPk(payment.transactionId),
-                  sk: PAYMENT_SK,
-                  ...payment,
-                  // The operator's list by status, on a shard of its own.
-                  [STATUS_SHARD_ATTRIBUTE]: statusShardKey(payment.status, payment.transactionId),
-                },
-                // The payment item exists only once final: its existence is the "already final" flag.
-                ConditionExpression: 'attribute_not_exists(pk)',
-              },
-            },
-            ...events.map((event) => ({
-              Put: {
-                TableName: this.tableName,
-                Item: eventToItem(event),
-                ConditionExpression: 'attribute_not_exists(pk)',
-              },
-            })),
-            { Update: this.#chargeUpdate(payment.transactionId, newResult) },
-          ],
+        new PutCommand({
+          TableName: this.tableName,
+          Item: {
+            pk: paymentPk(payment.transactionId),
+            sk: PAYMENT_SK,
+            ...payment,
+            [EVENT_STATES_ATTRIBUTE]: Object.fromEntries(
+              events.map((e) => [e.eventId, stateOf(e)]),
+            ),
+            // The operator's list by status, on a shard of its own.
+            [STATUS_SHARD_ATTRIBUTE]: statusShardKey(payment.status, payment.transactionId),
+          },
+          // The payment item exists only once final: its existence is the "already final" flag.
+          ConditionExpression: 'attribute_not_exists(pk)',
         }),
       );
       return { payment, events, changed: true };
     } catch (error) {
-      if (!isTransactionCanceled(error)) throw error;
-      // Failed condition (already final) or a conflict with a concurrent finalizer: either way,
-      // if the payment is stored now, someone else wrote it and its events; otherwise surface it.
+      if (!isConditionalCheckFailed(error)) throw error;
       const stored = await this.get(payment.transactionId);
-      if (stored) return { ...stored, changed: false };
-      if (newResult) throw new ChargeResultExistsError(payment.transactionId);
+      if (!stored) throw new Error(`Payment ${payment.transactionId} vanished after a conflict`);
+      return { ...stored, changed: false };
+    }
+  }
+
+  async recordEvents(transactionId: string, events: OutboxEvent[]): Promise<void> {
+    // The outbox items first: once the payment item says where the others
+    // are, nothing but the relay must be left to do.
+    await Promise.all(
+      events.filter((e) => e.status !== 'DELIVERED').map((event) => this.putOutboxItem(event)),
+    );
+    const delivered = events.filter((e) => e.status === 'DELIVERED');
+    if (delivered.length === 0) return;
+    const names: Record<string, string> = { '#states': EVENT_STATES_ATTRIBUTE };
+    const values: Record<string, unknown> = {};
+    const sets = delivered.map((event, i) => {
+      names[`#e${i}`] = event.eventId;
+      values[`:s${i}`] = stateOf(event);
+      return `#states.#e${i} = :s${i}`;
+    });
+    await this.doc.send(
+      new UpdateCommand({
+        TableName: this.tableName,
+        Key: { pk: paymentPk(transactionId), sk: PAYMENT_SK },
+        UpdateExpression: `SET ${sets.join(', ')}`,
+        ConditionExpression: 'attribute_exists(#states)',
+        ExpressionAttributeNames: names,
+        ExpressionAttributeValues: values,
+      }),
+    );
+  }
+
+  async handOver(transactionId: string, now: Date): Promise<OutboxEvent[]> {
+    const read = await this.read(transactionId);
+    const owed = read?.recorded.filter((e) => e.status === 'PENDING') ?? [];
+    const due = owed.map((event) => ({ ...event, nextAttemptAt: now.toISOString() }));
+    const put = await Promise.all(due.map((event) => this.putOutboxItem(event)));
+    return due.filter((_, i) => put[i]);
+  }
+
+  /** Puts an event's outbox item unless it has one; false when it had. */
+  private async putOutboxItem(event: OutboxEvent): Promise<boolean> {
+    try {
+      await this.doc.send(
+        new PutCommand({
+          TableName: this.tableName,
+          Item: eventToItem(event),
+          ConditionExpression: 'attribute_not_exists(pk)',
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (isConditionalCheckFailed(error)) return false;
       throw error;
     }
   }
 
   /**
-   * The charge's part of the finalizing transaction. In the same transaction:
-   * no payment final with its charge still listed for the reconciler, and no
-   * charge unlisted without its payment final. With a new result, the result
-   * is recorded here too (one write instead of two), only on a PENDING charge.
+   * The payment and its events, from one consistent query of its partition:
+   * an event's outbox item where it has one, the payment item's record of
+   * it otherwise (its payload rebuilt from the payment).
    */
-  #chargeUpdate(transactionId: string, newResult: NewChargeResult | undefined) {
-    const names = { '#marker': UNFINALIZED_ATTRIBUTE, '#state': 'state' };
-    if (!newResult) {
-      return {
-        TableName: this.chargesTable,
-        Key: { transactionId },
-        UpdateExpression: 'REMOVE #marker',
-        ConditionExpression: 'attribute_exists(transactionId) AND #state <> :pending',
-        ExpressionAttributeNames: names,
-        ExpressionAttributeValues: { ':pending': 'PENDING' },
-      };
-    }
-    const record = recordResultUpdate(newResult.result, newResult.at);
-    return {
-      TableName: this.chargesTable,
-      Key: { transactionId },
-      UpdateExpression: `SET ${record.set} REMOVE #marker`,
-      ConditionExpression: record.condition,
-      ExpressionAttributeNames: names,
-      ExpressionAttributeValues: record.values,
-    };
+  async get(transactionId: string): Promise<PaymentRecord | undefined> {
+    const read = await this.read(transactionId);
+    return read && { payment: read.payment, events: [...read.recorded, ...read.inOutbox] };
   }
 
-  async get(transactionId: string): Promise<PaymentRecord | undefined> {
+  /** The payment, its events only the payment item records, and those in the outbox. */
+  private async read(
+    transactionId: string,
+  ): Promise<{ payment: Payment; recorded: OutboxEvent[]; inOutbox: OutboxEvent[] } | undefined> {
     const out = await this.doc.send(
-      new GetCommand({
+      new QueryCommand({
         TableName: this.tableName,
-        Key: { pk: paymentPk(transactionId), sk: PAYMENT_SK },
+        KeyConditionExpression: 'pk = :pk',
+        ExpressionAttributeValues: { ':pk': paymentPk(transactionId) },
         ConsistentRead: true,
       }),
     );
-    if (!out.Item) return undefined;
-    const { pk: _pk, sk: _sk, [STATUS_SHARD_ATTRIBUTE]: _listed, ...payment } = out.Item;
-    return {
-      payment: payment as Payment,
-      events: await this.outbox.listForPayment(transactionId),
-    };
+    const items = out.Items ?? [];
+    const item = items.find((i) => i.sk === PAYMENT_SK);
+    if (!item) return undefined;
+    const {
+      pk: _pk,
+      sk: _sk,
+      [STATUS_SHARD_ATTRIBUTE]: _listed,
+      [EVENT_STATES_ATTRIBUTE]: states = {},
+      ...payment
+    } = item as Record<string, unknown> & { [EVENT_STATES_ATTRIBUTE]?: Record<string, EventState> };
+    const final = payment as unknown as Payment;
+    const inOutbox = items.filter((i) => i.sk !== PAYMENT_SK).map(itemToEvent);
+    const ids = new Set(inOutbox.map((e) => e.eventId));
+    // A payment written before its item recorded its events has them all in the outbox.
+    const recorded = outboxEventsFor(final, new Date(final.finalizedAt))
+      .filter((event) => !ids.has(event.eventId) && states[event.eventId])
+      .map((event) => ({ ...event, ...(states[event.eventId] as EventState) }));
+    return { payment: final, recorded, inOutbox };
   }
 }

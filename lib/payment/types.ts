@@ -41,7 +41,7 @@ export interface Charge {
    * hold on the order may be given to another payment.
    */
   gatewayNeverSaw?: boolean;
-  /** True once the transaction that made its payment final has taken it off the reconciler's list. */
+  /** True once its payment is final and its events delivered or in the outbox: off the reconciler's list. */
   finalized?: boolean;
   /** Reconciliations of this charge that failed in a row (the reconciler's backoff). */
   reconcileAttempts?: number;
@@ -64,7 +64,7 @@ export type RecordedCharge = Charge & { state: 'SUCCEEDED' | 'DECLINED' };
 /** A payment's final status. */
 export type PaymentStatus = 'SUCCEEDED' | 'FAILED';
 
-/** The payment item: written once, with its outbox events, when the charge's result is known. */
+/** The payment item: written once, with its outbox events' record, when the charge's result is known. */
 export interface Payment {
   transactionId: string;
   orderId: string;

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { tables } from '../integration/payment-fixtures.js';
 import { api, uniqueId } from '../support/http.js';
-import { relayUntil, runRelay } from '../support/relay.js';
+import { orderStatus, relayUntil, runRelay } from '../support/relay.js';
 
 // A backlog, as an outage of the order and notification services leaves it:
 // every payment's fast path fails both deliveries (x-fault-inject), a relay
@@ -37,20 +37,9 @@ async function payDuringOutage(): Promise<Paid> {
   return { orderId: order.orderId, userId: order.userId, transactionId: payment.transactionId };
 }
 
-/** The outbox events of these payments, read from the table. */
+/** The outbox events of these payments, read from the table (outbox items, else the payment's record). */
 async function eventsOf(paid: Paid[]) {
-  const items = await Promise.all(paid.map((p) => tables.paymentItems(p.transactionId)));
-  return items.flat().filter((i) => String(i.sk).startsWith('EVENT#'));
-}
-
-/** The order once it shows `status` (GET /orders is read through a short per-container cache). */
-async function orderStatus(orderId: string, status: string, timeoutMs = 5000) {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const shown = await api('GET', `/orders/${orderId}`);
-    if (shown.body.status === status || Date.now() > deadline) return shown.body.status;
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
+  return (await Promise.all(paid.map((p) => tables.paymentEvents(p.transactionId)))).flat();
 }
 
 describe('Recovery of an outbox backlog', () => {

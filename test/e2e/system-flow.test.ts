@@ -3,7 +3,7 @@ import { describe, expect, inject, it } from 'vitest';
 import { tables } from '../integration/payment-fixtures.js';
 import { api, uniqueId } from '../support/http.js';
 import { rawLogs, waitForLogs } from '../support/logs.js';
-import { redrive, relayUntil } from '../support/relay.js';
+import { orderStatus, redrive, relayUntil } from '../support/relay.js';
 
 // The whole system over serverless-offline: payment → order (PUT status, with
 // the payment service's JWT through the real authorizer) and notification.
@@ -156,7 +156,7 @@ describe('A payment through all three services', () => {
     await relayUntil(
       async () => (await eventStates(payment.transactionId))['order.status'] === 'DELIVERED',
     );
-    expect((await api('GET', `/orders/${order.orderId}`)).body.status).toBe('PAID');
+    expect(await orderStatus(order.orderId, 'PAID')).toBe('PAID');
     expect((await notificationsOf(order.userId)).filter((n) => n.status === 'SENT')).toHaveLength(
       1,
     );
@@ -215,7 +215,7 @@ describe('A payment through all three services', () => {
     await relayUntil(
       async () => (await eventStates(payment.transactionId))['order.status'] === 'DELIVERED',
     );
-    expect((await api('GET', `/orders/${order.orderId}`)).body.status).toBe('PAID');
+    expect(await orderStatus(order.orderId, 'PAID')).toBe('PAID');
   });
 
   it('delivers through the relay, with no operator, when the order answers 403 for a while', async () => {
@@ -230,7 +230,7 @@ describe('A payment through all three services', () => {
     await relayUntil(
       async () => (await eventStates(payment.transactionId))['order.status'] === 'DELIVERED',
     );
-    expect((await api('GET', `/orders/${order.orderId}`)).body.status).toBe('PAID');
+    expect(await orderStatus(order.orderId, 'PAID')).toBe('PAID');
   });
 });
 

@@ -40,7 +40,7 @@ function world() {
   const gateway = new SimulatedGateway();
   const charges = new DynamoChargeStore(doc, chargesTable);
   const outbox = new DynamoOutboxStore(doc, paymentsTable, clock);
-  const payments = new DynamoPaymentStore(doc, paymentsTable, outbox, chargesTable);
+  const payments = new DynamoPaymentStore(doc, paymentsTable);
   const service = new PaymentService({ charges, payments, outbox, gateway, logger, clock });
   const reconciler = new ChargeReconciler({ charges, service, gateway, logger, clock });
   const delivered: string[] = [];
@@ -80,7 +80,7 @@ async function stored(transactionId: string) {
   const items = await tables.paymentItems(transactionId);
   return {
     payments: items.filter((i) => i.sk === 'PAYMENT'),
-    events: items.filter((i) => String(i.sk).startsWith('EVENT#')),
+    events: await tables.paymentEvents(transactionId),
   };
 }
 
@@ -233,12 +233,7 @@ describe('Class: ChargeReconciler', () => {
     const charges = new DynamoChargeStore(doc, requireEnv('CHARGES_TABLE'));
     const service = new PaymentService({
       charges,
-      payments: new DynamoPaymentStore(
-        doc,
-        requireEnv('PAYMENTS_TABLE'),
-        new DynamoOutboxStore(doc, requireEnv('PAYMENTS_TABLE')),
-        requireEnv('CHARGES_TABLE'),
-      ),
+      payments: new DynamoPaymentStore(doc, requireEnv('PAYMENTS_TABLE')),
       outbox: new DynamoOutboxStore(doc, requireEnv('PAYMENTS_TABLE')),
       gateway: failing,
       logger: w.logger,

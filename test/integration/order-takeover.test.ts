@@ -135,7 +135,7 @@ function world() {
   const charges = new DynamoChargeStore(doc, requireEnv('CHARGES_TABLE'));
   const paymentsTable = requireEnv('PAYMENTS_TABLE');
   const outbox = new DynamoOutboxStore(doc, paymentsTable, clock);
-  const payments = new DynamoPaymentStore(doc, paymentsTable, outbox, requireEnv('CHARGES_TABLE'));
+  const payments = new DynamoPaymentStore(doc, paymentsTable);
   const service = new PaymentService({ charges, payments, outbox, gateway, logger, clock });
   // The reconciler sees only this file's charges (other files list by their own clocks).
   const mine: typeof charges = Object.assign(Object.create(charges), {

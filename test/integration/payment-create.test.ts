@@ -36,8 +36,7 @@ describe('POST /payments against DynamoDB Local', () => {
     for (const replay of replays) expect(replay.body).toEqual(firsts[0]?.body);
     expect(harness.gateway.calls).toBe(1);
     expect(await tables.charge(body.transactionId)).toMatchObject({ state: 'SUCCEEDED' });
-    const items = await tables.paymentItems(body.transactionId);
-    expect(items.filter((i) => String(i.sk).startsWith('EVENT#'))).toHaveLength(2);
+    expect(await tables.paymentEvents(body.transactionId)).toHaveLength(2);
   });
 
   it('charges once and replays the same body when the request is repeated 100 times', async () => {
@@ -54,7 +53,7 @@ describe('POST /payments against DynamoDB Local', () => {
     }
     expect(harness.gateway.calls).toBe(1);
     expect(harness.sent).toHaveLength(2);
-    expect(await tables.paymentItems(body.transactionId)).toHaveLength(3);
+    expect(await tables.paymentEvents(body.transactionId)).toHaveLength(2);
   });
 
   it('refuses a reused transactionId with another payload with 422 and changes nothing', async () => {
@@ -120,7 +119,7 @@ describe('POST /payments against DynamoDB Local', () => {
       state: 'SUCCEEDED',
       gatewayReference: `sim_${body.transactionId}`,
     });
-    expect(await tables.paymentItems(body.transactionId)).toHaveLength(3);
+    expect(await tables.paymentEvents(body.transactionId)).toHaveLength(2);
     expect(harness.sent).toHaveLength(2);
   });
 
@@ -139,7 +138,7 @@ describe('POST /payments against DynamoDB Local', () => {
     expect(commands.slice(0, 3)).toEqual(['PutItemCommand', 'GetItemCommand', 'UpdateItemCommand']);
     expect(harness.gateway.calls).toBe(1);
     expect(await tables.charge(body.transactionId)).toMatchObject({ state: 'SUCCEEDED' });
-    expect(await tables.paymentItems(body.transactionId)).toHaveLength(3);
+    expect(await tables.paymentEvents(body.transactionId)).toHaveLength(2);
   });
 
   it('neither charges nor emits again when a finished payment is retried after its idempotency record expired', async () => {
@@ -155,7 +154,7 @@ describe('POST /payments against DynamoDB Local', () => {
     expect(again.body.events).toEqual(first.body.events);
     expect(harness.gateway.calls).toBe(1);
     expect(harness.sent).toHaveLength(2);
-    expect(await tables.paymentItems(body.transactionId)).toHaveLength(3);
+    expect(await tables.paymentEvents(body.transactionId)).toHaveLength(2);
   });
 
   it('does not leave the key stuck when the gateway fails before charging', async () => {
@@ -347,7 +346,7 @@ describe('GET /payments/{transactionId} against DynamoDB Local', () => {
     expect(dueDuringDelivery).toEqual([[], []]);
   });
 
-  it('makes every write a plain one but the payment with its events (a transaction bills each item twice), and a replay reads the response back', async () => {
+  it('makes every write a plain one (a transaction bills each item twice), and a replay reads the response back', async () => {
     const harness = paymentHarness();
     const body = paymentBody();
     let created: Awaited<ReturnType<typeof harness.postPayment>> | undefined;
@@ -355,31 +354,30 @@ describe('GET /payments/{transactionId} against DynamoDB Local', () => {
       created = await harness.postPayment(body);
     });
     // Powertools' record (its own write); the reuse check before the order
-    // is asked (1 read unit); the charge guard; the final payment with its
-    // events and the charge's result, in one transaction; each delivered mark;
-    // the record's completion (the order's hold and the deliveries are HTTP
-    // calls, faked here).
+    // is asked (1 read unit); the charge guard; the gateway's answer on the
+    // charge; the final payment with its events; their deliveries recorded on
+    // it; the charge off the reconciler's list; the record's completion (the
+    // order's hold and the deliveries are HTTP calls, faked here).
     expect(commands).toEqual([
       'PutItemCommand',
       'GetItemCommand',
       'PutItemCommand',
-      'TransactWriteItemsCommand',
+      'UpdateItemCommand',
+      'PutItemCommand',
       'UpdateItemCommand',
       'UpdateItemCommand',
       'UpdateItemCommand',
     ]);
     expect(created?.status).toBe(201);
-    const events = (await tables.paymentItems(body.transactionId)).filter((i) =>
-      String(i.sk).startsWith('EVENT#'),
-    );
+    const events = await tables.paymentEvents(body.transactionId);
     expect(events).toHaveLength(2);
     for (const event of events) {
-      expect(event).toMatchObject({ status: 'DELIVERED', attempts: 1 });
-      // In no index once delivered: neither due nor listed by status.
-      expect(event.outboxStatus).toBeUndefined();
-      expect(event.statusShard).toBeUndefined();
+      // Recorded on the payment item: no outbox item, no index entry.
+      expect(event).toMatchObject({ status: 'DELIVERED', attempts: 1, inOutbox: false });
     }
+    expect(await tables.paymentItems(body.transactionId)).toHaveLength(1);
     expect(await tables.charge(body.transactionId)).toMatchObject({ state: 'SUCCEEDED' });
+    expect(await tables.charge(body.transactionId)).not.toHaveProperty('unfinalized');
     expect(await tables.idempotencyRecord(body.transactionId)).toMatchObject({
       status: 'COMPLETED',
     });
@@ -394,35 +392,58 @@ describe('GET /payments/{transactionId} against DynamoDB Local', () => {
     expect(replay?.body).toEqual(created?.body);
   });
 
-  it('completes the record and marks the rest when a relay marked an event first', async () => {
+  it('puts an event its request could not deliver in the outbox, for the relay, and records the other on the payment', async () => {
     const harness = paymentHarness();
     const body = paymentBody();
-    let relayed = false;
+    harness.answerWith(async (request) =>
+      request.service === 'notification'
+        ? Promise.reject(
+            new DownstreamError('notification', 'notification answered 503', {
+              transient: true,
+              status: 503,
+            }),
+          )
+        : { status: 200, body: {}, attempts: 1 },
+    );
+    const created = await harness.postPayment(body);
+    expect(created.status).toBe(201);
+    const events = await tables.paymentEvents(body.transactionId);
+    expect(events.map((e) => [e.type, e.status, e.attempts, e.inOutbox])).toEqual([
+      ['notification.send', 'PENDING', 1, true],
+      ['order.status', 'DELIVERED', 1, false],
+    ]);
+    expect(events[0]?.outboxStatus).toMatch(/^PENDING#/);
+    // Handed over: the charge is off the reconciler's list, the relay has the rest.
+    expect(await tables.charge(body.transactionId)).not.toHaveProperty('unfinalized');
+    expect(created.body.events).toEqual([
+      expect.objectContaining({ type: 'notification.send', status: 'PENDING', attempts: 1 }),
+      expect.objectContaining({ type: 'order.status', status: 'DELIVERED', attempts: 1 }),
+    ]);
+  });
+
+  it('marks the outbox too when the reconciler handed the events over while the request delivered them', async () => {
+    const harness = paymentHarness();
+    const body = paymentBody();
+    let handedOver = 0;
     harness.answerWith(async (request) => {
-      if (!relayed && request.service === 'order') {
-        // A relay run delivers the order's event meanwhile and records it.
-        relayed = true;
-        const [event] = (await harness.outbox.listForPayment(body.transactionId)).filter(
-          (e) => e.eventId === request.idempotencyKey,
-        );
-        if (!event) throw new Error('the order event is not in the outbox');
-        await harness.outbox.markDelivered(event, new Date());
+      if (handedOver === 0 && request.service === 'order') {
+        // A reconciler run takes the payment for abandoned meanwhile (a late callback's race).
+        handedOver = (await harness.payments.handOver(body.transactionId, new Date())).length;
+        await harness.charges.unlist(body.transactionId);
       }
       return { status: 200, body: {}, attempts: 1 };
     });
     const created = await harness.postPayment(body);
     expect(created.status).toBe(201);
-    expect(relayed).toBe(true);
+    expect(handedOver).toBe(2);
     expect(await tables.idempotencyRecord(body.transactionId)).toMatchObject({
       status: 'COMPLETED',
     });
-    const events = (await tables.paymentItems(body.transactionId)).filter((i) =>
-      String(i.sk).startsWith('EVENT#'),
-    );
-    // Both delivered, each marked once: the relay's mark was not counted twice.
-    expect(events.map((e) => [e.status, e.attempts])).toEqual([
-      ['DELIVERED', 1],
-      ['DELIVERED', 1],
+    // Both delivered, and marked where the relay would look: it delivers neither again.
+    const events = await tables.paymentEvents(body.transactionId);
+    expect(events.map((e) => [e.status, e.attempts, e.inOutbox])).toEqual([
+      ['DELIVERED', 1, true],
+      ['DELIVERED', 1, true],
     ]);
     const replay = await harness.postPayment(body);
     expect(replay.headers['Idempotent-Replayed']).toBe('true');
@@ -459,9 +480,7 @@ describe('GET /payments/{transactionId} against DynamoDB Local', () => {
     expect(created.status).toBe(503);
     expect(Number(created.headers['Retry-After'])).toBeGreaterThanOrEqual(1);
     expect(created.raw).not.toContain('Rate exceeded');
-    const events = (await tables.paymentItems(body.transactionId)).filter((i) =>
-      String(i.sk).startsWith('EVENT#'),
-    );
+    const events = await tables.paymentEvents(body.transactionId);
     expect(events.map((e) => e.status)).toEqual(['DELIVERED', 'DELIVERED']);
     expect(await tables.idempotencyRecord(body.transactionId)).toMatchObject({
       status: 'INPROGRESS',
@@ -490,9 +509,7 @@ describe('GET /payments/{transactionId} against DynamoDB Local', () => {
     expect(await tables.idempotencyRecord(body.transactionId)).toBeUndefined();
     // No record to ride on: the charge wrote its guard itself.
     expect(await tables.charge(body.transactionId)).toMatchObject({ state: 'SUCCEEDED' });
-    const events = (await tables.paymentItems(body.transactionId)).filter((i) =>
-      String(i.sk).startsWith('EVENT#'),
-    );
+    const events = await tables.paymentEvents(body.transactionId);
     expect(events.map((e) => e.status)).toEqual(['DELIVERED', 'DELIVERED']);
   });
 });

@@ -108,7 +108,7 @@ export function paymentHarness() {
       return answer(request);
     },
   };
-  const { service, outbox, charges } = composePaymentService({
+  const { service, outbox, charges, payments } = composePaymentService({
     doc,
     paymentsTable: requireEnv('PAYMENTS_TABLE'),
     chargesTable: requireEnv('CHARGES_TABLE'),
@@ -144,6 +144,7 @@ export function paymentHarness() {
     holds,
     outbox,
     charges,
+    payments,
     doc,
     /** Replaces what the fake order and notification services answer to event deliveries. */
     answerWith(fn: (request: InternalRequest) => Promise<InternalResponse>) {
@@ -229,6 +230,28 @@ export const tables = {
       }),
     );
     return out.Items ?? [];
+  },
+  /**
+   * A payment's events where they are stored: an event's outbox item, else
+   * the payment item's record of it (lib/payment/payment-store.ts);
+   * `inOutbox` says which.
+   */
+  async paymentEvents(transactionId: string) {
+    const items = await tables.paymentItems(transactionId);
+    const inOutbox = items
+      .filter((i) => String(i.sk).startsWith('EVENT#'))
+      .map((i) => ({ ...i, inOutbox: true }) as Record<string, unknown>);
+    const ids = new Set(inOutbox.map((e) => e.eventId));
+    const states = (items.find((i) => i.sk === 'PAYMENT')?.eventStates ?? {}) as Record<
+      string,
+      Record<string, unknown>
+    >;
+    const recorded = Object.entries(states)
+      .filter(([eventId]) => !ids.has(eventId))
+      .map(
+        ([eventId, state]) => ({ eventId, ...state, inOutbox: false }) as Record<string, unknown>,
+      );
+    return [...recorded, ...inOutbox].sort((a, b) => String(a.type).localeCompare(String(b.type)));
   },
   async idempotencyRecord(transactionId: string) {
     const { doc } = dynamoFromEnv();

@@ -20,7 +20,7 @@ const { doc } = dynamoFromEnv();
 const table = requireEnv('PAYMENTS_TABLE');
 const outbox = new DynamoOutboxStore(doc, table);
 const charges = new DynamoChargeStore(doc, requireEnv('CHARGES_TABLE'));
-const payments = new DynamoPaymentStore(doc, table, outbox, requireEnv('CHARGES_TABLE'));
+const payments = new DynamoPaymentStore(doc, table);
 
 /** The charge guard of a payment, before the gateway answered. */
 async function pendingCharge(p: Payment): Promise<void> {
@@ -36,7 +36,7 @@ async function pendingCharge(p: Payment): Promise<void> {
   });
 }
 
-/** A payment is final only with its charge's result recorded (the finalizing transaction checks it). */
+/** A payment is made final from its charge's recorded result. */
 async function recordedCharge(p: Payment): Promise<void> {
   await pendingCharge(p);
   await charges.recordResult(
@@ -73,6 +73,9 @@ async function rawItem(event: OutboxEvent) {
 
 const SECOND = 1000;
 
+const ours = (transactionId: string, list: OutboxEvent[]) =>
+  list.filter((e) => e.transactionId === transactionId);
+
 describe('Class: DynamoOutboxStore', () => {
   // Each test's events are due at a random instant of year 2001, so listDue at
   // that instant sees them and (almost surely) nothing of any other test.
@@ -90,16 +93,14 @@ describe('Class: DynamoOutboxStore', () => {
       outboxEventsFor(payment(transactionId, t0), t0),
     );
     expect(result.changed).toBe(true);
-    events = result.events;
+    // In the outbox proper, due at t0: as the reconciler hands over a dead request's events.
+    events = await payments.handOver(transactionId, t0);
+    expect(events).toHaveLength(2);
   });
 
-  it('writes the payment and its events once even when finalized twice', async () => {
-    const again = await payments.finalize(
-      payment(transactionId, new Date()),
-      outboxEventsFor(payment(transactionId, new Date()), new Date()),
-    );
-    expect(again.changed).toBe(false);
-    expect(again.payment.finalizedAt).toBe(t0.toISOString());
+  it("hands a payment's events to the outbox once", async () => {
+    expect(await outbox.listForPayment(transactionId)).toHaveLength(2);
+    expect(await payments.handOver(transactionId, new Date())).toEqual([]);
     expect(await outbox.listForPayment(transactionId)).toHaveLength(2);
   });
 
@@ -193,77 +194,115 @@ describe('Class: DynamoOutboxStore', () => {
   });
 });
 
-describe('Method: DynamoPaymentStore.finalize with a new gateway answer', () => {
-  const succeeded = (id: string, at: Date) => ({
-    result: {
-      state: 'SUCCEEDED' as const,
-      gatewayReference: `sim_${id}`,
-      resultSource: 'gateway' as const,
-    },
-    at,
-  });
-
-  it('records the answer on the PENDING charge in the same transaction as the payment', async () => {
-    const at = new Date();
+describe('Class: DynamoPaymentStore (events on the payment item, the outbox for what is left)', () => {
+  async function finalized(at = new Date()) {
     const p = payment(uniqueId('tx'), at);
-    await pendingCharge(p);
+    await recordedCharge(p);
+    const result = await payments.finalize(p, outboxEventsFor(p, at));
+    return { p, result, at };
+  }
 
-    const result = await payments.finalize(
-      p,
-      outboxEventsFor(p, at),
-      succeeded(p.transactionId, at),
-    );
+  it('writes the payment and a record of its events in one item: nothing in the outbox yet', async () => {
+    const { p, result, at } = await finalized();
 
     expect(result.changed).toBe(true);
-    const charge = await charges.get(p.transactionId);
-    expect(charge).toMatchObject({
-      state: 'SUCCEEDED',
-      gatewayReference: `sim_${p.transactionId}`,
-      resultSource: 'gateway',
-      recordedAt: at.toISOString(),
-      finalized: true,
-    });
-    expect(await outbox.listForPayment(p.transactionId)).toHaveLength(2);
-  });
-
-  it('writes nothing and says so when another result was recorded first (the first result wins)', async () => {
-    const at = new Date();
-    const p = payment(uniqueId('tx'), at);
-    await pendingCharge(p);
-    await charges.recordResult(
-      p.transactionId,
-      { state: 'DECLINED', gatewayReference: 'cb', declineReason: 'x', resultSource: 'callback' },
-      at,
-    );
-
-    await expect(
-      payments.finalize(p, outboxEventsFor(p, at), succeeded(p.transactionId, at)),
-    ).rejects.toMatchObject({ name: 'ChargeResultExistsError' });
-
-    expect(await charges.get(p.transactionId)).toMatchObject({
-      state: 'DECLINED',
-      resultSource: 'callback',
-    });
-    expect(await payments.get(p.transactionId)).toBeUndefined();
-    expect(await outbox.listForPayment(p.transactionId)).toHaveLength(0);
+    expect(await outbox.listForPayment(p.transactionId)).toEqual([]);
+    const stored = await payments.get(p.transactionId);
+    expect(stored?.payment).toEqual(p);
+    // The events as written, rebuilt from the payment and the item's record of them.
+    const byId = (list: OutboxEvent[]) =>
+      [...list].sort((a, b) => (a.eventId < b.eventId ? -1 : 1));
+    expect(byId(stored?.events ?? [])).toEqual(byId(outboxEventsFor(p, at)));
   });
 
   it('returns the stored payment, unchanged, when the payment is final already', async () => {
-    const at = new Date();
-    const p = payment(uniqueId('tx'), at);
-    await pendingCharge(p);
-    await payments.finalize(p, outboxEventsFor(p, at), succeeded(p.transactionId, at));
-
+    const { p, at } = await finalized();
     const later = new Date(at.getTime() + 1000);
+
     const again = await payments.finalize(
-      { ...p, finalizedAt: later.toISOString() },
+      { ...p, finalizedAt: later.toISOString(), status: 'FAILED' },
       outboxEventsFor(p, later),
-      succeeded(p.transactionId, later),
     );
 
     expect(again.changed).toBe(false);
-    expect(again.payment.finalizedAt).toBe(at.toISOString());
-    expect(await charges.get(p.transactionId)).toMatchObject({ recordedAt: at.toISOString() });
+    expect(again.payment).toMatchObject({ finalizedAt: at.toISOString(), status: 'SUCCEEDED' });
+    expect(again.events.map((e) => e.status)).toEqual(['PENDING', 'PENDING']);
+  });
+
+  it('records delivered events on the payment item and puts the others in the outbox', async () => {
+    const { p, result, at } = await finalized(
+      new Date(Date.UTC(2002, 0, 1) + Math.floor(Math.random() * 1e10)),
+    );
+    const [order, notification] = result.events as [OutboxEvent, OutboxEvent];
+    const next = new Date(at.getTime() + 5 * SECOND);
+
+    await payments.recordEvents(p.transactionId, [
+      { ...order, status: 'DELIVERED', attempts: 1, deliveredAt: at.toISOString() },
+      {
+        ...notification,
+        attempts: 1,
+        lastError: 'notification answered 503',
+        nextAttemptAt: next.toISOString(),
+      },
+    ]);
+
+    const items = await outbox.listForPayment(p.transactionId);
+    expect(items.map((e) => [e.eventId, e.status, e.attempts])).toEqual([
+      [notification.eventId, 'PENDING', 1],
+    ]);
+    expect(await rawItem(notification)).toMatchObject({
+      outboxStatus: outboxDueKey('PENDING', notification.eventId),
+      nextAttemptAt: next.toISOString(),
+    });
+    expect(ours(p.transactionId, await outbox.listDue(next, 50))).toHaveLength(1);
+    // The delivered one has no outbox item, and the payment's view says where each one is.
+    expect(await rawItem(order)).toBeUndefined();
+    const stored = await payments.get(p.transactionId);
+    expect(
+      stored?.events.map((e) => [e.eventId, e.status, e.attempts, e.deliveredAt]).sort(),
+    ).toEqual(
+      [
+        [order.eventId, 'DELIVERED', 1, at.toISOString()],
+        [notification.eventId, 'PENDING', 1, undefined],
+      ].sort(),
+    );
+    // Nothing left to hand over: one is delivered, the other in the outbox.
+    expect(await payments.handOver(p.transactionId, new Date())).toEqual([]);
+  });
+
+  it('hands only undelivered events to the outbox, due at once, and nothing for a payment not final', async () => {
+    const { p, result } = await finalized();
+    const [order, notification] = result.events as [OutboxEvent, OutboxEvent];
+    await payments.recordEvents(p.transactionId, [
+      { ...order, status: 'DELIVERED', attempts: 1, deliveredAt: new Date().toISOString() },
+    ]);
+    const now = new Date();
+
+    const handed = await payments.handOver(p.transactionId, now);
+
+    expect(handed.map((e) => [e.eventId, e.nextAttemptAt])).toEqual([
+      [notification.eventId, now.toISOString()],
+    ]);
+    expect(await rawItem(notification)).toMatchObject({ status: 'PENDING', attempts: 0 });
+    expect(await payments.handOver(uniqueId('tx-none'), now)).toEqual([]);
+  });
+});
+
+describe('Method: DynamoChargeStore.unlist', () => {
+  it("takes a recorded charge off the reconciler's list, and never a PENDING one", async () => {
+    const pending = payment(uniqueId('tx'), new Date());
+    await pendingCharge(pending);
+    await charges.unlist(pending.transactionId);
+    expect(await charges.get(pending.transactionId)).not.toHaveProperty('finalized');
+    expect(
+      await charges.listUnfinalized(new Date(), 100, { createdAfter: pending.createdAt }),
+    ).toContain(pending.transactionId);
+
+    const recorded = payment(uniqueId('tx'), new Date());
+    await recordedCharge(recorded);
+    await charges.unlist(recorded.transactionId);
+    await charges.unlist(recorded.transactionId);
+    expect(await charges.get(recorded.transactionId)).toMatchObject({ finalized: true });
   });
 });
 

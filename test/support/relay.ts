@@ -1,4 +1,5 @@
 import { inject } from 'vitest';
+import { api } from './http.js';
 
 /** The relay's answer: counts of one run. */
 export interface RelayRun {
@@ -58,4 +59,19 @@ export async function redrive(
     signal: AbortSignal.timeout(30_000),
   });
   return (await response.json()) as { redriven: string[]; failed: boolean };
+}
+
+/**
+ * The order's status once it shows `status`, or what it shows at the
+ * deadline: GET /orders is read through a short per-container cache
+ * (`ORDER_CACHE_TTL_MS`), so a delivery the relay just made may show a
+ * moment later.
+ */
+export async function orderStatus(orderId: string, status: string, timeoutMs = 5000) {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const shown = await api('GET', `/orders/${orderId}`);
+    if (shown.body.status === status || Date.now() > deadline) return shown.body.status;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
 }

@@ -120,6 +120,7 @@ function recoverer(behaviour: Record<string, 'finalized' | 'final' | Error>) {
         return {
           changed: what === 'finalized',
           askedGateway: false,
+          handedOver: 0,
           charge: found as RecordedCharge,
           payment: {
             ...found,
@@ -277,6 +278,7 @@ describe('Class: ChargeReconciler', () => {
         return {
           changed: true,
           askedGateway: false,
+          handedOver: 0,
           charge: found as RecordedCharge,
           payment: {
             ...found,

@@ -265,7 +265,7 @@ describe('Class: DeliveryEngine', () => {
     ]);
   });
 
-  it('records the fast path by the same rules, its delivered marks in one write', async () => {
+  it('decides the fast path by the same rules and records every outcome in one call, nothing in the store', async () => {
     const store = new InMemoryOutboxStore();
     const events = [
       pendingEvent('fp-1', { attempts: 0 }),
@@ -274,7 +274,7 @@ describe('Class: DeliveryEngine', () => {
     ];
     for (const event of events) store.add(event);
     const clock = new ManualClock();
-    const written: string[][] = [];
+    const recorded: OutboxEvent[][] = [];
     const { deliver, maxInFlight } = trackingDeliverer((event) =>
       event.eventId === 'fp-2'
         ? { outcome: 'retry', error: 'notification answered 503', reason: 'transient' }
@@ -284,40 +284,64 @@ describe('Class: DeliveryEngine', () => {
     );
 
     const after = await engineOn(store, clock, { concurrency: 2 }).deliverOwned(events, deliver, {
-      recordDelivered: async (delivered, at) => {
-        written.push(delivered.map((e) => e.eventId));
-        for (const event of delivered) await store.markDelivered(event, at);
-        return true;
+      record: async (settled) => {
+        recorded.push(settled);
       },
     });
 
     expect(maxInFlight()).toBe(2);
-    expect(written).toEqual([['fp-1']]);
+    expect(recorded).toHaveLength(1);
+    expect(recorded[0]).toEqual(after);
     expect(after.map((e) => [e.eventId, e.status, e.attempts])).toEqual([
       ['fp-1', 'DELIVERED', 1],
       ['fp-2', 'PENDING', 1],
       ['fp-3', 'DEAD', 1],
     ]);
     // Rescheduled with the engine's backoff (first retry: half of 1000 ms).
-    expect(store.get('fp-2').nextAttemptAt).toBe(
-      new Date(clock.now().getTime() + 500).toISOString(),
-    );
-    expect(store.get('fp-3')).toMatchObject({ status: 'DEAD', lastError: 'order answered 409' });
+    expect(after[1]).toMatchObject({
+      nextAttemptAt: new Date(clock.now().getTime() + 500).toISOString(),
+      lastError: 'notification answered 503',
+    });
+    expect(after[2]).toMatchObject({ lastError: 'order answered 409' });
+    expect(after[0]?.deliveredAt).toBe(clock.now().toISOString());
+    // Nothing was written event by event: the caller records them where it keeps them.
+    expect([...store.events.values()].map((e) => [e.status, e.attempts])).toEqual([
+      ['PENDING', 0],
+      ['PENDING', 0],
+      ['PENDING', 0],
+    ]);
   });
 
-  it('returns a delivered event as it was when its mark could not be written: recovery owns it', async () => {
+  it('records the fast path event by event in the store when no record is given', async () => {
     const store = new InMemoryOutboxStore();
+    const events = [pendingEvent('fp-1', { attempts: 0 }), pendingEvent('fp-2', { attempts: 0 })];
+    for (const event of events) store.add(event);
+    const { deliver } = trackingDeliverer((event) =>
+      event.eventId === 'fp-2'
+        ? { outcome: 'retry', error: 'order answered 503', reason: 'transient' }
+        : { outcome: 'delivered', status: 200 },
+    );
+
+    await engineOn(store, new ManualClock()).deliverOwned(events, deliver);
+
+    expect(store.get('fp-1')).toMatchObject({ status: 'DELIVERED', attempts: 1 });
+    expect(store.get('fp-2')).toMatchObject({ status: 'PENDING', attempts: 1 });
+  });
+
+  it('returns the events as they were when their record could not be written: recovery owns them', async () => {
     const event = pendingEvent('fp-1', { attempts: 0 });
-    store.add(event);
     const { deliver } = trackingDeliverer();
 
-    const [after] = await engineOn(store, new ManualClock()).deliverOwned([event], deliver, {
-      recordDelivered: async () => {
-        throw new Error('ProvisionedThroughputExceededException');
+    const [after] = await engineOn(new InMemoryOutboxStore(), new ManualClock()).deliverOwned(
+      [event],
+      deliver,
+      {
+        record: async () => {
+          throw new Error('ProvisionedThroughputExceededException');
+        },
       },
-    });
+    );
 
-    expect(after).toMatchObject({ status: 'PENDING', attempts: 0 });
-    expect(store.get('fp-1').status).toBe('PENDING');
+    expect(after).toEqual(event);
   });
 });

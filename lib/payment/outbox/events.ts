@@ -26,15 +26,15 @@ export const EVENTS_PER_PAYMENT = 2;
 
 /**
  * The outbox events of a final payment: the order's new status and a
- * notification to the user. `firstRelayAt` is when the relay may first take
- * them: later than now when the writer delivers them itself (the fast path),
- * so a scheduled relay does not deliver the same event at the same moment.
- * `heldOrder` is the hold's answer (order-gate.ts), carried to the order.
+ * notification to the user, created (and first due) at `now`. The same
+ * payment always gives the same events (ids and payloads), so the payment
+ * item records only where each one is (payment-store.ts). `heldOrder` is
+ * the hold's answer (order-gate.ts), carried to the order by the fast path
+ * only: a hint, not part of the event's identity.
  */
 export function outboxEventsFor(
   payment: Payment,
   now: Date,
-  firstRelayAt: Date = now,
   heldOrder?: Record<string, unknown>,
 ): OutboxEvent[] {
   const base = {
@@ -42,7 +42,7 @@ export function outboxEventsFor(
     correlationId: payment.correlationId,
     status: 'PENDING' as const,
     attempts: 0,
-    nextAttemptAt: firstRelayAt.toISOString(),
+    nextAttemptAt: now.toISOString(),
     createdAt: now.toISOString(),
   };
   const orderEventId = eventIdFor(payment.transactionId, 'order.status');

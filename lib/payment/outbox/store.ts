@@ -155,17 +155,6 @@ export class DynamoOutboxStore implements OutboxStore {
     await this.conditionalUpdate(event, deliveredUpdate(at));
   }
 
-  /**
-   * Marks several events delivered, each with its own conditional write, in
-   * parallel: nothing else must change with them, so no transaction (which
-   * would bill each item twice). One that moved on meanwhile (a relay got
-   * there) is left as it is; a write that fails rejects, and recovery
-   * delivers that event again (consumers dedupe on eventId).
-   */
-  async markAllDelivered(events: OutboxEvent[], at: Date): Promise<void> {
-    await Promise.all(events.map((event) => this.markDelivered(event, at)));
-  }
-
   async markFailed(
     event: OutboxEvent,
     failure: { error: string; nextAttemptAt: Date; countAttempt?: boolean },

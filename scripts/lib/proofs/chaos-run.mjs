@@ -13,6 +13,7 @@ import { GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { createApi, gatewaySignature, invokeRelay } from '../common/api.mjs';
 import { mapLimit } from '../common/pool.mjs';
 import { percentile } from '../common/report.mjs';
+import { SHARD_COUNTS } from '../measure/shard-counts.mjs';
 import { runArbiterScenarios } from './chaos-arbiter.mjs';
 import { checkInvariants } from './invariants.mjs';
 import { documentClient, normalizeTables, scanLedger, scanTables } from './snapshot.mjs';
@@ -229,23 +230,17 @@ export async function sendCallback(call, p, options) {
 }
 
 /**
- * Shards of the `outbox-due` index's PENDING key: OUTBOX_DUE_SHARDS of
- * lib/payment/indexes.ts (scripts do not import TypeScript; a unit test holds
- * the two equal).
- */
-export const OUTBOX_DUE_SHARDS = 64;
-
-/**
- * The outbox events of this run still pending, from every shard of the
- * `outbox-due` index (`PENDING#00` to `PENDING#63`).
+ * How many items of this run one sparse, write-sharded index still holds
+ * under `value` (every shard `<value>#NN`, as lib/shared/shards.ts writes
+ * them; shard counts from shard-counts.mjs).
  * @param {import('@aws-sdk/lib-dynamodb').DynamoDBDocumentClient} doc
- * @param {string} table
+ * @param {{ table: string, index: keyof typeof SHARD_COUNTS, attribute: string, value: string }} key
  * @param {string} prefix
  */
-export async function pendingEvents(doc, table, prefix) {
+async function countListed(doc, key, prefix) {
   const shards = Array.from(
-    { length: OUTBOX_DUE_SHARDS },
-    (_, shard) => `PENDING#${String(shard).padStart(2, '0')}`,
+    { length: SHARD_COUNTS[key.index] },
+    (_, shard) => `${key.value}#${String(shard).padStart(2, '0')}`,
   );
   const counts = await Promise.all(
     shards.map(async (shard) => {
@@ -255,9 +250,10 @@ export async function pendingEvents(doc, table, prefix) {
       do {
         const page = await doc.send(
           new QueryCommand({
-            TableName: table,
-            IndexName: 'outbox-due',
-            KeyConditionExpression: 'outboxStatus = :shard',
+            TableName: key.table,
+            IndexName: key.index,
+            KeyConditionExpression: '#key = :shard',
+            ExpressionAttributeNames: { '#key': key.attribute },
             ExpressionAttributeValues: { ':shard': shard },
             ExclusiveStartKey: start,
           }),
@@ -274,17 +270,61 @@ export async function pendingEvents(doc, table, prefix) {
 }
 
 /**
- * Runs the relay until no event of this run is pending or `timeoutMs` passes.
- * Without a Lambda invoke URL (a deployed stack) it waits for the scheduled relay.
- * @param {{ lambdaUrl?: string, stage: string, doc: any, table: string, prefix: string,
- *           timeoutMs: number, log: (line: string) => void }} options
+ * The work of this run the relay function has still to do: its outbox
+ * events PENDING (the relay's), and its charges still on the reconciler's
+ * list (a payment not final, or one whose events its request neither
+ * delivered nor put in the outbox: the reconciler hands them over).
+ * @param {import('@aws-sdk/lib-dynamodb').DynamoDBDocumentClient} doc
+ * @param {{ payments: string, charges: string }} tables
+ * @param {string} prefix
+ */
+export async function pendingWork(doc, tables, prefix) {
+  const [events, charges] = await Promise.all([
+    countListed(
+      doc,
+      { table: tables.payments, index: 'outbox-due', attribute: 'outboxStatus', value: 'PENDING' },
+      prefix,
+    ),
+    countListed(
+      doc,
+      {
+        table: tables.charges,
+        index: 'charges-unfinalized',
+        attribute: 'unfinalized',
+        value: 'Y',
+      },
+      prefix,
+    ),
+  ]);
+  return { events, charges, total: events + charges };
+}
+
+/**
+ * The tables {@link pendingWork} reads, from the functions' environment.
+ * @param {Record<string, string | undefined>} env
+ */
+export function drainTables(env) {
+  const { PAYMENTS_TABLE: payments, CHARGES_TABLE: charges } = env;
+  if (!payments || !charges)
+    throw new Error('PAYMENTS_TABLE or CHARGES_TABLE is not in the functions environment');
+  return { payments, charges };
+}
+
+/**
+ * Runs the relay (and the reconciler it runs first) until nothing of this
+ * run is pending ({@link pendingWork}) or `timeoutMs` passes. Without a
+ * Lambda invoke URL (a deployed stack) it waits for the scheduled relay.
+ * @param {{ lambdaUrl?: string, stage: string, doc: any, tables: { payments: string, charges: string },
+ *           prefix: string, timeoutMs: number, log: (line: string) => void }} options
  */
 export async function drainRelay(options) {
   const deadline = Date.now() + options.timeoutMs;
   let invocations = 0;
-  let pending = await pendingEvents(options.doc, options.table, options.prefix);
-  options.log(`  ${pending} events pending after the requests`);
-  while (pending > 0 && Date.now() < deadline) {
+  let work = await pendingWork(options.doc, options.tables, options.prefix);
+  options.log(
+    `  ${work.events} events pending and ${work.charges} charges on the reconciler's list after the requests`,
+  );
+  while (work.total > 0 && Date.now() < deadline) {
     if (options.lambdaUrl) {
       const report = await invokeRelay(options.lambdaUrl, options.stage).catch((error) => ({
         error: String(error),
@@ -292,10 +332,11 @@ export async function drainRelay(options) {
       invocations++;
       options.log(`  relay run ${invocations}: ${JSON.stringify(report).slice(0, 160)}`);
     }
-    // Events the relay retried are due again after their backoff: look again shortly.
+    // Events the relay retried are due again after their backoff, charges after their grace: look again shortly.
     await sleep(options.lambdaUrl ? 500 : 5000);
-    pending = await pendingEvents(options.doc, options.table, options.prefix);
+    work = await pendingWork(options.doc, options.tables, options.prefix);
   }
+  const pending = work.total;
   return { pending, invocations };
 }
 
@@ -460,13 +501,11 @@ export async function runChaos(options) {
   const requestSeconds = (Date.now() - started) / 1000;
 
   log('Draining the outbox relay...');
-  const paymentsTable = options.env.PAYMENTS_TABLE;
-  if (!paymentsTable) throw new Error('PAYMENTS_TABLE is not in the functions environment');
   const drain = await drainRelay({
     lambdaUrl: options.lambdaUrl,
     stage: options.stage,
     doc,
-    table: paymentsTable,
+    tables: drainTables(options.env),
     prefix,
     timeoutMs: options.drainSeconds * 1000,
     log,

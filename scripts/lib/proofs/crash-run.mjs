@@ -26,6 +26,7 @@ import { functionEnvironment } from '../stack/stack.mjs';
 import { createTables, resolvedServerlessConfig } from '../stack/tables.mjs';
 import {
   drainRelay,
+  drainTables,
   orderOf,
   paymentOf,
   payUntilFinal,
@@ -279,7 +280,7 @@ export async function runCrash(options) {
         lambdaUrl: `http://127.0.0.1:${lambdaPort}`,
         stage,
         doc,
-        table: env.PAYMENTS_TABLE ?? '',
+        tables: drainTables(env),
         prefix,
         timeoutMs: Math.max(1000, Math.min(options.drainSeconds * 1000, deadline - Date.now())),
         log,

@@ -143,7 +143,7 @@ export function normalizeTables(raw, prefix) {
       status: String(p.status),
       ...(p.failureReason ? { failureReason: String(p.failureReason) } : {}),
     }));
-  const events = raw.payments
+  const inOutbox = raw.payments
     .filter(
       (e) =>
         typeof e.sk === 'string' && e.sk.startsWith('EVENT#') && within(e.transactionId, prefix),
@@ -155,6 +155,22 @@ export function normalizeTables(raw, prefix) {
       status: String(e.status),
       attempts: e.attempts,
     }));
+  // An event with no outbox item is where its payment item records it (lib/payment/payment-store.ts).
+  const outboxIds = new Set(inOutbox.map((e) => e.eventId));
+  const recorded = raw.payments
+    .filter((p) => p.sk === 'PAYMENT' && within(p.transactionId, prefix))
+    .flatMap((p) =>
+      Object.entries(/** @type {Record<string, any>} */ (p.eventStates ?? {}))
+        .filter(([eventId]) => !outboxIds.has(eventId))
+        .map(([eventId, state]) => ({
+          transactionId: p.transactionId,
+          eventId,
+          type: state.type,
+          status: String(state.status),
+          attempts: state.attempts,
+        })),
+    );
+  const events = [...recorded, ...inOutbox];
   // Order items are keyed by orderId; other items in that table (event markers) are not orders.
   const orders = raw.orders
     .filter((o) => within(o.orderId, prefix) && typeof o.status === 'string')
