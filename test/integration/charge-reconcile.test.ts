@@ -30,7 +30,12 @@ const GRACE_MS = 60 * SECOND;
  * before its cutoff, so it sees this file's charges and never those that the
  * other test files write (at the real time, or in 2001) while they run.
  */
-function world() {
+/**
+ * A payment service, reconciler and gateway on DynamoDB Local, on a clock of
+ * their own. `dieBeforeRecording`: the request's function dies after its
+ * deliveries, before their outcome is recorded (its payment is written).
+ */
+function world(options: { dieBeforeRecording?: boolean } = {}) {
   const { doc } = dynamoFromEnv();
   const logger = createLogger('payment');
   const paymentsTable = requireEnv('PAYMENTS_TABLE');
@@ -40,7 +45,14 @@ function world() {
   const gateway = new SimulatedGateway();
   const charges = new DynamoChargeStore(doc, chargesTable);
   const outbox = new DynamoOutboxStore(doc, paymentsTable, clock);
-  const payments = new DynamoPaymentStore(doc, paymentsTable);
+  const store = new DynamoPaymentStore(doc, paymentsTable);
+  const payments: typeof store = options.dieBeforeRecording
+    ? Object.assign(Object.create(store), {
+        recordEvents: async () => {
+          throw new Error('the function died here');
+        },
+      })
+    : store;
   const service = new PaymentService({ charges, payments, outbox, gateway, logger, clock });
   const reconciler = new ChargeReconciler({ charges, service, gateway, logger, clock });
   const delivered: string[] = [];
@@ -142,6 +154,59 @@ describe('Class: ChargeReconciler', () => {
     // A second run finds nothing left to do for it.
     await w.reconciler.runOnce({ graceMs: GRACE_MS, limit: 25 });
     expect((await stored(req.transactionId)).events).toHaveLength(2);
+  });
+
+  it('hands to the outbox the events of a request that died after writing its payment, and delivers none itself', async () => {
+    const w = world({ dieBeforeRecording: true });
+    const req = request();
+    const correlationId = uniqueId('corr-died');
+    const paid = await w.service.pay(req, {
+      correlationId,
+      faults: [],
+      deliverer: w.deliverer,
+      orders: w.orders,
+    });
+    // The client had its answer; the outcome of the deliveries was never recorded.
+    expect(paid.statusCode).toBe(201);
+    expect(w.delivered).toHaveLength(2);
+    const left = await stored(req.transactionId);
+    expect(left.payments).toHaveLength(1);
+    expect(left.events.map((e) => [e.status, e.inOutbox])).toEqual([
+      ['PENDING', false],
+      ['PENDING', false],
+    ]);
+    expect(await tables.charge(req.transactionId)).toMatchObject({
+      state: 'SUCCEEDED',
+      [UNFINALIZED_ATTRIBUTE]: unfinalizedMarker(req.transactionId),
+    });
+
+    // Within the grace nothing happens; after it the reconciler hands both over.
+    await w.reconciler.runOnce({ graceMs: GRACE_MS, limit: 25 });
+    expect((await stored(req.transactionId)).events.map((e) => e.inOutbox)).toEqual([false, false]);
+    w.advance(GRACE_MS + SECOND);
+    const info = vi.spyOn(w.logger, 'info');
+    const run = await w.reconciler.runOnce({ graceMs: GRACE_MS, limit: 25 });
+
+    expect(run.finalized).toBeGreaterThanOrEqual(1);
+    const { events } = await stored(req.transactionId);
+    expect(events.map((e) => [e.status, e.inOutbox, e.nextAttemptAt])).toEqual([
+      ['PENDING', true, w.now().toISOString()],
+      ['PENDING', true, w.now().toISOString()],
+    ]);
+    expect(events.map((e) => e.correlationId)).toEqual([correlationId, correlationId]);
+    expect(String(events[0]?.outboxStatus)).toMatch(/^PENDING#\d\d$/);
+    expect(await tables.charge(req.transactionId)).not.toHaveProperty(UNFINALIZED_ATTRIBUTE);
+    // Nothing delivered inline, the gateway not asked again.
+    expect(w.delivered).toHaveLength(2);
+    expect(w.gateway.calls).toBe(1);
+    expect(info).toHaveBeenCalledWith(
+      'payment.reconcile success',
+      expect.objectContaining({
+        handedOver: 2,
+        reason: 'already final',
+        correlation_id: correlationId,
+      }),
+    );
   });
 
   it('leaves alone a charge younger than the grace period', async () => {
