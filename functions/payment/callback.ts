@@ -1,4 +1,5 @@
 import { ssmParameterReader } from '../../lib/http/ssm.js';
+import { confirmCallback } from '../../lib/payment/gateway-callback.js';
 import { createCallbackRoute } from '../../lib/payment/routes.js';
 import { webhookSecretFromEnv } from '../../lib/payment/webhook-secret.js';
 import { envInt } from '../../lib/shared/config.js';
@@ -14,7 +15,7 @@ export const handler = httpHandler(
   { observability, body: true },
   createCallbackRoute({
     logger: observability.logger,
-    service: payments.service,
+    confirm: (callback, ctx) => confirmCallback(payments.deps, callback, ctx),
     secret: webhookSecretFromEnv(process.env, {
       readParameter: ssmParameterReader,
       logger: observability.logger,

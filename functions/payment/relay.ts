@@ -10,6 +10,7 @@ import { DynamoRunLease } from '../../lib/outbox/run-lease.js';
 import { ChargeReconciler } from '../../lib/payment/charge-reconciler.js';
 import { oldestPendingAgeSeconds } from '../../lib/payment/outbox/backlog.js';
 import { createEventDeliverer } from '../../lib/payment/outbox/deliverer.js';
+import { recoverCharge } from '../../lib/payment/recover.js';
 import { envInt, requireEnv } from '../../lib/shared/config.js';
 import { FAULT_HEADER, type Fault, parseFaults } from '../../lib/shared/fault-injection.js';
 import type { ShardSlice } from '../../lib/shared/shards.js';
@@ -28,7 +29,7 @@ const paymentsTable = requireEnv('PAYMENTS_TABLE');
 // an abandoned charge exactly as its request would have.
 const reconciler = new ChargeReconciler({
   charges: payments.charges,
-  service: payments.service,
+  recover: (charge) => recoverCharge(payments.deps, charge),
   gateway,
   logger,
   concurrency: envInt('CHARGE_RECONCILE_CONCURRENCY', 4),

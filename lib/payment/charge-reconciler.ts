@@ -5,7 +5,7 @@ import { forEachConcurrently } from '../shared/pool.js';
 import type { ShardSlice } from '../shared/shards.js';
 import { type ChargeStore, chargeResultOf } from './charge-store.js';
 import { GatewayUnavailableError, type PaymentGateway } from './gateway-port.js';
-import type { PaymentService } from './payment-service.js';
+import type { RecoverResult } from './payment-context.js';
 import type { Charge } from './types.js';
 
 /** Default grace before a charge counts as abandoned: longer than any request can still be running. */
@@ -34,7 +34,8 @@ export interface ChargeReconcilerOptions {
     ChargeStore,
     'listUnfinalized' | 'get' | 'recordResult' | 'setReconcilable' | 'backOff'
   >;
-  service: Pick<PaymentService, 'recover'>;
+  /** Finishes one charge (recover.ts `recoverCharge`, its deps bound). */
+  recover: (charge: Charge) => Promise<RecoverResult>;
   /**
    * Asked to void a transactionId whose answer was lost: it answers what it
    * charged under it, or voids it so that it never can (never asked to charge).
@@ -255,7 +256,7 @@ export class ChargeReconciler {
           });
         }
       }
-      const recovered = await this.options.service.recover(charge);
+      const recovered = await this.options.recover(charge);
       const outcome: Outcome =
         recovered.changed || recovered.handedOver > 0 ? 'success' : 'skipped';
       logAction(logger, {

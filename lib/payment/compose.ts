@@ -9,7 +9,7 @@ import { DynamoChargeStore } from './charge-store.js';
 import type { PaymentGateway } from './gateway-port.js';
 import { OUTBOX_DUE_INDEX, UNFINALIZED_INDEX } from './indexes.js';
 import { DynamoOutboxStore } from './outbox/store.js';
-import { PaymentService } from './payment-service.js';
+import { type PaymentDeps, paymentDeps } from './payment-context.js';
 import { DynamoPaymentStore } from './payment-store.js';
 
 /** Configuration the payment handlers read from the environment, once, at the edge. */
@@ -21,9 +21,9 @@ export interface PaymentWiring {
   logger: Logger;
 }
 
-/** The payment service on DynamoDB, with its stores. */
+/** The payment service on DynamoDB: its use cases' deps, and its stores. */
 export function composePaymentService(wiring: PaymentWiring): {
-  service: PaymentService;
+  deps: PaymentDeps;
   outbox: DynamoOutboxStore;
   charges: DynamoChargeStore;
   payments: DynamoPaymentStore;
@@ -39,14 +39,14 @@ export function composePaymentService(wiring: PaymentWiring): {
     onShardFailure: skippedShard('payment.reconcile-list', UNFINALIZED_INDEX),
   });
   const payments = new DynamoPaymentStore(wiring.doc, wiring.paymentsTable);
-  const service = new PaymentService({
+  const deps = paymentDeps({
     charges,
     payments,
     outbox,
     gateway: wiring.gateway,
     logger: wiring.logger,
   });
-  return { service, outbox, charges, payments };
+  return { deps, outbox, charges, payments };
 }
 
 /** The client the payment service calls order and notification with (all services share one base URL). */

@@ -1,5 +1,5 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
-import type { DeliveryEngine } from '../outbox/delivery-engine.js';
+import { DeliveryEngine } from '../outbox/delivery-engine.js';
 import type { EventDeliverer, OutboxEvent, OutboxStore } from '../outbox/types.js';
 import type { Fault } from '../shared/fault-injection.js';
 import type { ChargeResult, ChargeStore } from './charge-store.js';
@@ -10,28 +10,45 @@ import type { Charge, Payment, RecordedCharge } from './types.js';
 
 // What the payment use cases share: their collaborators, what a request
 // brings besides its payload, and the small facts about a charge they all
-// use. The use cases themselves: payment-service.ts (pay, the callback,
-// recovery), order-takeover.ts (step 1b: the hold and its fenced takeover),
-// charge-guard.ts (a transactionId charged at most once).
+// use. The use cases themselves, each a function taking these deps (as the
+// order's and the notification's do): pay.ts (POST /payments),
+// gateway-callback.ts (its callback), recover.ts (the reconciler's and the
+// operator's way to finish a charge), view.ts (GET /payments/{id}); with
+// their parts order-takeover.ts (step 1b: the hold and its fenced
+// takeover), charge-guard.ts (a transactionId charged at most once) and
+// finalize.ts (the payment made final with its events, then delivered).
 
 /** The outbox as the payment service needs it: the relay's port and a read of one payment's outbox items. */
 export type PaymentOutbox = OutboxStore & {
   listForPayment(transactionId: string): Promise<OutboxEvent[]>;
 };
 
-/** Collaborators of {@link PaymentService}. */
-export interface PaymentServiceDeps {
+/** Collaborators of the payment use cases, built once at the edge (compose.ts). */
+export interface PaymentDeps {
   charges: ChargeStore;
   payments: PaymentStore;
   outbox: PaymentOutbox;
   gateway: PaymentGateway;
   logger: Logger;
-  clock?: () => Date;
-  /**
-   * The outbox's delivery engine for the fast path (the same one recovery
-   * runs); by default one on `outbox` with its default rules.
-   */
-  delivery?: DeliveryEngine;
+  clock: () => Date;
+  /** The outbox's delivery engine for the fast path (the same one recovery runs). */
+  delivery: DeliveryEngine;
+}
+
+/**
+ * {@link PaymentDeps} with the defaults filled in: the system clock, and a
+ * delivery engine on `outbox` with its default rules.
+ */
+export function paymentDeps(
+  parts: Omit<PaymentDeps, 'clock' | 'delivery'> & Partial<Pick<PaymentDeps, 'clock' | 'delivery'>>,
+): PaymentDeps {
+  const clock = parts.clock ?? (() => new Date());
+  return {
+    ...parts,
+    clock,
+    delivery:
+      parts.delivery ?? new DeliveryEngine({ store: parts.outbox, logger: parts.logger, clock }),
+  };
 }
 
 /** What one request brings besides its payload (never part of the idempotency hash). */
@@ -59,7 +76,7 @@ export interface GatewayCallback {
   failureReason?: string;
 }
 
-/** What {@link PaymentService.recover} did with one charge. */
+/** What `recoverCharge` (recover.ts) did with one charge. */
 export interface RecoverResult {
   /** True only when this call wrote the final payment and its events. */
   changed: boolean;
@@ -73,7 +90,7 @@ export interface RecoverResult {
   payment: Payment;
 }
 
-/** What {@link PaymentService.voidPending} did. */
+/** What `voidPending` (recover.ts) did. */
 export interface VoidResult {
   /** True when this call voided the key: it never charged, and never can. */
   voided: boolean;

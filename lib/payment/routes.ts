@@ -11,8 +11,9 @@ import { parseInput } from '../shared/validation.js';
 import type { IdempotentPay } from './idempotency.js';
 import { createOrderGate } from './order-gate.js';
 import { createEventDeliverer } from './outbox/deliverer.js';
-import type { PaymentService } from './payment-service.js';
+import type { GatewayCallback, RequestContext } from './payment-context.js';
 import { gatewayCallbackSchema, paymentPathSchema, paymentRequestSchema } from './schemas.js';
+import type { PaymentResult } from './types.js';
 import {
   isInvalidSignature,
   SIGNATURE_HEADER,
@@ -103,7 +104,8 @@ export function createPayRoute(deps: PaymentRouteDeps & { pay: IdempotentPay }):
 /** POST /payments/callback: verify the signature over the raw body, then confirm at most once. */
 export function createCallbackRoute(
   deps: PaymentRouteDeps & {
-    service: PaymentService;
+    /** The use case (gateway-callback.ts `confirmCallback`, its deps bound). */
+    confirm: (callback: GatewayCallback, ctx: RequestContext) => Promise<PaymentResult>;
     /** The gateway's HMAC secret, or its loader (SSM in AWS; rejects with a 503 when missing). */
     secret: string | (() => Promise<string>);
     toleranceSeconds: number;
@@ -137,7 +139,7 @@ export function createCallbackRoute(
       faults,
       deadline: () => fastPathDeadline(context),
     });
-    const result = await deps.service.confirm(callback, {
+    const result = await deps.confirm(callback, {
       correlationId: event.correlationId,
       faults,
       deliverer,
@@ -148,9 +150,12 @@ export function createCallbackRoute(
 }
 
 /** GET /payments/{transactionId}. */
-export function createGetRoute(deps: { service: PaymentService }): HttpRoute {
+export function createGetRoute(deps: {
+  /** The use case (view.ts `viewPayment`, its deps bound). */
+  view: (transactionId: string) => Promise<Record<string, unknown>>;
+}): HttpRoute {
   return async (event) => {
     const { transactionId } = parseInput(paymentPathSchema, event.pathParameters ?? {}, 'path');
-    return json(200, await deps.service.view(transactionId));
+    return json(200, await deps.view(transactionId));
   };
 }

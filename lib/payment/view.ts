@@ -1,6 +1,8 @@
 import type { OutboxEvent } from '../outbox/types.js';
 import { byCodeUnit } from '../shared/compare.js';
+import { NotFoundError } from '../shared/errors.js';
 import { fromMinorUnits } from '../shared/money.js';
+import type { PaymentDeps } from './payment-context.js';
 import type { Charge, Payment } from './types.js';
 
 /**
@@ -70,4 +72,23 @@ export function processingView(charge: Charge): Record<string, unknown> {
     createdAt: charge.createdAt,
     events: [],
   });
+}
+
+/** GET /payments/{id}: the payment, its charge and its events; 404 when there is no trace of it. */
+export async function viewPayment(
+  deps: Pick<PaymentDeps, 'payments' | 'charges'>,
+  transactionId: string,
+): Promise<Record<string, unknown>> {
+  const [record, charge] = await Promise.all([
+    deps.payments.get(transactionId),
+    deps.charges.get(transactionId),
+  ]);
+  if (record) {
+    return {
+      ...paymentView(record.payment, record.events),
+      ...(charge ? { charge: chargeView(charge) } : {}),
+    };
+  }
+  if (charge) return { ...processingView(charge), charge: chargeView(charge) };
+  throw new NotFoundError(`No payment for transaction ${transactionId}`, 'PAYMENT_NOT_FOUND');
 }

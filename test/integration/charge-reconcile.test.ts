@@ -7,10 +7,13 @@ import {
   UNFINALIZED_ATTRIBUTE,
   unfinalizedMarker,
 } from '../../lib/payment/charge-store.js';
+import { confirmCallback } from '../../lib/payment/gateway-callback.js';
 import { GatewayUnavailableError } from '../../lib/payment/gateway-port.js';
 import { DynamoOutboxStore } from '../../lib/payment/outbox/store.js';
-import { InjectedCrashError, PaymentService } from '../../lib/payment/payment-service.js';
+import { pay } from '../../lib/payment/pay.js';
+import { InjectedCrashError, paymentDeps } from '../../lib/payment/payment-context.js';
 import { DynamoPaymentStore } from '../../lib/payment/payment-store.js';
+import { recoverCharge } from '../../lib/payment/recover.js';
 import { SimulatedGateway } from '../../lib/payment/simulator/gateway.js';
 import type { PaymentRequest } from '../../lib/payment/types.js';
 import { requireEnv } from '../../lib/shared/config.js';
@@ -53,8 +56,14 @@ function world(options: { dieBeforeRecording?: boolean } = {}) {
         },
       })
     : store;
-  const service = new PaymentService({ charges, payments, outbox, gateway, logger, clock });
-  const reconciler = new ChargeReconciler({ charges, service, gateway, logger, clock });
+  const deps = paymentDeps({ charges, payments, outbox, gateway, logger, clock });
+  const reconciler = new ChargeReconciler({
+    charges,
+    recover: (charge) => recoverCharge(deps, charge),
+    gateway,
+    logger,
+    clock,
+  });
   const delivered: string[] = [];
   const deliverer: EventDeliverer = async (event) => {
     delivered.push(event.eventId);
@@ -63,7 +72,7 @@ function world(options: { dieBeforeRecording?: boolean } = {}) {
   return {
     logger,
     gateway,
-    service,
+    deps,
     reconciler,
     delivered,
     deliverer,
@@ -99,7 +108,7 @@ async function stored(transactionId: string) {
 /** The request dies between the charge and the finalizing transaction, and nobody retries. */
 async function crashAfterCharge(w: ReturnType<typeof world>, req: PaymentRequest, corr: string) {
   await expect(
-    w.service.pay(req, {
+    pay(w.deps, req, {
       correlationId: corr,
       faults: parseFaults({ 'x-fault-inject': 'payment=crash-after-charge' }, true),
       deliverer: w.deliverer,
@@ -160,7 +169,7 @@ describe('Class: ChargeReconciler', () => {
     const w = world({ dieBeforeRecording: true });
     const req = request();
     const correlationId = uniqueId('corr-died');
-    const paid = await w.service.pay(req, {
+    const paid = await pay(w.deps, req, {
       correlationId,
       faults: [],
       deliverer: w.deliverer,
@@ -227,7 +236,7 @@ describe('Class: ChargeReconciler', () => {
     const w = world();
     const req = request(1051); // the simulator declines *51
     await expect(
-      w.service.pay(req, {
+      pay(w.deps, req, {
         correlationId: uniqueId('corr-timeout'),
         // The gateway charged, then the answer was lost: only the gateway knows the result.
         faults: parseFaults({ 'x-fault-inject': 'gateway=timeout' }, true),
@@ -259,7 +268,7 @@ describe('Class: ChargeReconciler', () => {
       orders: w.orders,
     };
     await expect(
-      w.service.pay(req, {
+      pay(w.deps, req, {
         ...ctx,
         faults: parseFaults({ 'x-fault-inject': 'gateway=unavailable' }, true),
       }),
@@ -274,7 +283,7 @@ describe('Class: ChargeReconciler', () => {
     expect((await stored(req.transactionId)).payments).toHaveLength(0);
 
     // The client follows the 503's Retry-After: one charge, and the payment is final.
-    await w.service.pay(req, { ...ctx, faults: [] });
+    await pay(w.deps, req, { ...ctx, faults: [] });
     expect(w.gateway.charges.size).toBe(1);
     expect((await stored(req.transactionId)).payments).toHaveLength(1);
     expect(await tables.charge(req.transactionId)).not.toHaveProperty(UNFINALIZED_ATTRIBUTE);
@@ -296,7 +305,7 @@ describe('Class: ChargeReconciler', () => {
     };
     const { doc } = dynamoFromEnv();
     const charges = new DynamoChargeStore(doc, requireEnv('CHARGES_TABLE'));
-    const service = new PaymentService({
+    const deps = paymentDeps({
       charges,
       payments: new DynamoPaymentStore(doc, requireEnv('PAYMENTS_TABLE')),
       outbox: new DynamoOutboxStore(doc, requireEnv('PAYMENTS_TABLE')),
@@ -305,7 +314,7 @@ describe('Class: ChargeReconciler', () => {
       clock: w.now,
     });
     await expect(
-      service.pay(req, {
+      pay(deps, req, {
         correlationId: uniqueId('corr-down'),
         faults: [],
         deliverer: w.deliverer,
@@ -316,7 +325,7 @@ describe('Class: ChargeReconciler', () => {
     w.advance(GRACE_MS + SECOND);
     const reconciler = new ChargeReconciler({
       charges,
-      service,
+      recover: (charge) => recoverCharge(deps, charge),
       gateway: failing,
       logger: w.logger,
       clock: w.now,
@@ -350,7 +359,7 @@ describe('Class: ChargeReconciler', () => {
     expect(payments).toHaveLength(1);
     expect(payments[0]).toMatchObject({ status: 'FAILED', failureReason: 'voided' });
     expect(await tables.charge(req.transactionId)).not.toHaveProperty(UNFINALIZED_ATTRIBUTE);
-    const retry = await w.service.pay(req, {
+    const retry = await pay(w.deps, req, {
       correlationId: uniqueId('corr-retry'),
       faults: [],
       deliverer: w.deliverer,
@@ -372,8 +381,9 @@ describe('Class: ChargeReconciler', () => {
 
       const outcomes = await Promise.allSettled([
         w.reconciler.runOnce({ graceMs: GRACE_MS, limit: 25 }),
-        w.service.pay(req, { correlationId, faults: [], deliverer: w.deliverer, orders: w.orders }),
-        w.service.confirm(
+        pay(w.deps, req, { correlationId, faults: [], deliverer: w.deliverer, orders: w.orders }),
+        confirmCallback(
+          w.deps,
           {
             transactionId: req.transactionId,
             status: 'succeeded',

@@ -16,12 +16,14 @@ import {
 } from '../../lib/payment/gateway-port.js';
 import type { HoldAnswer, OrderGate } from '../../lib/payment/order-gate.js';
 import { DynamoOutboxStore } from '../../lib/payment/outbox/store.js';
+import { pay } from '../../lib/payment/pay.js';
 import {
   InjectedCrashError,
-  PaymentService,
+  paymentDeps,
   type RequestContext,
-} from '../../lib/payment/payment-service.js';
+} from '../../lib/payment/payment-context.js';
 import { DynamoPaymentStore } from '../../lib/payment/payment-store.js';
+import { recoverCharge } from '../../lib/payment/recover.js';
 import { DynamoGatewayLedger } from '../../lib/payment/simulator/dynamo-gateway-ledger.js';
 import { SimulatedGateway } from '../../lib/payment/simulator/gateway.js';
 import type { PaymentRequest } from '../../lib/payment/types.js';
@@ -136,16 +138,22 @@ function world() {
   const paymentsTable = requireEnv('PAYMENTS_TABLE');
   const outbox = new DynamoOutboxStore(doc, paymentsTable, clock);
   const payments = new DynamoPaymentStore(doc, paymentsTable);
-  const service = new PaymentService({ charges, payments, outbox, gateway, logger, clock });
+  const deps = paymentDeps({ charges, payments, outbox, gateway, logger, clock });
   // The reconciler sees only this file's charges (other files list by their own clocks).
   const mine: typeof charges = Object.assign(Object.create(charges), {
     listUnfinalized: async (before: Date, limit: number) =>
       (await charges.listUnfinalized(before, limit)).filter((id) => id.startsWith('tx-take')),
   });
-  const reconciler = new ChargeReconciler({ charges: mine, service, gateway, logger, clock });
+  const reconciler = new ChargeReconciler({
+    charges: mine,
+    recover: (charge) => recoverCharge(deps, charge),
+    gateway,
+    logger,
+    clock,
+  });
 
   return {
-    service,
+    deps,
     reconciler,
     orders,
     dead,
@@ -216,7 +224,7 @@ async function ledgerOutcomes(keys: string[]) {
 async function holderWhoseChargeWasLost(w: World, orderId: string, userId: string) {
   const a = paymentFor(orderId, userId);
   w.loseCharge(a.transactionId);
-  await expect(w.service.pay(a, w.ctx('corr-a'))).rejects.toMatchObject({
+  await expect(pay(w.deps, a, w.ctx('corr-a'))).rejects.toMatchObject({
     code: 'GATEWAY_UNAVAILABLE',
   });
   expect((await w.order(orderId))?.paymentHolder).toBe(a.transactionId);
@@ -247,7 +255,7 @@ async function holderInFlight(w: World) {
   const { orderId, userId } = await newOrder(w);
   const a = paymentFor(orderId, userId);
   const aAtGateway = w.holdCharge(a.transactionId);
-  const aFirst = w.service.pay(a, w.ctx('corr-a'));
+  const aFirst = pay(w.deps, a, w.ctx('corr-a'));
   await expect.poll(() => w.askedGateway(a.transactionId)).toBe(1);
   return { orderId, userId, a, aAtGateway, aFirst };
 }
@@ -261,8 +269,8 @@ describe('A payment that takes over an order hold (docs/order-arbiter.md), again
 
     // A's retry reaches the gateway only after B has voided A and taken the order.
     const aAtGateway = w.holdCharge(a.transactionId);
-    const aRetry = w.service.pay(a, w.ctx('corr-a-retry'));
-    const bPaid = await w.service.pay(b, w.ctx('corr-b'));
+    const aRetry = pay(w.deps, a, w.ctx('corr-a-retry'));
+    const bPaid = await pay(w.deps, b, w.ctx('corr-b'));
     aAtGateway.open();
     const aAnswer = await aRetry;
 
@@ -281,9 +289,9 @@ describe('A payment that takes over an order hold (docs/order-arbiter.md), again
     const a = await holderWhoseChargeWasLost(w, orderId, userId);
     const b = paymentFor(orderId, userId);
 
-    const aPaid = await w.service.pay(a, w.ctx('corr-a-retry'));
+    const aPaid = await pay(w.deps, a, w.ctx('corr-a-retry'));
     // B comes while the order still shows A's hold (A's PAID not delivered yet).
-    const bTries = w.service.pay(b, w.ctx('corr-b'));
+    const bTries = pay(w.deps, b, w.ctx('corr-b'));
 
     expect(aPaid.body).toMatchObject({ status: 'SUCCEEDED' });
     await expect(bTries).rejects.toMatchObject({ code: 'ORDER_NOT_PAYABLE' });
@@ -297,7 +305,8 @@ describe('A payment that takes over an order hold (docs/order-arbiter.md), again
     const a = paymentFor(orderId, userId);
     // A charges, then dies before its payment is final: our record of it is PENDING.
     await expect(
-      w.service.pay(
+      pay(
+        w.deps,
         a,
         w.ctx('corr-a', {
           faults: parseFaults({ 'x-fault-inject': 'payment=crash-after-charge' }, true),
@@ -307,7 +316,7 @@ describe('A payment that takes over an order hold (docs/order-arbiter.md), again
     w.advance(LEASE_MS + SECOND);
 
     const b = paymentFor(orderId, userId);
-    await expect(w.service.pay(b, w.ctx('corr-b'))).rejects.toMatchObject({
+    await expect(pay(w.deps, b, w.ctx('corr-b'))).rejects.toMatchObject({
       code: 'ORDER_PAYMENT_IN_PROGRESS',
     });
     // The void found A's charge: nothing of B's was charged, A keeps the order.
@@ -326,7 +335,7 @@ describe('A payment that takes over an order hold (docs/order-arbiter.md), again
     // A's call hangs past its lease; the reconciler has not run; B pays.
     w.advance(LEASE_MS + SECOND);
     const b = paymentFor(orderId, userId);
-    const bPaid = await w.service.pay(b, w.ctx('corr-b'));
+    const bPaid = await pay(w.deps, b, w.ctx('corr-b'));
     expect(bPaid.body).toMatchObject({ status: 'SUCCEEDED' });
 
     // Then A's call lands at the gateway: its key was voided first.
@@ -352,7 +361,7 @@ describe('A payment that takes over an order hold (docs/order-arbiter.md), again
     const order = await w.order(orderId);
     expect(order?.paymentHolder).toBeUndefined();
     const b = paymentFor(orderId, userId);
-    await expect(w.service.pay(b, w.ctx('corr-b'))).resolves.toMatchObject({
+    await expect(pay(w.deps, b, w.ctx('corr-b'))).resolves.toMatchObject({
       body: { status: 'SUCCEEDED' },
     });
   });
@@ -364,8 +373,8 @@ describe('A payment that takes over an order hold (docs/order-arbiter.md), again
       const a = await holderWhoseChargeWasLost(w, orderId, userId);
       const others = [paymentFor(orderId, userId), paymentFor(orderId, userId)];
       await Promise.allSettled([
-        w.service.pay(a, w.ctx('corr-a-retry')),
-        ...others.map((p, i) => w.service.pay(p, w.ctx(`corr-other-${i}`))),
+        pay(w.deps, a, w.ctx('corr-a-retry')),
+        ...others.map((p, i) => pay(w.deps, p, w.ctx(`corr-other-${i}`))),
       ]);
       const outcomes = await ledgerOutcomes([a, ...others].map((p) => p.transactionId));
       expect(outcomes.filter((o) => o === 'succeeded')).toHaveLength(1);
@@ -379,19 +388,19 @@ describe('Nothing freezes an order, against DynamoDB Local', () => {
     const w = world();
     const x = await newOrder(w);
     const t = paymentFor(x.orderId, x.userId);
-    await w.service.pay(t, w.ctx('corr-t'));
+    await pay(w.deps, t, w.ctx('corr-t'));
     expect(await w.order(x.orderId)).toMatchObject({ status: 'PAID', paidBy: t.transactionId });
 
     // A stranger reuses t's public id with order Y's public details (no idempotency record left).
     const y = await newOrder(w);
     const holdsBefore = w.orders.holds.length;
     await expect(
-      w.service.pay({ ...t, orderId: y.orderId, userId: y.userId }, w.ctx('corr-stranger')),
+      pay(w.deps, { ...t, orderId: y.orderId, userId: y.userId }, w.ctx('corr-stranger')),
     ).rejects.toMatchObject({ status: 422, code: 'IDEMPOTENCY_KEY_REUSED' });
     expect(w.orders.holds.length).toBe(holdsBefore);
     expect((await w.order(y.orderId))?.paymentHolder).toBeUndefined();
     await expect(
-      w.service.pay(paymentFor(y.orderId, y.userId), w.ctx('corr-owner')),
+      pay(w.deps, paymentFor(y.orderId, y.userId), w.ctx('corr-owner')),
     ).resolves.toMatchObject({ body: { status: 'SUCCEEDED' } });
   });
 
@@ -402,14 +411,14 @@ describe('Nothing freezes an order, against DynamoDB Local', () => {
     // An amount ending in 51 minor units is declined by the simulator.
     await w.createOrder(orderId, userId, 2551);
     const d = paymentFor(orderId, userId, 2551);
-    await expect(w.service.pay(d, w.ctx('corr-d'))).resolves.toMatchObject({
+    await expect(pay(w.deps, d, w.ctx('corr-d'))).resolves.toMatchObject({
       body: { status: 'FAILED' },
     });
     expect(await w.order(d.orderId)).toMatchObject({ status: 'PAYMENT_FAILED' });
     const holds = w.orders.holds.length;
 
     // Its idempotency record is gone; the client asks again.
-    await expect(w.service.pay(d, w.ctx('corr-d-again'))).resolves.toMatchObject({
+    await expect(pay(w.deps, d, w.ctx('corr-d-again'))).resolves.toMatchObject({
       body: { status: 'FAILED' },
     });
     expect(w.orders.holds.length).toBe(holds);
@@ -422,7 +431,7 @@ describe('Nothing freezes an order, against DynamoDB Local', () => {
     const a = paymentFor(orderId, userId);
     const controller = new AbortController();
     const faults: Fault[] = [{ target: 'gateway', kind: 'delay', value: 60_000 }];
-    const paying = w.service.pay(a, w.ctx('corr-a', { faults, signal: controller.signal }));
+    const paying = pay(w.deps, a, w.ctx('corr-a', { faults, signal: controller.signal }));
     await expect.poll(() => w.askedGateway(a.transactionId)).toBe(1);
     controller.abort();
     await expect(paying).rejects.toMatchObject({ name: 'AbortError' });

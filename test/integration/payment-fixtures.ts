@@ -4,10 +4,13 @@ import { DeleteCommand, GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import type { Handler } from 'aws-lambda';
 import { expect } from 'vitest';
 import { composePaymentService } from '../../lib/payment/compose.js';
+import { confirmCallback } from '../../lib/payment/gateway-callback.js';
 import { idempotentPay, PAYMENT_IDEMPOTENCY_PREFIX } from '../../lib/payment/idempotency.js';
+import { pay as payUseCase } from '../../lib/payment/pay.js';
 import { createCallbackRoute, createGetRoute, createPayRoute } from '../../lib/payment/routes.js';
 import { SimulatedGateway } from '../../lib/payment/simulator/gateway.js';
 import type { Charge } from '../../lib/payment/types.js';
+import { viewPayment } from '../../lib/payment/view.js';
 import { signGatewayPayload } from '../../lib/payment/webhook-signature.js';
 import { requireEnv } from '../../lib/shared/config.js';
 import { dynamoFromEnv } from '../../lib/shared/dynamo.js';
@@ -108,14 +111,19 @@ export function paymentHarness() {
       return answer(request);
     },
   };
-  const { service, outbox, charges, payments } = composePaymentService({
+  const {
+    deps: paymentUseCaseDeps,
+    outbox,
+    charges,
+    payments,
+  } = composePaymentService({
     doc,
     paymentsTable: requireEnv('PAYMENTS_TABLE'),
     chargesTable: requireEnv('CHARGES_TABLE'),
     gateway,
     logger,
   });
-  const pay = idempotentPay((request, ctx) => service.pay(request, ctx), {
+  const pay = idempotentPay((request, ctx) => payUseCase(paymentUseCaseDeps, request, ctx), {
     persistenceStore: new DynamoDBPersistenceLayer({
       tableName: requireEnv('IDEMPOTENCY_TABLE'),
       awsSdkV3Client: client,
@@ -131,9 +139,17 @@ export function paymentHarness() {
   const create = httpHandler({ logger, body: true }, createPayRoute({ ...deps, pay }));
   const callback = httpHandler(
     { logger, body: true },
-    createCallbackRoute({ ...deps, service, secret: TEST_WEBHOOK_SECRET, toleranceSeconds: 300 }),
+    createCallbackRoute({
+      ...deps,
+      confirm: (callback, ctx) => confirmCallback(paymentUseCaseDeps, callback, ctx),
+      secret: TEST_WEBHOOK_SECRET,
+      toleranceSeconds: 300,
+    }),
   );
-  const get = httpHandler({ logger }, createGetRoute({ service }));
+  const get = httpHandler(
+    { logger },
+    createGetRoute({ view: (transactionId) => viewPayment(paymentUseCaseDeps, transactionId) }),
+  );
 
   return {
     gateway,

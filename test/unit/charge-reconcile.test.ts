@@ -8,7 +8,7 @@ import {
   type GatewayChargeResult,
   GatewayUnavailableError,
 } from '../../lib/payment/gateway-port.js';
-import type { RecoverResult } from '../../lib/payment/payment-service.js';
+import type { RecoverResult } from '../../lib/payment/payment-context.js';
 import type { Charge, RecordedCharge } from '../../lib/payment/types.js';
 import { createLogger } from '../../lib/shared/logger.js';
 import { fakeContext } from '../support/lambda.js';
@@ -140,7 +140,7 @@ describe('Class: ChargeReconciler', () => {
     const { service, recovered } = recoverer({ 'tx-2': 'final' });
     const reconciler = new ChargeReconciler({
       charges: store,
-      service,
+      recover: service.recover,
       logger,
       gateway: ledgerGateway().gateway,
     });
@@ -164,7 +164,7 @@ describe('Class: ChargeReconciler', () => {
     });
     const reconciler = new ChargeReconciler({
       charges: store,
-      service,
+      recover: service.recover,
       logger,
       gateway: ledgerGateway().gateway,
     });
@@ -180,7 +180,7 @@ describe('Class: ChargeReconciler', () => {
     const { service, recovered } = recoverer({});
     const reconciler = new ChargeReconciler({
       charges: store,
-      service,
+      recover: service.recover,
       logger,
       gateway: ledgerGateway().gateway,
       reserveMs: 20_000,
@@ -196,7 +196,12 @@ describe('Class: ChargeReconciler', () => {
     const { store, recorded, unlisted } = chargeStore(['tx-lost'], { pending: ['tx-lost'] });
     const { service, recovered } = recoverer({});
     const { gateway, voided } = ledgerGateway({ 'tx-lost': 'declined' });
-    const reconciler = new ChargeReconciler({ charges: store, service, logger, gateway });
+    const reconciler = new ChargeReconciler({
+      charges: store,
+      recover: service.recover,
+      logger,
+      gateway,
+    });
 
     const run = await reconciler.runOnce({ now: NOW });
 
@@ -211,7 +216,12 @@ describe('Class: ChargeReconciler', () => {
     const { store, recorded, unlisted } = chargeStore(['tx-never'], { pending: ['tx-never'] });
     const { service, recovered } = recoverer({});
     const { gateway, charged } = ledgerGateway();
-    const reconciler = new ChargeReconciler({ charges: store, service, logger, gateway });
+    const reconciler = new ChargeReconciler({
+      charges: store,
+      recover: service.recover,
+      logger,
+      gateway,
+    });
 
     const run = await reconciler.runOnce({ now: NOW });
 
@@ -239,7 +249,12 @@ describe('Class: ChargeReconciler', () => {
     };
     const { service, recovered } = recoverer({});
     const { gateway, voided } = ledgerGateway();
-    const reconciler = new ChargeReconciler({ charges: retried, service, logger, gateway });
+    const reconciler = new ChargeReconciler({
+      charges: retried,
+      recover: service.recover,
+      logger,
+      gateway,
+    });
 
     const run = await reconciler.runOnce({ now: NOW, graceMs: 60_000 });
 
@@ -254,7 +269,7 @@ describe('Class: ChargeReconciler', () => {
     const { service } = recoverer({});
     const reconciler = new ChargeReconciler({
       charges: store,
-      service,
+      recover: service.recover,
       logger,
       gateway: ledgerGateway().gateway,
     });
@@ -291,7 +306,7 @@ describe('Class: ChargeReconciler', () => {
     };
     const reconciler = new ChargeReconciler({
       charges: store,
-      service,
+      recover: service.recover,
       logger,
       gateway: ledgerGateway().gateway,
       concurrency: 3,
@@ -313,7 +328,7 @@ describe('Class: ChargeReconciler', () => {
     });
     const reconciler = new ChargeReconciler({
       charges: store,
-      service,
+      recover: service.recover,
       logger,
       gateway: ledgerGateway().gateway,
       clock: () => NOW,
@@ -346,7 +361,12 @@ describe('Class: ChargeReconciler', () => {
     });
     const { service, recovered } = recoverer({});
     const { gateway, voided } = ledgerGateway();
-    const reconciler = new ChargeReconciler({ charges: store, service, logger, gateway });
+    const reconciler = new ChargeReconciler({
+      charges: store,
+      recover: service.recover,
+      logger,
+      gateway,
+    });
 
     const run = await reconciler.runOnce({ now: NOW });
 
@@ -367,7 +387,7 @@ describe('Class: ChargeReconciler', () => {
     const { service, recovered } = recoverer({});
     const reconciler = new ChargeReconciler({
       charges: store,
-      service,
+      recover: service.recover,
       logger,
       gateway: ledgerGateway().gateway,
     });

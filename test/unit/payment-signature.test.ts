@@ -1,6 +1,5 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import type { PaymentService } from '../../lib/payment/payment-service.js';
 import { createCallbackRoute } from '../../lib/payment/routes.js';
 import {
   InvalidSignatureError,
@@ -117,7 +116,7 @@ describe('Route: POST /payments/callback with a refused signature', () => {
     { logger, body: true },
     createCallbackRoute({
       logger,
-      service: { confirm } as unknown as PaymentService,
+      confirm,
       secret,
       toleranceSeconds: 300,
       clock: () => now,

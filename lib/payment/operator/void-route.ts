@@ -6,7 +6,7 @@ import { logAction } from '../../shared/logger.js';
 import type { HttpRoute } from '../../shared/middleware/types.js';
 import { operatorOf } from '../../shared/operator.js';
 import { idSchema, parseInput } from '../../shared/validation.js';
-import type { PaymentService } from '../payment-service.js';
+import type { VoidResult } from '../payment-context.js';
 
 /** Path of `POST /payments/{transactionId}/void`. */
 const voidPathSchema = v.object({ transactionId: idSchema });
@@ -20,13 +20,14 @@ const voidPathSchema = v.object({ transactionId: idSchema });
  * its result stands and ends the hold. Logged with the operator who asked.
  */
 export function createVoidRoute(deps: {
-  service: Pick<PaymentService, 'voidPending'>;
+  /** The use case (recover.ts `voidPending`, its deps bound). */
+  voidPending: (transactionId: string) => Promise<VoidResult>;
   logger: Logger;
 }): HttpRoute {
   return async (event) => {
     const { transactionId } = parseInput(voidPathSchema, event.pathParameters ?? {}, 'path');
     const operator = operatorOf(event);
-    const result = await deps.service.voidPending(transactionId);
+    const result = await deps.voidPending(transactionId);
     logAction(deps.logger, {
       action: 'payment.void',
       outcome: result.voided ? 'success' : 'skipped',
