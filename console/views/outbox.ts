@@ -79,7 +79,7 @@ export const outboxView: View = async (_params, { refresh }) => {
         'outbox-charges',
         'Charges waiting for the reconciler',
         table(
-          'Charges whose payment is not final, oldest first',
+          'Charges whose payment is not final, or whose events are not yet delivered or in the outbox; oldest first',
           ['Charged', 'Age', 'Payment'],
           (health.unfinalizedCharges ?? []).map((c: any) => [
             time(c.createdAt),

@@ -32,7 +32,8 @@ export interface OutboxHealth {
    * derived, not read (a delivered event is in no index, which would cost a
    * write unit per event): the events of the payments made final in the last
    * hour ({@link EVENTS_PER_PAYMENT} each), less those of the last hour still
-   * PENDING or DEAD.
+   * PENDING or DEAD in the outbox (an event its request is still delivering
+   * counts as delivered: it is on its payment item, not in the outbox).
    */
   counts: { PENDING: number; DEAD: number; DELIVERED_LAST_HOUR: number };
   /** True when a count reached the cap and stopped there. */
@@ -40,7 +41,11 @@ export interface OutboxHealth {
   oldestPending?: { eventId: string; transactionId: string; createdAt: string; ageSeconds: number };
   /** The most recently parked first, at most 50. */
   dead: DeadEvent[];
-  /** Charges whose payment is not final yet (the reconciler finishes the old ones), oldest first. */
+  /**
+   * Charges still on the reconciler's list, oldest first: a payment not
+   * final yet, or one whose events its request is still delivering (or
+   * died delivering: past the grace, the reconciler hands them to the outbox).
+   */
   unfinalizedCharges: { transactionId: string; createdAt: string; ageSeconds: number }[];
 }
 
