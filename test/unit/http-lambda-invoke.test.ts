@@ -351,6 +351,32 @@ describe('Function: lambdaInvokeTransport', () => {
     expect(error).toMatchObject({ code: 'TIMEOUT', transient: true, attempts: 1 });
   });
 
+  it("opens the order's breaker on function errors that persist, then fails fast without invoking", async () => {
+    const api = fakeInvokeApi(() =>
+      invokeAnswer(200, { errorType: 'Error' }, { 'x-amz-function-error': 'Unhandled' }),
+    );
+    const client = createInternalClient({
+      transport: lambdaInvokeTransport({
+        routes,
+        caller: 'payment',
+        region: 'eu-west-1',
+        credentials,
+        endpoint,
+        request: api.request,
+      }),
+      defaults: { ...fast, maxAttempts: 1, breaker: { threshold: 3, cooldownMs: 60_000 } },
+      breakers: new BreakerRegistry(),
+      logger,
+    });
+    for (let i = 0; i < 3; i += 1) {
+      expect(await failure(client.send(statusRequest()))).toMatchObject({ status: 502 });
+    }
+    const fastFail = await failure(client.send(statusRequest()));
+    expect(fastFail).toMatchObject({ code: 'BREAKER_OPEN', transient: true });
+    expect(fastFail.retryAfterMs).toBeGreaterThan(0);
+    expect(api.sent).toHaveLength(3);
+  });
+
   it('applies x-fault-inject before the transport: order=status:503x1 answers 503 once without invoking, then the function answers', async () => {
     const { client, sent } = invokeClient(() => answered(200, {}));
     const answer = await client.send(
