@@ -1,5 +1,9 @@
 import { serviceTokenProvider } from '../../lib/auth/service-tokens.js';
-import { composePaymentService, paymentInternalClient } from '../../lib/payment/compose.js';
+import {
+  composePaymentService,
+  invokeRoutesFromEnv,
+  paymentInternalClient,
+} from '../../lib/payment/compose.js';
 import { DynamoGatewayLedger } from '../../lib/payment/simulator/dynamo-gateway-ledger.js';
 import { SimulatedGateway } from '../../lib/payment/simulator/gateway.js';
 import { envInt, isTestStage, requireEnv } from '../../lib/shared/config.js';
@@ -41,12 +45,16 @@ export const faultsEnabled =
 
 /**
  * The client for order and notification, built on first use and then kept:
- * its breakers are this container's view of each downstream.
+ * its breakers are this container's view of each downstream. It invokes the
+ * functions the environment names (ORDER_HOLD_FUNCTION...) directly; with
+ * none named, it calls the API at SERVICE_BASE_URL.
  */
 let client: InternalClient | undefined;
 export function internalClient(): InternalClient {
+  const invokeRoutes = invokeRoutesFromEnv(process.env);
   client ??= paymentInternalClient({
-    serviceBaseUrl: requireEnv('SERVICE_BASE_URL'),
+    invokeRoutes,
+    serviceBaseUrl: invokeRoutes.length > 0 ? undefined : requireEnv('SERVICE_BASE_URL'),
     timeoutMs: envInt('DOWNSTREAM_TIMEOUT_MS', 3000),
     logger: observability.logger,
     metrics: observability.metrics,

@@ -62,10 +62,33 @@ export interface InternalClientHooks {
   onBreakerStateChange?(event: { service: ServiceName; state: BreakerState }): void;
 }
 
+/** One attempt of a call, as a transport sends it: the request, its headers and body already made. */
+export interface TransportCall {
+  service: ServiceName;
+  method: string;
+  /** Path on the target service, e.g. `/orders/o-1/status`. */
+  path: string;
+  headers: Record<string, string>;
+  body?: string;
+  /** The attempt's total timeout (and the call's deadline). */
+  signal: AbortSignal;
+  connectTimeoutMs: number;
+}
+
+/**
+ * How an attempt reaches the target: over HTTP through API Gateway (the
+ * default), or straight to the target's function (lib/http/lambda-invoke.ts).
+ * It answers as HTTP would (status, headers, body) or rejects when no answer
+ * came; the client's timeouts, retries and breaker are the same for all.
+ */
+export type InternalTransport = (call: TransportCall) => Promise<HttpAnswer>;
+
 /** Options of {@link createInternalClient}. */
 export interface InternalClientOptions {
-  /** Base URL of each service (locally all are the offline URL). */
-  baseUrls: Record<ServiceName, string>;
+  /** Base URL of each service (locally all are the offline URL); for the default HTTP transport. */
+  baseUrls?: Record<ServiceName, string>;
+  /** Instead of HTTP to `baseUrls`: e.g. the Lambda Invoke API ({@link InternalTransport}). */
+  transport?: InternalTransport;
   /** Total timeout of one attempt, in ms (shorthand for `defaults.timeoutMs`). */
   timeoutMs?: number;
   tokenProvider?: TokenProvider;
@@ -111,6 +134,14 @@ export function deadlineFromContext(
   now: number = Date.now(),
 ): number {
   return now + Math.max(0, context.getRemainingTimeInMillis() - safetyMarginMs);
+}
+
+/** The default transport: HTTP to each service's base URL (node:http, or an injected fetch that ignores connectTimeoutMs). */
+function httpTransport(options: InternalClientOptions): InternalTransport {
+  const { baseUrls } = options;
+  if (!baseUrls) throw new TypeError('createInternalClient needs baseUrls or a transport');
+  const doFetch = options.fetch ?? httpRequest;
+  return ({ service, path, ...init }) => doFetch(`${baseUrls[service]}${path}`, init);
 }
 
 function policyFor(options: InternalClientOptions, service: ServiceName): DownstreamPolicy {
@@ -170,8 +201,7 @@ function parseBody(text: string): unknown {
  * dead-lettering fit it better than hammering.
  */
 export function createInternalClient(options: InternalClientOptions): InternalClient {
-  // node:http by default (lib/http/transport.ts); an injected fetch ignores connectTimeoutMs.
-  const doFetch = options.fetch ?? httpRequest;
+  const transport = options.transport ?? httpTransport(options);
   const breakers = options.breakers ?? containerBreakers;
   const logger = options.logger ?? createLogger('payment');
   const hooks = options.hooks ?? {};
@@ -214,8 +244,10 @@ export function createInternalClient(options: InternalClientOptions): InternalCl
               { 'content-type': 'application/json' },
               JSON.stringify({ error: { code: 'FAULT_INJECTED' } }),
             )
-          : await doFetch(`${options.baseUrls[service]}${request.path}`, {
+          : await transport({
+              service,
               method: request.method,
+              path: request.path,
               headers: internalHeaders({ ...request, deadline: attemptDeadline }, token),
               body: request.body === undefined ? undefined : JSON.stringify(request.body),
               signal,

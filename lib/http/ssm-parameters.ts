@@ -1,5 +1,4 @@
-import { createHash, createHmac } from 'node:crypto';
-import { SignatureV4 } from '@smithy/signature-v4';
+import { credentialsFromEnv, signRequest } from './sigv4.js';
 import { httpRequest } from './transport.js';
 
 /** Reads one SSM parameter: its value, or undefined when it does not exist. */
@@ -21,66 +20,6 @@ export interface SsmParameterOptions {
   now?: () => Date;
 }
 
-/** node:crypto as the AWS SDK signer's hash (its Checksum interface): no second SHA-256 in the bundle. */
-type SourceData = string | ArrayBuffer | ArrayBufferView;
-const bytes = (data: SourceData): string | Uint8Array =>
-  typeof data === 'string'
-    ? data
-    : data instanceof ArrayBuffer
-      ? new Uint8Array(data)
-      : new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
-
-class NodeSha256 {
-  private readonly hash;
-  constructor(secret?: SourceData) {
-    this.hash = secret ? createHmac('sha256', bytes(secret)) : createHash('sha256');
-  }
-  update(data: SourceData): void {
-    this.hash.update(bytes(data));
-  }
-  async digest(): Promise<Uint8Array> {
-    return new Uint8Array(this.hash.digest());
-  }
-  reset(): void {}
-}
-
-/**
- * Signs `request` with AWS Signature Version 4 (header form), with the AWS
- * SDK's own signer (`@smithy/signature-v4`, already in every bundle through
- * the DynamoDB client), and returns its headers with `authorization` added.
- */
-export async function signRequest(request: {
-  url: URL;
-  body: string;
-  headers: Record<string, string>;
-  service: string;
-  region: string;
-  credentials: { accessKeyId: string; secretAccessKey: string; sessionToken?: string };
-  date: Date;
-}): Promise<Record<string, string>> {
-  const signer = new SignatureV4({
-    credentials: request.credentials,
-    region: request.region,
-    service: request.service,
-    sha256: NodeSha256,
-    // As the SDK's SSM client signs: no x-amz-content-sha256 header.
-    applyChecksum: false,
-  });
-  const signed = await signer.sign(
-    {
-      method: 'POST',
-      protocol: request.url.protocol,
-      hostname: request.url.hostname,
-      ...(request.url.port && { port: Number(request.url.port) }),
-      path: request.url.pathname || '/',
-      headers: { ...request.headers, host: request.url.host },
-      body: request.body,
-    },
-    { signingDate: request.date },
-  );
-  return signed.headers;
-}
-
 /**
  * SSM GetParameter as one signed HTTPS call, with an in-memory cache of
  * `maxAgeSeconds` (one read per name at a time). It replaces the AWS SDK's SSM
@@ -96,11 +35,7 @@ export function ssmParameterGetter(options: SsmParameterOptions = {}): SsmParame
   async function fetchParameter(name: string, decrypt: boolean): Promise<string | undefined> {
     const env = process.env;
     const region = options.region ?? env.AWS_REGION ?? env.AWS_DEFAULT_REGION;
-    const credentials = options.credentials ?? {
-      accessKeyId: env.AWS_ACCESS_KEY_ID ?? '',
-      secretAccessKey: env.AWS_SECRET_ACCESS_KEY ?? '',
-      sessionToken: env.AWS_SESSION_TOKEN,
-    };
+    const credentials = options.credentials ?? credentialsFromEnv(env);
     if (!region || !credentials.accessKeyId || !credentials.secretAccessKey) {
       throw new Error('SSM needs AWS_REGION and AWS credentials in the environment');
     }

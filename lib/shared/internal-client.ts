@@ -2,6 +2,13 @@ import { CORRELATION_HEADER } from './correlation.js';
 import type { Fault } from './fault-injection.js';
 import type { ServiceName } from './logger.js';
 
+/**
+ * The `requestContext.apiId` of an event that a service built and sent
+ * straight to a function through the Lambda Invoke API (lib/http/lambda-invoke.ts),
+ * not through API Gateway: the access line says so (`via`).
+ */
+export const DIRECT_INVOKE_API_ID = 'lambda-invoke';
+
 /** Mints the bearer token for a call to `audience` (service-to-service JWT). */
 export type TokenProvider = (audience: ServiceName) => Promise<string>;
 

@@ -5,8 +5,9 @@ import { api, uniqueId } from '../support/http.js';
 import { rawLogs, waitForLogs } from '../support/logs.js';
 import { orderStatus, redrive, relayUntil } from '../support/relay.js';
 
-// The whole system over serverless-offline: payment → order (PUT status, with
-// the payment service's JWT through the real authorizer) and notification.
+// The whole system over serverless-offline: payment → order (the hold, PUT
+// status) and notification, straight to their functions through offline's
+// Lambda invoke API (lib/http/lambda-invoke.ts), as in AWS.
 
 async function newOrder(overrides: Record<string, unknown> = {}) {
   const order = {
@@ -85,7 +86,8 @@ describe('A payment through all three services', () => {
     // Every service logged this request with the same correlation id.
     const lines = await waitForLogs(
       (r) => r.correlation_id === correlationId && r.action === 'http.request',
-      (rs) => new Set(rs.map((r) => r.service)).size === 3,
+      // The payment's, the order's (hold and status) and the notification's.
+      (rs) => rs.length >= 4 && new Set(rs.map((r) => r.service)).size === 3,
     );
     for (const line of lines) {
       expect(line).toMatchObject({
@@ -103,6 +105,18 @@ describe('A payment through all three services', () => {
     expect(byService.payment).toMatchObject({ orderId: order.orderId, userId: order.userId });
     expect(byService.order).toMatchObject({ orderId: order.orderId });
     expect(byService.notification).toMatchObject({ userId: order.userId });
+    // The payment's calls came through the Lambda Invoke API, not API Gateway:
+    // every order and notification line of this request says so, and says who called.
+    const internal = lines.filter((l) => l.service !== 'payment');
+    expect(internal.map((l) => l.route).sort()).toEqual([
+      'POST /notifications',
+      'PUT /orders/{orderId}/payment',
+      'PUT /orders/{orderId}/status',
+    ]);
+    for (const line of internal) {
+      expect(line, String(line.route)).toMatchObject({ via: 'lambda-invoke', caller: 'payment' });
+    }
+    expect(byService.payment?.via).toBeUndefined();
 
     // `npm run trace` prints that path from the same log file, in time order.
     const trace = spawnSync(

@@ -52,6 +52,37 @@ describe('The capacity model (npm run capacity) on the packaged stages', () => {
     expect(capacityReport(prod, table)).toMatch(/carries the target of 1,000/);
   });
 
+  it("counts no API Gateway request between services: the internal route throttles no longer bind, the callees' invoke rate and the shared concurrency do", () => {
+    const prod = model('prod');
+    const limits = prod.ceilings.map((c: { limit: string }) => c.limit);
+    expect(limits.filter((l: string) => l.startsWith('API throttle')).sort()).toEqual([
+      'API throttle POST /orders',
+      'API throttle POST /payments',
+    ]);
+    for (const fn of ['orderHold', 'orderUpdateStatus', 'notificationSend']) {
+      const invoke = prod.ceilings.find(
+        (c: { limit: string }) => c.limit === `Lambda invoke rate ${fn}`,
+      );
+      // 10 × the account's 1,000 concurrent executions, one invocation a payment.
+      expect(invoke?.paymentsPerSecond, fn).toBe(10_000);
+    }
+    expect(limits).toContain('Lambda concurrency');
+    const api = prod.bill.items.find((i: { item: string }) => i.item === 'API Gateway requests')!;
+    expect(api).toMatchObject({ perPayment: '2' });
+    expect(api.usd).toBeCloseTo(2 * AWS.prices.httpApiPerMillion.value, 6);
+
+    // The same stage with the calls back on API Gateway: 3 requests more a payment, their throttles back in.
+    const viaApi = structuredClone(figures);
+    for (const route of Object.keys(viaApi.apiRequestsPerPayment.internal)) {
+      viaApi.apiRequestsPerPayment.internal[route] = 1;
+    }
+    const before = capacityModel(stageSettings(config('prod'), 'prod'), viaApi);
+    expect(before.ceilings.map((c: { limit: string }) => c.limit)).toContain(
+      'API throttle PUT /orders/{orderId}/status',
+    );
+    expect(before.bill.total - prod.bill.total).toBeGreaterThanOrEqual(3);
+  });
+
   it('fails a stage whose API throttle cannot carry its target, naming the route', () => {
     const cfg = config('dev');
     cfg.resources.extensions.HttpApiStage.Properties.DefaultRouteSettings.ThrottlingRateLimit = 20;

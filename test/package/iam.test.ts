@@ -197,11 +197,12 @@ describe('IAM of the packaged template', () => {
   });
 
   it.each(Object.keys(tablesByFunction))(
-    'grants %s no DynamoDB or SSM action that the code of its group cannot call',
+    'grants %s no DynamoDB, SSM or Lambda action that the code of its group cannot call',
     (fn) => {
       const granted = new Set([
         ...actionsOf(statementsOf(fn), 'dynamodb:'),
         ...actionsOf(statementsOf(fn), 'ssm:'),
+        ...actionsOf(statementsOf(fn), 'lambda:'),
       ]);
       const callable = calledByGroup(fn);
       for (const action of granted)
@@ -210,11 +211,12 @@ describe('IAM of the packaged template', () => {
   );
 
   it.each(Object.keys(tablesByFunction).filter((fn) => !readOnly.includes(fn)))(
-    'grants %s every DynamoDB and SSM action that its bundled code calls',
+    'grants %s every DynamoDB, SSM and Lambda action that its bundled code calls',
     (fn) => {
       const granted = [
         ...actionsOf(statementsOf(fn), 'dynamodb:'),
         ...actionsOf(statementsOf(fn), 'ssm:'),
+        ...actionsOf(statementsOf(fn), 'lambda:'),
       ];
       for (const action of calls[fn] ?? [])
         expect(granted, `${fn} calls ${action}`).toContain(action);
@@ -322,6 +324,37 @@ describe('IAM of the packaged template', () => {
             : ['auth/payment/signing-key'];
       expect(resources, fn).toEqual(expected.sort());
     }
+  });
+
+  it('lets only the payment functions that call order and notification invoke functions: exactly the ones they call, nothing else', () => {
+    const invoked: Record<string, string[]> = {
+      // The hold, its release, the order's status and the notification.
+      paymentCreate: [
+        'NotificationSendLambdaFunction',
+        'OrderHoldLambdaFunction',
+        'OrderReleaseLambdaFunction',
+        'OrderUpdateStatusLambdaFunction',
+      ],
+      // They deliver a payment's events only.
+      paymentCallback: ['NotificationSendLambdaFunction', 'OrderUpdateStatusLambdaFunction'],
+      paymentRelay: ['NotificationSendLambdaFunction', 'OrderUpdateStatusLambdaFunction'],
+    };
+    for (const fn of Object.keys(functions)) {
+      const statements = statementsOf(fn).filter((s) =>
+        asList(s.Action).some((a) => a.startsWith('lambda:')),
+      );
+      expect([...new Set(statements.flatMap((s) => asList(s.Action)))], fn).toEqual(
+        invoked[fn] ? ['lambda:InvokeFunction'] : [],
+      );
+      // Each function by its unqualified ARN: no wildcard, no other function.
+      for (const resource of statements.flatMap((s) => asList(s.Resource))) {
+        expect(resource, fn).toMatchObject({ 'Fn::GetAtt': [expect.any(String), 'Arn'] });
+      }
+      const targets = statements.flatMap((s) => [...referencedIds(s.Resource)]).sort();
+      expect(targets, fn).toEqual(invoked[fn] ?? []);
+    }
+    expect(calls.paymentCreate).toContain('lambda:InvokeFunction');
+    expect(calls.paymentGet).not.toContain('lambda:InvokeFunction');
   });
 
   it('grants no KMS permission: the keys use the AWS managed key of SSM', () => {

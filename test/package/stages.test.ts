@@ -28,8 +28,14 @@ describe('Stages of serverless.yml', () => {
       STAGE: stage,
       FAULT_INJECTION: 'true',
       SERVICE_BASE_URL: 'http://127.0.0.1:3000',
+      // serverless-offline's Lambda invoke API: the payment functions call order and notification there.
+      LAMBDA_ENDPOINT: 'http://127.0.0.1:3002',
       DYNAMODB_ENDPOINT: 'http://127.0.0.1:8000',
       AUTH_KEYS_SSM_PREFIX: '',
+    });
+    expect(config(stage).functions.paymentRelay?.environment).toMatchObject({
+      ORDER_STATUS_FUNCTION: `lambda-payments-${stage}-orderUpdateStatus`,
+      NOTIFICATION_SEND_FUNCTION: `lambda-payments-${stage}-notificationSend`,
     });
     expect(config(stage).functions.paymentCreate?.environment?.AUTH_SIGNING_KEY).toBe(
       'shell-signing-key',
@@ -49,6 +55,7 @@ describe('Stages of serverless.yml', () => {
         STAGE: stage,
         FAULT_INJECTION: 'false',
         SERVICE_BASE_URL: { 'Fn::GetAtt': ['HttpApi', 'ApiEndpoint'] },
+        LAMBDA_ENDPOINT: '',
         DYNAMODB_ENDPOINT: '',
         POWERTOOLS_DEV: 'false',
         AUTH_KEYS_SSM_PREFIX: `/lambda-payments/${stage}/auth`,

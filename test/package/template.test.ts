@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { beforeAll, describe, expect, inject, it } from 'vitest';
 import { DEFAULT_DOWNSTREAM_POLICY } from '../../lib/http/client.js';
 import { OUTBOX_METRICS } from '../../lib/outbox/metrics.js';
+import { INVOKE_FUNCTION_ENV } from '../../lib/payment/compose.js';
 import { METRIC } from '../../lib/shared/observability.js';
 import {
   findDependencyCycle,
@@ -155,6 +156,24 @@ describe('Functions of the packaged template', () => {
     expect(template.Resources.HttpApiLogGroup?.Properties?.LogGroupName).toBe(
       '/aws/vendedlogs/http-api/lambda-payments-dev',
     );
+  });
+
+  it('names to each payment caller the function of each internal route it calls, and it is the function behind that route', () => {
+    const calledBy: Record<string, string[]> = {
+      paymentCreate: internalRoutes,
+      paymentCallback: ['PUT /orders/{orderId}/status', 'POST /notifications'],
+      paymentRelay: ['PUT /orders/{orderId}/status', 'POST /notifications'],
+    };
+    for (const fn of Object.keys(functions)) {
+      const named = Object.entries(INVOKE_FUNCTION_ENV).filter(([, name]) => env(fn)[name]);
+      expect(named.map(([route]) => route).sort(), fn).toEqual([...(calledBy[fn] ?? [])].sort());
+      for (const [route, name] of named) {
+        const callee = functions[functionOfRoute(route)];
+        expect(env(fn)[name], `${fn} ${name}`).toBe(callee?.Properties?.FunctionName);
+      }
+    }
+    // In AWS the Invoke API is the Region's own: no endpoint override.
+    for (const fn of Object.keys(functions)) expect(env(fn).LAMBDA_ENDPOINT, fn).toBe('');
   });
 
   it('has no dependency cycle, although every function gets the API URL', () => {

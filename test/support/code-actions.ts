@@ -19,12 +19,16 @@ const TARGET_PREFIXES: Record<string, string> = { AmazonSSM: 'ssm' };
 
 /**
  * The AWS actions one source file calls: each `new XCommand(` of an SDK
- * client it imports, and each `X-Amz-Target` of a request it signs itself.
+ * client it imports, each `X-Amz-Target` of a request it signs itself, and
+ * the Lambda Invoke API's path (REST, no target: lib/http/lambda-invoke.ts).
  */
 function actionsIn(code: string): string[] {
   const signed = [...code.matchAll(/['"](AmazonSSM)\.(\w+)['"]/g)].map(
     ([, service, operation]) => `${TARGET_PREFIXES[service!]}:${operation}`,
   );
+  if (/[`'"]\/2015-03-31\/functions\/\$\{[^}]+\}\/invocations[`'"]/.test(code)) {
+    signed.push('lambda:InvokeFunction');
+  }
   const services = [...code.matchAll(/['"]@aws-sdk\/(?:client-|lib-)(\w+)['"]/g)].map((m) => m[1]);
   if (services.length === 0) return signed;
   const prefix = services.includes('dynamodb') ? 'dynamodb' : services[0]!;

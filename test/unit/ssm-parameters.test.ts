@@ -3,7 +3,8 @@ import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { SignatureV4 } from '@smithy/signature-v4';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { signRequest, ssmParameterGetter } from '../../lib/http/ssm-parameters.js';
+import { signRequest } from '../../lib/http/sigv4.js';
+import { ssmParameterGetter } from '../../lib/http/ssm-parameters.js';
 
 const credentials = {
   accessKeyId: 'AKIDEXAMPLE',

@@ -7,6 +7,7 @@ import {
   headerValue,
   resolveCorrelationId,
 } from '../correlation.js';
+import { DIRECT_INVOKE_API_ID } from '../internal-client.js';
 import { logAction, type Outcome } from '../logger.js';
 import type { CallerIdentity, HttpEvent } from './types.js';
 
@@ -70,6 +71,8 @@ export function correlation(logger: Logger): MiddlewareObj<HttpEvent, APIGateway
       action: 'http.request',
       outcome: outcomeOf(status, response.headers),
       route: request.event.routeKey,
+      // A call between services that came straight through the Lambda Invoke API.
+      via: event.requestContext?.apiId === DIRECT_INVOKE_API_ID ? 'lambda-invoke' : undefined,
       status,
       code: body,
       durationMs: Date.now() - startedAt,

@@ -20,6 +20,15 @@ export const AWS = {
       value: 1000,
       source: 'Lambda quotas: concurrent executions, default 1,000',
     },
+    /**
+     * Lambda: Invoke API requests per second per function, synchronous: 10 ×
+     * the concurrency quota (the model uses 10 × the stage's concurrency).
+     */
+    lambdaInvokeRpsPerConcurrency: {
+      value: 10,
+      source:
+        'Lambda quotas: invocation requests per function per Region (synchronous), 10 × the concurrent executions quota (10,000 req/s at the default 1,000)',
+    },
     /** Lambda: each function scales by this many executions every 10 s. */
     lambdaScalingPer10s: {
       value: 1000,
@@ -79,6 +88,7 @@ const XRAY_SAMPLE_RATE = 0.05;
  *   readUnitsPerPayment: { total: number },
  *   invocations: { perPayment: Record<string, Invocation> },
  *   apiRequestsPerPayment: { public: Record<string, number>, internal: Record<string, number> },
+ *   directInvocationsPerPayment: { functions: Record<string, number> },
  *   logs: { linesPerPayment: number, bytesPerLine: number, metricLinesPerPayment: number,
  *     metricBytesPerLine: number, accessLogBytesPerRequest: number,
  *     platformBytesPerInvocation: number },
@@ -218,6 +228,8 @@ export function capacityModel(s, f) {
   const ceilings = [];
   const routes = { ...f.apiRequestsPerPayment.public, ...f.apiRequestsPerPayment.internal };
   for (const [route, perPayment] of Object.entries(routes)) {
+    // A route the payment flow no longer calls through API Gateway (0 a payment) cannot bind it.
+    if (!(perPayment > 0)) continue;
     const t = s.routeThrottles[route] ?? s.defaultThrottle;
     if (!t) continue;
     ceilings.push({
@@ -263,6 +275,19 @@ export function capacityModel(s, f) {
     detail: `${s.lambdaConcurrency} concurrent executions, ${perPaymentConcurrency.toFixed(3)} per payment/s at the measured durations`,
     source: AWS.quotas.lambdaConcurrency.source,
   });
+  // The calls between services that go straight to a function (the Lambda
+  // Invoke API, no API Gateway): bound by the callee's invoke rate, and by the
+  // concurrency every function shares (the ceiling above).
+  const invokeRps = AWS.quotas.lambdaInvokeRpsPerConcurrency.value * s.lambdaConcurrency;
+  for (const [fn, perPayment] of Object.entries(f.directInvocationsPerPayment.functions)) {
+    if (!(perPayment > 0)) continue;
+    ceilings.push({
+      limit: `Lambda invoke rate ${fn}`,
+      paymentsPerSecond: invokeRps / perPayment,
+      detail: `${invokeRps} synchronous invocations/s per function (10 × concurrency ${s.lambdaConcurrency}), ${perPayment} per payment`,
+      source: AWS.quotas.lambdaInvokeRpsPerConcurrency.source,
+    });
+  }
   const sorted = [...ceilings].sort((a, b) => a.paymentsPerSecond - b.paymentsPerSecond);
   const binding = sorted[0];
 
@@ -321,8 +346,10 @@ function concurrencyAt(s, f, rate) {
  * `rate` payments/s, once the order service is back: each run keeps
  * `concurrency` deliveries in flight for its timeout less its reserve, one
  * event every `relayEvent.ms` per slot (claim, call, mark), `parallel` runs
- * a minute; bounded by what the order status route's throttle leaves over
- * from new payments, which keep coming by the fast path meanwhile.
+ * a minute; bounded by what the order status call's limit leaves over from
+ * new payments, which keep coming by the fast path meanwhile: its API route's
+ * throttle when it goes through API Gateway, orderUpdateStatus's invoke rate
+ * when it goes straight to the function.
  * @param {StageSettings} s @param {Figures} f @param {number} rate
  */
 function recoveryOf(s, f, rate) {
@@ -332,9 +359,19 @@ function recoveryOf(s, f, rate) {
   const perRun = r.concurrency * Math.floor(workMs / f.relayEvent.ms);
   const engine = perRun * r.runsPerMinute * r.parallel;
   const route = 'PUT /orders/{orderId}/status';
+  const fn = 'orderUpdateStatus';
   const throttle = s.routeThrottles[route] ?? s.defaultThrottle;
-  const perPayment = f.apiRequestsPerPayment.internal[route] ?? 1;
-  const spare = throttle ? Math.max(0, (throttle.rate - rate * perPayment) * 60) : Infinity;
+  const viaApi = f.apiRequestsPerPayment.internal[route];
+  const direct = f.directInvocationsPerPayment.functions[fn];
+  /** @type {{ name: string, rate: number, perPayment: number } | undefined} */
+  const limit = viaApi
+    ? throttle && { name: `the ${route} throttle`, rate: throttle.rate, perPayment: viaApi }
+    : {
+        name: `the ${fn} invoke rate`,
+        rate: AWS.quotas.lambdaInvokeRpsPerConcurrency.value * s.lambdaConcurrency,
+        perPayment: direct ?? 1,
+      };
+  const spare = limit ? Math.max(0, (limit.rate - rate * limit.perPayment) * 60) : Infinity;
   const eventsPerMinute = Math.min(engine, spare);
   return {
     rate,
@@ -342,7 +379,7 @@ function recoveryOf(s, f, rate) {
     perRun,
     engineEventsPerMinute: engine,
     throttleEventsPerMinute: spare,
-    boundBy: engine <= spare ? 'the relay' : `the ${route} throttle`,
+    boundBy: engine <= spare || !limit ? 'the relay' : limit.name,
     /** Deliveries in flight across the runs: the extra concurrent order status executions. */
     inFlight: r.concurrency * r.parallel,
     eventsPerMinute,
