@@ -1,3 +1,5 @@
+// The wire format of GET /pulse, as the route builds it (types only: nothing of lib/ is bundled).
+import type { Pulse } from '../../lib/payment/operator/pulse.js';
 import { get } from '../api.js';
 import { barChart, clock, legend, lineChart, type Point, type Series } from '../chart.js';
 import { facts, h, link, section, table, time } from '../dom.js';
@@ -11,46 +13,6 @@ const WINDOWS: [string, string][] = [
   ['1h', '1 hour'],
   ['6h', '6 hours'],
 ];
-
-interface PaymentBucket {
-  start: string;
-  complete: boolean;
-  succeeded: number | null;
-  declined: number | null;
-  voided: number | null;
-  timed: number | null;
-  p50Ms: number | null;
-  p99Ms: number | null;
-}
-
-interface Pulse {
-  at: string;
-  window: string;
-  from: string;
-  bucketSeconds: number;
-  payments: {
-    cap: number;
-    capped: boolean;
-    completeFrom: string;
-    buckets: PaymentBucket[];
-    totals: { succeeded: number; declined: number; voided: number };
-    durationMs: { timed: number; p50: number | null; p99: number | null };
-  };
-  outbox: {
-    cap: number;
-    capped: boolean;
-    pending: number;
-    dead: number;
-    oldestPending?: {
-      eventId: string;
-      transactionId: string;
-      createdAt: string;
-      ageSeconds: number;
-    };
-    buckets: { start: string; pending: number; dead: number }[];
-    beforeWindow: { pending: number; dead: number };
-  };
-}
 
 const OUTCOMES: Series[] = [
   { label: 'succeeded', tone: 'good' },

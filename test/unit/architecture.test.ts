@@ -96,6 +96,24 @@ describe('The shape of the house: every arrow points down', () => {
     expect(dev).toEqual([]);
   });
 
+  it('lets the console (a browser bundle) take only types from lib/, the wire formats of its routes', () => {
+    const valueImports = filesUnder('console').flatMap((file) => {
+      const text = readFileSync(path.join(root, file), 'utf8');
+      return [...text.matchAll(/^import\s+(type\s+)?[^'"]*?from\s+['"]([^'"]+)['"]/gm)]
+        .filter(
+          (m) =>
+            !m[1] &&
+            path.normalize(path.join(path.dirname(file), m[2] ?? '')).startsWith(`lib${path.sep}`),
+        )
+        .map((m) => `${file} -> ${m[2]}`);
+    });
+    expect(valueImports).toEqual([]);
+    // The test can see such an import: the pulse view takes its wire format from lib.
+    expect(readFileSync(path.join(root, 'console/views/pulse.ts'), 'utf8')).toMatch(
+      /^import type \{[^}]*\} from '\.\.\/\.\.\/lib\//m,
+    );
+  });
+
   it("keeps each service's handlers to their own service's code", () => {
     const crossing = breaking(functionFiles, (from, to) => {
       const handlerService = from.split(path.sep)[1] ?? '';
