@@ -20,6 +20,9 @@ export const handler = httpHandler({ observability, body: true }, async (event, 
   logAction(logger, {
     action: 'order.create',
     outcome: result.created ? 'success' : 'replayed',
+    // A creation is told at INFO by the request's own line (POST /orders, 201,
+    // with the orderId and userId); a replay (200) is told here too.
+    detail: true,
     orderId,
     userId,
   });

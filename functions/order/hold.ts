@@ -30,6 +30,9 @@ export const handler = httpHandler({ observability, body: true }, async (event, 
     logAction(logger, {
       action: 'order.hold',
       outcome: result.acquired ? 'success' : 'replayed',
+      // A hold taken is told at INFO by the request's own line (200, with the
+      // ids) and by the order's history; one that was held already, here too.
+      detail: true,
       ...ids,
       status: result.order.status,
       ...(input.replaces ? { replaces: input.replaces } : {}),

@@ -110,6 +110,10 @@ export async function askGateway(
   logAction(deps.logger, {
     action: 'payment.charge',
     outcome: result.state === 'SUCCEEDED' ? 'success' : 'rejected',
+    // A charge that succeeded is told at INFO one write later by
+    // `payment.finalize` (status SUCCEEDED), or, if this function dies first,
+    // by the reconciler's `payment.reconcile`; a decline is told here too.
+    detail: true,
     transactionId: charge.transactionId,
     orderId: charge.orderId,
     userId: charge.userId,
