@@ -38,7 +38,7 @@ export async function benchThroughput(
         ['flow', 'req/s (201)', 'p50 ms', 'p99 ms', 'statuses'],
         [
           [
-            'ceiling: 3 trivial functions chained over HTTP',
+            'ceiling: 3 trivial functions chained (Lambda Invoke API)',
             num(ceiling.rps, 1),
             num(ceiling.p50),
             num(ceiling.p99),
@@ -87,7 +87,7 @@ export async function benchThroughput(
     table(
       ['flow', 'req/s (201)', 'p50 ms', 'p99 ms', '201/all', 'statuses'],
       [
-        row('ceiling: 3 trivial functions chained over HTTP', ceiling),
+        row('ceiling: 3 trivial functions chained (Lambda Invoke API)', ceiling),
         row('payment flow: POST /payments → order, notification', payment),
       ],
     ),

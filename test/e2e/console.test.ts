@@ -234,7 +234,7 @@ describe('The operations console', () => {
     }
     expect(
       await page.getByRole('table', { name: /log lines, in time order/ }).textContent(),
-    ).toContain('payment.charge');
+    ).toContain('payment.finalize');
     await expectAccessible();
   });
 

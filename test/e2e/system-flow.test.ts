@@ -132,8 +132,9 @@ describe('A payment through all three services', () => {
     expect(new Set(services)).toEqual(new Set(['payment', 'order', 'notification']));
     const times = steps.map((l) => Date.parse(l.split(' ')[0] ?? ''));
     expect(times).toEqual([...times].sort((a, b) => a - b));
-    // The order decides first (step 1b: its hold), and the payment answers last: its access line closes it.
-    expect(steps[0]).toMatch(/order\/\S+\s+order\.hold\s+success/);
+    // The order decides first (step 1b: its hold, told at INFO by the hold's
+    // own request line), and the payment answers last: its access line closes it.
+    expect(steps[0]).toMatch(/order\/\S*orderHold\s+http\.request\s+success/);
     expect(steps.at(-1)).toMatch(/payment\/\S+\s+http\.request\s+success/);
 
     // No token or signature ever reaches the logs.
