@@ -208,37 +208,32 @@ export class DynamoChargeStore implements ChargeStore {
     }
   }
 
-  async unlist(transactionId: string): Promise<boolean> {
-    try {
-      await this.doc.send(
-        new UpdateCommand({
-          TableName: this.tableName,
-          Key: { transactionId },
-          UpdateExpression: 'REMOVE #marker',
-          ConditionExpression: 'attribute_exists(#marker) AND #state <> :pending',
-          ExpressionAttributeNames: { '#marker': UNFINALIZED_ATTRIBUTE, '#state': 'state' },
-          ExpressionAttributeValues: { ':pending': 'PENDING' },
-        }),
-      );
-      return true;
-    } catch (error) {
-      // Off the list already (the reconciler got there), or not recorded: nothing to do.
-      if (!isConditionalCheckFailed(error)) throw error;
-      return false;
-    }
+  unlist(transactionId: string): Promise<boolean> {
+    // False when off the list already (the reconciler got there), or not recorded.
+    return this.#updateIf(transactionId, {
+      UpdateExpression: 'REMOVE #marker',
+      ConditionExpression: 'attribute_exists(#marker) AND #state <> :pending',
+      ExpressionAttributeNames: { '#marker': UNFINALIZED_ATTRIBUTE, '#state': 'state' },
+      ExpressionAttributeValues: { ':pending': 'PENDING' },
+    });
   }
 
-  async confirm(transactionId: string, at: Date): Promise<boolean> {
+  confirm(transactionId: string, at: Date): Promise<boolean> {
+    return this.#updateIf(transactionId, {
+      UpdateExpression: 'SET confirmedAt = :at',
+      ConditionExpression: 'attribute_exists(transactionId) AND attribute_not_exists(confirmedAt)',
+      ExpressionAttributeValues: { ':at': at.toISOString() },
+    });
+  }
+
+  /** One conditional update of a charge; false when its condition does not hold. */
+  async #updateIf(
+    transactionId: string,
+    update: Omit<ConstructorParameters<typeof UpdateCommand>[0], 'TableName' | 'Key'>,
+  ): Promise<boolean> {
     try {
       await this.doc.send(
-        new UpdateCommand({
-          TableName: this.tableName,
-          Key: { transactionId },
-          UpdateExpression: 'SET confirmedAt = :at',
-          ConditionExpression:
-            'attribute_exists(transactionId) AND attribute_not_exists(confirmedAt)',
-          ExpressionAttributeValues: { ':at': at.toISOString() },
-        }),
+        new UpdateCommand({ TableName: this.tableName, Key: { transactionId }, ...update }),
       );
       return true;
     } catch (error) {
@@ -260,53 +255,37 @@ export class DynamoChargeStore implements ChargeStore {
     askedAt?: Date,
   ): Promise<void> {
     const set = askedAt ? 'SET #marker = :marker, retriedAt = :at' : 'SET #marker = :marker';
-    try {
-      await this.doc.send(
-        new UpdateCommand({
-          TableName: this.tableName,
-          Key: { transactionId },
-          UpdateExpression: reconcilable ? set : 'REMOVE #marker',
-          // Only while no result is recorded: a recorded charge leaves the list
-          // once its payment's events are delivered or in the outbox, never before.
-          ConditionExpression: '#state = :pending',
-          ExpressionAttributeNames: { '#marker': UNFINALIZED_ATTRIBUTE, '#state': 'state' },
-          ExpressionAttributeValues: {
-            ':pending': 'PENDING',
-            ...(reconcilable ? { ':marker': unfinalizedMarker(transactionId) } : {}),
-            ...(reconcilable && askedAt ? { ':at': askedAt.toISOString() } : {}),
-          },
-        }),
-      );
-    } catch (error) {
-      if (!isConditionalCheckFailed(error)) throw error;
-    }
+    await this.#updateIf(transactionId, {
+      UpdateExpression: reconcilable ? set : 'REMOVE #marker',
+      // Only while no result is recorded: a recorded charge leaves the list
+      // once its payment's events are delivered or in the outbox, never before.
+      ConditionExpression: '#state = :pending',
+      ExpressionAttributeNames: { '#marker': UNFINALIZED_ATTRIBUTE, '#state': 'state' },
+      ExpressionAttributeValues: {
+        ':pending': 'PENDING',
+        ...(reconcilable ? { ':marker': unfinalizedMarker(transactionId) } : {}),
+        ...(reconcilable && askedAt ? { ':at': askedAt.toISOString() } : {}),
+      },
+    });
   }
 
   async backOff(
     transactionId: string,
     backoff: { attempts: number; until: Date; error: string },
   ): Promise<void> {
-    try {
-      await this.doc.send(
-        new UpdateCommand({
-          TableName: this.tableName,
-          Key: { transactionId },
-          // Not an index key: one write unit on the charge, none on the index.
-          UpdateExpression:
-            'SET reconcileAttempts = :attempts, reconcileAfter = :until, reconcileError = :error',
-          ConditionExpression: 'attribute_exists(#marker)',
-          ExpressionAttributeNames: { '#marker': UNFINALIZED_ATTRIBUTE },
-          ExpressionAttributeValues: {
-            ':attempts': backoff.attempts,
-            ':until': backoff.until.toISOString(),
-            ':error': backoff.error.slice(0, 1000),
-          },
-        }),
-      );
-    } catch (error) {
-      // Its payment became final meanwhile: nothing left to back off.
-      if (!isConditionalCheckFailed(error)) throw error;
-    }
+    // Nothing happens once its payment's effects are settled (off the list): nothing left to back off.
+    await this.#updateIf(transactionId, {
+      // Not an index key: one write unit on the charge, none on the index.
+      UpdateExpression:
+        'SET reconcileAttempts = :attempts, reconcileAfter = :until, reconcileError = :error',
+      ConditionExpression: 'attribute_exists(#marker)',
+      ExpressionAttributeNames: { '#marker': UNFINALIZED_ATTRIBUTE },
+      ExpressionAttributeValues: {
+        ':attempts': backoff.attempts,
+        ':until': backoff.until.toISOString(),
+        ':error': backoff.error.slice(0, 1000),
+      },
+    });
   }
 
   async listUnfinalized(

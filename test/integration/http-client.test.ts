@@ -15,6 +15,7 @@ import {
 import { parseFaults } from '../../lib/shared/fault-injection.js';
 import { type InternalRequest, isDownstreamError } from '../../lib/shared/internal-client.js';
 import { createLogger } from '../../lib/shared/logger.js';
+import { orderStatusRequest } from '../support/internal-requests.js';
 
 /** How the fake downstream answers one request. */
 type Reply = (res: ServerResponse) => void;
@@ -104,15 +105,8 @@ function client(
   return { instance, retries, attempts, transitions, breakers };
 }
 
-const request = (overrides: Partial<InternalRequest> = {}): InternalRequest => ({
-  service: 'order',
-  method: 'PUT',
-  path: '/orders/o-1/status',
-  body: { status: 'PAID', eventId: 'evt-1' },
-  idempotencyKey: 'evt-1',
-  correlationId: 'corr-http-client-1',
-  ...overrides,
-});
+const request = (overrides: Partial<InternalRequest> = {}): InternalRequest =>
+  orderStatusRequest('corr-http-client-1', overrides);
 
 async function failure(promise: Promise<unknown>) {
   const error = await promise.then(

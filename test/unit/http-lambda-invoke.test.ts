@@ -3,7 +3,11 @@ import { SignatureV4 } from '@smithy/signature-v4';
 import type { APIGatewayProxyEventV2, Context } from 'aws-lambda';
 import { describe, expect, it } from 'vitest';
 import { BreakerRegistry } from '../../lib/http/breakers.js';
-import { createInternalClient, type DownstreamPolicy } from '../../lib/http/client.js';
+import {
+  createInternalClient,
+  DEFAULT_DOWNSTREAM_POLICY,
+  type DownstreamPolicy,
+} from '../../lib/http/client.js';
 import { lambdaInvokeTransport } from '../../lib/http/lambda-invoke.js';
 import { BufferedAnswer, type HttpAnswer, type HttpRequestInit } from '../../lib/http/transport.js';
 import { INVOKE_FUNCTION_ENV, invokeRoutesFromEnv } from '../../lib/payment/compose.js';
@@ -12,6 +16,7 @@ import { json } from '../../lib/shared/http.js';
 import { type InternalRequest, isDownstreamError } from '../../lib/shared/internal-client.js';
 import { createLogger } from '../../lib/shared/logger.js';
 import { httpHandler } from '../../lib/shared/middleware/http-handler.js';
+import { orderStatusRequest } from '../support/internal-requests.js';
 import { fakeContext } from '../support/lambda.js';
 
 const credentials = {
@@ -42,6 +47,9 @@ type InvokeReply = (sent: Sent) => HttpAnswer | Promise<HttpAnswer>;
 /** An Invoke API answer: status, headers and a JSON payload. */
 const invokeAnswer = (status: number, payload: unknown, headers: Record<string, string> = {}) =>
   new BufferedAnswer(status, headers, JSON.stringify(payload));
+/** A function that failed: the Invoke API answers 200 with its error and `X-Amz-Function-Error`. */
+const functionError = (errorType: string, errorMessage?: string) =>
+  invokeAnswer(200, { errorType, errorMessage }, { 'x-amz-function-error': 'Unhandled' });
 /** A function that ran and answered HTTP (payload 2.0 result). */
 const answered = (statusCode: number, body: unknown, headers: Record<string, string> = {}) =>
   invokeAnswer(200, {
@@ -62,17 +70,31 @@ function fakeInvokeApi(...script: InvokeReply[]) {
   return { sent, request };
 }
 
+/** The client's own policy with its waits cut to a tenth (the budget to 3 s), and a breaker that stays closed. */
 const fast: Partial<DownstreamPolicy> = {
-  timeoutMs: 300,
-  connectTimeoutMs: 100,
-  maxAttempts: 3,
+  ...tenthOf(DEFAULT_DOWNSTREAM_POLICY),
   budgetMs: 3000,
-  backoff: { initialDelayMs: 10, maxDelayMs: 40 },
   breaker: { threshold: 50, cooldownMs: 10_000 },
 };
 
+function tenthOf(policy: DownstreamPolicy): DownstreamPolicy {
+  const { timeoutMs, connectTimeoutMs, budgetMs, backoff } = policy;
+  return {
+    ...policy,
+    timeoutMs: timeoutMs / 10,
+    connectTimeoutMs: connectTimeoutMs / 10,
+    budgetMs: budgetMs / 10,
+    backoff: { initialDelayMs: backoff.initialDelayMs / 10, maxDelayMs: backoff.maxDelayMs / 10 },
+  };
+}
+
 /** The internal client on the invoke transport, on its own breakers. */
 function invokeClient(...script: InvokeReply[]) {
+  return invokeClientWith(fast, ...script);
+}
+
+/** {@link invokeClient} with a policy of its own. */
+function invokeClientWith(policy: Partial<DownstreamPolicy>, ...script: InvokeReply[]) {
   const api = fakeInvokeApi(...script);
   const client = createInternalClient({
     transport: lambdaInvokeTransport({
@@ -85,23 +107,15 @@ function invokeClient(...script: InvokeReply[]) {
       now: () => date,
     }),
     tokenProvider: async () => 'header.payload.signature',
-    defaults: fast,
+    defaults: policy,
     breakers: new BreakerRegistry(),
     logger,
   });
   return { client, sent: api.sent };
 }
 
-const statusRequest = (overrides: Partial<InternalRequest> = {}): InternalRequest => ({
-  service: 'order',
-  method: 'PUT',
-  path: '/orders/o-1/status',
-  body: { status: 'PAID', eventId: 'evt-1' },
-  idempotencyKey: 'evt-1',
-  correlationId: 'corr-invoke-1',
-  deadline: Date.now() + 5000,
-  ...overrides,
-});
+const statusRequest = (overrides: Partial<InternalRequest> = {}): InternalRequest =>
+  orderStatusRequest('corr-invoke-1', { deadline: Date.now() + 5000, ...overrides });
 
 async function failure(promise: Promise<unknown>) {
   const error = await promise.then(
@@ -248,12 +262,7 @@ describe('Function: lambdaInvokeTransport', () => {
 
   it('takes a function error (200 with X-Amz-Function-Error) as a 502, retried, and a timed-out function as a 504', async () => {
     const crashed = invokeClient(
-      () =>
-        invokeAnswer(
-          200,
-          { errorType: 'Runtime.ExitError', errorMessage: 'exited' },
-          { 'x-amz-function-error': 'Unhandled' },
-        ),
+      () => functionError('Runtime.ExitError', 'exited'),
       () => answered(200, { orderId: 'o-1' }),
     );
     await expect(crashed.client.send(statusRequest())).resolves.toMatchObject({
@@ -262,11 +271,7 @@ describe('Function: lambdaInvokeTransport', () => {
     });
 
     const timedOut = invokeClient(() =>
-      invokeAnswer(
-        200,
-        { errorType: 'Sandbox.Timedout', errorMessage: 'Task timed out after 10.00 seconds' },
-        { 'x-amz-function-error': 'Unhandled' },
-      ),
+      functionError('Sandbox.Timedout', 'Task timed out after 10.00 seconds'),
     );
     const error = await failure(timedOut.client.send(statusRequest()));
     expect(error).toMatchObject({ status: 504, code: 'HTTP_504', transient: true, attempts: 3 });
@@ -352,29 +357,17 @@ describe('Function: lambdaInvokeTransport', () => {
   });
 
   it("opens the order's breaker on function errors that persist, then fails fast without invoking", async () => {
-    const api = fakeInvokeApi(() =>
-      invokeAnswer(200, { errorType: 'Error' }, { 'x-amz-function-error': 'Unhandled' }),
+    const { client, sent } = invokeClientWith(
+      { ...fast, maxAttempts: 1, breaker: { threshold: 3, cooldownMs: 60_000 } },
+      () => functionError('Error'),
     );
-    const client = createInternalClient({
-      transport: lambdaInvokeTransport({
-        routes,
-        caller: 'payment',
-        region: 'eu-west-1',
-        credentials,
-        endpoint,
-        request: api.request,
-      }),
-      defaults: { ...fast, maxAttempts: 1, breaker: { threshold: 3, cooldownMs: 60_000 } },
-      breakers: new BreakerRegistry(),
-      logger,
-    });
     for (let i = 0; i < 3; i += 1) {
       expect(await failure(client.send(statusRequest()))).toMatchObject({ status: 502 });
     }
     const fastFail = await failure(client.send(statusRequest()));
     expect(fastFail).toMatchObject({ code: 'BREAKER_OPEN', transient: true });
     expect(fastFail.retryAfterMs).toBeGreaterThan(0);
-    expect(api.sent).toHaveLength(3);
+    expect(sent).toHaveLength(3);
   });
 
   it('applies x-fault-inject before the transport: order=status:503x1 answers 503 once without invoking, then the function answers', async () => {
