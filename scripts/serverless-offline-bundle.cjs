@@ -6,10 +6,11 @@
  * function marked `skipEsbuild` (the plugin's own function property) so that
  * the plugin builds none of them; it still points serverless-offline at the
  * build folder. The modules the functions share are parsed once instead of
- * once per function: half of `npm start`'s build (docs/performance.md).
+ * once per function (docs/performance.md, "The local stack").
  *
- * esbuild watches what it read; after a rebuild serverless-offline drops its
- * workers (`offline:functionsUpdated`), as after the plugin's own rebuilds.
+ * On a changed file the build runs again (incrementally) before
+ * serverless-offline drops its workers, as the plugin's own build did: the
+ * plugin's watch still notices the change (`offline:functionsUpdated`).
  *
  * Inert for every other command (`sls package`, `sls deploy`) and stage
  * (dev, prod split into chunks): serverless-esbuild builds each function as
@@ -19,15 +20,15 @@ class OfflineBundle {
   /**
    * @param {any} serverless
    * @param {unknown} _options
-   * @param {{ log: { verbose: (message: string) => void, error: (message: string) => void } }} utils
+   * @param {{ log: { verbose: (message: string) => void } }} utils
    */
   constructor(serverless, _options, { log }) {
-    let done = false;
-    /** @type {(() => Promise<void>) | undefined} */
-    let dispose;
+    let started = false;
+    /** @type {Awaited<ReturnType<typeof import('./lib/stack/bundle.mjs').bundleFunctions>> | undefined} */
+    let built;
     const bundle = async () => {
-      if (done) return;
-      done = true;
+      if (started) return;
+      started = true;
       const custom = serverless.service.custom?.esbuild ?? {};
       if (custom.splitting || custom.metafile || custom.config) return;
       const functions = Object.fromEntries(
@@ -38,30 +39,22 @@ class OfflineBundle {
             String(fn.runtime ?? serverless.service.provider.runtime).startsWith('nodejs'),
         ),
       );
-      const started = Date.now();
+      const startedAt = Date.now();
       const { bundleFunctions } = await import('./lib/stack/bundle.mjs');
-      const built = await bundleFunctions({
-        functions,
-        esbuild: custom,
-        onRebuild: () => {
-          log.verbose('Rebuilt: serverless-offline reloads the functions');
-          serverless.pluginManager
-            .spawn('offline:functionsUpdated')
-            .catch((/** @type {Error} */ error) => log.error(`reload failed: ${error.message}`));
-        },
-      });
-      dispose = built.dispose;
+      built = await bundleFunctions({ functions, esbuild: custom });
       for (const fn of Object.values(functions)) fn.skipEsbuild = true;
       log.verbose(
-        `${built.entries.length} handlers bundled in one esbuild build (${Date.now() - started} ms)`,
+        `${built.entries.length} handlers bundled in one esbuild build (${Date.now() - startedAt} ms)`,
       );
     };
     this.hooks = {
       // `sls offline start` and `sls offline`: serverless-esbuild builds on both.
       'before:offline:start:init': bundle,
       'before:offline:start': bundle,
-      // esbuild stops watching when serverless-offline stops.
-      'before:offline:start:end': async () => dispose?.(),
+      // serverless-esbuild's watch, on a changed file, rebuilds (nothing, here)
+      // and has serverless-offline drop its workers: this build first.
+      'before:offline:functionsUpdated:cleanup': async () => built?.rebuild(),
+      'before:offline:start:end': async () => built?.dispose(),
     };
   }
 }

@@ -35,10 +35,9 @@ function fakeServerless(esbuild: Record<string, unknown>) {
   >;
   return {
     service: { custom: { esbuild }, functions: fns, provider: service.provider },
-    pluginManager: { spawn: async () => undefined },
   };
 }
-const log = { verbose: () => undefined, error: () => undefined };
+const log = { verbose: () => undefined };
 
 describe('The local stages’ one build of every function', () => {
   it('is listed before serverless-esbuild, so that its hooks run first', () => {
@@ -52,6 +51,7 @@ describe('The local stages’ one build of every function', () => {
   it('hooks serverless-offline only: sls package and deploy are left to serverless-esbuild', () => {
     const plugin = new OfflineBundle(fakeServerless(localEsbuild), {}, { log });
     expect(Object.keys(plugin.hooks).sort()).toEqual([
+      'before:offline:functionsUpdated:cleanup',
       'before:offline:start',
       'before:offline:start:end',
       'before:offline:start:init',
@@ -62,6 +62,8 @@ describe('The local stages’ one build of every function', () => {
     const serverless = fakeServerless(localEsbuild);
     const plugin = new OfflineBundle(serverless, {}, { log });
     await plugin.hooks['before:offline:start:init']();
+    // A changed file (serverless-esbuild's watch): built again before offline reloads.
+    await plugin.hooks['before:offline:functionsUpdated:cleanup']();
     await plugin.hooks['before:offline:start:end']();
 
     const buildDir = path.join(root, workFolder, '.build');

@@ -8,7 +8,7 @@ import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { build, context } from 'esbuild';
+import { context } from 'esbuild';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 
@@ -79,13 +79,13 @@ export function handlerEntry(handler) {
  * byte the one the plugin builds (test/unit/offline-bundle.test.ts). With
  * splitting a build of many entries would share chunks between them: refused.
  *
- * With `onRebuild`, esbuild then watches every file the build read and
- * rebuilds on a change, calling `onRebuild` after each rebuild that succeeded
- * (as serverless-esbuild's own watch does under serverless-offline).
- * @param {{ functions: Record<string, { handler?: string }>, esbuild: Record<string, any>,
- *           onRebuild?: () => void }} options `functions` and `esbuild`: serverless.yml's
- *           functions and custom.esbuild, resolved for the stage
- * @returns {Promise<{ outdir: string, entries: string[], dispose: () => Promise<void> }>}
+ * Resolves once the build is written; `rebuild` builds again, incrementally
+ * (the build's context is kept, as the plugin keeps its own), and `dispose`
+ * ends the context.
+ * @param {{ functions: Record<string, { handler?: string }>, esbuild: Record<string, any> }} options
+ *   serverless.yml's functions and custom.esbuild, resolved for the stage
+ * @returns {Promise<{ outdir: string, entries: string[], rebuild: () => Promise<void>,
+ *                     dispose: () => Promise<void> }>}
  */
 export async function bundleFunctions(options) {
   const custom = options.esbuild;
@@ -108,51 +108,22 @@ export async function bundleFunctions(options) {
     custom.outputBuildFolder ?? '.build',
   );
   const extension = custom.outputFileExtension ?? '.js';
-  const base = esbuildOptions(custom);
-  /** @type {import('esbuild').BuildOptions} */
-  const buildOptions = {
-    ...base,
+  const ctx = await context({
+    ...esbuildOptions(custom),
     ...(extension === '.js' ? {} : { outExtension: { '.js': extension } }),
     absWorkingDir: root,
     entryPoints: entries,
     outbase: root,
     outdir,
+  });
+  const rebuild = async () => {
+    await ctx.rebuild();
   };
-  const onRebuild = options.onRebuild;
-  if (!onRebuild) {
-    await build(buildOptions);
-    return { outdir, entries, dispose: async () => undefined };
-  }
-  // watch() starts with a build of its own: its end settles `built`, every
-  // later end is a rebuild.
-  /** @type {(result: import('esbuild').BuildResult) => void} */
-  let firstEnd = () => undefined;
-  /** @type {Promise<import('esbuild').BuildResult>} */
-  const built = new Promise((resolve) => {
-    firstEnd = resolve;
-  });
-  let builds = 0;
-  const ctx = await context({
-    ...buildOptions,
-    plugins: [
-      ...(base.plugins ?? []),
-      {
-        name: 'rebuilt',
-        setup(b) {
-          b.onEnd((result) => {
-            builds += 1;
-            if (builds === 1) firstEnd(result);
-            else if (result.errors.length === 0) onRebuild();
-          });
-        },
-      },
-    ],
-  });
-  await ctx.watch();
-  const first = await built;
-  if (first.errors.length > 0) {
+  try {
+    await rebuild();
+  } catch (error) {
     await ctx.dispose();
-    throw new Error(`esbuild failed: ${first.errors.map((e) => e.text).join('; ')}`);
+    throw error;
   }
-  return { outdir, entries, dispose: () => ctx.dispose() };
+  return { outdir, entries, rebuild, dispose: () => ctx.dispose() };
 }
