@@ -93,9 +93,9 @@ describe('Stages of serverless.yml', () => {
         keepNames: false,
         // In AWS the Tracer loads from a chunk of its own on the first sampled
         // invocation; under serverless-offline it never loads, and one build
-        // makes every function (singleBuild), which splitting would share out.
+        // makes every function (scripts/serverless-offline-bundle.cjs), which
+        // splitting would share out.
         splitting,
-        singleBuild: true,
         sourcemap: 'linked',
         format: 'esm',
         exclude: [],

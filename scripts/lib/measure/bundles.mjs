@@ -7,13 +7,13 @@
  */
 import { execFile } from 'node:child_process';
 import { mkdirSync, readFileSync, rmSync, statSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { gzipSync } from 'node:zlib';
 import { build } from 'esbuild';
 import { percentile } from '../common/report.mjs';
+import { esbuildOptions, handlerEntry } from '../stack/bundle.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 const run = promisify(execFile);
@@ -21,62 +21,6 @@ const run = promisify(execFile);
 /** The name the baseline bundle is reported under. */
 export const BASELINE = 'baseline (DynamoDB doc client + Logger)';
 const BASELINE_ENTRY = 'functions/bench/baseline.ts';
-
-/** custom.esbuild keys that are serverless-esbuild's own, not esbuild options. */
-const PLUGIN_ONLY = new Set([
-  'outputFileExtension',
-  'exclude',
-  'packager',
-  'packagerOptions',
-  'concurrency',
-  'zipConcurrency',
-  'installExtraArgs',
-  'watch',
-  'keepOutputDirectory',
-  'nativeZip',
-  'skipBuild',
-  'skipRebuild',
-  'skipBuildExcludeFns',
-  'stripEntryResolveExtensions',
-  'disposeContext',
-  'singleBuild',
-  'outputWorkFolder',
-  'outputBuildFolder',
-  'plugins',
-  'config',
-]);
-
-/**
- * esbuild options equivalent to serverless-esbuild's for `custom`: its own
- * keys dropped, `exclude` turned into `external` and `plugins` (a CommonJS
- * file of esbuild plugins) loaded, as the plugin does.
- * @param {Record<string, any>} custom serverless.yml's custom.esbuild, resolved
- * @returns {import('esbuild').BuildOptions}
- */
-export function esbuildOptions(custom) {
-  /** @type {Record<string, any>} */
-  const options = {};
-  for (const [key, value] of Object.entries(custom ?? {})) {
-    if (!PLUGIN_ONLY.has(key)) options[key] = value;
-  }
-  const exclude = Array.isArray(custom?.exclude) ? custom.exclude.filter((e) => e !== '*') : [];
-  options.external = [...new Set([...(options.external ?? []), ...exclude])];
-  if (typeof custom?.plugins === 'string') {
-    options.plugins = createRequire(import.meta.url)(path.join(root, custom.plugins));
-  }
-  options.bundle ??= true;
-  options.platform ??= 'node';
-  return options;
-}
-
-/**
- * The handler file of a serverless.yml `handler` (e.g. functions/order/create.handler).
- * @param {string} handler
- */
-export function handlerEntry(handler) {
-  const file = handler.slice(0, handler.lastIndexOf('.'));
-  return `${file}.ts`;
-}
 
 /**
  * Bytes each npm package (or `(our code)`) contributes to a bundle, largest first.
