@@ -41,7 +41,8 @@ export async function confirmCallback(
     return finalCallback(deps, existing as RecordedCharge, callback, confirmed);
   }
   const now = deps.clock();
-  // A PENDING charge gets this result in the transaction that makes its payment final.
+  // A PENDING charge gets this result recorded before its payment is made final (finalize.ts);
+  // if another result was recorded first, that one stands.
   const charged: Charged =
     existing.state === 'PENDING'
       ? answered(

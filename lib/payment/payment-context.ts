@@ -1,6 +1,6 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
 import { DeliveryEngine } from '../outbox/delivery-engine.js';
-import type { EventDeliverer, OutboxEvent, OutboxStore } from '../outbox/types.js';
+import type { EventDeliverer, OutboxStore } from '../outbox/types.js';
 import type { Fault } from '../shared/fault-injection.js';
 import type { ChargeResult, ChargeStore } from './charge-store.js';
 import type { PaymentGateway } from './gateway-port.js';
@@ -18,16 +18,12 @@ import type { Charge, Payment, RecordedCharge } from './types.js';
 // takeover), charge-guard.ts (a transactionId charged at most once) and
 // finalize.ts (the payment made final with its events, then delivered).
 
-/** The outbox as the payment service needs it: the relay's port and a read of one payment's outbox items. */
-export type PaymentOutbox = OutboxStore & {
-  listForPayment(transactionId: string): Promise<OutboxEvent[]>;
-};
-
 /** Collaborators of the payment use cases, built once at the edge (compose.ts). */
 export interface PaymentDeps {
   charges: ChargeStore;
   payments: PaymentStore;
-  outbox: PaymentOutbox;
+  /** The outbox items: the delivery engine's store, and a delivered event marked where a reconciler put it. */
+  outbox: OutboxStore;
   gateway: PaymentGateway;
   logger: Logger;
   clock: () => Date;
